@@ -1,0 +1,118 @@
+/**
+ * Environment → typed configuration, parsed once at start-up with zod (DESIGN.md §2). A bad value
+ * stops start-up with a message that names the variable; nothing else in Zumik reads process.env.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const optionalString = z.string().trim().min(1).optional();
+const port = z.coerce.number().int().min(0).max(65_535);
+const url = z.string().trim().url();
+
+const schema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATABASE_URL: url.optional(),
+  ZUMIK_DATA_DIR: z.string().trim().min(1).default('.zumik'),
+  TEMPORAL_ADDRESS: z.string().trim().regex(/^[^\s:/]+:\d+$/, 'expected host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  ZUMIK_TEMPORAL_PORT: port.default(7233),
+  ZUMIK_TEMPORAL_UI_PORT: port.default(8233),
+  ZUMIK_TEMPORAL_BIN: optionalString,
+  ZUMIK_ADMIN_KEY: z.string().trim().min(20, 'must be at least 20 characters').optional(),
+  ZUMIK_MASTER_KEY: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected 32 bytes, base64 or base64url').optional(),
+  ZUMIK_PROVIDERS_FILE: optionalString,
+  ZUMIK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default('10mb'),
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  GEMINI_API_KEY: optionalString,
+  XAI_API_KEY: optionalString,
+  FIREWORKS_API_KEY: optionalString,
+  OPENROUTER_API_KEY: optionalString,
+  OPENAI_BASE_URL: url.optional(),
+  ANTHROPIC_BASE_URL: url.optional(),
+  GEMINI_BASE_URL: url.optional(),
+  XAI_BASE_URL: url.optional(),
+  FIREWORKS_BASE_URL: url.optional(),
+  OPENROUTER_BASE_URL: url.optional(),
+});
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Config {
+  port: number;
+  host: string;
+  role: Role;
+  dataDir: string;
+  databaseUrl?: string;
+  temporal: {
+    /** Set: connect to this frontend. Unset: start the embedded dev server. */
+    address?: string;
+    namespace: string;
+    devServerPort: number;
+    devServerUiPort: number;
+    binary?: string;
+  };
+  adminKey?: string;
+  masterKey?: string;
+  providersFile?: string;
+  logLevel: z.infer<typeof schema>['ZUMIK_LOG_LEVEL'];
+  bodyLimit: string;
+  /** Managed-profile credentials and endpoints by provider; a provider without a key is unavailable. */
+  providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
+}
+
+export const PROVIDER_NAMES = ['openai', 'anthropic', 'gemini', 'xai', 'fireworks', 'openrouter'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** Thrown when the environment is invalid; its message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
+  const role = parseRole(argv);
+  if (!parsed.success || typeof role !== 'string') {
+    const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    if (typeof role !== 'string') problems.push(role.problem);
+    throw new ConfigError(problems);
+  }
+  const values = parsed.data;
+  const provider = (name: string) => ({
+    apiKey: values[`${name.toUpperCase()}_API_KEY` as 'OPENAI_API_KEY'],
+    baseUrl: values[`${name.toUpperCase()}_BASE_URL` as 'OPENAI_BASE_URL'],
+  });
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    role,
+    dataDir: path.resolve(values.ZUMIK_DATA_DIR),
+    databaseUrl: values.DATABASE_URL,
+    temporal: {
+      address: values.TEMPORAL_ADDRESS,
+      namespace: values.TEMPORAL_NAMESPACE,
+      devServerPort: values.ZUMIK_TEMPORAL_PORT,
+      devServerUiPort: values.ZUMIK_TEMPORAL_UI_PORT,
+      binary: values.ZUMIK_TEMPORAL_BIN,
+    },
+    adminKey: values.ZUMIK_ADMIN_KEY,
+    masterKey: values.ZUMIK_MASTER_KEY,
+    providersFile: values.ZUMIK_PROVIDERS_FILE,
+    logLevel: values.ZUMIK_LOG_LEVEL,
+    bodyLimit: values.ZUMIK_BODY_LIMIT,
+    providers: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, provider(name)])) as Config['providers'],
+  };
+}
+
+function parseRole(argv: string[]): Role | { problem: string } {
+  const index = argv.findIndex((arg) => arg === '--role' || arg.startsWith('--role='));
+  if (index === -1) return 'all';
+  const value = argv[index]!.includes('=') ? argv[index]!.split('=')[1] : argv[index + 1];
+  if (value === 'api' || value === 'worker' || value === 'all') return value;
+  return { problem: `--role: expected api, worker or all, got ${JSON.stringify(value ?? '')}` };
+}

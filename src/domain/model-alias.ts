@@ -1,0 +1,67 @@
+/**
+ * Model aliases and their immutable releases (DESIGN.md §3): the contract of a release and the
+ * validation of an install. Pure; the store persists, the server speaks HTTP.
+ */
+import { z } from 'zod';
+
+export const EXECUTION_PROFILES = ['managed_provider', 'byok', 'byoc_dynamo', 'byoc_epp', 'subscription'] as const;
+export type ExecutionProfile = (typeof EXECUTION_PROFILES)[number];
+
+export const DEFAULT_POLICY_REVISION = 'policy_custom';
+export const DEFAULT_CAPABILITY_MANIFEST_REVISION = 'cap_custom';
+
+export interface ReleaseTarget {
+  execution_profile: ExecutionProfile;
+  provider: string;
+  model: string;
+  model_revision: string;
+  weight: number;
+}
+
+export interface ModelAliasRelease {
+  id: string;
+  object: 'model_alias_release';
+  alias: string;
+  status: 'active' | 'retired';
+  policy_revision: string;
+  capability_manifest_revision: string;
+  targets: ReleaseTarget[];
+  created_at: number;
+}
+
+/** Alias names: what appears as `model` in OpenAI requests; no whitespace or slashes (they are URL path segments). */
+export const ALIAS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
+
+const requiredText = (field: string) => z.string({ error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`) })
+  .trim().min(1, `${field} must not be empty`);
+
+const targetSchema = z.strictObject({
+  execution_profile: z.enum(EXECUTION_PROFILES, { error: () => `execution_profile must be one of ${EXECUTION_PROFILES.join(', ')}` })
+    .default('managed_provider'),
+  provider: requiredText('provider'),
+  model: requiredText('model'),
+  model_revision: requiredText('model_revision'),
+  weight: z.number({ error: 'weight must be a number' }).int('weight must be an integer').min(0, 'weight must not be negative').default(1),
+});
+
+/** The body of `PUT /v2/model-aliases/{alias}`. */
+export const installReleaseSchema = z.strictObject({
+  alias: z.string().optional(),
+  policy_revision: z.string().trim().min(1).max(200).optional(),
+  capability_manifest_revision: z.string().trim().min(1).max(200).optional(),
+  targets: z.array(targetSchema, { error: (issue) => (issue.input === undefined ? 'targets is required' : 'targets must be an array') })
+    .min(1, 'targets must contain at least one target').max(64, 'at most 64 targets'),
+}).superRefine((body, context) => {
+  if (body.targets.reduce((sum, target) => sum + target.weight, 0) <= 0) {
+    context.addIssue({ code: 'custom', path: ['targets'], message: 'target weights must sum to a positive value' });
+  }
+});
+
+export type InstallReleaseInput = z.infer<typeof installReleaseSchema>;
+
+/** Why an alias name is unusable, or undefined when it is fine. */
+export function aliasProblem(alias: string): string | undefined {
+  if (alias.trim().length === 0) return 'alias must not be empty';
+  if (!ALIAS_PATTERN.test(alias)) return 'alias must be 1-128 characters: letters, digits and . _ : @ + - (starting with a letter or digit)';
+  return undefined;
+}

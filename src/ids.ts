@@ -1,0 +1,16 @@
+/** Identifiers and API-key secrets. Not in src/domain: they use randomness and the clock. */
+import { createHash, randomBytes } from 'node:crypto';
+import { ulid } from 'ulid';
+
+/** `alr_` + 26 lowercase ULID characters (DESIGN.md §3). */
+export const newReleaseId = (): string => `alr_${ulid().toLowerCase()}`;
+export const newApiKeyId = (): string => `key_${ulid().toLowerCase()}`;
+
+/** A new API key secret: 256 random bits, shown to its owner once and stored only as a hash. */
+export const newApiKeySecret = (): string => `zk_${randomBytes(32).toString('base64url')}`;
+
+/** SHA-256 is right for high-entropy random keys (no brute force to slow down), and fast on every request. */
+export const hashApiKey = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+/** What a key list shows instead of the secret. */
+export const apiKeyPrefix = (secret: string): string => `${secret.slice(0, 7)}…${secret.slice(-4)}`;

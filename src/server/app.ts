@@ -1,0 +1,46 @@
+/** createApp(deps): the Express front door without listen(), so tests call it in-process. */
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { ApiKeyRepository } from '../store/api-key-repository';
+import type { ModelAliasRepository } from '../store/model-alias-repository';
+import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticate';
+import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { requestId } from './middleware/request-id';
+import { apiKeyRoutes } from './routes/api-keys';
+import { healthRoutes, type ReadinessCheck } from './routes/health';
+import { modelAliasRoutes } from './routes/model-aliases';
+import { modelRoutes } from './routes/models';
+
+export interface AppDeps {
+  logger: Logger;
+  apiKeys: ApiKeyRepository;
+  modelAliases: ModelAliasRepository;
+  authenticator: ApiKeyAuthenticator;
+  readiness: Record<string, ReadinessCheck>;
+  /** Largest accepted JSON body, e.g. `10mb`. */
+  bodyLimit?: string;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestId());
+  app.use(healthRoutes(deps.readiness));
+  app.use(express.json({ limit: deps.bodyLimit ?? '10mb', type: ['application/json', 'application/*+json'] }));
+
+  const v1 = express.Router();
+  v1.use(authenticate(deps.authenticator));
+  v1.use(modelRoutes(deps.modelAliases));
+  app.use('/v1', v1);
+
+  const v2 = express.Router();
+  v2.use(authenticate(deps.authenticator));
+  v2.use(modelAliasRoutes(deps.modelAliases));
+  v2.use(apiKeyRoutes(deps.apiKeys, deps.authenticator));
+  app.use('/v2', v2);
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,50 @@
+/** The error middleware, registered last: body-parser failures, HttpErrors and unexpected errors, all in one envelope. */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { HttpError } from '../errors';
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+function fromBodyParser(error: BodyParserError): HttpError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new HttpError(400, 'We could not parse the JSON body of your request. The body must be valid JSON.', 'invalid_json');
+    case 'entity.too.large':
+      return new HttpError(413, `The request body is larger than the ${error.limit ?? ''} byte limit.`.replace('  ', ' '), 'request_too_large');
+    case 'encoding.unsupported': case 'charset.unsupported':
+      return new HttpError(415, error.message, 'unsupported_media_type');
+    case 'request.aborted':
+      return new HttpError(400, 'The request was aborted while its body was being read.', 'request_aborted');
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, request, response, _next) => {
+    const known = error instanceof HttpError ? error : fromBodyParser(error as BodyParserError);
+    const requestId = response.getHeader('x-request-id');
+    if (response.headersSent) {
+      logger.error({ err: error, requestId }, 'error after the response started');
+      response.destroy();
+      return;
+    }
+    if (known) {
+      response.status(known.status).set(known.headers).json(known.toEnvelope());
+      return;
+    }
+    logger.error({ err: error, requestId, method: request.method, path: request.path }, 'unhandled error');
+    response.status(500).json(new HttpError(500, `The server had an error while processing your request (request id ${String(requestId)}).`,
+      'internal_error').toEnvelope());
+  };
+}
+
+export function notFoundHandler(): RequestHandler {
+  return (request) => {
+    throw new HttpError(404, `Invalid URL (${request.method} ${request.path})`, 'invalid_request_error');
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The Postgres connection: a `pg` pool on DATABASE_URL, or, when it is unset, an embedded PGlite in
+ * the data dir served over pglite-socket so that the same SQL and the same driver run in both modes.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Pool, type PoolConfig } from 'pg';
+import type { Logger } from 'pino';
+
+export interface Database {
+  pool: Pool;
+  /** `embedded` when Zumik runs PGlite itself. */
+  mode: 'external' | 'embedded';
+  close(): Promise<void>;
+}
+
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string; logger: Logger; poolSize?: number }): Promise<Database> {
+  const poolConfig: PoolConfig = { max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 };
+  if (options.databaseUrl) {
+    const pool = new Pool({ ...poolConfig, connectionString: options.databaseUrl });
+    pool.on('error', (error) => options.logger.error({ err: error }, 'idle Postgres client error'));
+    return { pool, mode: 'external', close: () => pool.end() };
+  }
+  return openEmbedded(options.dataDir, options.logger, poolConfig);
+}
+
+async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolConfig): Promise<Database> {
+  // Loaded lazily: production (DATABASE_URL set) never pays for the WASM build.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const directory = path.join(dataDir, 'pgdata');
+  fs.mkdirSync(directory, { recursive: true });
+  const db = await PGlite.create(directory);
+  const port = await freePort();
+  const maxConnections = (poolConfig.max ?? 10) + 2;
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections });
+  await server.start();
+  const pool = new Pool({ ...poolConfig, host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+  pool.on('error', (error) => logger.error({ err: error }, 'idle embedded Postgres client error'));
+  logger.info({ directory, port }, 'embedded Postgres (PGlite) started');
+  return {
+    pool,
+    mode: 'embedded',
+    async close() {
+      await pool.end();
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

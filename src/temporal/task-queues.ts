@@ -1,0 +1,2 @@
+/** Task-queue names live here and nowhere else. */
+export const TASK_QUEUE = 'zumik';

@@ -1,0 +1,80 @@
+/**
+ * Temporal bootstrap: one NativeConnection shared by the client and the worker (eager workflow start
+ * needs that), the prebuilt workflow bundle, and a Runtime that leaves signals to Zumik's own shutdown.
+ */
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { PROJECT_ROOT } from '../project-root';
+import { TASK_QUEUE } from './task-queues';
+
+export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
+export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
+
+let runtimeInstalled = false;
+
+/** Install the SDK runtime once per process: our logger, and no signal handlers of its own. */
+export function installTemporalRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const temporalLogger = logger.child({ component: 'temporal-sdk' });
+  const forward = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level];
+    temporalLogger[method](meta ?? {}, message);
+  };
+  Runtime.install({
+    shutdownSignals: [],
+    logger: {
+      log: forward,
+      trace: (message, meta) => forward('TRACE', message, meta),
+      debug: (message, meta) => forward('DEBUG', message, meta),
+      info: (message, meta) => forward('INFO', message, meta),
+      warn: (message, meta) => forward('WARN', message, meta),
+      error: (message, meta) => forward('ERROR', message, meta),
+    },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
+}
+
+/** Connect, retrying while the frontend comes up. */
+export async function connectTemporal(address: string, timeoutMs = 60_000): Promise<NativeConnection> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await NativeConnection.connect({ address });
+      await connection.workflowService.getSystemInfo({});
+      return connection;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+export function createClient(connection: NativeConnection, namespace: string): Client {
+  return new Client({ connection, namespace });
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  activities: object;
+  bundlePath?: string;
+  taskQueue?: string;
+}
+
+export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowBundle: { codePath: options.bundlePath ?? DEFAULT_BUNDLE_PATH },
+    activities: options.activities,
+    // Provider calls are I/O-bound: many in flight per worker.
+    maxConcurrentActivityTaskExecutions: 512,
+    maxConcurrentLocalActivityExecutions: 512,
+    maxConcurrentWorkflowTaskExecutions: 200,
+    shutdownGraceTime: '10s',
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * startZumik(config): brings up one Zumik process in its role — Postgres (external or embedded),
+ * Temporal (external or the supervised dev server), the worker and the HTTP front door — and returns
+ * a handle whose stop() takes everything down in reverse order. main.ts and the tests both use it.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities';
+import { bootstrapAdminKey } from './bootstrap-admin';
+import type { Config } from './config';
+import { createApp } from './server/app';
+import { ApiKeyAuthenticator } from './server/middleware/authenticate';
+import { healthRoutes } from './server/routes/health';
+import { ApiKeyRepository } from './store/api-key-repository';
+import { openDatabase, type Database } from './store/database';
+import { migrate } from './store/migrate';
+import { ModelAliasRepository } from './store/model-alias-repository';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { registerSearchAttributes } from './temporal/search-attributes';
+import { TASK_QUEUE } from './temporal/task-queues';
+import { findTemporalBinary } from './temporal/temporal-binary';
+import { connectTemporal, createClient, createWorker, installTemporalRuntime } from './temporal/worker';
+import express from 'express';
+
+export interface Zumik {
+  /** The front door's base URL (`http://host:port`). */
+  url: string;
+  /** The Temporal Web UI, when Zumik started the dev server. */
+  temporalUiUrl?: string;
+  temporalAddress: string;
+  database: Database;
+  client: Client;
+  devServer?: DevServer;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** Prebuilt workflow bundle (default dist/workflow-bundle.js). */
+  workflowBundlePath?: string;
+  /** Where the one-time generated admin key is printed. */
+  print?: (text: string) => void;
+}
+
+export async function startZumik(config: Config, options: StartOptions): Promise<Zumik> {
+  const { logger } = options;
+  const started = Date.now();
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try { await cleanup(); } catch (error) { logger.error({ err: error }, 'error during shutdown'); }
+    }
+  };
+
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+    cleanups.push(() => database.close());
+    await migrate(database.pool, logger);
+    const apiKeys = new ApiKeyRepository(database.pool);
+    const modelAliases = new ModelAliasRepository(database.pool);
+    if (config.role !== 'worker') await bootstrapAdminKey(apiKeys, config.adminKey, logger, options.print);
+
+    let devServer: DevServer | undefined;
+    let temporalAddress = config.temporal.address;
+    if (!temporalAddress) {
+      devServer = await startDevServer({
+        binary: findTemporalBinary(config.temporal.binary), dataDir: config.dataDir, port: config.temporal.devServerPort,
+        uiPort: config.temporal.devServerUiPort, namespace: config.temporal.namespace, logger,
+      });
+      cleanups.push(() => devServer!.stop());
+      temporalAddress = devServer.address;
+    }
+
+    installTemporalRuntime(logger);
+    const connection: NativeConnection = await connectTemporal(temporalAddress);
+    cleanups.push(() => connection.close());
+    if (!devServer) {
+      const added = await registerSearchAttributes(connection.operatorService, config.temporal.namespace);
+      if (added.length > 0) logger.info({ added }, 'registered search attributes');
+    }
+    const client = createClient(connection, config.temporal.namespace);
+
+    if (config.role !== 'api') {
+      const worker: Worker = await createWorker({
+        connection, namespace: config.temporal.namespace, activities: createActivities(), bundlePath: options.workflowBundlePath,
+      });
+      const running = worker.run();
+      running.catch((error: unknown) => logger.fatal({ err: error }, 'the Temporal worker stopped with an error'));
+      cleanups.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      });
+      const probeStarted = Date.now();
+      const handle = await client.workflow.start('probeWorkflow', {
+        taskQueue: TASK_QUEUE, workflowId: `probe:${process.pid}:${Date.now()}`, args: [], requestEagerStart: true,
+        workflowTaskTimeout: '5s', staticSummary: 'start-up self-test',
+      });
+      await handle.result();
+      logger.info({ eagerlyStarted: handle.eagerlyStarted, ms: Date.now() - probeStarted }, 'start-up self-test workflow completed');
+    }
+
+    const readiness = {
+      postgres: async () => { await database.pool.query('SELECT 1'); },
+      temporal: async () => { await connection.workflowService.getSystemInfo({}); },
+    };
+    const app = config.role === 'worker'
+      ? express().use(healthRoutes(readiness))
+      : createApp({
+        logger, apiKeys, modelAliases, authenticator: new ApiKeyAuthenticator(apiKeys), readiness, bodyLimit: config.bodyLimit,
+      });
+    const server = http.createServer(app);
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    cleanups.push(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 5_000).unref();
+    }));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host}:${port}`;
+    logger.info({ url, role: config.role, temporal: temporalAddress, temporalUi: devServer?.uiUrl, database: database.mode,
+      startupMs: Date.now() - started }, 'Zumik is ready');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, devServer,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

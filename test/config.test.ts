@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+
+describe('loadConfig', () => {
+  it('uses the embedded defaults when nothing is set', () => {
+    const config = loadConfig({}, []);
+    expect(config).toMatchObject({
+      port: 8080, host: '127.0.0.1', role: 'all', dataDir: path.resolve('.zumik'), databaseUrl: undefined,
+      temporal: { address: undefined, namespace: 'default', devServerPort: 7233, devServerUiPort: 8233 },
+    });
+    expect(config.providers.openai).toEqual({ apiKey: undefined, baseUrl: undefined });
+  });
+
+  it('reads every documented variable', () => {
+    const config = loadConfig({
+      PORT: '9000', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db:5432/zumik', ZUMIK_DATA_DIR: '/var/lib/zumik',
+      TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'prod', ANTHROPIC_API_KEY: 'sk-ant-x', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1/',
+    }, ['--role', 'api']);
+    expect(config).toMatchObject({
+      port: 9000, host: '0.0.0.0', role: 'api', databaseUrl: 'postgres://u@db:5432/zumik', dataDir: '/var/lib/zumik',
+      temporal: { address: 'temporal:7233', namespace: 'prod' },
+    });
+    expect(config.providers.anthropic).toEqual({ apiKey: 'sk-ant-x', baseUrl: 'http://127.0.0.1:1/' });
+    expect(loadConfig({}, ['--role=worker']).role).toBe('worker');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ TEMPORAL_ADDRESS: 'http://temporal' }, 'TEMPORAL_ADDRESS'],
+    [{ ZUMIK_ADMIN_KEY: 'short' }, 'ZUMIK_ADMIN_KEY'],
+    [{ OPENAI_BASE_URL: 'api.openai.com' }, 'OPENAI_BASE_URL'],
+    [{ ZUMIK_LOG_LEVEL: 'loud' }, 'ZUMIK_LOG_LEVEL'],
+  ])('stops on %j with a message naming %s', (env, variable) => {
+    expect(() => loadConfig(env, [])).toThrow(ConfigError);
+    expect(() => loadConfig(env, [])).toThrow(new RegExp(`^invalid configuration:\\n  - ${variable}: `));
+  });
+
+  it('names every bad variable at once, and a bad --role', () => {
+    try {
+      loadConfig({ PORT: 'x', HOST: '' , ZUMIK_LOG_LEVEL: 'loud' }, ['--role', 'boss']);
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        expect.stringMatching(/^PORT: /), expect.stringMatching(/^ZUMIK_LOG_LEVEL: /), expect.stringMatching(/^--role: /),
+      ]);
+    }
+  });
+});

@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePorts } from './support/ports';
+import { processesMentioning, spawnZumik, waitForReady } from './support/zumik-process';
+
+// Starts the real program twice on one data dir: embedded Postgres (PGlite) and the Temporal dev
+// server started by Zumik itself, as `npm start` does on a fresh clone.
+describe('zumik process (npm start on embedded defaults)', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-main-'));
+  afterAll(() => { fs.rmSync(dataDir, { recursive: true, force: true }); });
+
+  it('becomes ready with its own Temporal and Postgres, serves the UI, keeps state, and leaves no child behind on Ctrl-C', async () => {
+    const [port, temporalPort, uiPort] = await freePorts(3);
+    const env = { PORT: String(port), ZUMIK_DATA_DIR: dataDir, ZUMIK_TEMPORAL_PORT: String(temporalPort), ZUMIK_TEMPORAL_UI_PORT: String(uiPort) };
+    const url = `http://127.0.0.1:${port}`;
+
+    const first = spawnZumik(env);
+    await waitForReady(url, 90_000, first);
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+    const adminKey = /(zk_[A-Za-z0-9_-]{43})/.exec(first.output())?.[1];
+    expect(adminKey).toBeDefined();
+    const installed = await fetch(`${url}/v2/model-aliases/kept.alias`, {
+      method: 'PUT', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ targets: [{ provider: 'openai', model: 'gpt-5.4', model_revision: '1', weight: 1 }] }),
+    });
+    expect(installed.status).toBe(200);
+    expect(first.output()).toContain('"eagerlyStarted":true');
+    expect(processesMentioning(dataDir).length).toBeGreaterThanOrEqual(1); // the Temporal dev server
+
+    process.kill(-first.child.pid!, 'SIGINT'); // what a terminal's Ctrl-C does: the whole foreground group
+    expect(await first.exited).toBe(0);
+    await waitUntil(() => processesMentioning(dataDir).length === 0, 10_000);
+    expect(processesMentioning(dataDir)).toEqual([]);
+
+    // second start on the same data dir: the alias is still there and no new admin key is printed
+    const second = spawnZumik(env);
+    await waitForReady(url, 90_000, second);
+    const alias = await fetch(`${url}/v2/model-aliases/kept.alias`, { headers: { authorization: `Bearer ${adminKey}` } });
+    expect(alias.status).toBe(200);
+    expect(second.output()).not.toMatch(/zk_[A-Za-z0-9_-]{43}/);
+    process.kill(second.child.pid!, 'SIGTERM');
+    expect(await second.exited).toBe(0);
+    await waitUntil(() => processesMentioning(dataDir).length === 0, 10_000);
+    expect(processesMentioning(dataDir)).toEqual([]);
+  }, 240_000);
+
+  it('stops at start-up with a message naming a bad variable', async () => {
+    const bad = spawnZumik({ PORT: 'eighty', ZUMIK_DATA_DIR: dataDir });
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toContain('PORT');
+  });
+});
+
+async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  while (!predicate() && Date.now() - started < timeoutMs) await new Promise((resolve) => setTimeout(resolve, 100));
+}

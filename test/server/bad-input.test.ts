@@ -1,0 +1,54 @@
+import { startTestApp, type TestApp } from '../support/test-app';
+
+describe('bad input at the front door', () => {
+  let app: TestApp;
+  beforeAll(async () => { app = await startTestApp({ bodyLimit: '16kb' }); });
+  afterAll(async () => { await app.close(); });
+
+  afterEach(async () => {
+    // nothing is lost and the process stays up: the next request is served normally
+    expect((await app.call('GET', '/healthz', { key: null })).status).toBe(200);
+  });
+
+  it('answers malformed JSON with a 400 in the OpenAI envelope', async () => {
+    const response = await app.call('PUT', '/v2/model-aliases/bad.json', { rawBody: '{"targets": [' });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: { message: expect.stringContaining('JSON'), type: 'invalid_request_error', param: null, code: 'invalid_json' } });
+  });
+
+  it('answers an oversized body with a 413 in the OpenAI envelope', async () => {
+    const response = await app.call('PUT', '/v2/model-aliases/bad.size', {
+      body: { targets: [{ provider: 'x'.repeat(20_000), model: 'm', model_revision: 'r' }] },
+    });
+    expect(response.status).toBe(413);
+    expect(response.body.error).toMatchObject({ type: 'invalid_request_error', code: 'request_too_large' });
+  });
+
+  it.each([
+    ['a JSON array', '[1,2]'],
+    ['a JSON string', '"targets"'],
+    ['null', 'null'],
+  ])('answers %s instead of an object with a 400', async (_case, rawBody) => {
+    const response = await app.call('PUT', '/v2/model-aliases/bad.shape', { rawBody });
+    expect(response.status).toBe(400);
+    expect(response.body.error.type).toBe('invalid_request_error');
+  });
+
+  it('answers a body that is not JSON at all (wrong content type) with a 400', async () => {
+    const response = await app.call('PUT', '/v2/model-aliases/bad.type', { rawBody: 'targets=1', headers: { 'content-type': 'text/plain' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toContain('JSON');
+  });
+
+  it('answers an unknown route with a 404 in the envelope', async () => {
+    const response = await app.call('GET', '/v2/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error' });
+  });
+
+  it('sets x-request-id on every response, echoing a sane one from the caller', async () => {
+    const response = await app.call('GET', '/v1/models', { headers: { 'x-request-id': 'trace-123' } });
+    expect(response.headers.get('x-request-id')).toBe('trace-123');
+    expect((await app.call('GET', '/v1/models')).headers.get('x-request-id')).toMatch(/^req_/);
+  });
+});

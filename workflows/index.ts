@@ -1,0 +1,2 @@
+/** Every workflow Zumik's worker runs; bundled once by the build step (scripts/build-workflow-bundle.ts). */
+export { probeWorkflow } from './probe-workflow';

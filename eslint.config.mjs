@@ -22,6 +22,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
     files: ['workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

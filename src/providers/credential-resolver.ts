@@ -1,0 +1,99 @@
+/**
+ * Resolves the credential of one attempt, by reference, inside the activity that makes the call:
+ * secrets never travel in workflow inputs, results or history (DESIGN.md §4). `managed_provider` uses
+ * Zumik's own key from the environment; `byok` the tenant's sealed key for that provider; the BYOC and
+ * subscription profiles the tenant's endpoint whose id the release target names as its `provider`.
+ * Errors name the tenant, profile and provider, never a secret.
+ */
+import type { Config } from '../config';
+import type { ExecutionProfile } from '../domain/model-alias';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box';
+import type { ByocEndpointRepository, EndpointProfile } from '../store/byoc-endpoint-repository';
+import type { CredentialRepository, SealedSecret } from '../store/credential-repository';
+
+export interface ResolvedCredential {
+  apiKey: string;
+  /** Set for tenant endpoints only; built-in providers are reached through the ProviderDirectory's regions. */
+  baseUrl?: string;
+  /** Which kind of tenant endpoint serves the call (tenant endpoints only). */
+  flavour?: EndpointProfile;
+}
+
+export type CredentialUnavailableReason =
+  /** Nothing is configured for this provider or endpoint. */
+  | 'not_configured'
+  /** The endpoint exists but is registered under another profile than the release target says. */
+  | 'profile_mismatch'
+  /** A stored secret exists but cannot be opened (other master key, tampering): an operator problem. */
+  | 'unreadable';
+
+/** Thrown when an attempt's target has no usable credential; retrying cannot help until an admin configures one. */
+export class CredentialUnavailableError extends Error {
+  constructor(readonly tenantId: string, readonly executionProfile: ExecutionProfile, readonly provider: string,
+    readonly reason: CredentialUnavailableReason, detail: string, options?: { cause?: unknown }) {
+    super(`no usable credential for provider ${provider} (execution profile ${executionProfile}, tenant ${tenantId}): ${detail}`, options);
+    this.name = 'CredentialUnavailableError';
+  }
+}
+
+export interface CredentialResolverDeps {
+  providers: Config['providers'];
+  credentials: Pick<CredentialRepository, 'findSealed'>;
+  endpoints: Pick<ByocEndpointRepository, 'findSealed'>;
+  secretBox: SecretBox;
+}
+
+export interface ResolveCredentialInput {
+  tenantId: string;
+  executionProfile: ExecutionProfile;
+  /** A built-in provider, or for the BYOC and subscription profiles the id of the tenant's endpoint. */
+  provider: string;
+}
+
+export class CredentialResolver {
+  constructor(private readonly deps: CredentialResolverDeps) {}
+
+  async resolve(input: ResolveCredentialInput): Promise<ResolvedCredential> {
+    switch (input.executionProfile) {
+      case 'managed_provider': return this.managed(input);
+      case 'byok': return this.byok(input);
+      case 'byoc_dynamo': case 'byoc_epp': case 'subscription': return this.endpoint(input, input.executionProfile);
+    }
+  }
+
+  private managed(input: ResolveCredentialInput): ResolvedCredential {
+    const provider = Object.hasOwn(this.deps.providers, input.provider) ? this.deps.providers[input.provider as keyof Config['providers']] : undefined;
+    if (!provider) throw this.unavailable(input, 'not_configured', 'it is not a built-in provider');
+    if (!provider.apiKey) throw this.unavailable(input, 'not_configured', `Zumik has no key for it (set ${input.provider.toUpperCase()}_API_KEY)`);
+    return { apiKey: provider.apiKey };
+  }
+
+  private async byok(input: ResolveCredentialInput): Promise<ResolvedCredential> {
+    const sealed = await this.deps.credentials.findSealed(input.tenantId, input.provider);
+    if (!sealed) throw this.unavailable(input, 'not_configured', `the tenant has no key for it (PUT /v2/credentials/${input.provider})`);
+    return { apiKey: this.open(input, sealed) };
+  }
+
+  private async endpoint(input: ResolveCredentialInput, profile: EndpointProfile): Promise<ResolvedCredential> {
+    const found = await this.deps.endpoints.findSealed(input.tenantId, input.provider);
+    if (!found) throw this.unavailable(input, 'not_configured', `the tenant has no endpoint with that id (PUT /v2/byoc-endpoints/${input.provider})`);
+    if (found.endpoint.profile !== profile) {
+      throw this.unavailable(input, 'profile_mismatch', `the endpoint is registered as ${found.endpoint.profile}, not ${profile}`);
+    }
+    return { apiKey: found.apiKey ? this.open(input, found.apiKey) : '', baseUrl: found.endpoint.baseUrl, flavour: profile };
+  }
+
+  private open(input: ResolveCredentialInput, sealed: SealedSecret): string {
+    try {
+      return this.deps.secretBox.open(sealed.envelope, sealed.binding);
+    } catch (error) {
+      if (!(error instanceof SecretBoxError)) throw error;
+      throw this.unavailable(input, 'unreadable', `the stored secret cannot be opened (${error.reason}); store it again`, error);
+    }
+  }
+
+  private unavailable(input: ResolveCredentialInput, reason: CredentialUnavailableReason, detail: string, cause?: unknown) {
+    return new CredentialUnavailableError(input.tenantId, input.executionProfile, input.provider, reason, detail,
+      cause === undefined ? undefined : { cause });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The one adapter for every OpenAI-compatible provider (OpenAI, xAI, Fireworks, OpenRouter, BYOC
+ * endpoints, subscriptions): the flavour decides the request quirks, usage and error meanings; the
+ * base URL and dispatcher are injected so that one region is one pool and tests use emulators.
+ */
+import type { Dispatcher } from 'undici';
+import { CallDeadline } from '../call-deadline';
+import { ProviderError } from '../provider-error';
+import { readSseEvents } from '../sse-reader';
+import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCallOptions, StreamPart } from '../types';
+import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
+import { convertOpenAICompatibleResponse } from './convert-openai-compatible-response';
+import { convertToOpenAICompatibleRequest, type OpenAICompatibleUpstreamRequest } from './convert-to-openai-compatible-request';
+import { openAICompatibleResponseSchema } from './openai-compatible-api';
+import { openAICompatibleFailure, pickRequestId } from './openai-compatible-error';
+import { resolveFlavour, type OpenAICompatibleFlavour, type OpenAICompatibleFlavourName } from './openai-compatible-flavours';
+import { parseOpenAICompatibleStream } from './openai-compatible-stream';
+
+export interface OpenAICompatibleAdapterOptions extends Partial<Omit<OpenAICompatibleFlavour, 'flavour'>> {
+  /** The name failures and records carry (`openai`, `xai`, a BYOC endpoint id, …). */
+  provider: string;
+  flavour: OpenAICompatibleFlavourName;
+  /** Everything before `/chat/completions`, e.g. `https://api.fireworks.ai/inference/v1`. */
+  baseUrl: string;
+  dispatcher: Dispatcher;
+}
+
+export class OpenAICompatibleAdapter implements ProviderAdapter {
+  readonly provider: string;
+  readonly flavour: OpenAICompatibleFlavour;
+  private readonly url: string;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(options: OpenAICompatibleAdapterOptions) {
+    const { provider, baseUrl, dispatcher, ...flavour } = options;
+    this.provider = provider;
+    this.flavour = resolveFlavour(flavour);
+    this.url = `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.dispatcher = dispatcher;
+  }
+
+  async generate(request: ChatRequest, options: ProviderCallOptions): Promise<ChatResult> {
+    const upstream = convertToOpenAICompatibleRequest(request, options, this.flavour, false);
+    const deadline = new CallDeadline(options.signal, options.timeouts);
+    try {
+      const response = await deadline.within('headers', deadline.timeouts.headersMs, this.send(upstream, options, deadline.signal, false), this.provider);
+      const text = await deadline.within('first_token', deadline.timeouts.firstTokenMs, readBodyText(response, this.provider, deadline.signal), this.provider);
+      const body = this.parseJson(text, response.status);
+      if (response.status >= 400 || isErrorBody(body)) throw this.failure(response, body, options);
+      const parsed = openAICompatibleResponseSchema.safeParse(body);
+      if (!parsed.success) {
+        throw new ProviderError(`${this.provider}: the answer is not a chat.completion`, { kind: 'bad_response', provider: this.provider, status: response.status });
+      }
+      return convertOpenAICompatibleResponse(parsed.data, {
+        flavour: this.flavour, model: options.model, warnings: upstream.warnings,
+        providerRequestId: pickRequestId(response.headers, this.flavour.requestIdHeaders),
+      });
+    } catch (error) {
+      throw deadline.translate(error, this.provider);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  async *stream(request: ChatRequest, options: ProviderCallOptions): AsyncGenerator<StreamPart> {
+    const upstream = convertToOpenAICompatibleRequest(request, options, this.flavour, true);
+    const deadline = new CallDeadline(options.signal, options.timeouts);
+    try {
+      const response = await deadline.within('headers', deadline.timeouts.headersMs, this.send(upstream, options, deadline.signal, true), this.provider);
+      if (response.status >= 400 || (response.headers['content-type'] ?? '').includes('application/json')) {
+        // An error answer, or a JSON body where a stream was asked for (bridges report some errors that way).
+        const body = this.parseJson(await readBodyText(response, this.provider, deadline.signal), response.status);
+        if (response.status >= 400 || isErrorBody(body)) throw this.failure(response, body, options);
+        throw new ProviderError(`${this.provider}: expected an event stream`, { kind: 'bad_response', provider: this.provider, status: response.status });
+      }
+      yield { type: 'stream-start', providerRequestId: pickRequestId(response.headers, this.flavour.requestIdHeaders), warnings: upstream.warnings };
+      const events = readSseEvents(response, this.provider, { signal: deadline.signal, timeouts: options.timeouts });
+      yield* parseOpenAICompatibleStream(events, { provider: this.provider, flavour: this.flavour, apiKey: options.credential.apiKey });
+    } catch (error) {
+      throw deadline.translate(error, this.provider);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private send(upstream: OpenAICompatibleUpstreamRequest, options: ProviderCallOptions, signal: AbortSignal, streaming: boolean): Promise<UpstreamResponse> {
+    return sendUpstream({
+      provider: this.provider,
+      url: this.url,
+      headers: {
+        // Caller headers never carry credentials: an `Authorization` among them is dropped, ours is the only one.
+        ...Object.fromEntries(Object.entries(options.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'authorization')),
+        ...this.flavour.staticHeaders,
+        ...upstream.headers,
+        accept: streaming ? 'text/event-stream' : 'application/json',
+        authorization: `Bearer ${options.credential.apiKey}`,
+      },
+      body: upstream.body,
+      dispatcher: this.dispatcher,
+      signal,
+      timeouts: options.timeouts,
+      streaming,
+    });
+  }
+
+  /** Error bodies may be plain text (an endpoint picker's 429); success bodies must be JSON. */
+  private parseJson(text: string, status: number): unknown {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      if (status >= 400) return text;
+      throw new ProviderError(`${this.provider}: the answer is not JSON`, { kind: 'bad_response', provider: this.provider, status }, { cause: error });
+    }
+  }
+
+  private failure(response: UpstreamResponse, body: unknown, options: ProviderCallOptions): ProviderError {
+    return openAICompatibleFailure({ provider: this.provider, flavour: this.flavour, apiKey: options.credential.apiKey },
+      // A 200 carrying an error body is classified by its code alone.
+      { status: response.status >= 400 ? response.status : undefined, headers: response.headers, body });
+  }
+}
+
+function isErrorBody(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'error' in body && (body as { error: unknown }).error != null;
+}

@@ -1,0 +1,98 @@
+/**
+ * Turns an OpenAI-compatible SSE body into provider-neutral StreamParts. The answer is complete only
+ * when `data: [DONE]` arrives: a body that ends without it is `stream_truncated`, a data line that is
+ * not JSON is `bad_response`, and a `data:` object with an `error` key (how OpenAI and OpenRouter
+ * report failures after the 200) is classified like an error answer.
+ */
+import type { EventSourceMessage } from 'eventsource-parser';
+import { ProviderError } from '../provider-error';
+import { parseEventJson } from '../sse-reader';
+import type { StreamPart } from '../types';
+import { openAICompatibleChunkSchema, type OpenAICompatibleChunk, type OpenAICompatibleUsage } from './openai-compatible-api';
+import { openAICompatibleFailure, type FailureContext } from './openai-compatible-error';
+import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
+import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-reason';
+import { mapOpenAICompatibleUsage } from './map-openai-compatible-usage';
+
+export interface StreamParseContext extends FailureContext {
+  flavour: OpenAICompatibleFlavour;
+}
+
+/** Parse the events after `stream-start`; yields `stream-end` only after `[DONE]`. */
+export async function* parseOpenAICompatibleStream(events: AsyncIterable<EventSourceMessage>, context: StreamParseContext): AsyncGenerator<StreamPart> {
+  const state = new ChunkState();
+  for await (const event of events) {
+    if (event.data === '[DONE]') {
+      if (state.usage !== undefined) {
+        yield { type: 'usage', usage: mapOpenAICompatibleUsage(state.usage, context.flavour), serviceTier: state.serviceTier, model: state.model };
+      }
+      yield { type: 'stream-end' };
+      return;
+    }
+    const payload = parseEventJson(event.data, context.provider);
+    if (event.event === 'error' || isErrorPayload(payload)) {
+      throw openAICompatibleFailure(context, { body: payload, afterFirstToken: state.contentSeen });
+    }
+    const chunk = openAICompatibleChunkSchema.safeParse(payload);
+    if (!chunk.success) {
+      throw new ProviderError(`${context.provider}: stream chunk is not a chat.completion.chunk`, {
+        kind: 'bad_response', provider: context.provider, afterFirstToken: state.contentSeen,
+      });
+    }
+    for (const part of state.read(chunk.data)) yield part;
+  }
+  throw new ProviderError(`${context.provider}: the stream ended without [DONE]`, {
+    kind: 'stream_truncated', provider: context.provider, afterFirstToken: state.contentSeen,
+  });
+}
+
+function isErrorPayload(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && 'error' in payload && (payload as { error: unknown }).error != null;
+}
+
+/** Per-stream bookkeeping: dense tool-call indices, the latest usage and served tier. */
+class ChunkState {
+  usage?: OpenAICompatibleUsage;
+  serviceTier?: string;
+  model?: string;
+  contentSeen = false;
+  /** Provider tool-call index → our dense index, per choice (a bridge may start at 1). */
+  private readonly toolIndices = new Map<number, Map<number, number>>();
+
+  *read(chunk: OpenAICompatibleChunk): Generator<StreamPart> {
+    if (chunk.usage) this.usage = chunk.usage;
+    if (chunk.service_tier) this.serviceTier = chunk.service_tier;
+    if (chunk.model) this.model = chunk.model;
+    for (const choice of chunk.choices ?? []) {
+      const choiceIndex = choice.index ?? 0;
+      const delta = choice.delta ?? {};
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (reasoning) yield this.content({ type: 'reasoning-delta', choiceIndex, text: reasoning });
+      if (delta.content) yield this.content({ type: 'text-delta', choiceIndex, text: delta.content });
+      if (delta.refusal) yield this.content({ type: 'refusal-delta', choiceIndex, text: delta.refusal });
+      for (const [position, call] of (delta.tool_calls ?? []).entries()) {
+        yield this.content({
+          type: 'tool-call-delta', choiceIndex, toolCallIndex: this.toolIndex(choiceIndex, call.index ?? position),
+          ...(call.id ? { id: call.id } : {}), ...(call.function?.name ? { name: call.function.name } : {}),
+          argumentsDelta: call.function?.arguments ?? '',
+        });
+      }
+      if (choice.finish_reason) {
+        yield { type: 'finish', choiceIndex, finishReason: mapOpenAICompatibleFinishReason(choice.finish_reason), rawFinishReason: choice.finish_reason };
+      }
+    }
+  }
+
+  private content(part: StreamPart): StreamPart {
+    this.contentSeen = true;
+    return part;
+  }
+
+  private toolIndex(choiceIndex: number, providerIndex: number): number {
+    let indices = this.toolIndices.get(choiceIndex);
+    if (!indices) this.toolIndices.set(choiceIndex, indices = new Map());
+    let index = indices.get(providerIndex);
+    if (index === undefined) indices.set(providerIndex, index = indices.size);
+    return index;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Builds and caches the adapter for each (provider, region): one undici dispatcher (keep-alive pool)
+ * per region, base URLs from the environment with the providers' public defaults, extended by
+ * `ZUMIK_PROVIDERS_FILE` (more regions, BYOC and subscription endpoints). The activity asks it for
+ * the adapter of the attempt's target; nothing else constructs adapters.
+ */
+import type { Dispatcher } from 'undici';
+import { AnthropicAdapter } from './anthropic/anthropic-adapter';
+import { GeminiAdapter } from './gemini/gemini-adapter';
+import { OpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter';
+import type { OpenAICompatibleFlavourName } from './openai-compatible/openai-compatible-flavours';
+import { BUILTIN_PROVIDERS, loadProvidersFile, type BuiltinProvider, type ProvidersFile } from './providers-file';
+import type { ProviderAdapter } from './types';
+import { createUpstreamDispatcher } from './upstream-http';
+
+export const DEFAULT_BASE_URLS: Record<BuiltinProvider, string> = {
+  openai: 'https://api.openai.com/v1',
+  xai: 'https://api.x.ai/v1',
+  fireworks: 'https://api.fireworks.ai/inference/v1',
+  openrouter: 'https://openrouter.ai/api/v1',
+  anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com',
+};
+
+export const DEFAULT_REGION = 'default';
+
+export interface ProviderRegion {
+  region: string;
+  baseUrl: string;
+}
+
+/** How one provider (built-in or BYOC endpoint) is reached. */
+interface ProviderEntry {
+  kind: 'anthropic' | 'gemini' | OpenAICompatibleFlavourName;
+  regions: ProviderRegion[];
+  serviceTier?: string;
+  pinnedProvider?: string;
+}
+
+export interface ProviderDirectoryOptions {
+  /** Base URL overrides from the environment (`OPENAI_BASE_URL`, …), as `Config.providers` carries them. */
+  providers?: Partial<Record<BuiltinProvider, { baseUrl?: string }>>;
+  /** `ZUMIK_PROVIDERS_FILE`: read and validated at construction. */
+  providersFile?: string;
+  /** An already parsed file (tests, or configuration from elsewhere); wins over `providersFile`. */
+  file?: ProvidersFile;
+  /** One dispatcher per region; replaceable for tests and tuning. */
+  createDispatcher?: (provider: string, region: string) => Dispatcher;
+}
+
+/** Thrown when a target names a provider or region the directory does not know: a configuration error. */
+export class UnknownProviderError extends Error {
+  constructor(readonly provider: string, readonly region?: string) {
+    super(region === undefined ? `unknown provider ${provider}` : `provider ${provider} has no region ${region}`);
+    this.name = 'UnknownProviderError';
+  }
+}
+
+export class ProviderDirectory {
+  private readonly entries = new Map<string, ProviderEntry>();
+  private readonly adapters = new Map<string, ProviderAdapter>();
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly createDispatcher: (provider: string, region: string) => Dispatcher;
+
+  constructor(options: ProviderDirectoryOptions = {}) {
+    this.createDispatcher = options.createDispatcher ?? (() => createUpstreamDispatcher());
+    const file = options.file ?? (options.providersFile ? loadProvidersFile(options.providersFile) : undefined);
+    for (const provider of BUILTIN_PROVIDERS) {
+      const fromEnvironment = { region: DEFAULT_REGION, baseUrl: options.providers?.[provider]?.baseUrl ?? DEFAULT_BASE_URLS[provider] };
+      const fileEntry = file?.providers[provider];
+      this.entries.set(provider, {
+        kind: provider,
+        regions: mergeRegions([fromEnvironment], fileEntry?.regions ?? []),
+        pinnedProvider: provider === 'openrouter' ? file?.providers.openrouter?.pinnedProvider : undefined,
+      });
+    }
+    for (const [id, endpoint] of Object.entries(file?.byocEndpoints ?? {})) {
+      const regions = endpoint.regions ?? [{ region: DEFAULT_REGION, baseUrl: endpoint.baseUrl! }];
+      this.entries.set(id, { kind: endpoint.profile, regions, serviceTier: endpoint.serviceTier });
+    }
+  }
+
+  /** Every provider name a target may use: the built-in ones and the BYOC endpoint ids. */
+  providers(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** The provider's regions, the default (first) one first, for failover planning. */
+  regions(provider: string): string[] {
+    return this.entry(provider).regions.map((entry) => entry.region);
+  }
+
+  /** The adapter for a provider in a region (default: its first region); built once, then shared. */
+  adapter(provider: string, region?: string): ProviderAdapter {
+    const entry = this.entry(provider);
+    const target = region === undefined ? entry.regions[0] : entry.regions.find((candidate) => candidate.region === region);
+    if (!target) throw new UnknownProviderError(provider, region);
+    const key = `${provider}\u0000${target.region}`;
+    let adapter = this.adapters.get(key);
+    if (!adapter) {
+      adapter = this.build(provider, entry, target, this.dispatcher(key, provider, target.region));
+      this.adapters.set(key, adapter);
+    }
+    return adapter;
+  }
+
+  /** Close every pool (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([...this.dispatchers.values()].map((dispatcher) => dispatcher.close()));
+    this.dispatchers.clear();
+    this.adapters.clear();
+  }
+
+  private entry(provider: string): ProviderEntry {
+    const entry = this.entries.get(provider);
+    if (!entry) throw new UnknownProviderError(provider);
+    return entry;
+  }
+
+  private dispatcher(key: string, provider: string, region: string): Dispatcher {
+    let dispatcher = this.dispatchers.get(key);
+    if (!dispatcher) this.dispatchers.set(key, dispatcher = this.createDispatcher(provider, region));
+    return dispatcher;
+  }
+
+  private build(provider: string, entry: ProviderEntry, target: ProviderRegion, dispatcher: Dispatcher): ProviderAdapter {
+    if (entry.kind === 'anthropic') return new AnthropicAdapter({ baseUrl: target.baseUrl, dispatcher });
+    if (entry.kind === 'gemini') return new GeminiAdapter({ baseUrl: target.baseUrl, dispatcher });
+    return new OpenAICompatibleAdapter({
+      provider, flavour: entry.kind, baseUrl: target.baseUrl, dispatcher,
+      serviceTierOverride: entry.serviceTier, openRouterProvider: entry.pinnedProvider,
+    });
+  }
+}
+
+/** File regions extend the environment's: a same-named region replaces it, others are appended. */
+function mergeRegions(base: ProviderRegion[], extra: ProviderRegion[]): ProviderRegion[] {
+  const merged = base.map((entry) => extra.find((candidate) => candidate.region === entry.region) ?? entry);
+  return [...merged, ...extra.filter((candidate) => !merged.some((entry) => entry.region === candidate.region))];
+}

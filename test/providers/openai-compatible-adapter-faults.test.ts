@@ -1,0 +1,196 @@
+import type { Dispatcher } from 'undici';
+import { OpenAICompatibleAdapter } from '../../src/providers/openai-compatible/openai-compatible-adapter';
+import type { OpenAICompatibleFlavourName } from '../../src/providers/openai-compatible/openai-compatible-flavours';
+import type { ChatRequest, ProviderCallOptions } from '../../src/providers/types';
+import { createUpstreamDispatcher } from '../../src/providers/upstream-http';
+import {
+  CONTEXT_LENGTH_BODY, INSUFFICIENT_QUOTA_BODY, OpenAICompatibleEmulator, type OpenAICompatibleEmulatorFlavour,
+} from '../emulators/openai-compatible-emulator';
+import { captureProviderError, collectUntilFailure, textOf } from '../support/provider-test-helpers';
+
+const API_KEY = 'test-key-faults';
+const HELLO: ChatRequest = { messages: [{ role: 'user', content: 'Say hello.' }] };
+
+describe('OpenAICompatibleAdapter', () => {
+  let dispatcher: Dispatcher;
+  const emulators = new Map<OpenAICompatibleEmulatorFlavour, OpenAICompatibleEmulator>();
+  const adapters = new Map<OpenAICompatibleFlavourName, OpenAICompatibleAdapter>();
+  const EMULATOR_OF: Record<string, OpenAICompatibleEmulatorFlavour> = { openai: 'openai', xai: 'xai', fireworks: 'fireworks', openrouter: 'openrouter', byoc_epp: 'byoc' };
+
+  beforeAll(async () => {
+    dispatcher = createUpstreamDispatcher();
+    for (const flavour of ['openai', 'xai', 'fireworks', 'openrouter', 'byoc_epp'] as const) {
+      const emulatorFlavour = EMULATOR_OF[flavour]!;
+      // Some events spaced out so that a scripted cut or stall lands after content was streamed.
+      const emulator = await new OpenAICompatibleEmulator({ flavour: emulatorFlavour, apiKey: API_KEY, eventIntervalMs: 5 }).start();
+      emulators.set(emulatorFlavour, emulator);
+      adapters.set(flavour, new OpenAICompatibleAdapter({ provider: flavour, flavour, baseUrl: emulator.baseUrl, dispatcher }));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([...emulators.values()].map((emulator) => emulator.close()));
+    await dispatcher.destroy();
+  });
+  afterEach(() => { for (const emulator of emulators.values()) emulator.reset(); });
+
+  const adapter = (flavour: OpenAICompatibleFlavourName = 'openai') => adapters.get(flavour)!;
+  const emulator = (flavour: OpenAICompatibleFlavourName = 'openai') => emulators.get(EMULATOR_OF[flavour]!)!;
+  const options = (extra: Partial<ProviderCallOptions> = {}): ProviderCallOptions => ({ model: 'gpt-4.1-nano', credential: { apiKey: API_KEY }, ...extra });
+
+  describe('generate', () => {
+    it('classifies a 429 as rate_limit with Retry-After and the x-ratelimit headers', async () => {
+      emulator().inject({ kind: 'status', status: 429, retryAfterSeconds: 2 });
+
+      const error = await captureProviderError(adapter().generate(HELLO, options()));
+
+      expect(error).toMatchObject({ kind: 'rate_limit', status: 429, providerCode: 'rate_limit_exceeded', retryAfterMs: 2000, retryable: true });
+      expect(error.rateLimit).toMatchObject({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-tokens': '1m0s' });
+      expect(error.providerRequestId).toMatch(/^req_/);
+    });
+
+    it('prefers retry-after-ms over retry-after', async () => {
+      emulator().inject({ kind: 'status', status: 429, retryAfterSeconds: 2, headers: { 'retry-after-ms': '350' } });
+
+      const error = await captureProviderError(adapter().generate(HELLO, options()));
+
+      expect(error.retryAfterMs).toBe(350);
+    });
+
+    it('classifies insufficient_quota (also a 429) as quota, which waiting does not fix', async () => {
+      emulator().inject({ kind: 'status', status: 429, body: INSUFFICIENT_QUOTA_BODY });
+
+      const error = await captureProviderError(adapter().generate(HELLO, options()));
+
+      expect(error).toMatchObject({ kind: 'quota', providerCode: 'insufficient_quota', retryable: false, failover: true });
+    });
+
+    it('classifies context_length_exceeded (a 400) as context_length', async () => {
+      emulator().inject({ kind: 'status', status: 400, body: CONTEXT_LENGTH_BODY });
+
+      expect(await captureProviderError(adapter().generate(HELLO, options()))).toMatchObject({ kind: 'context_length', status: 400 });
+    });
+
+    it.each([
+      ['openai', 503, 'upstream_unavailable'], ['openai', 500, 'upstream_unavailable'], ['openai', 404, 'model_not_found'],
+      ['openai', 408, 'timeout'], ['openai', 409, 'upstream_unavailable'], ['openai', 400, 'invalid_request'],
+      ['xai', 529, 'overloaded'], ['xai', 429, 'rate_limit'], ['fireworks', 503, 'overloaded'], ['fireworks', 402, 'quota'],
+      ['openrouter', 402, 'quota'], ['openrouter', 502, 'upstream_unavailable'],
+      ['byoc_epp', 429, 'overloaded'], ['byoc_epp', 503, 'upstream_unavailable'], ['byoc_epp', 500, 'upstream_unavailable'],
+    ] as const)('%s: status %i is %s', async (flavour, status, kind) => {
+      emulator(flavour).inject({ kind: 'status', status });
+
+      expect(await captureProviderError(adapter(flavour).generate(HELLO, options()))).toMatchObject({ kind, status });
+    });
+
+    it('classifies an OpenRouter moderation 403 as content_filter and a content policy code as content_filter', async () => {
+      emulator('openrouter').inject({ kind: 'status', status: 403, body: { error: { code: 403, message: 'Input flagged', metadata: { reasons: ['violence'], flagged_input: '…' } } } });
+      emulator().inject({ kind: 'status', status: 400, body: { error: { message: 'Blocked', type: 'invalid_request_error', param: null, code: 'content_policy_violation' } } });
+
+      expect(await captureProviderError(adapter('openrouter').generate(HELLO, options()))).toMatchObject({ kind: 'content_filter' });
+      expect(await captureProviderError(adapter().generate(HELLO, options()))).toMatchObject({ kind: 'content_filter' });
+    });
+
+    it('classifies a reset connection as network', async () => {
+      emulator().inject({ kind: 'reset' });
+
+      expect(await captureProviderError(adapter().generate(HELLO, options()))).toMatchObject({ kind: 'network' });
+    });
+
+    it('classifies missing headers as timeout in the headers phase', async () => {
+      emulator().inject({ kind: 'hang' });
+
+      expect(await captureProviderError(adapter().generate(HELLO, options({ timeouts: { headersMs: 100 } })))).toMatchObject({ kind: 'timeout', phase: 'headers' });
+    });
+
+    it('classifies a body that does not come as timeout in the first_token phase', async () => {
+      emulator().inject({ kind: 'slow-first-token', delayMs: 1_000 });
+
+      expect(await captureProviderError(adapter().generate(HELLO, options({ timeouts: { firstTokenMs: 100 } })))).toMatchObject({ kind: 'timeout', phase: 'first_token' });
+    });
+
+    it('classifies the whole-call budget running out as timeout in the total phase', async () => {
+      emulator().inject({ kind: 'hang' });
+
+      expect(await captureProviderError(adapter().generate(HELLO, options({ timeouts: { totalMs: 100 } })))).toMatchObject({ kind: 'timeout', phase: 'total' });
+    });
+
+    it('classifies the caller aborting as cancelled', async () => {
+      emulator().inject({ kind: 'hang' });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+
+      expect(await captureProviderError(adapter().generate(HELLO, options({ signal: controller.signal })))).toMatchObject({ kind: 'cancelled', retryable: false });
+    });
+  });
+
+  describe('stream', () => {
+    it('classifies a 429 before the stream as rate_limit with Retry-After', async () => {
+      emulator().inject({ kind: 'status', status: 429, retryAfterSeconds: 1 });
+
+      const { parts, error } = await collectUntilFailure(adapter().stream(HELLO, options()));
+
+      expect(parts).toEqual([]);
+      expect(error).toMatchObject({ kind: 'rate_limit', retryAfterMs: 1000 });
+    });
+
+    it('classifies a slow first token as timeout in the first_token phase, after stream-start', async () => {
+      emulator().inject({ kind: 'slow-first-token', delayMs: 1_000 });
+
+      const { parts, error } = await collectUntilFailure(adapter().stream(HELLO, options({ timeouts: { firstTokenMs: 100 } })));
+
+      expect(parts.map((part) => part.type)).toEqual(['stream-start']);
+      expect(error).toMatchObject({ kind: 'timeout', phase: 'first_token' });
+    });
+
+    it('classifies a cut connection as stream_truncated after the first token', async () => {
+      emulator().inject({ kind: 'cut', afterEvents: 3 });
+
+      const { parts, error } = await collectUntilFailure(adapter().stream(HELLO, options()));
+
+      expect(textOf(parts)).toBe('Hello from ');
+      expect(error).toMatchObject({ kind: 'stream_truncated', afterFirstToken: true });
+    });
+
+    it('classifies silence mid-stream as stream_stalled', async () => {
+      emulator().inject({ kind: 'stall', afterEvents: 2 });
+
+      const { parts, error } = await collectUntilFailure(adapter().stream(HELLO, options({ timeouts: { stallMs: 100 } })));
+
+      expect(textOf(parts)).toBe('Hello ');
+      expect(error).toMatchObject({ kind: 'stream_stalled', afterFirstToken: true });
+    });
+
+    it('classifies a data line that is not JSON as bad_response', async () => {
+      emulator().inject({ kind: 'malformed', afterEvents: 2 });
+
+      expect((await collectUntilFailure(adapter().stream(HELLO, options()))).error).toMatchObject({ kind: 'bad_response' });
+    });
+
+    it.each(['openai', 'xai', 'fireworks', 'openrouter', 'byoc_epp'] as const)('%s: a stream that ends without [DONE] is stream_truncated, never stream-end', async (flavour) => {
+      emulator(flavour).inject({ kind: 'no-terminal' });
+
+      const { parts, error } = await collectUntilFailure(adapter(flavour).stream(HELLO, options()));
+
+      expect(parts.map((part) => part.type)).toContain('finish');
+      expect(parts.map((part) => part.type)).not.toContain('stream-end');
+      expect(error).toMatchObject({ kind: 'stream_truncated' });
+    });
+
+    it('classifies the caller aborting mid-stream as cancelled', async () => {
+      emulator().inject({ kind: 'stall', afterEvents: 2 });
+      const controller = new AbortController();
+      const stream = adapter().stream(HELLO, options({ signal: controller.signal }));
+      const seen: string[] = [];
+
+      const error = await captureProviderError((async () => {
+        for await (const part of stream) {
+          seen.push(part.type);
+          if (part.type === 'text-delta') controller.abort();
+        }
+      })());
+
+      expect(seen).toContain('text-delta');
+      expect(error).toMatchObject({ kind: 'cancelled' });
+    });
+  });
+});

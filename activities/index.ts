@@ -1,21 +1,35 @@
 /**
- * createActivities(deps): the activities of Zumik's workflows, built from injected dependencies so
+ * createActivities(deps): every activity of Zumik's workflows, built from injected dependencies so
  * tests can swap them. Workflows import only the `Activities` type.
  */
 import { hostname } from 'node:os';
+import { createAdmissionActivities, type AdmissionDeps } from './admit-request';
+import { createCallProvider, type CallProviderDeps } from './call-provider';
+import { createRecordOutcome, type OutcomeStore } from './record-outcome';
 
 export interface ActivityDeps {
   /** Identifies this worker process in probe results and logs. */
   workerIdentity?: string;
+  admission?: AdmissionDeps;
+  calls?: CallProviderDeps;
+  outcomes?: OutcomeStore;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
   const identity = deps.workerIdentity ?? `${hostname()}:${process.pid}`;
+  const missing = (name: string) => async (): Promise<never> => {
+    throw new Error(`activity ${name} is not configured in this worker`);
+  };
+  const admission = deps.admission ? createAdmissionActivities(deps.admission) : undefined;
   return {
     /** Used by probeWorkflow: which worker ran the activity, and when. */
     async reportWorker(): Promise<{ worker: string; activityAt: string }> {
       return { worker: identity, activityAt: new Date().toISOString() };
     },
+    admitRequest: admission?.admitRequest ?? (missing('admitRequest') as ReturnType<typeof createAdmissionActivities>['admitRequest']),
+    releaseAdmission: admission?.releaseAdmission ?? (missing('releaseAdmission') as ReturnType<typeof createAdmissionActivities>['releaseAdmission']),
+    callProvider: deps.calls ? createCallProvider(deps.calls) : (missing('callProvider') as ReturnType<typeof createCallProvider>),
+    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
   };
 }
 

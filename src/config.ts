@@ -19,6 +19,9 @@ const schema = z.object({
   ZUMIK_TEMPORAL_PORT: port.default(7233),
   ZUMIK_TEMPORAL_UI_PORT: port.default(8233),
   ZUMIK_TEMPORAL_BIN: optionalString,
+  ZUMIK_TEMPORAL_UI_URL: url.optional(),
+  ZUMIK_TASK_QUEUE: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits, . _ : -').default('zumik'),
+  ZUMIK_STREAM_BUS: z.string().trim().regex(/^(memory|redis:\/\/\S+)$/, 'expected memory or redis://host:port').default('memory'),
   ZUMIK_ADMIN_KEY: z.string().trim().min(20, 'must be at least 20 characters').optional(),
   ZUMIK_MASTER_KEY: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected 32 bytes, base64 or base64url').optional(),
   ZUMIK_PROVIDERS_FILE: optionalString,
@@ -53,7 +56,12 @@ export interface Config {
     devServerPort: number;
     devServerUiPort: number;
     binary?: string;
+    /** Web UI base for outcome links (the dev server's when Zumik started it). */
+    uiUrl?: string;
+    taskQueue: string;
   };
+  /** StreamBus: `memory` (one process) or `redis://…` (API and workers in several processes). */
+  streamBus: string;
   adminKey?: string;
   masterKey?: string;
   providersFile?: string;
@@ -83,6 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     throw new ConfigError(problems);
   }
   const values = parsed.data;
+  if (role !== 'all' && values.ZUMIK_STREAM_BUS === 'memory') {
+    throw new ConfigError([`ZUMIK_STREAM_BUS: --role ${role} needs a shared bus (redis://…): answers cross processes`]);
+  }
   const provider = (name: string) => ({
     apiKey: values[`${name.toUpperCase()}_API_KEY` as 'OPENAI_API_KEY'],
     baseUrl: values[`${name.toUpperCase()}_BASE_URL` as 'OPENAI_BASE_URL'],
@@ -99,7 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       devServerPort: values.ZUMIK_TEMPORAL_PORT,
       devServerUiPort: values.ZUMIK_TEMPORAL_UI_PORT,
       binary: values.ZUMIK_TEMPORAL_BIN,
+      uiUrl: values.ZUMIK_TEMPORAL_UI_URL?.replace(/\/+$/, ''),
+      taskQueue: values.ZUMIK_TASK_QUEUE,
     },
+    streamBus: values.ZUMIK_STREAM_BUS,
     adminKey: values.ZUMIK_ADMIN_KEY,
     masterKey: values.ZUMIK_MASTER_KEY,
     providersFile: values.ZUMIK_PROVIDERS_FILE,

@@ -10,6 +10,19 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import { AttemptAdapters } from '../activities/attempt-adapters';
+import { CredentialResolver } from './providers/credential-resolver';
+import { ProviderDirectory } from './providers/provider-directory';
+import { loadMasterKey } from './secrets/master-key';
+import { SecretBox } from './secrets/secret-box';
+import { ChatGateway } from './server/chat-gateway';
+import { createStreamBus } from './streaming/create-stream-bus';
+import { AdmissionStore } from './store/admission-store';
+import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
+import { CircuitBreakerStore } from './store/circuit-breaker-store';
+import { CredentialRepository } from './store/credential-repository';
+import { RequestRepository } from './store/request-repository';
+import { TenantPolicyRepository } from './store/tenant-policy-repository';
 import { bootstrapAdminKey } from './bootstrap-admin';
 import type { Config } from './config';
 import { createApp } from './server/app';
@@ -21,7 +34,6 @@ import { migrate } from './store/migrate';
 import { ModelAliasRepository } from './store/model-alias-repository';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { registerSearchAttributes } from './temporal/search-attributes';
-import { TASK_QUEUE } from './temporal/task-queues';
 import { findTemporalBinary } from './temporal/temporal-binary';
 import { connectTemporal, createClient, createWorker, installTemporalRuntime } from './temporal/worker';
 import express from 'express';
@@ -63,6 +75,13 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     await migrate(database.pool, logger);
     const apiKeys = new ApiKeyRepository(database.pool);
     const modelAliases = new ModelAliasRepository(database.pool);
+    const secretBox = new SecretBox(loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir }));
+    const credentials = new CredentialRepository(database.pool, secretBox);
+    const endpoints = new ByocEndpointRepository(database.pool, secretBox);
+    const policies = new TenantPolicyRepository(database.pool);
+    const requests = new RequestRepository(database.pool);
+    const bus = createStreamBus(config.streamBus);
+    cleanups.push(() => bus.close());
     if (config.role !== 'worker') await bootstrapAdminKey(apiKeys, config.adminKey, logger, options.print);
 
     let devServer: DevServer | undefined;
@@ -85,9 +104,25 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     }
     const client = createClient(connection, config.temporal.namespace);
 
+    const taskQueue = config.temporal.taskQueue;
     if (config.role !== 'api') {
+      const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
+      const adapters = new AttemptAdapters(directory);
+      cleanups.push(() => adapters.close());
+      const circuits = new CircuitBreakerStore(database.pool);
+      const activities = createActivities({
+        admission: {
+          admission: new AdmissionStore(database.pool), policies, aliases: modelAliases, circuits,
+          regions: (provider) => directory.regions(provider),
+        },
+        calls: {
+          adapters, circuits, bus, logger: logger.child({ component: 'call-provider' }),
+          credentials: new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox }),
+        },
+        outcomes: requests,
+      });
       const worker: Worker = await createWorker({
-        connection, namespace: config.temporal.namespace, activities: createActivities(), bundlePath: options.workflowBundlePath,
+        connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue,
       });
       const running = worker.run();
       running.catch((error: unknown) => logger.fatal({ err: error }, 'the Temporal worker stopped with an error'));
@@ -97,7 +132,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       });
       const probeStarted = Date.now();
       const handle = await client.workflow.start('probeWorkflow', {
-        taskQueue: TASK_QUEUE, workflowId: `probe:${process.pid}:${Date.now()}`, args: [], requestEagerStart: true,
+        taskQueue, workflowId: `probe:${process.pid}:${Date.now()}`, args: [], requestEagerStart: true,
         workflowTaskTimeout: '5s', staticSummary: 'start-up self-test',
       });
       await handle.result();
@@ -112,6 +147,11 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       ? express().use(healthRoutes(readiness))
       : createApp({
         logger, apiKeys, modelAliases, authenticator: new ApiKeyAuthenticator(apiKeys), readiness, bodyLimit: config.bodyLimit,
+        chat: {
+          gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', logger }),
+          policies, idempotency: requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
+        },
+        requests, client, credentials, endpoints, policies,
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;

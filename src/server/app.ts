@@ -1,12 +1,22 @@
 /** createApp(deps): the Express front door without listen(), so tests call it in-process. */
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import type { Client } from '@temporalio/client';
 import type { ApiKeyRepository } from '../store/api-key-repository';
+import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
+import type { CredentialRepository } from '../store/credential-repository';
 import type { ModelAliasRepository } from '../store/model-alias-repository';
+import type { RequestRepository } from '../store/request-repository';
+import type { TenantPolicyRepository } from '../store/tenant-policy-repository';
 import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
 import { apiKeyRoutes } from './routes/api-keys';
+import { byocEndpointRoutes } from './routes/byoc-endpoints';
+import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
+import { credentialRoutes } from './routes/credentials';
+import { requestRoutes } from './routes/requests';
+import { tenantPolicyRoutes } from './routes/tenant-policies';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { modelAliasRoutes } from './routes/model-aliases';
 import { modelRoutes } from './routes/models';
@@ -19,6 +29,13 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
   /** Largest accepted JSON body, e.g. `10mb`. */
   bodyLimit?: string;
+  /** The request path (absent in tests of the registry alone). */
+  chat?: ChatRouteDeps;
+  requests?: RequestRepository;
+  client?: Client;
+  credentials?: CredentialRepository;
+  endpoints?: ByocEndpointRepository;
+  policies?: TenantPolicyRepository;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -32,12 +49,18 @@ export function createApp(deps: AppDeps): Express {
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
   v1.use(modelRoutes(deps.modelAliases));
+  if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   app.use('/v1', v1);
 
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
   v2.use(modelAliasRoutes(deps.modelAliases));
   v2.use(apiKeyRoutes(deps.apiKeys, deps.authenticator));
+  if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
+  if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));
+  if (deps.credentials) v2.use(credentialRoutes(deps.credentials));
+  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints));
+  if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
   app.use('/v2', v2);
 
   app.use(notFoundHandler());

@@ -23,6 +23,14 @@ export function installTemporalRuntime(logger: Logger): void {
     const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level];
     temporalLogger[method](meta ?? {}, message);
   };
+  try {
+    installRuntime(forward);
+  } catch {
+    // another part of this process (a test harness) installed the runtime first: keep it
+  }
+}
+
+function installRuntime(forward: (level: LogLevel, message: string, meta?: LogMetadata) => void): void {
   Runtime.install({
     shutdownSignals: [],
     logger: {

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/project-root';
 import type { SseEvent } from './emulator-kit';
 
-const FIXTURES = path.join(__dirname, '..', 'fixtures', 'anthropic');
+const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'anthropic');
 
 /** A raw `*.sse` recording (with `event:` lines), split into events. */
 export function loadAnthropicSse(name: string): SseEvent[] {

@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/project-root';
 
-export const OPENAI_COMPATIBLE_FIXTURES = path.join(__dirname, '..', 'fixtures', 'openai-compatible');
+export const OPENAI_COMPATIBLE_FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures', 'openai-compatible');
 
 /** A recorded JSON body, e.g. `openai/openai-text.json`. */
 export function loadOpenAICompatibleJson(name: string): unknown {

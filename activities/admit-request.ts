@@ -1,0 +1,98 @@
+/**
+ * admitRequest / releaseAdmission (local activities, first workflow task): the tenant's policy, the
+ * shared admission gate (concurrency, rate, FIFO queue) and, once admitted, the resolution — the
+ * alias's live release, regions and open circuits — in one step, so the first workflow task can
+ * schedule the first attempt at once.
+ */
+import { circuitKey } from '../src/domain/attempt-plan';
+import { estimatePromptTokens, manifestFor, modelCapability, type CapabilityManifest } from '../src/domain/capabilities';
+import type { ModelAliasRelease } from '../src/domain/model-alias';
+import { DEFAULT_RETRY_POLICY } from '../src/domain/retry-decision';
+import type { ReasonCode } from '../src/domain/reason-codes';
+import { tenantQosProfile, type TenantPolicy } from '../src/domain/tenant-policy';
+import type { AdmitInput, AdmitResult, PolicySnapshot, Resolution } from './types';
+
+export interface AdmissionGate {
+  tryAdmit(request: {
+    requestId: string; tenantId: string; apiKeyId: string; priority: number; leaseMs: number; queue: boolean;
+    limits: { tenantConcurrency?: number; keyConcurrency?: number; tenantRequestsPerMinute?: number; keyRequestsPerMinute?: number; maxQueueLength: number };
+  }): Promise<{ state: 'admitted' } | { state: 'queued'; position: number } | { state: 'rejected'; reason: ReasonCode }>;
+  release(requestId: string): Promise<unknown>;
+}
+
+export interface AdmissionDeps {
+  admission: AdmissionGate;
+  policies: { get(tenantId: string): Promise<TenantPolicy> };
+  aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> };
+  circuits: { openCircuits(keys?: string[]): Promise<Set<string>> };
+  /** Regions per provider, preferred first (the provider directory's). */
+  regions: (provider: string) => string[];
+}
+
+export function policySnapshot(policy: TenantPolicy, qosClass: AdmitInput['qosClass']): PolicySnapshot {
+  const qos = tenantQosProfile(policy, qosClass);
+  return {
+    qos,
+    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: policy.max_attempts, failover: policy.failover },
+    allowBrokered: policy.allow_brokered_execution,
+    flexFallbackToStandard: policy.flex.fallback_to_standard,
+    // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
+    leaseMs: qos.deadlineMs + 60_000,
+  };
+}
+
+export function createAdmissionActivities(deps: AdmissionDeps) {
+  const resolve = async (input: AdmitInput): Promise<Resolution> => {
+    const release = (await deps.aliases.findActive(input.alias)) ?? null;
+    const regions: Record<string, string[]> = {};
+    const keys: string[] = [];
+    let manifest: CapabilityManifest = { revision: 'cap_custom', models: {} };
+    if (release) {
+      const full = manifestFor(release.capability_manifest_revision);
+      manifest = { revision: full.revision, models: {} };
+      for (const target of release.targets) {
+        regions[target.provider] ??= safeRegions(deps.regions, target.provider);
+        for (const region of regions[target.provider]!) keys.push(circuitKey(target.provider, region, target.model));
+        // Only what this release needs travels in history, not the whole manifest.
+        const capability = modelCapability(full, target.provider, target.model);
+        if (capability) manifest.models[`${target.provider}/${target.model}`] = capability;
+        const bridged = modelCapability(full, 'openrouter', `${target.provider}/${target.model}`);
+        if (bridged) manifest.models[`openrouter/${target.provider}/${target.model}`] = bridged;
+      }
+    }
+    const open = keys.length > 0 ? await deps.circuits.openCircuits(keys) : new Set<string>();
+    return { release, regions, openCircuits: [...open], promptTokens: estimatePromptTokens(input.body), manifest };
+  };
+
+  return {
+    async admitRequest(input: AdmitInput): Promise<AdmitResult> {
+      const policy = await deps.policies.get(input.tenantId);
+      const snapshot = policySnapshot(policy, input.qosClass);
+      if (!policy.allowed_qos_classes.includes(input.qosClass)) return { state: 'rejected', reason: 'rejected_policy', policy: snapshot };
+      const result = await deps.admission.tryAdmit({
+        requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,
+        leaseMs: snapshot.leaseMs, queue: snapshot.qos.maxQueueWaitMs > 0,
+        limits: {
+          tenantConcurrency: policy.limits.concurrency, keyConcurrency: policy.limits.key_concurrency,
+          tenantRequestsPerMinute: policy.limits.requests_per_minute, keyRequestsPerMinute: policy.limits.key_requests_per_minute,
+          maxQueueLength: policy.limits.max_queue,
+        },
+      });
+      if (result.state === 'rejected') return { state: 'rejected', reason: result.reason, policy: snapshot };
+      if (result.state === 'queued') return { state: 'queued', position: result.position, policy: snapshot };
+      return { state: 'admitted', policy: snapshot, resolution: await resolve(input) };
+    },
+
+    async releaseAdmission(requestId: string): Promise<void> {
+      await deps.admission.release(requestId);
+    },
+  };
+}
+
+function safeRegions(regions: (provider: string) => string[], provider: string): string[] {
+  try {
+    return regions(provider);
+  } catch {
+    return ['default']; // a tenant's own endpoint (registered through the API) has one region
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Which adapter serves an attempt: the provider directory's (built-in providers and BYOC endpoints
+ * from ZUMIK_PROVIDERS_FILE, one pool per region), or, for a tenant's own endpoint registered through
+ * the API, an OpenAI-compatible adapter on that endpoint's base URL (built once per URL and profile).
+ */
+import type { Dispatcher } from 'undici';
+import type { PlannedAttempt } from '../src/domain/request-outcome';
+import { OpenAICompatibleAdapter } from '../src/providers/openai-compatible/openai-compatible-adapter';
+import type { ProviderDirectory } from '../src/providers/provider-directory';
+import type { ProviderAdapter } from '../src/providers/types';
+import { createUpstreamDispatcher } from '../src/providers/upstream-http';
+
+export interface ResolvedEndpoint {
+  baseUrl?: string;
+  flavour?: 'byoc_dynamo' | 'byoc_epp' | 'subscription';
+}
+
+export class AttemptAdapters {
+  private readonly endpointAdapters = new Map<string, ProviderAdapter>();
+  private readonly dispatchers: Dispatcher[] = [];
+
+  constructor(private readonly directory: ProviderDirectory) {}
+
+  forAttempt(attempt: PlannedAttempt, endpoint: ResolvedEndpoint): ProviderAdapter {
+    if (!endpoint.baseUrl) return this.directory.adapter(attempt.provider, attempt.region === 'default' ? undefined : attempt.region);
+    const flavour = endpoint.flavour ?? 'byoc_dynamo';
+    const key = `${attempt.provider}\u0000${flavour}\u0000${endpoint.baseUrl}`;
+    let adapter = this.endpointAdapters.get(key);
+    if (!adapter) {
+      const dispatcher = createUpstreamDispatcher();
+      this.dispatchers.push(dispatcher);
+      adapter = new OpenAICompatibleAdapter({ provider: attempt.provider, flavour, baseUrl: endpoint.baseUrl, dispatcher });
+      this.endpointAdapters.set(key, adapter);
+    }
+    return adapter;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.dispatchers.map((dispatcher) => dispatcher.close()));
+    await this.directory.close();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * callProvider: one attempt against one target. Resolves the credential by reference (it never
+ * enters workflow state), calls the adapter, delivers the answer to the waiting HTTP handler over
+ * the StreamBus as soon as it has it (chunks as they come, then the provisional outcome), records the
+ * circuit, and returns the attempt record with the answer. The single place a ProviderError becomes
+ * an ApplicationFailure (`Provider.<kind>`, with the attempt record as details).
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import { circuitKey } from '../src/domain/attempt-plan';
+import { computeOutcome } from '../src/domain/outcome';
+import { requestChannel, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
+import type { AttemptRecord } from '../src/domain/request-outcome';
+import { toChatCompletion, toChatCompletionChunks } from '../src/providers/openai-chunks';
+import { ProviderError, type FailureKind } from '../src/providers/provider-error';
+import { StreamResultAssembler } from '../src/providers/stream-result-assembler';
+import type { ChatResult, ProviderAdapter, ProviderCallOptions, StreamPart } from '../src/providers/types';
+import type { StreamBus } from '../src/streaming/stream-bus';
+import type { AttemptAdapters, ResolvedEndpoint } from './attempt-adapters';
+import { PROVIDER_FAILURE_PREFIX, type CallProviderInput } from './types';
+
+export interface CredentialSource {
+  resolve(request: { tenantId: string; executionProfile: string; provider: string }): Promise<{ apiKey: string } & ResolvedEndpoint>;
+}
+
+export interface CircuitRecorder {
+  recordSuccess(key: string): Promise<unknown>;
+  recordFailure(key: string, kind: FailureKind): Promise<unknown>;
+}
+
+export interface CallProviderDeps {
+  adapters: AttemptAdapters;
+  credentials: CredentialSource;
+  circuits: CircuitRecorder;
+  bus: StreamBus;
+  logger: Logger;
+  /** How often a running attempt heartbeats (so a dead worker is noticed and cancellation arrives). */
+  heartbeatIntervalMs?: number;
+}
+
+export function createCallProvider(deps: CallProviderDeps) {
+  return async function callProvider(input: CallProviderInput): Promise<{ attempt: AttemptRecord; body: Record<string, unknown> }> {
+    const context = Context.current();
+    const { request, attempt, n } = input;
+    const channel = requestChannel(request.requestId);
+    const publish = (message: RequestMessage) => deps.bus.publish(channel, message);
+    const startedAt = Date.now();
+    let firstTokenAt: number | null = null;
+    const heartbeat = setInterval(() => context.heartbeat(), deps.heartbeatIntervalMs ?? 2_000);
+    const record = (status: AttemptRecord['status'], extra: Partial<AttemptRecord> = {}): AttemptRecord => {
+      const endedAt = Date.now();
+      return {
+        n, execution_profile: attempt.execution_profile, provider: attempt.provider, model: attempt.model,
+        model_revision: attempt.model_revision, region: attempt.region, started_at: new Date(startedAt).toISOString(),
+        ended_at: new Date(endedAt).toISOString(), latency_ms: endedAt - startedAt, ttft_ms: firstTokenAt === null ? null : firstTokenAt - startedAt,
+        status, http_status: null, failure_kind: null, retry_cause: input.retryCause, service_tier: null, usage: null, ...extra,
+      };
+    };
+    const key = circuitKey(attempt.provider, attempt.region, attempt.model);
+
+    try {
+      let credential: { apiKey: string } & ResolvedEndpoint;
+      try {
+        credential = await deps.credentials.resolve({ tenantId: request.tenantId, executionProfile: attempt.execution_profile, provider: attempt.provider });
+      } catch (error) {
+        throw new ProviderError(`no credentials for ${attempt.execution_profile}/${attempt.provider}: ${(error as Error).message}`,
+          { kind: 'auth', provider: attempt.provider }, { cause: error });
+      }
+      const adapter = deps.adapters.forAttempt(attempt, credential);
+      const options: ProviderCallOptions = {
+        model: attempt.model, credential: { apiKey: credential.apiKey }, signal: context.cancellationSignal,
+        cacheKeyHint: `${request.tenantId}:${request.alias}`,
+        timeouts: {
+          firstTokenMs: input.timeouts.firstTokenMs, stallMs: input.timeouts.stallMs,
+          totalMs: Math.max(1_000, request.deadlineAt - Date.now()),
+        },
+      };
+      const result = request.stream
+        ? await streamAttempt(adapter, input, options, publish, () => { firstTokenAt ??= Date.now(); })
+        : await adapter.generate(request.body, options);
+      firstTokenAt ??= Date.now();
+      const done = record('succeeded', {
+        http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model,
+      });
+      const body = toChatCompletion(result, { id: request.requestId }) as unknown as Record<string, unknown>;
+      const outcome = computeOutcome({
+        ...input.facts, attempts: [...input.facts.previousAttempts, done], endedAt: Date.now(), cancelled: false,
+        deadlineExpired: false, bridged: attempt.role === 'bridge',
+      }, input.manifest);
+      await publish({ type: 'final', outcome, body: request.stream ? undefined : body });
+      await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
+      return { attempt: done, body };
+    } catch (error) {
+      if (context.cancellationSignal.aborted) {
+        throw new CancelledFailure(`attempt ${n} cancelled`);
+      }
+      const failure = error instanceof ProviderError ? error
+        : new ProviderError(`${attempt.provider}: ${(error as Error)?.message ?? 'unknown error'}`, { kind: 'unknown', provider: attempt.provider }, { cause: error });
+      const afterFirstToken = request.stream && firstTokenAt !== null;
+      const failed = record(failure.kind === 'timeout' ? 'timed_out' : 'failed', {
+        http_status: failure.status ?? null, failure_kind: failure.kind, retry_after_ms: failure.retryAfterMs ?? null,
+        after_first_token: afterFirstToken,
+      });
+      if (afterFirstToken) {
+        await publish({ type: 'stream-error', attempt: n, error: { message: `the upstream stream failed: ${failure.message}`, type: 'server_error', code: failure.kind } });
+      }
+      await deps.circuits.recordFailure(key, failure.kind).catch((circuitError: unknown) => deps.logger.warn({ err: circuitError }, 'circuit update failed'));
+      deps.logger.info({ requestId: request.requestId, attempt: n, provider: attempt.provider, kind: failure.kind, status: failure.status }, 'attempt failed');
+      throw ApplicationFailure.create({
+        type: `${PROVIDER_FAILURE_PREFIX}${failure.kind}`, message: failure.message, nonRetryable: true, details: [failed],
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+}
+
+/** Stream one attempt: chunks go out on the bus as they arrive (the first carries `meta`); returns the assembled result. */
+async function streamAttempt(adapter: ProviderAdapter, input: CallProviderInput, options: ProviderCallOptions,
+  publish: (message: RequestMessage) => Promise<void>, onFirstToken: () => void): Promise<ChatResult> {
+  const { request, attempt, n } = input;
+  const created = Math.floor(Date.now() / 1000);
+  const iterator = adapter.stream(request.body, options)[Symbol.asyncIterator]();
+  // The model name goes on every chunk: take it from the provider's first event.
+  const first = await iterator.next();
+  const firstPart: StreamPart | undefined = first.done ? undefined : first.value;
+  const model = (firstPart?.type === 'stream-start' && firstPart.model) || attempt.model;
+  const assembler = new StreamResultAssembler(model, created);
+  let ended = false;
+  async function* parts(): AsyncGenerator<StreamPart> {
+    if (firstPart) { assembler.add(firstPart); if (firstPart.type === 'stream-end') ended = true; yield firstPart; }
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      assembler.add(next.value);
+      if (next.value.type === 'stream-end') ended = true;
+      yield next.value;
+    }
+  }
+  const previous = input.facts.previousAttempts;
+  const meta: StreamMeta = {
+    attempt: n, provider: attempt.provider, model, releaseId: input.facts.release?.id ?? '', admission: input.facts.admission,
+    fallbackUsed: previous.length > 0 && (previous[0]!.provider !== attempt.provider || previous[0]!.model !== attempt.model || previous[0]!.region !== attempt.region),
+  };
+  let sent = 0;
+  const includeUsage = request.body.stream_options?.include_usage === true;
+  for await (const chunk of toChatCompletionChunks(parts(), { id: request.requestId, created, model, includeUsage })) {
+    if (sent === 0) onFirstToken();
+    await publish({ type: 'chunk', attempt: n, chunk: chunk as unknown as Record<string, unknown>, ...(sent === 0 ? { meta } : {}) });
+    sent += 1;
+  }
+  if (!ended) throw new ProviderError(`${attempt.provider}: the stream ended without its terminal event`, { kind: 'stream_truncated', provider: attempt.provider });
+  return assembler.result();
+}

@@ -1,0 +1,158 @@
+/**
+ * The attempt plan: which targets a request tries, in which order (DESIGN.md §4.2). A pure function
+ * of the release, the request id's seeded random and what is known about targets (open circuits,
+ * context windows, regions): the same release and request id always give the same plan.
+ */
+import type { ModelAliasRelease, ReleaseTarget } from './model-alias';
+import type { PlannedAttempt } from './request-outcome';
+
+export interface PlanContext {
+  /** Deterministic random in [0, 1): `seededRandom(requestId)`. */
+  random: () => number;
+  /** Regions per provider name, preferred first; a provider not listed has the single region `default`. */
+  regions: Readonly<Record<string, readonly string[]>>;
+  /** `circuitKey(provider, region, model)` of circuits that are open: those candidates are skipped. */
+  openCircuits: ReadonlySet<string>;
+  /** Estimated prompt tokens; targets whose known context window is smaller are skipped. */
+  promptTokens?: number;
+  /** Known context window of a provider's model, if any. */
+  contextWindow: (provider: string, model: string) => number | undefined;
+}
+
+export interface SkippedCandidate {
+  targetIndex: number;
+  provider: string;
+  model: string;
+  region: string;
+  reason: 'circuit_open' | 'context_window';
+}
+
+export interface AttemptPlan {
+  candidates: PlannedAttempt[];
+  skipped: SkippedCandidate[];
+}
+
+/** The region of a provider that lists none. */
+export const DEFAULT_REGION = 'default';
+
+/** The circuit breaker's key for one provider, region and model. */
+export function circuitKey(provider: string, region: string, model: string): string {
+  return `${provider}|${region}|${model}`;
+}
+
+interface IndexedTarget {
+  targetIndex: number;
+  target: ReleaseTarget;
+}
+
+/**
+ * Draws weighted targets one by one without replacement, each draw proportional to the weights
+ * still in the pool: the first draw is the weighted first choice, the later draws order the
+ * failovers so that heavier targets tend to come first without starving lighter ones.
+ */
+function weightedOrder(pool: IndexedTarget[], random: () => number): IndexedTarget[] {
+  const remaining = [...pool];
+  const ordered: IndexedTarget[] = [];
+  while (remaining.length > 0) {
+    const total = remaining.reduce((sum, entry) => sum + entry.target.weight, 0);
+    const point = random() * total;
+    let chosen = remaining.length - 1; // floating-point guard: a point at the very top falls on the last target
+    let cumulative = 0;
+    for (let index = 0; index < remaining.length; index += 1) {
+      cumulative += remaining[index]!.target.weight;
+      if (point < cumulative) {
+        chosen = index;
+        break;
+      }
+    }
+    ordered.push(...remaining.splice(chosen, 1));
+  }
+  return ordered;
+}
+
+/**
+ * Order: the weighted first choice (weights > 0, drawn with `random` in proportion to weight), then
+ * the other weighted targets drawn the same way without replacement, then weight-0 standbys in
+ * listed order; each target expanded over its provider's regions in order. Duplicated identical
+ * targets are kept (each has its own `targetIndex`).
+ *
+ * Roles say why a candidate is in the plan and are assigned before eligibility: the first region of
+ * the weighted pick is `primary`, every other weighted candidate `failover`, weight-0 candidates
+ * `standby`. When the primary is skipped (open circuit, context window too small) the plan therefore
+ * starts with a `failover`, and `skipped` says why. An empty `candidates` means no eligible target.
+ */
+export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContext): AttemptPlan {
+  const indexed = release.targets.map((target, targetIndex) => ({ targetIndex, target }));
+  const weighted = weightedOrder(indexed.filter((entry) => entry.target.weight > 0), context.random);
+  const standbys = indexed.filter((entry) => entry.target.weight <= 0);
+
+  const candidates: PlannedAttempt[] = [];
+  const skipped: SkippedCandidate[] = [];
+  let first = true;
+  for (const { targetIndex, target } of [...weighted, ...standbys]) {
+    const standby = target.weight <= 0;
+    const regions = context.regions[target.provider];
+    const window = context.contextWindow(target.provider, target.model);
+    const tooSmall = window !== undefined && context.promptTokens !== undefined && window < context.promptTokens;
+    for (const region of regions && regions.length > 0 ? regions : [DEFAULT_REGION]) {
+      const role: PlannedAttempt['role'] = standby ? 'standby' : first ? 'primary' : 'failover';
+      first = false;
+      const where = { targetIndex, provider: target.provider, model: target.model, region };
+      if (context.openCircuits.has(circuitKey(target.provider, region, target.model))) {
+        skipped.push({ ...where, reason: 'circuit_open' });
+      } else if (tooSmall) {
+        skipped.push({ ...where, reason: 'context_window' });
+      } else {
+        candidates.push({ ...where, execution_profile: target.execution_profile, model_revision: target.model_revision, role });
+      }
+    }
+  }
+  return { candidates, skipped };
+}
+
+/** cyrb128: a fast 128-bit string hash, used only to seed the generator below (not cryptographic). */
+function cyrb128(seed: string): [number, number, number, number] {
+  let h1 = 1779033703;
+  let h2 = 3144134277;
+  let h3 = 1013904242;
+  let h4 = 2773480762;
+  for (let index = 0; index < seed.length; index += 1) {
+    const code = seed.charCodeAt(index);
+    h1 = h2 ^ Math.imul(h1 ^ code, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ code, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ code, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ code, 2716044179);
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
+  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+}
+
+/**
+ * A small, fast, deterministic PRNG seeded from a string (e.g. the request id): same seed, same
+ * sequence, on every worker and on every replay. cyrb128 seeds sfc32; values are in [0, 1).
+ * Not for secrets.
+ */
+export function seededRandom(seed: string): () => number {
+  let [a, b, c, d] = cyrb128(seed);
+  const next = (): number => {
+    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    let t = (a + b) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    d = (d + 1) | 0;
+    t = (t + d) | 0;
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  // sfc32 mixes poorly in its first outputs for similar seeds: discard a few, as its authors advise.
+  for (let index = 0; index < 12; index += 1) next();
+  return next;
+}

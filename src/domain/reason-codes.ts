@@ -1,0 +1,46 @@
+/**
+ * The one reason-code vocabulary of request outcomes: stable, machine-readable, documented in the
+ * README table. Every outcome carries exactly one.
+ */
+import type { FailureKind } from '../providers/provider-error';
+
+export const REASON_CODES = {
+  ok: 'completed on the first attempt',
+  ok_after_retry: 'completed after retrying the same target',
+  ok_after_failover: 'completed by a failover target after an earlier target failed',
+  ok_via_bridge: 'completed by the last-resort OpenRouter bridge after every target failed with an outage',
+  rejected_concurrency_limit: 'not admitted: the tenant or key is at its concurrency limit and the queue is full',
+  rejected_rate_limit: "not admitted: the tenant's or key's request rate limit is exhausted",
+  rejected_queue_full: 'not admitted: the admission queue is full',
+  rejected_policy: "not admitted: the tenant's policy forbids this request (QoS class, tier or profile)",
+  unknown_alias: 'the requested model alias has no live release',
+  no_eligible_target: 'no target could serve: circuits open, context window too small, or no credentials',
+  expired_before_start: 'the deadline passed while the request waited for admission',
+  expired_during_execution: 'the deadline passed while attempts were running',
+  cancelled: 'the client disconnected or cancelled the request',
+  stream_interrupted: 'the stream failed after its first token; the partial answer was not presented as complete',
+  attempts_exhausted: 'every planned attempt failed with retryable errors',
+  provider_auth: 'the provider rejected the credentials',
+  provider_quota: "the provider account's quota or credit is exhausted",
+  provider_rate_limit: 'the provider rate-limited every attempt',
+  provider_overloaded: 'the provider was overloaded on every attempt',
+  provider_invalid_request: 'the provider rejected the request as invalid',
+  provider_context_length: "the prompt does not fit any target's context window",
+  provider_content_filter: 'the provider refused the content',
+  provider_model_not_found: 'the provider does not know the configured model',
+  provider_upstream_unavailable: 'the provider was unavailable (5xx) on every attempt',
+  provider_timeout: 'the provider timed out (headers or first token) on every attempt',
+  provider_stream_stalled: 'the stream stalled on every attempt',
+  provider_stream_truncated: 'the stream ended without its terminal event on every attempt',
+  provider_network: 'the provider could not be reached on every attempt',
+  provider_bad_response: 'the provider answered malformed data on every attempt',
+  provider_unknown: 'an unclassified provider failure',
+} as const;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+/** The reason code for a request that ended on a provider failure of this kind. */
+export function providerFailureReason(kind: FailureKind): ReasonCode {
+  if (kind === 'cancelled') return 'cancelled';
+  return `provider_${kind}` as ReasonCode;
+}

@@ -1,0 +1,28 @@
+/**
+ * What travels on the StreamBus channel of one request (channel = request id), from the attempt
+ * activity to the HTTP handler waiting for it. The answer goes out as soon as an attempt has it;
+ * the workflow's bookkeeping follows.
+ */
+import type { RequestOutcome } from './request-outcome';
+
+/** Which attempt is streaming, sent with its first chunk so the headers can name it. */
+export interface StreamMeta {
+  attempt: number;
+  provider: string;
+  model: string;
+  releaseId: string;
+  admission: RequestOutcome['admission'];
+  fallbackUsed: boolean;
+}
+
+export type RequestMessage =
+  /** One OpenAI `chat.completion.chunk` (the first of an attempt carries `meta`). */
+  | { type: 'chunk'; attempt: number; chunk: Record<string, unknown>; meta?: StreamMeta }
+  /** The request succeeded: the provisional outcome (as the workflow will record it) and, for non-streams, the body. */
+  | { type: 'final'; outcome: RequestOutcome; body?: Record<string, unknown> }
+  /** A stream failed after its first token: no failover; the handler ends the stream with this error. */
+  | { type: 'stream-error'; attempt: number; error: { message: string; type: string; code: string } };
+
+export function requestChannel(requestId: string): string {
+  return `request:${requestId}`;
+}

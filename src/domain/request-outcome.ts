@@ -1,0 +1,124 @@
+/**
+ * The shapes of one chat request's life: the workflow input, each attempt's record and the QoS
+ * outcome (DESIGN.md §3 "The QoS outcome"). Pure data: safe for workflows, history and Postgres.
+ * Nothing here ever holds a credential.
+ */
+import type { ChatRequest, ChatUsage } from '../providers/types';
+import type { FailureKind } from '../providers/provider-error';
+import type { ExecutionProfile, ModelAliasRelease } from './model-alias';
+import type { QosClass } from './qos';
+import type { ReasonCode } from './reason-codes';
+
+export type Admission = 'admitted' | 'queued' | 'rejected' | 'expired_before_start';
+export type Completion = 'completed' | 'failed' | 'cancelled' | 'expired_during_execution';
+
+/** The input of chatRequestWorkflow. */
+export interface ChatRequestInput {
+  /** `chatcmpl-…`: the public id of the answer, whichever attempt serves it. */
+  requestId: string;
+  tenantId: string;
+  apiKeyId: string;
+  alias: string;
+  qosClass: QosClass;
+  /** Epoch ms when the front door received the request. */
+  receivedAt: number;
+  /** Epoch ms after which the request must not run (from QoS class or `x-zumik-deadline-ms`). */
+  deadlineAt: number;
+  stream: boolean;
+  /** The OpenAI body as the client sent it (model = alias). */
+  body: ChatRequest;
+  /** Where the answer is delivered: `sync` (a waiting HTTP handler on the StreamBus) or `background` (polled). */
+  delivery: 'sync' | 'background';
+  /** A parent batch, when the request is one line of a batch. */
+  batchId?: string;
+  /** Base URL of the Temporal Web UI, for the outcome's `workflow.ui_url`. */
+  uiBaseUrl?: string | null;
+}
+
+/** One target of the plan: which release target, in which region. */
+export interface PlannedAttempt {
+  targetIndex: number;
+  execution_profile: ExecutionProfile;
+  provider: string;
+  model: string;
+  model_revision: string;
+  region: string;
+  /** Why this candidate is in the plan: the weighted pick, a failover, a weight-0 standby, or the bridge. */
+  role: 'primary' | 'failover' | 'standby' | 'bridge';
+}
+
+export interface AttemptRecord {
+  n: number;
+  execution_profile: ExecutionProfile;
+  provider: string;
+  model: string;
+  model_revision: string;
+  region: string;
+  started_at: string;
+  ended_at: string;
+  latency_ms: number;
+  ttft_ms: number | null;
+  status: 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+  http_status: number | null;
+  failure_kind: FailureKind | null;
+  /** Why this attempt happened: null for the first, else what made the previous one fail (`retry`/`failover` + kind). */
+  retry_cause: string | null;
+  service_tier: string | null;
+  usage: ChatUsage | null;
+  /** The provider's name for the model that served (e.g. a dated snapshot). */
+  served_model?: string | null;
+  /** True when the stream had delivered content before the failure. */
+  after_first_token?: boolean;
+  retry_after_ms?: number | null;
+}
+
+export interface RequestOutcome {
+  id: string;
+  object: 'request_outcome';
+  tenant: string;
+  alias: string;
+  release_id: string | null;
+  qos_class: QosClass;
+  admission: Admission;
+  completion: Completion | null;
+  target_met: boolean;
+  degraded: boolean;
+  fallback_used: boolean;
+  reason_code: ReasonCode;
+  timing: { queued_ms: number; ttft_ms: number | null; total_ms: number };
+  attempts: AttemptRecord[];
+  usage: ChatUsage | null;
+  cost_usd: number | null;
+  workflow: { id: string; run_id: string; ui_url: string | null };
+}
+
+/** What the workflow knows when the request ends; `computeOutcome` turns it into a RequestOutcome. */
+export interface OutcomeFacts {
+  input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'receivedAt' | 'deadlineAt' | 'stream'> & {
+    /** The `service_tier` the client asked for (body.service_tier): a lower served tier makes the outcome degraded. */
+    requestedServiceTier?: string;
+  };
+  release: Pick<ModelAliasRelease, 'id' | 'capability_manifest_revision'> | null;
+  admission: Admission;
+  /** Set when the request was refused before any attempt (admission, unknown alias, no target). */
+  refusal?: ReasonCode;
+  /** Epoch ms when admission succeeded (queued_ms = admittedAt - receivedAt). */
+  admittedAt: number | null;
+  attempts: AttemptRecord[];
+  /** Epoch ms when the request ended. */
+  endedAt: number;
+  cancelled: boolean;
+  /** The deadline fired during execution. */
+  deadlineExpired: boolean;
+  /** The winning attempt came from the OpenRouter bridge. */
+  bridged: boolean;
+  targets: { ttftTargetMs: number; totalTargetMs: number };
+  workflow: { id: string; run_id: string; ui_url: string | null };
+}
+
+/** What chatRequestWorkflow returns: the outcome it recorded and, when it completed, the answer. */
+export interface ChatRequestResult {
+  outcome: RequestOutcome;
+  /** The OpenAI `chat.completion` body. */
+  response: Record<string, unknown> | null;
+}

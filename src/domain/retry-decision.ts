@@ -1,0 +1,141 @@
+/**
+ * What the workflow does after a failed attempt: retry the same target after a durable backoff,
+ * fail over to the next candidate, or stop — a pure function of the failure, the request's state
+ * and the policy (DESIGN.md §4.3).
+ */
+import type { FailureKind } from '../providers/provider-error';
+import { providerFailureReason, type ReasonCode } from './reason-codes';
+
+/**
+ * What each failure kind means for retry and failover: the same table as `FAILURE_KINDS` in
+ * providers/provider-error.ts (its one-line docs say why). Domain code may import provider modules
+ * for types only (lint), so the table is restated here; a unit test keeps the two equal.
+ */
+export const FAILURE_KIND_MEANING: Readonly<Record<FailureKind, { retryable: boolean; failover: boolean }>> = {
+  auth: { retryable: false, failover: true },
+  quota: { retryable: false, failover: true },
+  rate_limit: { retryable: true, failover: true },
+  overloaded: { retryable: true, failover: true },
+  invalid_request: { retryable: false, failover: false },
+  context_length: { retryable: false, failover: true },
+  content_filter: { retryable: false, failover: false },
+  model_not_found: { retryable: false, failover: true },
+  upstream_unavailable: { retryable: true, failover: true },
+  timeout: { retryable: true, failover: true },
+  stream_stalled: { retryable: true, failover: true },
+  stream_truncated: { retryable: true, failover: true },
+  network: { retryable: true, failover: true },
+  bad_response: { retryable: true, failover: true },
+  cancelled: { retryable: false, failover: false },
+  unknown: { retryable: true, failover: true },
+};
+
+export interface RetryPolicy {
+  /** One attempt budget per request (all targets, retries and failovers together). */
+  maxAttempts: number;
+  /** Retries of the same candidate before giving up on it (used when no other candidate is left, or for kinds that favour retry). */
+  maxSameTargetRetries: number;
+  /** Exponential backoff: base * 2^(retry-1), capped, with deterministic jitter. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** A Retry-After longer than this makes the workflow fail over instead of waiting (when a candidate is left). */
+  maxRetryAfterWaitMs: number;
+  /** Policy switch: may the request move to other targets? */
+  failover: boolean;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 4, maxSameTargetRetries: 2, baseBackoffMs: 250, maxBackoffMs: 8_000, maxRetryAfterWaitMs: 5_000, failover: true,
+};
+
+/** Backoff jitter: ±20 % of the capped exponential delay. */
+export const BACKOFF_JITTER = 0.2;
+
+/** `unknown` failures are "treated as transient once" (provider-error.ts): at most one retry of the same target. */
+const MAX_SAME_TARGET_RETRIES_UNKNOWN = 1;
+
+export interface FailureFacts {
+  kind: FailureKind;
+  retryAfterMs?: number | null;
+  /** The stream had already delivered content to the client. */
+  afterFirstToken?: boolean;
+}
+
+export interface RequestState {
+  /** Attempts made so far, including the one that just failed. */
+  attemptsMade: number;
+  /** Attempts made on the current candidate, including the one that just failed. */
+  sameCandidateAttempts: number;
+  /** Candidates after the current one in the plan. */
+  candidatesLeft: number;
+  now: number;
+  deadlineAt: number;
+}
+
+export type NextStep =
+  | { action: 'retry_same'; delayMs: number; cause: string }
+  | { action: 'failover'; delayMs: number; cause: string }
+  | { action: 'stop'; reason: ReasonCode };
+
+/**
+ * The delay before retry number `retry` (1 for the first retry) of the same candidate:
+ * min(maxBackoffMs, baseBackoffMs · 2^(retry−1)), then ±20 % jitter drawn from `random` (the
+ * workflow's deterministic random, so a replay waits exactly as long), rounded to whole ms.
+ */
+export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseBackoffMs' | 'maxBackoffMs'>, random: () => number): number {
+  const capped = Math.min(policy.maxBackoffMs, policy.baseBackoffMs * 2 ** Math.max(0, retry - 1));
+  const jitter = 1 + (random() * 2 - 1) * BACKOFF_JITTER;
+  return Math.max(0, Math.round(capped * jitter));
+}
+
+/**
+ * The rules, first match wins:
+ * 1. the stream had delivered content (`afterFirstToken`) → stop `stream_interrupted`: a partial
+ *    answer is never silently replaced by another one;
+ * 2. `cancelled` → stop `cancelled`;
+ * 3. kinds that neither retry nor failover can help (`invalid_request`, `content_filter`) → stop
+ *    with the kind's reason;
+ * 4. the request's attempt budget is spent (`attemptsMade >= maxAttempts`) → stop with the kind's
+ *    reason, or `attempts_exhausted` for an unclassified (`unknown`) failure;
+ * 5. kinds where waiting does not help but another target may (`auth`, `quota`, `model_not_found`,
+ *    `context_length`) → fail over at once when the policy allows it and a candidate is left,
+ *    else stop with the kind's reason;
+ * 6. transient kinds: fail over at once when allowed and a candidate is left, unless the provider
+ *    asked for a short wait (Retry-After ≤ `maxRetryAfterWaitMs`) and the candidate still has
+ *    retries; otherwise retry the same candidate while it has retries (at most
+ *    `maxSameTargetRetries`, only one for `unknown`), after max(Retry-After, backoff); otherwise
+ *    stop with the kind's reason;
+ * 7. a retry or failover that would start at or after the deadline → stop `expired_during_execution`.
+ *
+ * `cause` is recorded as the next attempt's `retry_cause`: `retry:<kind>` or `failover:<kind>`.
+ * `random` is called only when a backoff is computed.
+ */
+export function decideNextStep(failure: FailureFacts, state: RequestState, policy: RetryPolicy, random: () => number): NextStep {
+  const { kind } = failure;
+  const meaning = FAILURE_KIND_MEANING[kind];
+  if (failure.afterFirstToken) return { action: 'stop', reason: 'stream_interrupted' };
+  if (kind === 'cancelled') return { action: 'stop', reason: 'cancelled' };
+  if (!meaning.failover) return { action: 'stop', reason: providerFailureReason(kind) };
+  if (state.attemptsMade >= policy.maxAttempts) {
+    return { action: 'stop', reason: kind === 'unknown' ? 'attempts_exhausted' : providerFailureReason(kind) };
+  }
+
+  const canFailover = policy.failover && state.candidatesLeft > 0;
+  const failover = (): NextStep => withinDeadline({ action: 'failover', delayMs: 0, cause: `failover:${kind}` }, state);
+  if (!meaning.retryable) return canFailover ? failover() : { action: 'stop', reason: providerFailureReason(kind) };
+
+  const retryLimit = kind === 'unknown' ? Math.min(policy.maxSameTargetRetries, MAX_SAME_TARGET_RETRIES_UNKNOWN) : policy.maxSameTargetRetries;
+  const canRetrySame = state.sameCandidateAttempts <= retryLimit;
+  const retryAfterMs = failure.retryAfterMs ?? null;
+  const askedForShortWait = retryAfterMs !== null && retryAfterMs <= policy.maxRetryAfterWaitMs;
+  if (canFailover && !(askedForShortWait && canRetrySame)) return failover();
+  if (canRetrySame) {
+    const delayMs = Math.max(retryAfterMs ?? 0, backoffMs(state.sameCandidateAttempts, policy, random));
+    return withinDeadline({ action: 'retry_same', delayMs, cause: `retry:${kind}` }, state);
+  }
+  return { action: 'stop', reason: providerFailureReason(kind) };
+}
+
+function withinDeadline(step: NextStep & { delayMs: number }, state: RequestState): NextStep {
+  return state.now + step.delayMs >= state.deadlineAt ? { action: 'stop', reason: 'expired_during_execution' } : step;
+}

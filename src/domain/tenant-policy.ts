@@ -1,0 +1,140 @@
+/**
+ * A tenant's policy (DESIGN.md §3 Admin, §4): admission limits, QoS overrides, which classes it may
+ * use, failover and the brokered last-resort bridge. Admins write it as JSON (snake_case, strict);
+ * every field has a default, so `{}` is a valid policy and an unset field follows Zumik's default.
+ * Pure: the store persists the JSON as written, and admission reads the parsed form.
+ */
+import { z } from 'zod';
+import { QOS_CLASSES, qosProfile, type QosClass, type QosProfile } from './qos';
+
+/** Tenant ids: what `?tenant=` and `/tenants/{tenant}` accept. */
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const TENANT_ID_RULE = 'tenant must be 1-64 letters, digits, . _ - (starting with a letter or digit)';
+
+const count = (minimum: number, maximum: number) => z.number().int().min(minimum).max(maximum);
+const milliseconds = count(1, 7 * 24 * 3_600_000);
+
+/** JSON field → QosProfile field. */
+const QOS_FIELDS = {
+  deadline_ms: 'deadlineMs',
+  max_queue_wait_ms: 'maxQueueWaitMs',
+  ttft_target_ms: 'ttftTargetMs',
+  total_target_ms: 'totalTargetMs',
+  first_token_timeout_ms: 'firstTokenTimeoutMs',
+  stall_timeout_ms: 'stallTimeoutMs',
+  priority: 'priority',
+} as const satisfies Record<string, keyof QosProfile>;
+type QosJsonField = keyof typeof QOS_FIELDS;
+
+const qosOverrideSchema = z.strictObject({
+  deadline_ms: milliseconds.optional(),
+  max_queue_wait_ms: count(0, 7 * 24 * 3_600_000).optional(),
+  ttft_target_ms: milliseconds.optional(),
+  total_target_ms: milliseconds.optional(),
+  first_token_timeout_ms: milliseconds.optional(),
+  stall_timeout_ms: milliseconds.optional(),
+  priority: count(1, 5).optional(),
+}).transform((override) => {
+  const profile: Partial<QosProfile> = {};
+  for (const [field, value] of Object.entries(override) as [QosJsonField, number | undefined][]) {
+    if (value !== undefined) profile[QOS_FIELDS[field]] = value;
+  }
+  return profile;
+});
+
+const qosClass = z.enum(QOS_CLASSES, { error: () => `expected one of ${QOS_CLASSES.join(', ')}` });
+
+export const tenantPolicySchema = z.strictObject({
+  limits: z.strictObject({
+    /** Requests of the tenant in flight at once. */
+    concurrency: count(1, 1_000_000).optional(),
+    /** Requests of one API key in flight at once. */
+    key_concurrency: count(1, 1_000_000).optional(),
+    requests_per_minute: count(1, 100_000_000).optional(),
+    key_requests_per_minute: count(1, 100_000_000).optional(),
+    /** Requests waiting for admission before new ones are rejected (`queue_full`). */
+    max_queue: count(0, 1_000_000).default(100),
+  }).prefault({}),
+  qos: z.strictObject(Object.fromEntries(QOS_CLASSES.map((name) => [name, qosOverrideSchema.optional()])) as
+    Record<QosClass, z.ZodOptional<typeof qosOverrideSchema>>).prefault({}),
+  allowed_qos_classes: z.array(qosClass).min(1, 'allowed_qos_classes must name at least one class')
+    .transform((classes) => [...new Set(classes)]).default([...QOS_CLASSES]),
+  /** Try other targets when one fails. */
+  failover: z.boolean().default(true),
+  /** Attempts per request across all targets (the retry budget). */
+  max_attempts: count(1, 20).default(4),
+  /** May the OpenRouter bridge serve the request after a verified outage of every target? */
+  allow_brokered_execution: z.boolean().default(false),
+  flex: z.strictObject({
+    /** A flex request that cannot get flex capacity in time runs as standard instead of expiring. */
+    fallback_to_standard: z.boolean().default(false),
+  }).prefault({}),
+  batch: z.strictObject({
+    /** Use the provider's own batch API where the target has one. */
+    provider_native: z.boolean().default(false),
+    /** Child requests of one batch in flight at once. */
+    max_concurrency: count(1, 10_000).default(50),
+  }).prefault({}),
+  default_qos_class: qosClass.default('standard'),
+}).superRefine((policy, context) => {
+  if (!policy.allowed_qos_classes.includes(policy.default_qos_class)) {
+    context.addIssue({ code: 'custom', path: ['default_qos_class'], message: 'default_qos_class must be one of allowed_qos_classes' });
+  }
+  for (const name of QOS_CLASSES) {
+    const profile = qosProfile(name, policy.qos);
+    const path = (field: QosJsonField) => ['qos', name, field];
+    if (profile.maxQueueWaitMs > profile.deadlineMs) {
+      context.addIssue({ code: 'custom', path: path('max_queue_wait_ms'), message: `${name} max_queue_wait_ms must not exceed its deadline_ms (${profile.deadlineMs})` });
+    }
+    if (profile.firstTokenTimeoutMs > profile.deadlineMs) {
+      context.addIssue({ code: 'custom', path: path('first_token_timeout_ms'), message: `${name} first_token_timeout_ms must not exceed its deadline_ms (${profile.deadlineMs})` });
+    }
+  }
+});
+
+/** A policy with every default applied; `qos` holds per-class overrides in QosProfile's own (camelCase) fields. */
+export type TenantPolicy = z.output<typeof tenantPolicySchema>;
+/** A policy as admins write it (JSON, snake_case, every field optional). */
+export type TenantPolicyInput = z.input<typeof tenantPolicySchema>;
+
+/** Parse a stored or submitted policy, applying defaults; throws the ZodError of an invalid one. */
+export function parseTenantPolicy(json: unknown): TenantPolicy {
+  return tenantPolicySchema.parse(json ?? {});
+}
+
+/** The policy of a tenant that has none stored. Frozen: it is shared. */
+export const DEFAULT_TENANT_POLICY: TenantPolicy = deepFreeze(parseTenantPolicy({}));
+
+/** The policy back as JSON (snake_case QoS fields), defaults included: what the admin API returns. */
+export function tenantPolicyToJson(policy: TenantPolicy) {
+  const fields = Object.entries(QOS_FIELDS) as [QosJsonField, keyof QosProfile][];
+  const qos: Partial<Record<QosClass, Partial<Record<QosJsonField, number>>>> = {};
+  for (const name of QOS_CLASSES) {
+    const override = policy.qos[name];
+    if (override) qos[name] = Object.fromEntries(fields.filter(([, key]) => override[key] !== undefined).map(([field, key]) => [field, override[key]]));
+  }
+  return {
+    limits: { ...policy.limits },
+    qos,
+    allowed_qos_classes: [...policy.allowed_qos_classes],
+    failover: policy.failover,
+    max_attempts: policy.max_attempts,
+    allow_brokered_execution: policy.allow_brokered_execution,
+    flex: { ...policy.flex },
+    batch: { ...policy.batch },
+    default_qos_class: policy.default_qos_class,
+  };
+}
+
+/** The QoS profile a tenant's request of this class runs under. */
+export function tenantQosProfile(policy: TenantPolicy, name: QosClass): QosProfile {
+  return qosProfile(name, policy.qos);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

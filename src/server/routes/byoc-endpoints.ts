@@ -1,0 +1,87 @@
+/**
+ * `/v2/byoc-endpoints` (admin): a tenant's own OpenAI-compatible endpoints (`byoc_dynamo`,
+ * `byoc_epp`) and reserved-capacity deployments (`subscription`). A release target with one of those
+ * profiles names the endpoint's id as its `provider`. The optional API key is write-only: responses
+ * say `has_api_key` and show a hint. On PUT, an omitted `api_key` keeps the stored one (so a base URL
+ * can change without re-sending the secret) and `null` removes it.
+ */
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { PROVIDER_NAMES } from '../../config';
+import { ENDPOINT_PROFILES, type ByocEndpointRecord, type ByocEndpointRepository } from '../../store/byoc-endpoint-repository';
+import { badRequest, notFound } from '../errors';
+import { requireScope } from '../middleware/authenticate';
+import { parseBody } from '../middleware/parse-body';
+import { apiKeySchema, requestedTenant } from './credentials';
+
+/** The same rule as `byocEndpoints` ids in ZUMIK_PROVIDERS_FILE. */
+const ENDPOINT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const MAX_METADATA_BYTES = 16 * 1024;
+
+const baseUrlSchema = z.string({ error: (issue) => (issue.input === undefined ? 'base_url is required' : 'base_url must be a string') })
+  .trim().max(2048, 'base_url must be at most 2048 characters')
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'base_url must be an http or https URL')
+  .refine((value) => !URL.canParse(value) || (!new URL(value).username && !new URL(value).password),
+    'base_url must not carry credentials; send the key as api_key');
+
+const putEndpointSchema = z.strictObject({
+  profile: z.enum(ENDPOINT_PROFILES, { error: () => `profile must be one of ${ENDPOINT_PROFILES.join(', ')}` }),
+  base_url: baseUrlSchema,
+  api_key: apiKeySchema.nullable().optional(),
+  /** Free-form facts about the endpoint, e.g. `{ "reserved_capacity": { "tokens_per_minute": 2000000 } }` for a subscription. */
+  metadata: z.record(z.string(), z.unknown(), { error: 'metadata must be a JSON object' })
+    .refine((value) => JSON.stringify(value).length <= MAX_METADATA_BYTES, `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`)
+    .optional(),
+});
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+function toEndpointObject(record: ByocEndpointRecord) {
+  return {
+    id: record.id, object: 'byoc_endpoint', tenant: record.tenantId, profile: record.profile, base_url: record.baseUrl,
+    has_api_key: record.hasApiKey, api_key_hint: record.apiKeyHint, metadata: record.metadata,
+    created_at: seconds(record.createdAt), updated_at: seconds(record.updatedAt),
+  };
+}
+
+function endpointId(request: Request): string {
+  const id = String(request.params.id);
+  if (!ENDPOINT_ID_PATTERN.test(id)) throw badRequest('id must be 1-64 lower-case letters, digits, ".", "_" or "-"', 'id');
+  if ((PROVIDER_NAMES as readonly string[]).includes(id)) throw badRequest('id must not be a built-in provider name', 'id');
+  return id;
+}
+
+export function byocEndpointRoutes(endpoints: ByocEndpointRepository): Router {
+  const router = Router();
+  const admin = requireScope('admin');
+
+  router.get('/byoc-endpoints', admin, async (request, response) => {
+    response.json({ object: 'list', data: (await endpoints.list(requestedTenant(request))).map(toEndpointObject) });
+  });
+
+  router.get('/byoc-endpoints/:id', admin, async (request, response) => {
+    const tenantId = requestedTenant(request);
+    const record = await endpoints.find(tenantId, String(request.params.id));
+    if (!record) throw notFound(`Tenant '${tenantId}' has no BYOC endpoint '${request.params.id}'.`, 'id');
+    response.json(toEndpointObject(record));
+  });
+
+  router.put('/byoc-endpoints/:id', admin, async (request, response) => {
+    const tenantId = requestedTenant(request);
+    const id = endpointId(request);
+    const input = parseBody(putEndpointSchema, request.body);
+    const record = await endpoints.put({
+      tenantId, id, profile: input.profile, baseUrl: input.base_url, apiKey: input.api_key, metadata: input.metadata,
+    });
+    response.json(toEndpointObject(record));
+  });
+
+  router.delete('/byoc-endpoints/:id', admin, async (request, response) => {
+    const tenantId = requestedTenant(request);
+    const id = String(request.params.id);
+    if (!(await endpoints.delete(tenantId, id))) throw notFound(`Tenant '${tenantId}' has no BYOC endpoint '${id}'.`, 'id');
+    response.json({ id, object: 'byoc_endpoint', tenant: tenantId, deleted: true });
+  });
+
+  return router;
+}

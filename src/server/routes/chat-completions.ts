@@ -1,0 +1,184 @@
+/**
+ * `POST /v1/chat/completions` (OpenAI's contract, outcome in headers) and `POST /v2/chat/completions`
+ * (the same input; the body adds `zumik`, and `background: true` returns at once). Each request is
+ * one chatRequestWorkflow; see ChatGateway for delivery.
+ */
+import { createHash } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { ulid } from 'ulid';
+import { QOS_CLASSES, type QosClass } from '../../domain/qos';
+import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outcome';
+import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
+import type { ChatRequest } from '../../providers/types';
+import type { ChatGateway, Delivery, StartedRequest } from '../chat-gateway';
+import { chatRequestSchema, withoutNulls } from '../chat-request-schema';
+import { badRequest, HttpError } from '../errors';
+import { requireScope } from '../middleware/authenticate';
+import { parseBody } from '../middleware/parse-body';
+import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../outcome-http';
+
+export interface ChatRouteDeps {
+  gateway: ChatGateway;
+  policies: { get(tenantId: string): Promise<TenantPolicy> };
+  idempotency: { claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }> };
+  uiBaseUrl: string | null;
+}
+
+export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'): Router {
+  const router = Router();
+  router.post('/chat/completions', requireScope('inference'), async (request, response) => {
+    const receivedAt = Date.now();
+    const body = withoutNulls(parseBody(chatRequestSchema, request.body));
+    if (surface === 'v1' && body.background !== undefined) throw badRequest('background is a /v2 feature: use POST /v2/chat/completions', 'background');
+    const principal = request.principal!;
+    const policy = await deps.policies.get(principal.tenantId);
+    const qosClass = qosClassOf(request, body.service_tier ?? undefined, policy);
+    const profile = tenantQosProfile(policy, qosClass);
+    const deadlineMs = Math.min(profile.deadlineMs, deadlineHeader(request) ?? Infinity);
+    const background = body.background === true;
+    const { background: _background, ...forwarded } = body;
+
+    let requestId = `chatcmpl-${ulid().toLowerCase()}`;
+    let replay = false;
+    const idempotencyKey = request.get('idempotency-key');
+    if (idempotencyKey !== undefined) {
+      if (idempotencyKey.length === 0 || idempotencyKey.length > 255) throw badRequest('Idempotency-Key must be 1-255 characters', 'Idempotency-Key');
+      const bodyHash = createHash('sha256').update(JSON.stringify({ surface, body })).digest('hex');
+      const claim = await deps.idempotency.claimIdempotencyKey(principal.tenantId, idempotencyKey, bodyHash, requestId);
+      if (!claim.sameBody) {
+        throw new HttpError(422, 'This Idempotency-Key was already used with a different request body.', 'idempotency_key_reused', 'Idempotency-Key');
+      }
+      requestId = claim.requestId;
+      replay = !claim.fresh;
+    }
+
+    const input: ChatRequestInput = {
+      requestId, tenantId: principal.tenantId, apiKeyId: principal.keyId, alias: body.model, qosClass, receivedAt,
+      deadlineAt: receivedAt + deadlineMs, stream: body.stream === true && !background, body: forwarded as ChatRequest,
+      delivery: background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl,
+    };
+    const started = await deps.gateway.start(input, { replay });
+    if (background) {
+      response.status(202).set({ 'x-zumik-request-id': requestId }).json({
+        id: requestId, object: 'request_outcome', status: 'in_progress', completion: null, poll: `/v2/requests/${requestId}`,
+      });
+      return;
+    }
+    // A client that goes away cancels the workflow, and with it the upstream call.
+    let finished = false;
+    response.on('close', () => {
+      if (!finished) void started.cancel();
+    });
+    try {
+      if (input.stream) await deliverStream(started, input, response, surface);
+      else await deliverJson(started, response, surface);
+    } finally {
+      finished = true;
+    }
+  });
+  return router;
+}
+
+async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {
+  for await (const delivery of started.deliveries) {
+    if (delivery.type === 'final' && delivery.body) {
+      sendCompletion(response, delivery.outcome, delivery.body, surface);
+      return;
+    }
+    if (delivery.type === 'result') {
+      const { outcome, response: answer } = delivery.result;
+      if (outcome.completion === 'completed' && answer) sendCompletion(response, outcome, answer, surface);
+      else throw outcomeError(outcome);
+      return;
+    }
+  }
+}
+
+function sendCompletion(response: Response, outcome: RequestOutcome, body: Record<string, unknown>, surface: 'v1' | 'v2'): void {
+  response.status(200).set(outcomeHeaders(outcome)).json(surface === 'v2' ? { ...body, zumik: outcome } : body);
+}
+
+async function deliverStream(started: StartedRequest, input: ChatRequestInput, response: Response, surface: 'v1' | 'v2'): Promise<void> {
+  let open = false;
+  let failed = false;
+  const write = (text: string) => { if (!response.writableEnded) response.write(text); };
+  const end = (outcome: RequestOutcome) => {
+    write(outcomeComment(outcome));
+    if (surface === 'v2') write(`event: zumik.outcome\ndata: ${JSON.stringify(outcome)}\n\n`);
+    if (!failed) write('data: [DONE]\n\n');
+    response.end();
+  };
+  for await (const delivery of started.deliveries as AsyncIterable<Delivery>) {
+    switch (delivery.type) {
+      case 'chunk':
+        if (!open) {
+          open = true;
+          response.status(200).set({
+            'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive',
+            ...(delivery.message.meta ? streamHeaders(input.requestId, delivery.message.meta) : { 'x-zumik-request-id': input.requestId }),
+          });
+          response.flushHeaders();
+        }
+        write(`data: ${JSON.stringify(delivery.message.chunk)}\n\n`);
+        break;
+      case 'final':
+        if (open) { end(delivery.outcome); return; }
+        break;
+      case 'stream-error':
+        // After the first token there is no failover: end with an explicit error, never a truncated success.
+        failed = true;
+        write(`data: ${JSON.stringify({ error: { ...delivery.error, param: null } })}\n\n`);
+        break;
+      case 'result': {
+        const { outcome, response: answer } = delivery.result;
+        if (open) { end(outcome); return; }
+        if (outcome.completion === 'completed' && answer) {
+          // Nothing came over the bus (the attempt ran elsewhere, or a replay): send the answer as one stream.
+          response.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...outcomeHeaders(outcome) });
+          for (const chunk of completionAsChunks(answer, input.body.stream_options?.include_usage === true)) write(`data: ${JSON.stringify(chunk)}\n\n`);
+          end(outcome);
+          return;
+        }
+        throw outcomeError(outcome);
+      }
+    }
+  }
+}
+
+/** A completed answer as OpenAI chunks (role, content, tool calls, finish, and usage when asked). */
+export function completionAsChunks(body: Record<string, unknown>, includeUsage: boolean): Array<Record<string, unknown>> {
+  const base = { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model,
+    ...(body.service_tier ? { service_tier: body.service_tier } : {}), ...(includeUsage ? { usage: null } : {}) };
+  const chunks: Array<Record<string, unknown>> = [];
+  for (const choice of (body.choices as Array<{ index: number; message: Record<string, unknown>; finish_reason: string }>) ?? []) {
+    const message = choice.message;
+    const toolCalls = (message.tool_calls as Array<Record<string, unknown>> | undefined)?.map((call, index) => ({ index, ...call }));
+    chunks.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: message.content ?? null,
+      ...(toolCalls ? { tool_calls: toolCalls } : {}) }, logprobs: null, finish_reason: null }] });
+    chunks.push({ ...base, choices: [{ index: choice.index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }] });
+  }
+  if (includeUsage) chunks.push({ ...base, choices: [], usage: body.usage });
+  return chunks;
+}
+
+function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {
+  const header = request.get('x-zumik-qos-class');
+  if (header !== undefined) {
+    if (!(QOS_CLASSES as readonly string[]).includes(header)) {
+      throw badRequest(`x-zumik-qos-class must be one of ${QOS_CLASSES.join(', ')}`, 'x-zumik-qos-class');
+    }
+    return header as QosClass;
+  }
+  if (serviceTier === 'flex') return 'flex';
+  return policy.default_qos_class;
+}
+
+function deadlineHeader(request: Request): number | undefined {
+  const header = request.get('x-zumik-deadline-ms');
+  if (header === undefined) return undefined;
+  const value = Number(header);
+  if (!Number.isInteger(value) || value <= 0 || value > 86_400_000) {
+    throw badRequest('x-zumik-deadline-ms must be an integer number of milliseconds between 1 and 86400000', 'x-zumik-deadline-ms');
+  }
+  return value;
+}

@@ -1,0 +1,106 @@
+/**
+ * A tenant's own OpenAI-compatible endpoints (BYOC: `byoc_dynamo`, `byoc_epp`; reserved capacity:
+ * `subscription`), named by id in release targets. The optional API key is sealed with the SecretBox;
+ * reads return records without it, and only `findSealed` hands out the envelope.
+ */
+import type { Pool } from 'pg';
+import { secretHint, type SecretBinding, type SecretBox } from '../secrets/secret-box';
+import type { SealedSecret } from './credential-repository';
+
+export const ENDPOINT_PROFILES = ['byoc_dynamo', 'byoc_epp', 'subscription'] as const;
+export type EndpointProfile = (typeof ENDPOINT_PROFILES)[number];
+
+export type EndpointMetadata = Record<string, unknown>;
+
+export interface ByocEndpointRecord {
+  tenantId: string;
+  id: string;
+  profile: EndpointProfile;
+  baseUrl: string;
+  hasApiKey: boolean;
+  apiKeyHint: string | null;
+  metadata: EndpointMetadata;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PutByocEndpointInput {
+  tenantId: string;
+  id: string;
+  profile: EndpointProfile;
+  baseUrl: string;
+  /** A string sets the key, `null` removes it, `undefined` keeps the one already stored (secrets are write-only). */
+  apiKey?: string | null;
+  metadata?: EndpointMetadata;
+}
+
+interface EndpointRow {
+  tenant_id: string;
+  id: string;
+  profile: EndpointProfile;
+  base_url: string;
+  api_key_hint: string | null;
+  metadata: EndpointMetadata;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'tenant_id, id, profile, base_url, api_key_hint, metadata, created_at, updated_at';
+
+const toRecord = (row: EndpointRow): ByocEndpointRecord => ({
+  tenantId: row.tenant_id, id: row.id, profile: row.profile, baseUrl: row.base_url, hasApiKey: row.api_key_hint !== null,
+  apiKeyHint: row.api_key_hint, metadata: row.metadata, createdAt: row.created_at, updatedAt: row.updated_at,
+});
+
+/** The row an endpoint's API key is bound to. */
+export const byocEndpointBinding = (tenantId: string, id: string): SecretBinding => ({ tenantId, kind: 'byoc_endpoint', id });
+
+export class ByocEndpointRepository {
+  constructor(private readonly pool: Pool, private readonly secretBox: SecretBox) {}
+
+  /** Create or replace an endpoint. */
+  async put(input: PutByocEndpointInput): Promise<ByocEndpointRecord> {
+    const keepKey = input.apiKey === undefined;
+    const key = typeof input.apiKey === 'string'
+      ? { sealed: this.secretBox.seal(input.apiKey, byocEndpointBinding(input.tenantId, input.id)), keyId: this.secretBox.keyId, hint: secretHint(input.apiKey) }
+      : { sealed: null, keyId: null, hint: null };
+    await this.pool.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [input.tenantId]);
+    const result = await this.pool.query<EndpointRow>(
+      `INSERT INTO byoc_endpoints (tenant_id, id, profile, base_url, sealed_api_key, key_id, api_key_hint, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+       ON CONFLICT (tenant_id, id) DO UPDATE SET
+         profile = EXCLUDED.profile, base_url = EXCLUDED.base_url, metadata = EXCLUDED.metadata, updated_at = now(),
+         sealed_api_key = CASE WHEN $9::boolean THEN byoc_endpoints.sealed_api_key ELSE EXCLUDED.sealed_api_key END,
+         key_id = CASE WHEN $9::boolean THEN byoc_endpoints.key_id ELSE EXCLUDED.key_id END,
+         api_key_hint = CASE WHEN $9::boolean THEN byoc_endpoints.api_key_hint ELSE EXCLUDED.api_key_hint END
+       RETURNING ${COLUMNS}`,
+      [input.tenantId, input.id, input.profile, input.baseUrl, key.sealed, key.keyId, key.hint, JSON.stringify(input.metadata ?? {}), keepKey]);
+    return toRecord(result.rows[0]!);
+  }
+
+  async list(tenantId: string): Promise<ByocEndpointRecord[]> {
+    const result = await this.pool.query<EndpointRow>(`SELECT ${COLUMNS} FROM byoc_endpoints WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
+    return result.rows.map(toRecord);
+  }
+
+  async find(tenantId: string, id: string): Promise<ByocEndpointRecord | undefined> {
+    const result = await this.pool.query<EndpointRow>(`SELECT ${COLUMNS} FROM byoc_endpoints WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    return result.rows[0] && toRecord(result.rows[0]);
+  }
+
+  /** The endpoint with its sealed key (if it has one); only the CredentialResolver should call this. */
+  async findSealed(tenantId: string, id: string): Promise<{ endpoint: ByocEndpointRecord; apiKey?: SealedSecret } | undefined> {
+    const result = await this.pool.query<EndpointRow & { sealed_api_key: string | null }>(
+      `SELECT ${COLUMNS}, sealed_api_key FROM byoc_endpoints WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const row = result.rows[0];
+    if (!row) return undefined;
+    const apiKey = row.sealed_api_key === null ? undefined : { envelope: row.sealed_api_key, binding: byocEndpointBinding(tenantId, id) };
+    return { endpoint: toRecord(row), apiKey };
+  }
+
+  /** Delete; false when the tenant had no such endpoint. */
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM byoc_endpoints WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+}

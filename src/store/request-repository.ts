@@ -1,0 +1,70 @@
+/**
+ * Request outcomes in Postgres: written once per request, after the answer has gone out, by the
+ * workflow's recordOutcome activity (idempotent: a retried activity rewrites the same row).
+ */
+import type { Pool } from 'pg';
+import type { RequestOutcome } from '../domain/request-outcome';
+
+export interface StoredRequest {
+  outcome: RequestOutcome;
+  response: unknown;
+}
+
+export class RequestRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async record(input: { outcome: RequestOutcome; apiKeyId?: string; response?: unknown; batchId?: string; receivedAt: number; endedAt: number }): Promise<void> {
+    const { outcome } = input;
+    const winner = [...outcome.attempts].reverse().find((attempt) => attempt.status === 'succeeded') ?? outcome.attempts.at(-1);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO requests (id, tenant_id, api_key_id, alias, release_id, qos_class, admission, completion, reason_code, target_met,
+           degraded, fallback_used, provider, model, attempt_count, cost_usd, outcome, response, batch_id, received_at, ended_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,to_timestamp($20 / 1000.0),to_timestamp($21 / 1000.0))
+         ON CONFLICT (id) DO UPDATE SET outcome = EXCLUDED.outcome, completion = EXCLUDED.completion, reason_code = EXCLUDED.reason_code,
+           response = coalesce(EXCLUDED.response, requests.response), ended_at = EXCLUDED.ended_at, recorded_at = now()`,
+        [outcome.id, outcome.tenant, input.apiKeyId ?? null, outcome.alias, outcome.release_id, outcome.qos_class, outcome.admission,
+          outcome.completion, outcome.reason_code, outcome.target_met, outcome.degraded, outcome.fallback_used, winner?.provider ?? null,
+          winner?.served_model ?? winner?.model ?? null, outcome.attempts.length, outcome.cost_usd, JSON.stringify(outcome),
+          input.response === undefined ? null : JSON.stringify(input.response), input.batchId ?? null, input.receivedAt, input.endedAt]);
+      await client.query('DELETE FROM request_attempts WHERE request_id = $1', [outcome.id]);
+      for (const attempt of outcome.attempts) {
+        await client.query(
+          `INSERT INTO request_attempts (request_id, n, execution_profile, provider, model, model_revision, region, status, http_status,
+             failure_kind, retry_cause, service_tier, latency_ms, ttft_ms, usage, started_at, ended_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
+          [outcome.id, attempt.n, attempt.execution_profile, attempt.provider, attempt.model, attempt.model_revision, attempt.region,
+            attempt.status, attempt.http_status, attempt.failure_kind, attempt.retry_cause, attempt.service_tier, Math.round(attempt.latency_ms),
+            attempt.ttft_ms === null ? null : Math.round(attempt.ttft_ms), attempt.usage ? JSON.stringify(attempt.usage) : null,
+            attempt.started_at, attempt.ended_at]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A tenant's request by id (tenants never see each other's requests). */
+  async find(tenantId: string, id: string): Promise<StoredRequest | undefined> {
+    const result = await this.pool.query<{ outcome: RequestOutcome; response: unknown }>(
+      'SELECT outcome, response FROM requests WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
+    return result.rows[0];
+  }
+
+  /** Claim an Idempotency-Key: the request id it maps to, and whether the body matches the first use. */
+  async claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }> {
+    const inserted = await this.pool.query<{ request_id: string }>(
+      `INSERT INTO idempotency_keys (tenant_id, key, body_hash, request_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, key) DO NOTHING RETURNING request_id`, [tenantId, key, bodyHash, requestId]);
+    if (inserted.rows[0]) return { requestId, sameBody: true, fresh: true };
+    const existing = await this.pool.query<{ request_id: string; body_hash: string }>(
+      'SELECT request_id, body_hash FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [tenantId, key]);
+    const row = existing.rows[0]!;
+    return { requestId: row.request_id, sameBody: row.body_hash === bodyHash, fresh: false };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Tenant policies. The JSON is stored as the admin wrote it and parsed (defaults applied) when read,
+ * so a default Zumik changes later reaches every tenant that did not set that field. `get` is on the
+ * request hot path, so it is cached per process for a few seconds; a change made through another
+ * process reaches this one within that TTL.
+ */
+import type { Pool } from 'pg';
+import { DEFAULT_TENANT_POLICY, parseTenantPolicy, type TenantPolicy, type TenantPolicyInput } from '../domain/tenant-policy';
+
+export interface StoredTenantPolicy {
+  tenantId: string;
+  policy: TenantPolicy;
+  /** null for a tenant that has no stored policy (the defaults). */
+  updatedAt: Date | null;
+}
+
+export interface TenantPolicyRepositoryOptions {
+  /** How long `get` trusts its cache. */
+  ttlMs?: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export class TenantPolicyRepository {
+  private readonly cache = new Map<string, { policy: TenantPolicy; expiresAt: number }>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(private readonly pool: Pool, options: TenantPolicyRepositoryOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 5_000;
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The tenant's effective policy (DEFAULT_TENANT_POLICY when none is stored), cached for the TTL. */
+  async get(tenantId: string): Promise<TenantPolicy> {
+    const cached = this.cache.get(tenantId);
+    if (cached && cached.expiresAt > this.now()) return cached.policy;
+    const { policy } = await this.find(tenantId);
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(tenantId, { policy, expiresAt: this.now() + this.ttlMs });
+    return policy;
+  }
+
+  /** The stored policy with defaults applied, read from Postgres (no cache). */
+  async find(tenantId: string): Promise<StoredTenantPolicy> {
+    const result = await this.pool.query<{ policy: unknown; updated_at: Date }>(
+      'SELECT policy, updated_at FROM tenant_policies WHERE tenant_id = $1', [tenantId]);
+    const row = result.rows[0];
+    if (!row) return { tenantId, policy: DEFAULT_TENANT_POLICY, updatedAt: null };
+    return { tenantId, policy: parseTenantPolicy(row.policy), updatedAt: row.updated_at };
+  }
+
+  /** Replace the tenant's policy; throws the ZodError of an invalid one before anything is written. */
+  async put(tenantId: string, input: TenantPolicyInput): Promise<StoredTenantPolicy> {
+    const policy = parseTenantPolicy(input);
+    await this.pool.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [tenantId]);
+    const result = await this.pool.query<{ updated_at: Date }>(
+      `INSERT INTO tenant_policies (tenant_id, policy) VALUES ($1, $2::jsonb)
+       ON CONFLICT (tenant_id) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()
+       RETURNING updated_at`,
+      [tenantId, JSON.stringify(input ?? {})]);
+    this.cache.delete(tenantId);
+    return { tenantId, policy, updatedAt: result.rows[0]!.updated_at };
+  }
+}

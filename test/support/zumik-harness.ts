@@ -1,0 +1,86 @@
+/**
+ * A whole Zumik in-process for request-path tests: startZumik on a fresh real Postgres database,
+ * the suite's real Temporal dev server (its own task queue, so test files never steal each other's
+ * workflows), and loopback provider emulators as its providers.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { startZumik, type Zumik } from '../../src/zumik';
+import { AnthropicEmulator } from '../emulators/anthropic-emulator';
+import { GeminiEmulator } from '../emulators/gemini-emulator';
+import { OpenAICompatibleEmulator } from '../emulators/openai-compatible-emulator';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export const EMULATOR_KEY = 'sk-emulator-test-key';
+
+export interface Harness {
+  zumik: Zumik;
+  url: string;
+  adminKey: string;
+  database: TestDatabase;
+  taskQueue: string;
+  openai: OpenAICompatibleEmulator;
+  anthropic: AnthropicEmulator;
+  gemini: GeminiEmulator;
+  xai: OpenAICompatibleEmulator;
+  openrouter: OpenAICompatibleEmulator;
+  /** Install an alias release through the API (admin). */
+  installAlias(alias: string, targets: Array<Record<string, unknown>>, extra?: Record<string, unknown>): Promise<Record<string, any>>;
+  /** fetch against Zumik with the admin key (or another) and a JSON body. */
+  call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(options: { env?: Record<string, string>; emulatorOptions?: { eventIntervalMs?: number } } = {}): Promise<Harness> {
+  const database = await createTestDatabase({ migrate: false });
+  const emulatorOptions = { apiKey: EMULATOR_KEY, ...options.emulatorOptions };
+  const openai = await new OpenAICompatibleEmulator({ flavour: 'openai', ...emulatorOptions }).start();
+  const xai = await new OpenAICompatibleEmulator({ flavour: 'xai', ...emulatorOptions }).start();
+  const openrouter = await new OpenAICompatibleEmulator({ flavour: 'openrouter', ...emulatorOptions }).start();
+  const anthropic = await new AnthropicEmulator(emulatorOptions).start();
+  const gemini = await new GeminiEmulator(emulatorOptions).start();
+  const adminKey = `zk_test_admin_${randomBytes(16).toString('hex')}`;
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-harness-'));
+  const config = loadConfig({
+    PORT: '0', DATABASE_URL: database.url, TEMPORAL_ADDRESS: process.env.ZUMIK_TEST_TEMPORAL_ADDRESS!, ZUMIK_TASK_QUEUE: taskQueue,
+    ZUMIK_DATA_DIR: dataDir, ZUMIK_ADMIN_KEY: adminKey, ZUMIK_TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+    OPENAI_API_KEY: EMULATOR_KEY, OPENAI_BASE_URL: openai.baseUrl,
+    XAI_API_KEY: EMULATOR_KEY, XAI_BASE_URL: xai.baseUrl,
+    OPENROUTER_API_KEY: EMULATOR_KEY, OPENROUTER_BASE_URL: openrouter.baseUrl,
+    ANTHROPIC_API_KEY: EMULATOR_KEY, ANTHROPIC_BASE_URL: anthropic.url,
+    GEMINI_API_KEY: EMULATOR_KEY, GEMINI_BASE_URL: gemini.url,
+    ...options.env,
+  }, []);
+  const zumik = await startZumik(config, { logger: pino({ level: process.env.ZUMIK_TEST_LOG_LEVEL ?? 'silent' }), workflowBundlePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE });
+  const call: Harness['call'] = async (method, requestPath, callOptions = {}) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${callOptions.key ?? adminKey}`, ...callOptions.headers };
+    if (callOptions.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${zumik.url}${requestPath}`, { method, headers, body: callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body) });
+    const text = await response.text();
+    let body: unknown = text;
+    try { body = JSON.parse(text); } catch { /* SSE or text */ }
+    return { status: response.status, body, headers: response.headers };
+  };
+  return {
+    zumik, url: zumik.url, adminKey, database, taskQueue, openai, anthropic, gemini, xai, openrouter, call,
+    async installAlias(alias, targets, extra = {}) {
+      const response = await call('PUT', `/v2/model-aliases/${alias}`, { body: { targets, ...extra } });
+      if (response.status !== 200) throw new Error(`installAlias ${alias}: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body;
+    },
+    async stop() {
+      await zumik.stop();
+      await Promise.all([openai, xai, openrouter, anthropic, gemini].map((emulator) => emulator.close()));
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const target = (provider: string, model: string, weight = 1, extra: Record<string, unknown> = {}) =>
+  ({ execution_profile: 'managed_provider', provider, model, model_revision: '1', weight, ...extra });

@@ -3,32 +3,8 @@
  * fail over to the next candidate, or stop — a pure function of the failure, the request's state
  * and the policy (DESIGN.md §4.3).
  */
-import type { FailureKind } from '../providers/provider-error';
+import { FAILURE_KINDS, type FailureKind } from './failure-kinds';
 import { providerFailureReason, type ReasonCode } from './reason-codes';
-
-/**
- * What each failure kind means for retry and failover: the same table as `FAILURE_KINDS` in
- * providers/provider-error.ts (its one-line docs say why). Domain code may import provider modules
- * for types only (lint), so the table is restated here; a unit test keeps the two equal.
- */
-export const FAILURE_KIND_MEANING: Readonly<Record<FailureKind, { retryable: boolean; failover: boolean }>> = {
-  auth: { retryable: false, failover: true },
-  quota: { retryable: false, failover: true },
-  rate_limit: { retryable: true, failover: true },
-  overloaded: { retryable: true, failover: true },
-  invalid_request: { retryable: false, failover: false },
-  context_length: { retryable: false, failover: true },
-  content_filter: { retryable: false, failover: false },
-  model_not_found: { retryable: false, failover: true },
-  upstream_unavailable: { retryable: true, failover: true },
-  timeout: { retryable: true, failover: true },
-  stream_stalled: { retryable: true, failover: true },
-  stream_truncated: { retryable: true, failover: true },
-  network: { retryable: true, failover: true },
-  bad_response: { retryable: true, failover: true },
-  cancelled: { retryable: false, failover: false },
-  unknown: { retryable: true, failover: true },
-};
 
 export interface RetryPolicy {
   /** One attempt budget per request (all targets, retries and failovers together). */
@@ -112,7 +88,7 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseBackoffM
  */
 export function decideNextStep(failure: FailureFacts, state: RequestState, policy: RetryPolicy, random: () => number): NextStep {
   const { kind } = failure;
-  const meaning = FAILURE_KIND_MEANING[kind];
+  const meaning = FAILURE_KINDS[kind];
   if (failure.afterFirstToken) return { action: 'stop', reason: 'stream_interrupted' };
   if (kind === 'cancelled') return { action: 'stop', reason: 'cancelled' };
   if (!meaning.failover) return { action: 'stop', reason: providerFailureReason(kind) };

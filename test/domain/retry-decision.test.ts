@@ -1,6 +1,6 @@
-import { FAILURE_KINDS, type FailureKind } from '../../src/providers/provider-error';
+import type { FailureKind } from '../../src/domain/failure-kinds';
 import {
-  backoffMs, DEFAULT_RETRY_POLICY, decideNextStep, FAILURE_KIND_MEANING, type RequestState, type RetryPolicy,
+  backoffMs, DEFAULT_RETRY_POLICY, decideNextStep, type RequestState, type RetryPolicy,
 } from '../../src/domain/retry-decision';
 
 const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY }; // 4 attempts, 2 same-target retries, 250 ms base, 8 s cap, 5 s Retry-After
@@ -11,12 +11,6 @@ const middle = () => 0.5; // no jitter
 const noRandom = () => {
   throw new Error('random must not be drawn');
 };
-
-describe('FAILURE_KIND_MEANING', () => {
-  it('states the same retry and failover meaning as the provider taxonomy', () => {
-    expect(FAILURE_KIND_MEANING).toEqual(FAILURE_KINDS);
-  });
-});
 
 describe('backoffMs', () => {
   it('doubles from the base per retry and caps at the maximum', () => {

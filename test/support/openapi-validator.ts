@@ -56,3 +56,9 @@ export function validateOpenAISchema(schemaName: string, value: unknown): Valida
 export function describeErrors(errors: ErrorObject[]): string {
   return errors.map((error) => `${error.instancePath || '/'} ${error.message ?? ''} ${JSON.stringify(error.params)}`).join('\n');
 }
+
+/** The validation problems of `value` against a named OpenAI schema, as readable lines ([] when valid). */
+export function validateAgainstSchema(schemaName: string, value: unknown): string[] {
+  const result = validateOpenAISchema(schemaName, value);
+  return result.valid ? [] : describeErrors(result.errors).split('\n');
+}

@@ -1,3 +1,4 @@
+import '../support/quiet-temporal';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';

@@ -72,12 +72,16 @@ export function createCallProvider(deps: CallProviderDeps) {
         model: attempt.model, credential: { apiKey: credential.apiKey }, signal: context.cancellationSignal,
         cacheKeyHint: `${request.tenantId}:${request.alias}`,
         timeouts: {
+          // Time to first token includes the wait for headers: a target that never answers (hang) must fail over
+          // after the QoS first-token timeout, not at the request's deadline.
+          headersMs: input.timeouts.firstTokenMs,
           firstTokenMs: input.timeouts.firstTokenMs, stallMs: input.timeouts.stallMs,
           totalMs: Math.max(1_000, request.deadlineAt - Date.now()),
         },
       };
+      let chunkCount: number | undefined;
       const result = request.stream
-        ? await streamAttempt(adapter, input, options, publish, () => { firstTokenAt ??= Date.now(); })
+        ? await streamAttempt(adapter, input, options, publish, () => { firstTokenAt ??= Date.now(); }, (count) => { chunkCount = count; })
         : await adapter.generate(request.body, options);
       firstTokenAt ??= Date.now();
       const done = record('succeeded', {
@@ -88,7 +92,7 @@ export function createCallProvider(deps: CallProviderDeps) {
         ...input.facts, attempts: [...input.facts.previousAttempts, done], endedAt: Date.now(), cancelled: false,
         deadlineExpired: false, bridged: attempt.role === 'bridge',
       }, input.manifest);
-      await publish({ type: 'final', outcome, body: request.stream ? undefined : body });
+      await publish({ type: 'final', outcome, body: request.stream ? undefined : body, chunkCount });
       await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
       return { attempt: done, body };
     } catch (error) {
@@ -118,7 +122,7 @@ export function createCallProvider(deps: CallProviderDeps) {
 
 /** Stream one attempt: chunks go out on the bus as they arrive (the first carries `meta`); returns the assembled result. */
 async function streamAttempt(adapter: ProviderAdapter, input: CallProviderInput, options: ProviderCallOptions,
-  publish: (message: RequestMessage) => Promise<void>, onFirstToken: () => void): Promise<ChatResult> {
+  publish: (message: RequestMessage) => Promise<void>, onFirstToken: () => void, onDone: (chunkCount: number) => void): Promise<ChatResult> {
   const { request, attempt, n } = input;
   const created = Math.floor(Date.now() / 1000);
   const iterator = adapter.stream(request.body, options)[Symbol.asyncIterator]();
@@ -147,9 +151,10 @@ async function streamAttempt(adapter: ProviderAdapter, input: CallProviderInput,
   const includeUsage = request.body.stream_options?.include_usage === true;
   for await (const chunk of toChatCompletionChunks(parts(), { id: request.requestId, created, model, includeUsage })) {
     if (sent === 0) onFirstToken();
-    await publish({ type: 'chunk', attempt: n, chunk: chunk as unknown as Record<string, unknown>, ...(sent === 0 ? { meta } : {}) });
+    await publish({ type: 'chunk', attempt: n, seq: sent, chunk: chunk as unknown as Record<string, unknown>, ...(sent === 0 ? { meta } : {}) });
     sent += 1;
   }
+  onDone(sent);
   if (!ended) throw new ProviderError(`${attempt.provider}: the stream ended without its terminal event`, { kind: 'stream_truncated', provider: attempt.provider });
   return assembler.result();
 }

@@ -80,7 +80,9 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const endpoints = new ByocEndpointRepository(database.pool, secretBox);
     const policies = new TenantPolicyRepository(database.pool);
     const requests = new RequestRepository(database.pool);
-    const bus = createStreamBus(config.streamBus);
+    const bus = createStreamBus(config.streamBus, {
+      onError: (error, channel) => logger.warn({ err: error, channel }, 'stream bus error'),
+    });
     cleanups.push(() => bus.close());
     if (config.role !== 'worker') await bootstrapAdminKey(apiKeys, config.adminKey, logger, options.print);
 

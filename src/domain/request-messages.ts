@@ -16,10 +16,14 @@ export interface StreamMeta {
 }
 
 export type RequestMessage =
-  /** One OpenAI `chat.completion.chunk` (the first of an attempt carries `meta`). */
-  | { type: 'chunk'; attempt: number; chunk: Record<string, unknown>; meta?: StreamMeta }
-  /** The request succeeded: the provisional outcome (as the workflow will record it) and, for non-streams, the body. */
-  | { type: 'final'; outcome: RequestOutcome; body?: Record<string, unknown> }
+  /** One OpenAI `chat.completion.chunk`, numbered from 0 within its attempt (the first carries `meta`). */
+  | { type: 'chunk'; attempt: number; seq: number; chunk: Record<string, unknown>; meta?: StreamMeta }
+  /**
+   * The request succeeded: the provisional outcome (as the workflow will record it) and, for
+   * non-streams, the body; for streams, how many chunks were sent, so a receiver that lost some on a
+   * shared bus ends the stream with an error instead of presenting a truncated answer as complete.
+   */
+  | { type: 'final'; outcome: RequestOutcome; body?: Record<string, unknown>; chunkCount?: number }
   /** A stream failed after its first token: no failover; the handler ends the stream with this error. */
   | { type: 'stream-error'; attempt: number; error: { message: string; type: string; code: string } };
 

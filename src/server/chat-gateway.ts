@@ -23,7 +23,7 @@ export interface ChatGatewayOptions {
 /** Events the HTTP layer consumes, in order. */
 export type Delivery =
   | { type: 'chunk'; message: Extract<RequestMessage, { type: 'chunk' }> }
-  | { type: 'final'; outcome: RequestOutcome; body?: Record<string, unknown> }
+  | { type: 'final'; outcome: RequestOutcome; body?: Record<string, unknown>; chunkCount?: number }
   | { type: 'stream-error'; error: Extract<RequestMessage, { type: 'stream-error' }>['error'] }
   /** The workflow ended: its recorded outcome and, when completed, the answer. */
   | { type: 'result'; result: ChatRequestResult };
@@ -94,7 +94,7 @@ export class ChatGateway {
 function busDelivery(message: RequestMessage): Delivery {
   switch (message.type) {
     case 'chunk': return { type: 'chunk', message };
-    case 'final': return { type: 'final', outcome: message.outcome, body: message.body };
+    case 'final': return { type: 'final', outcome: message.outcome, body: message.body, chunkCount: message.chunkCount };
     case 'stream-error': return { type: 'stream-error', error: message.error };
   }
 }

@@ -101,6 +101,7 @@ function sendCompletion(response: Response, outcome: RequestOutcome, body: Recor
 async function deliverStream(started: StartedRequest, input: ChatRequestInput, response: Response, surface: 'v1' | 'v2'): Promise<void> {
   let open = false;
   let failed = false;
+  let received = 0;
   const write = (text: string) => { if (!response.writableEnded) response.write(text); };
   const end = (outcome: RequestOutcome) => {
     write(outcomeComment(outcome));
@@ -111,6 +112,14 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
   for await (const delivery of started.deliveries as AsyncIterable<Delivery>) {
     switch (delivery.type) {
       case 'chunk':
+        if (failed) break;
+        if (delivery.message.seq !== received) {
+          // A shared bus lost chunks: never present the rest as a complete answer.
+          failed = true;
+          write(`data: ${JSON.stringify({ error: { message: 'chunks of this stream were lost in delivery; the answer is incomplete', type: 'server_error', code: 'stream_delivery_gap', param: null } })}\n\n`);
+          break;
+        }
+        received += 1;
         if (!open) {
           open = true;
           response.status(200).set({
@@ -122,7 +131,14 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
         write(`data: ${JSON.stringify(delivery.message.chunk)}\n\n`);
         break;
       case 'final':
-        if (open) { end(delivery.outcome); return; }
+        if (open) {
+          if (delivery.chunkCount !== undefined && delivery.chunkCount !== received && !failed) {
+            failed = true;
+            write(`data: ${JSON.stringify({ error: { message: 'chunks of this stream were lost in delivery; the answer is incomplete', type: 'server_error', code: 'stream_delivery_gap', param: null } })}\n\n`);
+          }
+          end(delivery.outcome);
+          return;
+        }
         break;
       case 'stream-error':
         // After the first token there is no failover: end with an explicit error, never a truncated success.

@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { circuitKey } from '../src/domain/attempt-plan';
+import { supportsFlex } from '../src/domain/capabilities';
 import { computeOutcome } from '../src/domain/outcome';
 import { requestChannel, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
 import type { AttemptRecord } from '../src/domain/request-outcome';
@@ -80,9 +81,10 @@ export function createCallProvider(deps: CallProviderDeps) {
         },
       };
       let chunkCount: number | undefined;
+      const call = { ...input, request: { ...request, body: tierFor(input) } };
       const result = request.stream
-        ? await streamAttempt(adapter, input, options, publish, () => { firstTokenAt ??= Date.now(); }, (count) => { chunkCount = count; })
-        : await adapter.generate(request.body, options);
+        ? await streamAttempt(adapter, call, options, publish, () => { firstTokenAt ??= Date.now(); }, (count) => { chunkCount = count; })
+        : await adapter.generate(call.request.body, options);
       firstTokenAt ??= Date.now();
       const done = record('succeeded', {
         http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model,
@@ -118,6 +120,18 @@ export function createCallProvider(deps: CallProviderDeps) {
       clearInterval(heartbeat);
     }
   };
+}
+
+/**
+ * The body as this target gets it: a flex request asks for the provider's flex tier where the target
+ * has one, and runs at standard elsewhere (the plan only keeps such targets when policy allows).
+ */
+function tierFor(input: CallProviderInput): CallProviderInput['request']['body'] {
+  const { body } = input.request;
+  if (input.request.qosClass !== 'flex') return body;
+  if (supportsFlex(input.manifest, input.attempt.provider, input.attempt.model)) return { ...body, service_tier: 'flex' };
+  const { service_tier: _tier, ...standard } = body;
+  return standard;
 }
 
 /** Stream one attempt: chunks go out on the bus as they arrive (the first carries `meta`); returns the assembled result. */

@@ -1,12 +1,37 @@
-/** recordOutcome (local activity, after the answer): the request and its attempts into Postgres. */
+/**
+ * recordOutcome (local activity, after the answer): the request and its attempts into Postgres, and,
+ * for a batch line, its result line — exactly once per custom_id (the batch's result rows are keyed
+ * by it). A cancelled line writes no result: the batch decides what a cancelled line means.
+ */
+import type { RequestOutcome } from '../src/domain/request-outcome';
+import { outcomeError } from '../src/server/outcome-http';
 import type { RecordOutcomeInput } from './types';
 
 export interface OutcomeStore {
-  record(input: RecordOutcomeInput): Promise<void>;
+  record(input: Omit<RecordOutcomeInput, 'batchLine'>): Promise<void>;
 }
 
-export function createRecordOutcome(store: OutcomeStore) {
+export interface BatchResultSink {
+  appendResult(result: { batchId: string; customId: string; lineIndex: number; kind: 'output' | 'error'; body: Record<string, unknown> }): Promise<boolean>;
+}
+
+/** OpenAI's batch output/error line body (without `id` and `custom_id`, which the file adds). */
+export function batchResultLine(outcome: RequestOutcome, response: Record<string, unknown> | undefined): { kind: 'output' | 'error'; body: Record<string, unknown> } {
+  if (outcome.completion === 'completed' && response) {
+    return { kind: 'output', body: { response: { status_code: 200, request_id: outcome.id, body: response }, error: null } };
+  }
+  const error = outcomeError(outcome);
+  return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.toEnvelope() }, error: null } };
+}
+
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink) {
   return async function recordOutcome(input: RecordOutcomeInput): Promise<void> {
-    await store.record(input);
+    const { batchLine, ...record } = input;
+    await store.record(batchLine ? { ...record, response: undefined } : record);
+    if (batchLine && input.outcome.completion !== 'cancelled') {
+      if (!batches) throw new Error('recordOutcome: a batch line needs the batch result store');
+      const line = batchResultLine(input.outcome, input.response);
+      await batches.appendResult({ batchId: batchLine.batchId, customId: batchLine.customId, lineIndex: batchLine.lineIndex, ...line });
+    }
   };
 }

@@ -68,7 +68,15 @@ export interface RecordOutcomeInput {
   endedAt: number;
   /** Stored only for background requests. */
   response?: Record<string, unknown>;
-  batchId?: string;
+  /** For a batch line: its result line goes to the batch's output or error file (not when cancelled: the batch decides). */
+  batchLine?: ChatRequestInput['batchLine'];
+}
+
+/** One input line of a batch, as the batch workflow hands it to a child request. */
+export interface BatchLineRef {
+  lineIndex: number;
+  customId: string;
+  body: ChatRequestInput['body'];
 }
 
 /** The failure type prefix an attempt's ApplicationFailure carries: `Provider.<kind>`. */

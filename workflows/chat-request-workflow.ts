@@ -12,7 +12,7 @@ import {
 import type { Activities } from '../activities';
 import type { AdmitResult, CallProviderInput, PolicySnapshot, Resolution } from '../activities/types';
 import { buildAttemptPlan, seededRandom } from '../src/domain/attempt-plan';
-import { modelCapability } from '../src/domain/capabilities';
+import { modelCapability, supportsFlex } from '../src/domain/capabilities';
 import { computeOutcome } from '../src/domain/outcome';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import type {
@@ -108,6 +108,10 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
         random, regions: resolution.regions, openCircuits: new Set(resolution.openCircuits), promptTokens: resolution.promptTokens,
         contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
       });
+      // Flex runs at the provider's flex tier; targets without one serve it only where policy lets flex fall back to standard.
+      if (input.qosClass === 'flex' && !policy.flexFallbackToStandard) {
+        plan.candidates = plan.candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model));
+      }
       if (plan.candidates.length === 0) {
         refusal = 'no_eligible_target';
       } else {
@@ -190,7 +194,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
   return CancellationScope.nonCancellable(async () => {
     state = 'recording';
     const endedAt = Date.now();
-    if (holdsLease) await releaseAdmission(input.requestId);
+    // A waiter that was cancelled while queued must give up its ticket now, not hold its place until the ticket's TTL.
+    if (holdsLease || admission === 'queued') await releaseAdmission(input.requestId);
     const facts: OutcomeFacts = {
       input: outcomeInput(input),
       release: resolution?.release ? { id: resolution.release.id, capability_manifest_revision: resolution.release.capability_manifest_revision } : null,
@@ -212,9 +217,11 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     ]);
     await bookkeeping.recordOutcome({
       outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt,
-      response: input.delivery === 'background' && response ? response : undefined, batchId: input.batchId,
+      response: input.delivery === 'background' && response ? response : undefined, batchLine: input.batchLine,
     });
     state = 'done';
+    // A batch line's parent needs only how it ended: keep the parent's history small.
+    if (input.batchLine) return { outcome: { ...outcome, attempts: [] }, response: null };
     return { outcome, response: outcome.completion === 'completed' ? response : null };
   });
 }

@@ -237,3 +237,8 @@ export function estimatePromptTokens(body: ChatRequest): number {
   if (body.tools && body.tools.length > 0) characters += JSON.stringify(body.tools).length;
   return Math.ceil(characters / 4) + images * IMAGE_PART_TOKENS + body.messages.length * MESSAGE_OVERHEAD_TOKENS;
 }
+
+/** Whether the provider serves this model at a flex tier (cheaper, may wait for capacity). */
+export function supportsFlex(manifest: CapabilityManifest, provider: string, model: string): boolean {
+  return modelCapability(manifest, provider, model)?.tiers?.flex !== undefined;
+}

@@ -29,8 +29,8 @@ export interface ChatRequestInput {
   body: ChatRequest;
   /** Where the answer is delivered: `sync` (a waiting HTTP handler on the StreamBus) or `background` (polled). */
   delivery: 'sync' | 'background';
-  /** A parent batch, when the request is one line of a batch. */
-  batchId?: string;
+  /** The batch line this request is, when it runs inside a batch: its result line is recorded once per custom_id. */
+  batchLine?: { batchId: string; customId: string; lineIndex: number };
   /** Base URL of the Temporal Web UI, for the outcome's `workflow.ui_url`. */
   uiBaseUrl?: string | null;
 }

@@ -63,7 +63,7 @@ export class ChatGateway {
             { key: SearchAttributes.tenant, value: input.tenantId },
             { key: SearchAttributes.alias, value: input.alias },
             { key: SearchAttributes.qosClass, value: input.qosClass },
-            { key: SearchAttributes.kind, value: input.batchId ? 'batch-line' : 'chat' },
+            { key: SearchAttributes.kind, value: input.batchLine ? 'batch-line' : 'chat' },
           ],
           staticSummary: `${input.alias} · ${input.qosClass}${input.stream ? ' · stream' : ''}`,
         });

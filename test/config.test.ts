@@ -15,13 +15,20 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '9000', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db:5432/zumik', ZUMIK_DATA_DIR: '/var/lib/zumik',
       TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'prod', ANTHROPIC_API_KEY: 'sk-ant-x', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1/',
+      ZUMIK_STREAM_BUS: 'redis://redis:6379', ZUMIK_TASK_QUEUE: 'zumik-prod', ZUMIK_TEMPORAL_UI_URL: 'http://ui.example:8080/',
     }, ['--role', 'api']);
     expect(config).toMatchObject({
       port: 9000, host: '0.0.0.0', role: 'api', databaseUrl: 'postgres://u@db:5432/zumik', dataDir: '/var/lib/zumik',
-      temporal: { address: 'temporal:7233', namespace: 'prod' },
+      temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'zumik-prod', uiUrl: 'http://ui.example:8080' },
+      streamBus: 'redis://redis:6379',
     });
     expect(config.providers.anthropic).toEqual({ apiKey: 'sk-ant-x', baseUrl: 'http://127.0.0.1:1/' });
-    expect(loadConfig({}, ['--role=worker']).role).toBe('worker');
+    expect(loadConfig({ ZUMIK_STREAM_BUS: 'redis://127.0.0.1:6379' }, ['--role=worker']).role).toBe('worker');
+  });
+
+  it('refuses split roles on the in-process stream bus: answers must cross processes', () => {
+    expect(() => loadConfig({}, ['--role', 'api'])).toThrow(/ZUMIK_STREAM_BUS: --role api needs a shared bus/);
+    expect(() => loadConfig({ ZUMIK_STREAM_BUS: 'kafka://x' }, [])).toThrow(/ZUMIK_STREAM_BUS: /);
   });
 
   it.each([

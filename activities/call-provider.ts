@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { circuitKey } from '../src/domain/attempt-plan';
 import { supportsFlex } from '../src/domain/capabilities';
 import { computeOutcome } from '../src/domain/outcome';
-import { requestChannel, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
+import { requestChannel, requestControlChannel, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
 import type { AttemptRecord } from '../src/domain/request-outcome';
 import { toChatCompletion, toChatCompletionChunks } from '../src/providers/openai-chunks';
 import { ProviderError, type FailureKind } from '../src/providers/provider-error';
@@ -48,7 +48,9 @@ export function createCallProvider(deps: CallProviderDeps) {
     const publish = (message: RequestMessage) => deps.bus.publish(channel, message);
     const startedAt = Date.now();
     let firstTokenAt: number | null = null;
-    const heartbeat = setInterval(() => context.heartbeat(), deps.heartbeatIntervalMs ?? 2_000);
+    // The details tell the workflow, should this worker die, that the client already has content: no failover then.
+    const beat = () => context.heartbeat(firstTokenAt === null ? undefined : { firstTokenAt });
+    const heartbeat = setInterval(beat, deps.heartbeatIntervalMs ?? 2_000);
     const record = (status: AttemptRecord['status'], extra: Partial<AttemptRecord> = {}): AttemptRecord => {
       const endedAt = Date.now();
       return {
@@ -59,6 +61,12 @@ export function createCallProvider(deps: CallProviderDeps) {
       };
     };
     const key = circuitKey(attempt.provider, attempt.region, attempt.model);
+    // A client that disconnects aborts the upstream call at once (over the bus), not at the next heartbeat.
+    const clientGone = new AbortController();
+    const unsubscribe = request.delivery === 'sync'
+      ? await deps.bus.subscribe(requestControlChannel(request.requestId), () => clientGone.abort()).catch(() => async () => undefined)
+      : async () => undefined;
+    const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal]);
 
     try {
       let credential: { apiKey: string } & ResolvedEndpoint;
@@ -70,7 +78,7 @@ export function createCallProvider(deps: CallProviderDeps) {
       }
       const adapter = deps.adapters.forAttempt(attempt, credential);
       const options: ProviderCallOptions = {
-        model: attempt.model, credential: { apiKey: credential.apiKey }, signal: context.cancellationSignal,
+        model: attempt.model, credential: { apiKey: credential.apiKey }, signal,
         cacheKeyHint: `${request.tenantId}:${request.alias}`,
         timeouts: {
           // Time to first token includes the wait for headers: a target that never answers (hang) must fail over
@@ -83,7 +91,7 @@ export function createCallProvider(deps: CallProviderDeps) {
       let chunkCount: number | undefined;
       const call = { ...input, request: { ...request, body: tierFor(input) } };
       const result = request.stream
-        ? await streamAttempt(adapter, call, options, publish, () => { firstTokenAt ??= Date.now(); }, (count) => { chunkCount = count; })
+        ? await streamAttempt(adapter, call, options, publish, () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); } }, (count) => { chunkCount = count; })
         : await adapter.generate(call.request.body, options);
       firstTokenAt ??= Date.now();
       const done = record('succeeded', {
@@ -98,8 +106,13 @@ export function createCallProvider(deps: CallProviderDeps) {
       await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
       return { attempt: done, body };
     } catch (error) {
-      if (context.cancellationSignal.aborted) {
-        throw new CancelledFailure(`attempt ${n} cancelled`);
+      if (context.cancellationSignal.aborted) throw new CancelledFailure(`attempt ${n} cancelled`);
+      if (clientGone.signal.aborted) {
+        // The client went away before Temporal's cancellation reached this attempt: record it as cancelled, not failed.
+        throw ApplicationFailure.create({
+          type: `${PROVIDER_FAILURE_PREFIX}cancelled`, message: `attempt ${n} cancelled: the client disconnected`, nonRetryable: true,
+          details: [record('cancelled', { failure_kind: 'cancelled', after_first_token: request.stream && firstTokenAt !== null })],
+        });
       }
       const failure = error instanceof ProviderError ? error
         : new ProviderError(`${attempt.provider}: ${(error as Error)?.message ?? 'unknown error'}`, { kind: 'unknown', provider: attempt.provider }, { cause: error });
@@ -118,6 +131,7 @@ export function createCallProvider(deps: CallProviderDeps) {
       });
     } finally {
       clearInterval(heartbeat);
+      await unsubscribe().catch(() => undefined);
     }
   };
 }

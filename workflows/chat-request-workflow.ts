@@ -158,6 +158,11 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
             deadlineExpired = true;
             break;
           }
+          if (failed.failure_kind === 'cancelled') {
+            // The client went away (the attempt heard it first): nothing more to try.
+            cancelled = true;
+            break;
+          }
           sameCandidateAttempts += 1;
           const step = decideNextStep(
             { kind: failed.failure_kind ?? 'unknown', retryAfterMs: failed.retry_after_ms ?? null, afterFirstToken: failed.after_first_token },
@@ -165,6 +170,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
             policy.retry, random);
           if (step.action === 'stop') {
             if (step.reason === 'expired_during_execution') deadlineExpired = true;
+
             const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_KINDS.has(attempt.failure_kind));
             if (policy.allowBrokered && allOutages && !failed.after_first_token && !deadlineExpired) {
               const first = plan.candidates[0]!;
@@ -244,11 +250,15 @@ function attemptFromFailure(error: unknown, candidate: PlannedAttempt, n: number
     return cause.details[0] as AttemptRecord;
   }
   const timedOut = cause instanceof TimeoutFailure;
+  // A worker that died mid-stream told in its last heartbeat whether the client already had content.
+  const beat = timedOut ? (cause.lastHeartbeatDetails as { firstTokenAt?: unknown } | undefined) : undefined;
+  const firstTokenAt = typeof beat?.firstTokenAt === 'number' ? beat.firstTokenAt : null;
   return {
     n, execution_profile: candidate.execution_profile, provider: candidate.provider, model: candidate.model,
     model_revision: candidate.model_revision, region: candidate.region, started_at: new Date(startedAt).toISOString(),
-    ended_at: new Date(endedAt).toISOString(), latency_ms: endedAt - startedAt, ttft_ms: null,
+    ended_at: new Date(endedAt).toISOString(), latency_ms: endedAt - startedAt, ttft_ms: firstTokenAt === null ? null : Math.max(0, firstTokenAt - startedAt),
     status: isCancellation(error) ? 'cancelled' : timedOut ? 'timed_out' : 'failed', http_status: null,
     failure_kind: isCancellation(error) ? 'cancelled' : timedOut ? 'timeout' : 'unknown', retry_cause: retryCause, service_tier: null, usage: null,
+    ...(firstTokenAt === null ? {} : { after_first_token: true }),
   };
 }

@@ -30,3 +30,10 @@ export type RequestMessage =
 export function requestChannel(requestId: string): string {
   return `request:${requestId}`;
 }
+
+/** The channel on which the front door tells a running attempt that its client is gone (abort now, before the next heartbeat). */
+export function requestControlChannel(requestId: string): string {
+  return `request-control:${requestId}`;
+}
+
+export type RequestControlMessage = { type: 'cancel' };

@@ -6,7 +6,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { requestChannel, type RequestMessage } from '../domain/request-messages';
+import { requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage } from '../domain/request-messages';
 import type { ChatRequestInput, ChatRequestResult, RequestOutcome } from '../domain/request-outcome';
 import { SearchAttributes } from '../temporal/search-attributes';
 import type { StreamBus } from '../streaming/stream-bus';
@@ -85,6 +85,9 @@ export class ChatGateway {
       handle, eagerlyStarted,
       deliveries: queue.drain(unsubscribe),
       cancel: async () => {
+        // The attempt aborts its upstream call at once; the workflow's cancellation follows durably.
+        const message: RequestControlMessage = { type: 'cancel' };
+        await this.options.bus.publish(requestControlChannel(input.requestId), message).catch(() => undefined);
         await handle.cancel().catch((error: unknown) => this.options.logger.debug({ err: error }, 'cancel after the workflow ended'));
       },
     };

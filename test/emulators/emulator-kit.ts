@@ -34,6 +34,8 @@ export interface ReceivedRequest {
   /** Parsed JSON body, or the raw text when it is not JSON. */
   body: unknown;
   receivedAt: number;
+  /** Set when the connection closed before the response was complete: the client gave up (or a reset/cut fault). */
+  abortedAt?: number;
 }
 
 export interface EmulatorOptions {
@@ -70,6 +72,10 @@ export interface SseEvent {
 /** A real HTTP server with routes, a request log and a fault queue. Subclassed by each provider emulator. */
 export class EmulatorServer {
   readonly requests: ReceivedRequest[] = [];
+  /** Requests received whose response has not finished (or whose connection has not closed) yet. */
+  inFlight = 0;
+  /** The most requests ever in flight at once (since start or the last `reset`). */
+  maxInFlight = 0;
   private readonly faults: Fault[] = [];
   private readonly routes: Route[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -115,6 +121,7 @@ export class EmulatorServer {
   reset(): void {
     this.faults.length = 0;
     this.requests.length = 0;
+    this.maxInFlight = this.inFlight;
   }
 
   /** Register a route; `:name` segments are captured. */
@@ -129,6 +136,9 @@ export class EmulatorServer {
   }
 
   private async dispatch(incoming: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    response.once('close', () => { this.inFlight -= 1; });
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -142,6 +152,7 @@ export class EmulatorServer {
       receivedAt: Date.now(),
     };
     this.requests.push(request);
+    response.on('close', () => { if (!response.writableFinished) request.abortedAt = Date.now(); });
     if (this.options.latencyMs) await delay(this.options.latencyMs);
 
     for (const route of this.routes) {

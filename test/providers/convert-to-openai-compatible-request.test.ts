@@ -108,4 +108,13 @@ describe('convertToOpenAICompatibleRequest', () => {
     expect(body.provider).toEqual({ order: ['fireworks'], allow_fallbacks: false, data_collection: 'deny' });
     expect(body).not.toHaveProperty('models');
   });
+
+  it('pins the OpenRouter bridge to the bridged model\'s provider when none is configured', () => {
+    const flavour = resolveFlavour({ flavour: 'openrouter' });
+    const pinned = (model: string) => convertToOpenAICompatibleRequest(REQUEST, { model }, flavour, false).body.provider;
+
+    expect(pinned('openai/gpt-4o-mini')).toEqual({ order: ['openai'], allow_fallbacks: false, data_collection: 'deny' });
+    expect(pinned('gemini/gemini-2.5-flash')).toEqual({ order: ['google-ai-studio'], allow_fallbacks: false, data_collection: 'deny' });
+    expect(pinned('auto')).toEqual({ allow_fallbacks: false, data_collection: 'deny' });
+  });
 });

@@ -34,15 +34,28 @@ export function convertToOpenAICompatibleRequest(request: ChatRequest, options: 
     body.stream_options = { ...forwarded, include_usage: true };
   }
   if (flavour.flavour === 'openrouter') {
-    // The bridge is pinned: no silent hop to another provider, and no training on the tenant's data.
+    // The bridge is pinned: no silent hop to another provider, and no training on the tenant's data. Without a
+    // configured pin, it is pinned to the provider the bridged target names (`openai/gpt-4o-mini` → `openai`).
+    const pinned = flavour.openRouterProvider ?? openRouterProviderSlug(options.model);
     body.provider = {
-      ...(flavour.openRouterProvider ? { order: [flavour.openRouterProvider] } : {}),
+      ...(pinned ? { order: [pinned] } : {}),
       allow_fallbacks: false,
       data_collection: 'deny',
     };
     delete body.models;
   }
   return { body, headers, warnings };
+}
+
+/** Zumik provider names whose OpenRouter provider slug differs. */
+const OPENROUTER_PROVIDER_SLUGS: Readonly<Record<string, string>> = { gemini: 'google-ai-studio' };
+
+/** The OpenRouter provider slug for a bridged model id `<provider>/<model>`; undefined for a bare model id. */
+export function openRouterProviderSlug(model: string): string | undefined {
+  const slash = model.indexOf('/');
+  if (slash <= 0) return undefined;
+  const provider = model.slice(0, slash);
+  return OPENROUTER_PROVIDER_SLUGS[provider] ?? provider;
 }
 
 function convertMessages(messages: ChatMessage[], flavour: OpenAICompatibleFlavour, warnings: ProviderWarning[]): ChatMessage[] {

@@ -4,8 +4,9 @@
  */
 import { hostname } from 'node:os';
 import { createAdmissionActivities, type AdmissionDeps } from './admit-request';
+import { createBatchActivities, type BatchActivityDeps } from './batch-activities';
 import { createCallProvider, type CallProviderDeps } from './call-provider';
-import { createRecordOutcome, type OutcomeStore } from './record-outcome';
+import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
 
 export interface ActivityDeps {
   /** Identifies this worker process in probe results and logs. */
@@ -13,6 +14,7 @@ export interface ActivityDeps {
   admission?: AdmissionDeps;
   calls?: CallProviderDeps;
   outcomes?: OutcomeStore;
+  batches?: BatchActivityDeps;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
@@ -21,6 +23,9 @@ export function createActivities(deps: ActivityDeps = {}) {
     throw new Error(`activity ${name} is not configured in this worker`);
   };
   const admission = deps.admission ? createAdmissionActivities(deps.admission) : undefined;
+  const batches = deps.batches ? createBatchActivities(deps.batches) : undefined;
+  const batchResults: BatchResultSink | undefined = deps.batches?.files;
+  type BatchActivities = ReturnType<typeof createBatchActivities>;
   return {
     /** Used by probeWorkflow: which worker ran the activity, and when. */
     async reportWorker(): Promise<{ worker: string; activityAt: string }> {
@@ -29,7 +34,10 @@ export function createActivities(deps: ActivityDeps = {}) {
     admitRequest: admission?.admitRequest ?? (missing('admitRequest') as ReturnType<typeof createAdmissionActivities>['admitRequest']),
     releaseAdmission: admission?.releaseAdmission ?? (missing('releaseAdmission') as ReturnType<typeof createAdmissionActivities>['releaseAdmission']),
     callProvider: deps.calls ? createCallProvider(deps.calls) : (missing('callProvider') as ReturnType<typeof createCallProvider>),
-    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
+    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
+    startBatch: batches?.startBatch ?? (missing('startBatch') as BatchActivities['startBatch']),
+    readBatchLines: batches?.readBatchLines ?? (missing('readBatchLines') as BatchActivities['readBatchLines']),
+    finalizeBatch: batches?.finalizeBatch ?? (missing('finalizeBatch') as BatchActivities['finalizeBatch']),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { outcomeError } from '../src/server/outcome-http';
+import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
 import type { RecordOutcomeInput } from './types';
 
 export interface OutcomeStore {
@@ -12,11 +13,11 @@ export interface OutcomeStore {
 }
 
 export interface BatchResultSink {
-  appendResult(result: { batchId: string; customId: string; lineIndex: number; kind: 'output' | 'error'; body: Record<string, unknown> }): Promise<boolean>;
+  appendResult(result: { batchId: string; customId: string; lineIndex: number; kind: ResultKind; body: BatchResultBody }): Promise<boolean>;
 }
 
 /** OpenAI's batch output/error line body (without `id` and `custom_id`, which the file adds). */
-export function batchResultLine(outcome: RequestOutcome, response: Record<string, unknown> | undefined): { kind: 'output' | 'error'; body: Record<string, unknown> } {
+export function batchResultLine(outcome: RequestOutcome, response: Record<string, unknown> | undefined): { kind: ResultKind; body: BatchResultBody } {
   if (outcome.completion === 'completed' && response) {
     return { kind: 'output', body: { response: { status_code: 200, request_id: outcome.id, body: response }, error: null } };
   }

@@ -18,9 +18,11 @@ import { SecretBox } from './secrets/secret-box';
 import { ChatGateway } from './server/chat-gateway';
 import { createStreamBus } from './streaming/create-stream-bus';
 import { AdmissionStore } from './store/admission-store';
+import { BatchRepository } from './store/batch-repository';
 import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
 import { CircuitBreakerStore } from './store/circuit-breaker-store';
 import { CredentialRepository } from './store/credential-repository';
+import { FileStore } from './store/file-store';
 import { RequestRepository } from './store/request-repository';
 import { TenantPolicyRepository } from './store/tenant-policy-repository';
 import { bootstrapAdminKey } from './bootstrap-admin';
@@ -80,6 +82,8 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const endpoints = new ByocEndpointRepository(database.pool, secretBox);
     const policies = new TenantPolicyRepository(database.pool);
     const requests = new RequestRepository(database.pool);
+    const files = new FileStore(database.pool);
+    const batches = new BatchRepository(database.pool);
     const bus = createStreamBus(config.streamBus, {
       onError: (error, channel) => logger.warn({ err: error, channel }, 'stream bus error'),
     });
@@ -122,6 +126,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           credentials: new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox }),
         },
         outcomes: requests,
+        batches: { files, batches },
       });
       const worker: Worker = await createWorker({
         connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue,
@@ -153,7 +158,9 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', logger }),
           policies, idempotency: requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
-        requests, client, credentials, endpoints, policies,
+        requests, client, credentials, endpoints, policies, files,
+        batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
+          linesPerRun: config.batchLinesPerRun },
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;

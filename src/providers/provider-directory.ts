@@ -6,6 +6,10 @@
  */
 import type { Dispatcher } from 'undici';
 import { AnthropicAdapter } from './anthropic/anthropic-adapter';
+import { AnthropicBatchAdapter } from './batch/anthropic-batch-adapter';
+import type { BatchCapableAdapter } from './batch/batch-types';
+import { GeminiBatchAdapter } from './batch/gemini-batch-adapter';
+import { OpenAIBatchAdapter } from './batch/openai-batch-adapter';
 import { GeminiAdapter } from './gemini/gemini-adapter';
 import { OpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter';
 import type { OpenAICompatibleFlavourName } from './openai-compatible/openai-compatible-flavours';
@@ -59,6 +63,7 @@ export class UnknownProviderError extends Error {
 export class ProviderDirectory {
   private readonly entries = new Map<string, ProviderEntry>();
   private readonly adapters = new Map<string, ProviderAdapter>();
+  private readonly batchAdapters = new Map<string, BatchCapableAdapter>();
   private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly createDispatcher: (provider: string, region: string) => Dispatcher;
 
@@ -104,11 +109,33 @@ export class ProviderDirectory {
     return adapter;
   }
 
+  /**
+   * The provider's native batch API in a region (default: its first), or undefined when it has none
+   * Zumik speaks (OpenAI Batch, Anthropic Message Batches, Gemini batch mode do; xAI, Fireworks,
+   * OpenRouter and BYOC endpoints do not). Shares the region's pool with the online adapter.
+   */
+  batchAdapter(provider: string, region?: string): BatchCapableAdapter | undefined {
+    const entry = this.entry(provider);
+    const target = region === undefined ? entry.regions[0] : entry.regions.find((candidate) => candidate.region === region);
+    if (!target) throw new UnknownProviderError(provider, region);
+    if (entry.kind !== 'openai' && entry.kind !== 'anthropic' && entry.kind !== 'gemini') return undefined;
+    const key = `${provider}\u0000${target.region}`;
+    let adapter = this.batchAdapters.get(key);
+    if (!adapter) {
+      const options = { baseUrl: target.baseUrl, dispatcher: this.dispatcher(key, provider, target.region) };
+      adapter = entry.kind === 'anthropic' ? new AnthropicBatchAdapter(options)
+        : entry.kind === 'gemini' ? new GeminiBatchAdapter(options) : new OpenAIBatchAdapter({ ...options, provider });
+      this.batchAdapters.set(key, adapter);
+    }
+    return adapter;
+  }
+
   /** Close every pool (graceful shutdown). */
   async close(): Promise<void> {
     await Promise.all([...this.dispatchers.values()].map((dispatcher) => dispatcher.close()));
     this.dispatchers.clear();
     this.adapters.clear();
+    this.batchAdapters.clear();
   }
 
   private entry(provider: string): ProviderEntry {

@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
 import type { CredentialRepository } from '../store/credential-repository';
+import type { FileStore } from '../store/file-store';
 import type { ModelAliasRepository } from '../store/model-alias-repository';
 import type { RequestRepository } from '../store/request-repository';
 import type { TenantPolicyRepository } from '../store/tenant-policy-repository';
@@ -15,6 +16,8 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
 import { credentialRoutes } from './routes/credentials';
+import { batchRoutes, type BatchRouteDeps } from './routes/batches';
+import { fileRoutes } from './routes/files';
 import { requestRoutes } from './routes/requests';
 import { tenantPolicyRoutes } from './routes/tenant-policies';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
@@ -36,6 +39,10 @@ export interface AppDeps {
   credentials?: CredentialRepository;
   endpoints?: ByocEndpointRepository;
   policies?: TenantPolicyRepository;
+  /** /v1/files (the Batch API's input and output files). */
+  files?: FileStore;
+  /** /v1/batches. */
+  batches?: BatchRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -50,6 +57,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use(authenticate(deps.authenticator));
   v1.use(modelRoutes(deps.modelAliases));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
+  if (deps.files) v1.use(fileRoutes(deps.files));
+  if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);
 
   const v2 = express.Router();

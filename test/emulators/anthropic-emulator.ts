@@ -4,6 +4,8 @@
  * Anthropic does, reporting cache reads and writes from the `cache_control` markers it receives,
  * and applying every fault of the emulator kit. Mid-stream `event: error` is scripted per reply.
  */
+import { AnthropicBatchEmulation } from './anthropic-batch-emulation';
+import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type ReceivedRequest, type RouteContext } from './emulator-kit';
 import { countCacheMarkers, EmulatedPromptCache } from './anthropic-emulator-cache';
 import { anthropicErrorBody, rateLimitHeaders } from './anthropic-emulator-errors';
@@ -18,6 +20,8 @@ export interface AnthropicEmulatorOptions extends EmulatorOptions {
   apiKey: string;
   /** Prefixes shorter than this many (estimated) tokens are not cached, as on Anthropic. Default 1024. */
   minCacheableTokens?: number;
+  /** How long Message Batches take (compressed for tests; see `batches`). */
+  batchClock?: BatchClock;
 }
 
 /** The models `GET /v1/models` lists. */
@@ -25,6 +29,8 @@ export const EMULATED_MODELS = ['claude-opus-4-8', 'claude-sonnet-5', 'claude-ha
 
 export class AnthropicEmulator extends EmulatorServer {
   readonly cache: EmulatedPromptCache;
+  /** Message Batches, with their clock, scripted line failures and batch endings (anthropic-batch-emulation.ts). */
+  readonly batches: AnthropicBatchEmulation;
   private readonly apiKey: string;
   private defaultReply: AnthropicReply = {};
   private readonly queuedReplies: AnthropicReply[] = [];
@@ -35,6 +41,10 @@ export class AnthropicEmulator extends EmulatorServer {
     this.cache = new EmulatedPromptCache(options.minCacheableTokens ?? 1024);
     this.route('POST', '/v1/messages', (context) => this.messages(context));
     this.route('GET', '/v1/models', (context) => this.models(context));
+    this.batches = new AnthropicBatchEmulation(this, {
+      nextReply: () => this.queuedReplies.shift() ?? this.defaultReply, account: (params) => this.cache.account(params),
+      checkHeaders: (request) => this.checkHeaders(request), validate: validateMessagesBody, baseUrl: () => this.url,
+    }, options.batchClock);
   }
 
   /** The reply for every call that has no queued reply. */

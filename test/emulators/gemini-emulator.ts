@@ -7,7 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import type { BatchClock } from './batch-emulation';
 import { delay, EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type Fault, type RouteContext } from './emulator-kit';
+import { GeminiBatchEmulation } from './gemini-batch-emulation';
 import { API_KEY_INVALID_BODY, generateContentBody, googleErrorBody, MISSING_KEY_BODY, streamChunks, type GeminiReply } from './gemini-emulator-bodies';
 
 export type { GeminiReply } from './gemini-emulator-bodies';
@@ -20,6 +22,8 @@ export interface GeminiEmulatorOptions extends EmulatorOptions {
   models?: string[];
   /** SSE event terminator: `\r\n` (default, as the real endpoint) or `\n`. */
   lineEnding?: '\r\n' | '\n';
+  /** How long batch jobs take (compressed for tests; see `batches`). */
+  batchClock?: BatchClock;
 }
 
 const DEFAULT_MODELS = ['gemini-3.5-flash', 'gemini-3-pro-preview', 'gemini-2.5-flash', 'gemini-2.5-pro'];
@@ -28,6 +32,8 @@ const REQUEST_FIELDS = new Set(['contents', 'systemInstruction', 'tools', 'toolC
 
 export class GeminiEmulator extends EmulatorServer {
   reply: GeminiReply;
+  /** Batch mode, with its clock, scripted line failures, job endings and output mode (gemini-batch-emulation.ts). */
+  readonly batches: GeminiBatchEmulation;
   private readonly apiKey: string;
   private readonly models: string[];
   private readonly lineEnding: '\r\n' | '\n';
@@ -41,6 +47,10 @@ export class GeminiEmulator extends EmulatorServer {
     this.route('GET', '/v1beta/models', (context) => this.listModels(context));
     // The kit captures `:name` segments, so the whole `{model}:{method}` segment is captured and split here.
     this.route('POST', '/v1beta/models/:target', (context) => this.generate(context));
+    this.batches = new GeminiBatchEmulation(this, {
+      reply: () => this.reply, checkKey: ({ request, response }) => this.checkKey(request.headers, request.query, response),
+      knowsModel: (model) => this.models.includes(model), validate: validateBody,
+    }, options.batchClock);
   }
 
   /** Script the next answers (until changed). */
@@ -64,6 +74,7 @@ export class GeminiEmulator extends EmulatorServer {
     const separator = params.target!.lastIndexOf(':');
     const model = params.target!.slice(0, separator);
     const method = params.target!.slice(separator + 1);
+    if (separator >= 0 && method === 'batchGenerateContent') return this.batches.create({ request, response, fault, params }, model);
     if (separator < 0 || (method !== 'generateContent' && method !== 'streamGenerateContent')) {
       return sendJson(response, 404, googleErrorBody(404, `Method not found: ${params.target}`));
     }

@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type RouteContext } from './emulator-kit';
+import { OpenAIBatchEmulation } from './openai-batch-emulation';
 import {
   completionBody, DEFAULT_REPLY, responseId, servedTier, streamPayloads, type AnswerContext, type EmulatorReply,
   type OpenAICompatibleEmulatorFlavour,
@@ -21,6 +23,8 @@ export interface OpenAICompatibleEmulatorOptions extends EmulatorOptions {
   apiKey: string;
   /** Model ids listed by `GET …/models`. */
   models?: string[];
+  /** Flavour `openai`: how long batch jobs take (compressed for tests; see `batches`). */
+  batchClock?: BatchClock;
 }
 
 const PATH_PREFIXES: Record<OpenAICompatibleEmulatorFlavour, string> = {
@@ -36,6 +40,8 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
   /** The path before `/chat/completions`, e.g. `/inference/v1`; `url + pathPrefix` is an adapter's base URL. */
   readonly pathPrefix: string;
   private reply: EmulatorReply = { ...DEFAULT_REPLY };
+  /** Flavour `openai`: the Files and Batch API, with its clock, scripted line failures and job endings (openai-batch-emulation.ts). */
+  readonly batches: OpenAIBatchEmulation;
   private readonly apiKey: string;
   private readonly models: string[];
 
@@ -47,6 +53,11 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
     this.models = options.models ?? ['emulated-model'];
     this.route('POST', `${this.pathPrefix}/chat/completions`, (context) => this.chatCompletions(context));
     this.route('GET', `${this.pathPrefix}/models`, (context) => this.listModels(context));
+    this.batches = new OpenAIBatchEmulation(this.flavour === 'openai' ? this : undefined, this.pathPrefix, {
+      reply: () => this.reply,
+      authError: (headers) => { const wrong = this.authorized(headers); return wrong === undefined ? undefined : authErrorBody(this.flavour, wrong); },
+      headers: () => this.headers(),
+    }, options.batchClock);
   }
 
   /** The base URL an adapter or SDK is configured with. */

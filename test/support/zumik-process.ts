@@ -15,9 +15,9 @@ export interface ZumikProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnZumik(env: Record<string, string>): ZumikProcess {
+export function spawnZumik(env: Record<string, string>, args: string[] = []): ZumikProcess {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ZUMIK_LOG_LEVEL: 'info', ...env },
   });

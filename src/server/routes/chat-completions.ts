@@ -147,7 +147,15 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
         break;
       case 'result': {
         const { outcome, response: answer } = delivery.result;
-        if (open) { end(outcome); return; }
+        if (open) {
+          if (outcome.completion !== 'completed' && !failed) {
+            // The attempt died after the first token without a stream-error (its worker was lost): still an explicit error.
+            failed = true;
+            write(`data: ${JSON.stringify({ error: { message: outcomeError(outcome).message, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
+          }
+          end(outcome);
+          return;
+        }
         if (outcome.completion === 'completed' && answer) {
           // Nothing came over the bus (the attempt ran elsewhere, or a replay): send the answer as one stream.
           response.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...outcomeHeaders(outcome) });

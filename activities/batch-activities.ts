@@ -51,6 +51,22 @@ export function createBatchActivities(deps: BatchActivityDeps) {
       });
     },
 
+    /** Given lines (ascending indices, e.g. those a provider-native job sends back online), read in contiguous runs. */
+    async readBatchLinesAt(input: { tenantId: string; inputFileId: string; indices: number[] }): Promise<BatchLineRef[]> {
+      const refs: BatchLineRef[] = [];
+      for (let start = 0; start < input.indices.length;) {
+        let end = start;
+        while (end + 1 < input.indices.length && input.indices[end + 1] === input.indices[end]! + 1) end += 1;
+        const lines = await deps.files.readLines(input.tenantId, input.inputFileId, input.indices[start]!, end - start + 1);
+        for (const { index, value } of lines) {
+          const line = value as { custom_id: string; body: BatchLineRef['body'] };
+          refs.push({ lineIndex: index, customId: line.custom_id, body: line.body });
+        }
+        start = end + 1;
+      }
+      return refs;
+    },
+
     async finalizeBatch(input: FinalizeBatchInput): Promise<{ completed: number; failed: number }> {
       const batch = await deps.batches.getById(input.batchId);
       if (!batch) throw new Error(`batch ${input.batchId} does not exist`);

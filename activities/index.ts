@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { createAdmissionActivities, type AdmissionDeps } from './admit-request';
 import { createBatchActivities, type BatchActivityDeps } from './batch-activities';
 import { createCallProvider, type CallProviderDeps } from './call-provider';
+import { createProviderBatchActivities, type ProviderBatchDeps } from './provider-batch-activities';
 import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
 
 export interface ActivityDeps {
@@ -15,6 +16,7 @@ export interface ActivityDeps {
   calls?: CallProviderDeps;
   outcomes?: OutcomeStore;
   batches?: BatchActivityDeps;
+  providerBatches?: ProviderBatchDeps;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
@@ -26,6 +28,8 @@ export function createActivities(deps: ActivityDeps = {}) {
   const batches = deps.batches ? createBatchActivities(deps.batches) : undefined;
   const batchResults: BatchResultSink | undefined = deps.batches?.files;
   type BatchActivities = ReturnType<typeof createBatchActivities>;
+  const native = deps.providerBatches ? createProviderBatchActivities(deps.providerBatches) : undefined;
+  type NativeActivities = ReturnType<typeof createProviderBatchActivities>;
   return {
     /** Used by probeWorkflow: which worker ran the activity, and when. */
     async reportWorker(): Promise<{ worker: string; activityAt: string }> {
@@ -38,6 +42,12 @@ export function createActivities(deps: ActivityDeps = {}) {
     startBatch: batches?.startBatch ?? (missing('startBatch') as BatchActivities['startBatch']),
     readBatchLines: batches?.readBatchLines ?? (missing('readBatchLines') as BatchActivities['readBatchLines']),
     finalizeBatch: batches?.finalizeBatch ?? (missing('finalizeBatch') as BatchActivities['finalizeBatch']),
+    readBatchLinesAt: batches?.readBatchLinesAt ?? (missing('readBatchLinesAt') as BatchActivities['readBatchLinesAt']),
+    planBatch: native?.planBatch ?? (missing('planBatch') as NativeActivities['planBatch']),
+    submitProviderBatch: native?.submitProviderBatch ?? (missing('submitProviderBatch') as NativeActivities['submitProviderBatch']),
+    pollProviderBatch: native?.pollProviderBatch ?? (missing('pollProviderBatch') as NativeActivities['pollProviderBatch']),
+    cancelProviderBatch: native?.cancelProviderBatch ?? (missing('cancelProviderBatch') as NativeActivities['cancelProviderBatch']),
+    collectProviderBatch: native?.collectProviderBatch ?? (missing('collectProviderBatch') as NativeActivities['collectProviderBatch']),
   };
 }
 

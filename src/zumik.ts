@@ -116,6 +116,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       const adapters = new AttemptAdapters(directory);
       cleanups.push(() => adapters.close());
       const circuits = new CircuitBreakerStore(database.pool);
+      const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox });
       const activities = createActivities({
         admission: {
           admission: new AdmissionStore(database.pool), policies, aliases: modelAliases, circuits,
@@ -123,10 +124,11 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         },
         calls: {
           adapters, circuits, bus, logger: logger.child({ component: 'call-provider' }),
-          credentials: new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox }),
+          credentials: resolver,
         },
         outcomes: requests,
         batches: { files, batches },
+        providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
       });
       const worker: Worker = await createWorker({
         connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue,

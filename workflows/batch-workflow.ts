@@ -1,16 +1,18 @@
 /**
- * batchWorkflow: one OpenAI-style batch as a long-running workflow. Lines run as child
- * chatRequestWorkflows (the same request path, QoS class `batch`) through a sliding window; each
- * child records its own result line exactly once (keyed by custom_id). The run continues-as-new
+ * batchWorkflow: one OpenAI-style batch as a long-running workflow. Where the tenant's policy allows
+ * and the target has one, lines first go to the provider's native batch API (jobs polled with durable
+ * timers, results mapped back by custom_id); every other line — and, by policy, every line a provider
+ * job failed — runs as a child chatRequestWorkflow (the same request path, QoS class `batch`) through
+ * a sliding window. Each result line is written exactly once per custom_id. The run continues-as-new
  * before its history grows large; a cancel signal stops new lines (and optionally cancels in-flight
- * ones); the completion window expires what is unfinished. Finalisation writes the missing lines
- * into the error file and publishes the output and error files.
+ * ones); the completion window expires what is unfinished; finalisation publishes the files.
  */
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, defineQuery, defineSignal, isCancellation, proxyActivities,
-  setHandler, sleep, startChild, workflowInfo, CancellationScope, type ChildWorkflowHandle,
+  CancellationScope, ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, defineQuery, defineSignal, isCancellation,
+  proxyActivities, setHandler, sleep, startChild, workflowInfo, type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { BatchPlan, ProviderJobRef } from '../activities/provider-batch-activities';
 import type { BatchLineRef } from '../activities/types';
 import type { ChatRequestInput, ChatRequestResult } from '../src/domain/request-outcome';
 
@@ -30,55 +32,75 @@ export interface BatchWorkflowInput {
 }
 
 export interface BatchRunState {
+  /** Sequential phase: the next input line to start. */
   nextLine: number;
+  /** Set after a provider-native phase: only these lines run online, from `queuePos`. */
+  onlineQueue?: number[];
+  queuePos: number;
+  plan?: BatchPlan;
+  nativeDone: boolean;
   completed: number;
   failed: number;
   cancel: 'none' | 'finish' | 'cancel';
   runs: number;
 }
 
-export interface BatchProgress extends BatchRunState {
+export interface BatchProgress extends Omit<BatchRunState, 'onlineQueue' | 'plan'> {
   total: number;
   inFlight: number;
   status: string;
+  mode: BatchPlan['mode'] | 'planning';
+  onlineLines: number | null;
 }
 
 /** Stop starting lines; `cancelInFlight` also cancels the running ones. */
 export const cancelBatchSignal = defineSignal<[{ cancelInFlight: boolean }]>('cancelBatch');
 export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
-const { startBatch, readBatchLines, finalizeBatch } = proxyActivities<Activities>({
-  startToCloseTimeout: '5m', retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
+const activities = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
 const PAGE_SIZE = 100;
 
 export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRunState): Promise<BatchProgress> {
-  const state: BatchRunState = carried ?? { nextLine: 0, completed: 0, failed: 0, cancel: 'none', runs: 0 };
+  const state: BatchRunState = carried ?? { nextLine: 0, queuePos: 0, nativeDone: false, completed: 0, failed: 0, cancel: 'none', runs: 0 };
   state.runs += 1;
   let status = 'in_progress';
   const inFlight = new Map<number, ChildWorkflowHandle<never> | undefined>();
-  const progress = (): BatchProgress => ({ ...state, total: input.totalLines, inFlight: inFlight.size, status });
+  const progress = (): BatchProgress => {
+    const { onlineQueue, plan, ...rest } = state;
+    return { ...rest, total: input.totalLines, inFlight: inFlight.size, status, mode: plan?.mode ?? 'planning', onlineLines: onlineQueue?.length ?? null };
+  };
   setHandler(batchProgressQuery, progress);
   setHandler(cancelBatchSignal, ({ cancelInFlight }) => {
     state.cancel = cancelInFlight ? 'cancel' : state.cancel === 'cancel' ? 'cancel' : 'finish';
   });
 
-  if (!carried) await startBatch({ batchId: input.batchId, tenantId: input.tenantId });
-
   let expired = Date.now() >= input.expiresAt;
   const expiryScope = new CancellationScope();
   void expiryScope.run(() => sleep(Math.max(0, input.expiresAt - Date.now()), { summary: 'completion window' }))
     .then(() => { expired = true; }, () => undefined);
-  const childrenScope = new CancellationScope();
-
-  const linesPerRun = input.linesPerRun ?? 500;
-  const runStart = state.nextLine;
-  let page: BatchLineRef[] = [];
   const stopping = () => expired || state.cancel !== 'none';
 
-  while (state.nextLine < input.totalLines && !stopping()) {
-    if (state.nextLine - runStart >= linesPerRun || workflowInfo().continueAsNewSuggested) {
+  if (!carried) {
+    await activities.startBatch({ batchId: input.batchId, tenantId: input.tenantId });
+    state.plan = await activities.planBatch({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId });
+  }
+  if (state.plan?.mode === 'provider_native' && !state.nativeDone) {
+    status = 'provider_native';
+    state.onlineQueue = await runProviderNative(input, state.plan, stopping);
+    state.nativeDone = true;
+    status = 'in_progress';
+  }
+
+  // ---- the online path: a sliding window of child request workflows ----
+  const childrenScope = new CancellationScope();
+  const linesPerRun = input.linesPerRun ?? 500;
+  let startedThisRun = 0;
+  let page: BatchLineRef[] = [];
+  const more = () => (state.onlineQueue ? state.queuePos < state.onlineQueue.length : state.nextLine < input.totalLines);
+
+  while (more() && !stopping()) {
+    if (startedThisRun >= linesPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(() => inFlight.size === 0);
       expiryScope.cancel();
       await continueAsNew<typeof batchWorkflow>(input, state);
@@ -86,14 +108,16 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
     await condition(() => inFlight.size < input.window || stopping());
     if (stopping()) break;
     if (page.length === 0) {
-      page = await readBatchLines({
-        batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId, fromLine: state.nextLine,
-        count: Math.min(PAGE_SIZE, input.totalLines - state.nextLine),
-      });
-      if (page.length === 0) break; // the file has fewer lines than counted: finalisation reports it
+      page = state.onlineQueue
+        ? await activities.readBatchLinesAt({ tenantId: input.tenantId, inputFileId: input.inputFileId, indices: state.onlineQueue.slice(state.queuePos, state.queuePos + PAGE_SIZE) })
+        : await activities.readBatchLines({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId, fromLine: state.nextLine,
+          count: Math.min(PAGE_SIZE, input.totalLines - state.nextLine) });
+      if (page.length === 0) break; // fewer lines than counted: finalisation reports the missing ones
     }
     const line = page.shift()!;
-    state.nextLine = line.lineIndex + 1;
+    if (state.onlineQueue) state.queuePos += 1;
+    else state.nextLine = line.lineIndex + 1;
+    startedThisRun += 1;
     // Not awaited: every free slot gets its child in the same workflow task (a start per round trip would crawl).
     inFlight.set(line.lineIndex, undefined);
     void childrenScope.run(() => runLine(input, line, inFlight, state)).catch(() => {
@@ -108,11 +132,51 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
 
   const finalStatus = expired ? 'expired' : state.cancel !== 'none' ? 'cancelled' : 'completed';
   status = finalStatus;
-  await CancellationScope.nonCancellable(() => finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: finalStatus }));
+  await CancellationScope.nonCancellable(() => activities.finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: finalStatus }));
   return progress();
 }
 
-async function runLine(input: BatchWorkflowInput, line: BatchLineRef, inFlight: Map<number, ChildWorkflowHandle<never> | undefined>, state: BatchRunState): Promise<void> {
+/**
+ * Submit the lines as provider jobs, poll them with durable timers (backing off to the policy's
+ * interval), cancel them if the batch stops, and collect their results. Returns the lines that go online.
+ */
+async function runProviderNative(input: BatchWorkflowInput, plan: Extract<BatchPlan, { mode: 'provider_native' }>, stopping: () => boolean): Promise<number[]> {
+  const online: number[] = [];
+  const jobs: ProviderJobRef[] = [];
+  const range = { batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId };
+  for (let fromLine = 0; fromLine < input.totalLines && !stopping(); fromLine += plan.linesPerJob) {
+    const count = Math.min(plan.linesPerJob, input.totalLines - fromLine);
+    const submitted = await activities.submitProviderBatch({ ...range, fromLine, count, alias: plan.alias, target: plan.target });
+    online.push(...submitted.online);
+    if (submitted.job) jobs.push(submitted.job);
+  }
+  const pending = new Set(jobs.map((job) => job.jobId));
+  let delay = 1_000;
+  let cancelled = false;
+  while (pending.size > 0) {
+    if (stopping() && !cancelled) {
+      cancelled = true;
+      for (const jobId of pending) await activities.cancelProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
+    }
+    await condition(() => stopping() && !cancelled, Math.min(delay, plan.pollIntervalMs));
+    delay = Math.min(delay * 2, plan.pollIntervalMs);
+    for (const jobId of [...pending]) {
+      const job = await activities.pollProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
+      if (job.done) pending.delete(jobId);
+    }
+  }
+  for (const job of jobs) {
+    const collected = await activities.collectProviderBatch({
+      ...range, fromLine: job.fromLine, count: job.count, alias: plan.alias, target: plan.target, jobId: job.jobId,
+      fallbackOnline: plan.fallbackOnline && !stopping(),
+    });
+    online.push(...collected.online);
+  }
+  return online.sort((a, b) => a - b);
+}
+
+async function runLine(input: BatchWorkflowInput, line: BatchLineRef, inFlight: Map<number, ChildWorkflowHandle<never> | undefined>,
+  state: BatchRunState): Promise<void> {
   const childInput: ChatRequestInput = {
     requestId: `batch_req_${input.batchId.replace(/^batch_/, '')}_${line.lineIndex}`,
     tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: String(line.body.model ?? ''), qosClass: 'batch',

@@ -72,6 +72,10 @@ export const tenantPolicySchema = z.strictObject({
   batch: z.strictObject({
     /** Use the provider's own batch API where the target has one. */
     provider_native: z.boolean().default(false),
+    /** Lines a provider-native job fails (or never serves) run on the online path instead of going to the error file. */
+    fallback_to_online: z.boolean().default(true),
+    /** How often a provider-native job is polled at most (durable timers back off from 1 s to this). */
+    poll_interval_ms: count(100, 3_600_000).default(60_000),
     /** Child requests of one batch in flight at once. */
     max_concurrency: count(1, 10_000).default(50),
   }).prefault({}),

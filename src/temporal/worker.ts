@@ -87,5 +87,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     // Attempts heartbeat every 2 s, and the first token's heartbeat carries news the workflow needs if the worker
     // dies (no failover after the client has content): send each at once, not after the SDK's 0.8 × heartbeatTimeout.
     maxHeartbeatThrottleInterval: '200ms',
+    // A worker that died holds its workflows' next tasks on its sticky queue until this passes: keep recovery quick.
+    stickyQueueScheduleToStartTimeout: '5s',
   });
 }

@@ -21,7 +21,7 @@ describe('tenantPolicySchema', () => {
         max_attempts: 4,
         allow_brokered_execution: false,
         flex: { fallback_to_standard: false },
-        batch: { provider_native: false, max_concurrency: 50 },
+        batch: { provider_native: false, fallback_to_online: true, poll_interval_ms: 60_000, max_concurrency: 50 },
         default_qos_class: 'standard',
       });
       expect(DEFAULT_TENANT_POLICY).toEqual(parseTenantPolicy({}));
@@ -30,7 +30,7 @@ describe('tenantPolicySchema', () => {
     it('fills the defaults of a nested object given in part', () => {
       const policy = parseTenantPolicy({ limits: { concurrency: 8 }, batch: { provider_native: true } });
       expect(policy.limits).toEqual({ concurrency: 8, max_queue: 100 });
-      expect(policy.batch).toEqual({ provider_native: true, max_concurrency: 50 });
+      expect(policy.batch).toEqual({ provider_native: true, fallback_to_online: true, poll_interval_ms: 60_000, max_concurrency: 50 });
     });
 
     it('treats a missing stored policy (null) as {}', () => {

@@ -216,16 +216,21 @@ describe('/v1/files', () => {
       bigHash = hash.digest('hex');
     });
 
-    /** What this process retains over `base` once garbage is collected (client and server share the process). */
+    /**
+     * What this process retains over `base`: the least seen over a few forced collections (V8 accounts
+     * freed array buffers lazily, so a single reading right after a collection can still count garbage).
+     */
     async function retainedSince(base?: NodeJS.MemoryUsage): Promise<NodeJS.MemoryUsage> {
       const collect = forcedGc();
-      for (let round = 0; round < 3; round += 1) {
+      let least: NodeJS.MemoryUsage | undefined;
+      for (let round = 0; round < 5; round += 1) {
         collect();
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const now = process.memoryUsage();
+        least = least ? { ...now, arrayBuffers: Math.min(least.arrayBuffers, now.arrayBuffers), heapUsed: Math.min(least.heapUsed, now.heapUsed) } : now;
       }
-      const now = process.memoryUsage();
-      if (!base) return now;
-      return { ...now, arrayBuffers: now.arrayBuffers - base.arrayBuffers, heapUsed: now.heapUsed - base.heapUsed };
+      if (!base) return least!;
+      return { ...least!, arrayBuffers: least!.arrayBuffers - base.arrayBuffers, heapUsed: least!.heapUsed - base.heapUsed };
     }
 
     /** Pauses a transfer at half and nine tenths of the file and records what is retained then. */
@@ -279,29 +284,40 @@ describe('/v1/files', () => {
       const file = (await app.files.get('acme', bigId))!;
       expect(file).toMatchObject({ bytes: bigBytes, lineCount: 24_000, chunkCount: Math.ceil(bigBytes / (512 * 1024)) });
 
+      // Downloaded with node:http, which stops reading the socket while the reader pauses (undici's
+      // fetch reads ahead into memory on the client side, which would blur the server's figure).
       const downloadSamples: NodeJS.MemoryUsage[] = [];
       const atCheckpoint = checkpoints(base, downloadSamples);
-      const response = await openai.files.content(bigId);
-      expect(response.headers.get('content-length')).toBe(String(bigBytes));
-      const hash = createHash('sha256');
-      let received = 0;
-      for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
-        hash.update(part);
-        received += part.length;
-        await atCheckpoint(received);
-      }
-      expect(received).toBe(bigBytes);
-      expect(hash.digest('hex')).toBe(bigHash);
+      const downloaded = await new Promise<{ headers: http.IncomingHttpHeaders; hash: string; received: number }>((resolve, reject) => {
+        http.get(`${app.url}/v1/files/${bigId}/content`, { headers: { authorization: `Bearer ${app.keys.acme}` } }, (response) => {
+          const hash = createHash('sha256');
+          let received = 0;
+          response.on('data', (part: Buffer) => {
+            hash.update(part);
+            received += part.length;
+            response.pause();
+            atCheckpoint(received).then(() => response.resume(), reject);
+          });
+          response.on('end', () => resolve({ headers: response.headers, hash: hash.digest('hex'), received }));
+          response.on('error', reject);
+        }).on('error', reject);
+      });
+      expect(downloaded).toEqual({ headers: expect.objectContaining({ 'content-length': String(bigBytes) }), hash: bigHash, received: bigBytes });
 
-      // A behaviour bound, not a benchmark: at half way 12 MB have passed through, and a server that
-      // held them (let alone their parsed lines) would retain at least that; streaming retains a chunk
-      // or two and socket buffers.
+      // A behaviour bound, not a benchmark: a server holding the upload would retain over 23 MB at the
+      // nine-tenths mark, one loading the file to serve it 26 MB at either mark; streaming retains a chunk
+      // or two and socket buffers (observed: 1-6 MB, including what the collector has not yet accounted).
       expect(uploadSamples).toHaveLength(2);
       expect(downloadSamples).toHaveLength(2);
       for (const sample of [...uploadSamples, ...downloadSamples]) {
-        expect(sample.arrayBuffers).toBeLessThan(bigBytes / 4);
-        expect(sample.heapUsed).toBeLessThan(bigBytes / 3);
+        expect(sample.arrayBuffers).toBeLessThan(bigBytes / 2);
+        expect(sample.heapUsed).toBeLessThan(bigBytes / 2);
       }
+
+      const viaSdk = await openai.files.content(bigId);
+      const hash = createHash('sha256');
+      for await (const part of viaSdk.body as unknown as AsyncIterable<Uint8Array>) hash.update(part);
+      expect(hash.digest('hex')).toBe(bigHash);
     });
 
     it('starts the download before the file has been read from the database', async () => {

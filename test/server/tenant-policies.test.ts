@@ -12,7 +12,7 @@ const DEFAULT_JSON = {
   max_attempts: 4,
   allow_brokered_execution: false,
   flex: { fallback_to_standard: false },
-  batch: { provider_native: false, max_concurrency: 50 },
+  batch: { provider_native: false, fallback_to_online: true, poll_interval_ms: 60_000, max_concurrency: 50 },
   default_qos_class: 'standard',
 };
 
@@ -44,7 +44,7 @@ describe('tenantPolicyRoutes (/v2/tenants/{tenant}/policy)', () => {
       limits: { concurrency: 20, key_requests_per_minute: 600, max_queue: 100 },
       qos: { interactive: { deadline_ms: 30_000, priority: 1 } },
       allow_brokered_execution: true,
-      batch: { provider_native: true, max_concurrency: 50 },
+      batch: { provider_native: true, fallback_to_online: true, poll_interval_ms: 60_000, max_concurrency: 50 },
       updated_at: expect.any(Number),
     });
     expect((await app.call('GET', '/v2/tenants/acme/policy')).body).toEqual(response.body);

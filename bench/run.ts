@@ -96,9 +96,13 @@ interface TargetResult {
   notes: string[];
   /** With --profile: where the gateway's JS threads spent their CPU. */
   profiles?: ProfileSummary[];
+  /** Zumik: whether each closed request's record is in Postgres. */
+  records?: RecordCheck;
 }
 
 interface Runtime {
+  /** Sequential phase, by Zumik request id: when the bench sent it and got the answer (wall clock). */
+  clientTimes: Map<string, { sentAt: number; answeredAt: number }>;
   /** With --profile: where `node --cpu-prof` writes this gateway's profiles. */
   profileDir?: string;
   target: Target;
@@ -106,7 +110,46 @@ interface Runtime {
   gateway?: Supervised;
   /** The gateway's PostgreSQL backends (external-database variant), whose CPU counts as the gateway's. */
   database?: { monitor: TreeMonitor; name: string };
-  inspect?: { address: string; workflowType: string; knownPorts: number[] };
+  inspect?: { address: string; workflowType: string; knownPorts: number[]; records?: { origin: string; headers: Record<string, string> } };
+}
+
+interface RecordCheck {
+  checked: number;
+  /** recorded:<completion>:<reason_code>, not-recorded (the workflow closed but Postgres has no row), mismatch, http_<status>. */
+  byKind: Record<string, number>;
+  examples: string[];
+}
+
+/**
+ * Did every closed request reach Postgres, intact? GET /v2/requests/{id} (served from the requests
+ * table once recorded, else from the workflow) for each workflow, one at a time, within 60 s.
+ */
+async function checkRecords(where: { origin: string; headers: Record<string, string> }, workflowIds: string[]): Promise<RecordCheck> {
+  const byKind: Record<string, number> = {};
+  const examples: string[] = [];
+  const note = (kind: string, example?: string) => {
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+    if (example && examples.length < 5) examples.push(example);
+  };
+  const deadline = Date.now() + 60_000;
+  let checked = 0;
+  for (const workflowId of workflowIds) {
+    if (Date.now() > deadline) break;
+    const requestId = workflowId.split(':').at(-1)!;
+    checked += 1;
+    try {
+      const response = await fetch(`${where.origin}/v2/requests/${requestId}`, { headers: where.headers, signal: AbortSignal.timeout(10_000) });
+      const text = await response.text();
+      if (response.status !== 200) { note(`http_${response.status}`, `${requestId}: ${text.slice(0, 200)}`); continue; }
+      const body = JSON.parse(text) as { id?: string; alias?: string; status?: string; completion?: string | null; reason_code?: string };
+      if (body.status === 'in_progress') note('not-recorded', `${requestId}: ${text.slice(0, 200)}`);
+      else if (body.id !== requestId || body.alias !== ALIAS) note('mismatch', `${requestId}: ${text.slice(0, 200)}`);
+      else note(`recorded:${body.completion ?? 'none'}:${body.reason_code ?? '?'}`);
+    } catch (error) {
+      note('error', `${requestId}: ${(error as Error).message}`);
+    }
+  }
+  return { checked, byKind, examples };
 }
 
 async function main(): Promise<void> {
@@ -143,7 +186,7 @@ async function main(): Promise<void> {
     // ---- start every target (one at a time), then measure them phase by phase, interleaved ----
     const newResult = (name: string): TargetResult => ({ name, throughput: [], requestsSent: 0, phases: [], notes: [] });
     if (SETTINGS.targets.includes('direct')) {
-      runtimes.push({ target: { name: 'direct', origin: upstream.url, path: '/v1/chat/completions', headers: { authorization: `Bearer ${EMULATOR_KEY}` }, model: UPSTREAM_MODEL }, result: newResult('direct') });
+      runtimes.push({ clientTimes: new Map(), target: { name: 'direct', origin: upstream.url, path: '/v1/chat/completions', headers: { authorization: `Bearer ${EMULATOR_KEY}` }, model: UPSTREAM_MODEL }, result: newResult('direct') });
     }
     if (SETTINGS.targets.includes('floor')) {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-bench-floor-'));
@@ -164,7 +207,7 @@ async function main(): Promise<void> {
       result.startupMs = Date.now() - started;
       log(`floor ready in ${result.startupMs} ms (temporal on ${line[2]})`);
       runtimes.push({
-        profileDir: profile ? floorProfileDir : undefined,
+        clientTimes: new Map(), profileDir: profile ? floorProfileDir : undefined,
         target: { name: 'floor', origin, path: '/v1/chat/completions', headers: {}, model: UPSTREAM_MODEL }, result, gateway: floor,
         inspect: { address: `127.0.0.1:${line[2]}`, workflowType: 'chat', knownPorts: [Number(line[2])] },
       });
@@ -200,7 +243,7 @@ async function main(): Promise<void> {
     }
     for (const runtime of runtimes) {
       if (runtime.gateway?.monitor) runtime.result.peakRss = runtime.gateway.monitor.peakRss();
-      if (runtime.inspect && runtime.gateway && !profile) await inspect(runtime.result, runtime.gateway, runtime.inspect, log);
+      if (runtime.inspect && runtime.gateway && !profile) await inspect(runtime.result, runtime.gateway, runtime.inspect, runtime.clientTimes, log);
     }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
@@ -255,9 +298,9 @@ async function startZumikTarget(name: 'zumik' | 'zumik-pg', upstream: { baseUrl:
   });
   if (install.status !== 200) throw new Error(`${name}: PUT /v2/model-aliases/${ALIAS}: ${install.status} ${await install.text()}`);
   const runtime: Runtime = {
-    profileDir: profile ? profileDir : undefined,
+    clientTimes: new Map(), profileDir: profile ? profileDir : undefined,
     target: { name, origin, path: '/v1/chat/completions', headers, model: ALIAS }, result, gateway: zumik,
-    inspect: { address: `127.0.0.1:${temporalPort}`, workflowType: 'chatRequestWorkflow', knownPorts: [temporalPort!, uiPort!] },
+    inspect: { address: `127.0.0.1:${temporalPort}`, workflowType: 'chatRequestWorkflow', knownPorts: [temporalPort!, uiPort!], records: { origin, headers } },
   };
   if (databaseName) {
     const marker = ` ${databaseName} `; // backend titles read "postgres: <user> <database> <client> <state>"
@@ -295,13 +338,16 @@ class Measurer {
     const before = this.snapshot(runtime);
     if (kind === 'sequential') {
       this.log(`${target.name}: sequential × ${SETTINGS.sequentialRequests}`);
-      const { samples: _samples, ...run } = await this.track(runtime, kind, () => sequential(target, { count: SETTINGS.sequentialRequests, maxMs: 120_000 }));
+      const { samples, ...run } = await this.track(runtime, kind, () => sequential(target, { count: SETTINGS.sequentialRequests, maxMs: 60_000 }));
+      for (const sample of samples) {
+        if (sample.ok && sample.requestId && sample.sentAtEpochMs) runtime.clientTimes.set(sample.requestId, { sentAt: sample.sentAtEpochMs, answeredAt: sample.sentAtEpochMs + sample.ms });
+      }
       await settle(runtime);
       result.sequential = { ...run, cpu: this.cpuSince(before, runtime, run.ok) };
       this.log(`${target.name}: sequential p50 ${run.latencyMs.p50} ms p99 ${run.latencyMs.p99} ms, errors ${run.errors.count}, other ${this.otherPercent(result.sequential.cpu)} % of a core`);
     } else if (kind === 'streaming') {
       this.log(`${target.name}: streaming × ${SETTINGS.streamRequests}`);
-      const run = await this.track(runtime, kind, () => streaming(target, { count: SETTINGS.streamRequests, maxMs: 120_000 }));
+      const run = await this.track(runtime, kind, () => streaming(target, { count: SETTINGS.streamRequests, maxMs: 60_000 }));
       await settle(runtime);
       result.streaming = { ...run, cpu: this.cpuSince(before, runtime, run.ok) };
       this.log(`${target.name}: TTFT p50 ${run.ttftMs.p50} ms p99 ${run.ttftMs.p99} ms, errors ${run.errors.count}, other ${this.otherPercent(result.streaming.cpu)} % of a core`);
@@ -361,19 +407,23 @@ class Measurer {
   }
 }
 
-async function inspect(result: TargetResult, gateway: Supervised, where: NonNullable<Runtime['inspect']>, log: (message: string) => void) {
+async function inspect(result: TargetResult, gateway: Supervised, where: NonNullable<Runtime['inspect']>, clientTimes: Runtime['clientTimes'],
+  log: (message: string) => void) {
   const temporal = gateway.monitor?.known().find((stat) => stat.comm === 'temporal');
   try {
     const inspected = await inspectTemporal({
       address: where.address, workflowType: where.workflowType, phases: result.phases, timelinePhase: 'sequential', timelineSample: 25,
       budgetMs: 90_000, temporalPid: temporal?.pid, knownPorts: where.knownPorts,
+      clientTimes: (workflowId) => clientTimes.get(workflowId.split(':').at(-1)!),
     });
     result.eager = inspected.eager;
     result.timeline = inspected.timeline;
+    if (where.records) result.records = await checkRecords(where.records, inspected.workflowIds);
     const eager = inspected.eager;
     log(`${result.name}: ${eager.workflows} ${where.workflowType} workflows for ${result.requestsSent} requests sent (${JSON.stringify(eager.byStatus)}, `
       + `all closed ${eager.drainMs} ms after the inspection began); eager ${eager.eagerAccepted}/${eager.scanned} (${(eager.share * 100).toFixed(1)} %), `
       + `server counter: requested ${eager.metrics?.requested ?? '?'}, denied ${JSON.stringify(eager.metrics?.denied ?? {})}`);
+    if (result.records) log(`${result.name}: Postgres records of ${result.records.checked} closed requests: ${JSON.stringify(result.records.byKind)}`);
   } catch (error) {
     result.notes.push(`Temporal inspection failed: ${(error as Error).message}`);
     log(`${result.name}: Temporal inspection failed: ${(error as Error).message}`);

@@ -26,6 +26,30 @@ describe('zumik process (npm start on embedded defaults)', () => {
       body: JSON.stringify({ targets: [{ provider: 'openai', model: 'gpt-5.4', model_revision: '1', weight: 1 }] }),
     });
     expect(installed.status).toBe(200);
+    // Concurrent parameterised queries on the embedded database each get their own answer.
+    const aliases = ['emb.a', 'emb.b', 'emb.c', 'emb.d', 'emb.e'];
+    for (const alias of aliases) {
+      await fetch(`${url}/v2/model-aliases/${alias}`, {
+        method: 'PUT', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ targets: [{ provider: 'openai', model: `model-${alias}`, model_revision: '1', weight: 1 }] }),
+      });
+    }
+    const answers = await Promise.all(Array.from({ length: 160 }, async (_unused, index) => {
+      const alias = aliases[index % aliases.length]!;
+      if (index % 4 === 3) {
+        // installs (transactions) racing the reads
+        const installed = await fetch(`${url}/v2/model-aliases/emb.w${index % 3}`, {
+          method: 'PUT', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ targets: [{ provider: 'openai', model: `model-w${index}`, model_revision: '1', weight: 1 }] }),
+        });
+        const release = (await installed.json()) as { targets?: Array<{ model: string }> };
+        return [installed.status, release.targets?.[0]?.model === `model-w${index}`];
+      }
+      const response = await fetch(`${url}/v2/model-aliases/${alias}`, { headers: { authorization: `Bearer ${adminKey}` } });
+      const body = (await response.json()) as { alias?: string; targets?: Array<{ model: string }> };
+      return [response.status, body.alias === alias && body.targets?.[0]?.model === `model-${alias}`];
+    }));
+    expect(answers.filter(([status, right]) => status !== 200 || !right)).toEqual([]);
     expect(first.output()).toContain('"eagerlyStarted":true');
     expect(processesMentioning(dataDir).length).toBeGreaterThanOrEqual(1); // the Temporal dev server
 

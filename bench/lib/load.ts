@@ -27,6 +27,8 @@ export interface Sample {
   error?: string;
   /** Zumik's request id (x-zumik-request-id), when the answer had one. */
   requestId?: string;
+  /** Wall clock (Date.now()) when the request was sent: to line it up with the workflow's history. */
+  sentAtEpochMs?: number;
 }
 
 export interface ErrorReport {
@@ -79,6 +81,7 @@ function requestBody(target: Target, stream: boolean): string {
 
 /** One chat completion: checks the status and that an answer with content came back. */
 async function oneRequest(pool: Pool, target: Target, stream: boolean): Promise<Sample> {
+  const sentAtEpochMs = Date.now();
   const started = performance.now();
   const fail = (error: string): Sample => ({ ok: false, ms: performance.now() - started, endedAt: performance.now(), error });
   try {
@@ -94,7 +97,7 @@ async function oneRequest(pool: Pool, target: Target, stream: boolean): Promise<
       try { content = (JSON.parse(text) as any).choices?.[0]?.message?.content; } catch { /* below */ }
       if (typeof content !== 'string' || content.length === 0) return fail(`bad_body: ${text.slice(0, 300)}`);
       const ended = performance.now();
-      return { ok: true, ms: ended - started, endedAt: ended, requestId };
+      return { ok: true, ms: ended - started, endedAt: ended, requestId, sentAtEpochMs };
     }
     // SSE: find the first event with content, and the end of the stream.
     const decoder = new TextDecoder();

@@ -87,6 +87,7 @@ export function categorize(frame: { functionName: string; url: string }, project
     return 'native / V8 (program)';
   }
   if (url.startsWith('node:')) return 'Node.js core (node:*)';
+  if (url.startsWith('wasm://')) return 'PGlite (embedded Postgres, WASM)'; // the only WebAssembly in these processes
   const file = url.replace(/^file:\/\//, '');
   if (file.includes('workflow-bundle')) return 'workflow code (the SDK\'s bundle: Zumik workflows + @temporalio/workflow)';
   const modules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);

@@ -37,6 +37,12 @@ export function renderMarkdown(report: Result): string {
     + `${m.temporal.split('\n')[0]}, TS SDK ${m.temporalSdk}; Zumik at ${m.commit} + ${m.uncommittedFiles} uncommitted files; `
     + `load average ${m.loadAverage.join(' ')} at start, ${report.machineAfter?.loadAverage?.join(' ') ?? '?'} at the end.`);
   for (const note of report.skipped ?? []) lines.push(`Skipped: ${note}`);
+  const measured = results.flatMap((result) => [result.sequential, ...result.throughput, result.streaming]).filter((phase) => phase?.cpu);
+  const otherShare = measured.reduce((sum, phase) => sum + phase.cpu.otherMs, 0) / Math.max(1, measured.reduce((sum, phase) => sum + phase.cpu.wallMs, 0));
+  if (otherShare > 0.25) {
+    lines.push(`**Caveat: other processes used ${fmt(otherShare * 100, 0)} % of a core on average while this ran** (of ${report.machine.cpus} cores): `
+      + 'latency and throughput are inflated accordingly; CPU per request is the steadier figure. Targets were measured interleaved, phase by phase, so they shared the noise.');
+  }
   lines.push(`Settings: ${report.settings.sequentialRequests} sequential requests, ${report.settings.concurrency.map((c: number) => `c=${c}`).join(' and ')} `
     + `for ${report.settings.durationS} s each, ${report.settings.streamRequests} streamed requests, emulator eventIntervalMs ${report.settings.eventIntervalMs}.`);
   lines.push('');
@@ -129,12 +135,29 @@ export function renderMarkdown(report: Result): string {
     lines.push('');
   }
 
+  const checked = results.filter((result) => result.records);
+  if (checked.length > 0) {
+    lines.push('**Records in Postgres** (`GET /v2/requests/{id}` for every closed workflow: served from the requests table once recorded)', '');
+    for (const result of checked) {
+      const kinds = Object.entries(result.records.byKind as Record<string, number>).sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ${count}`).join(', ');
+      lines.push(`- ${LABELS[result.name] ?? result.name}: ${result.records.checked} checked: ${kinds}`);
+      for (const example of result.records.examples.slice(0, 3)) lines.push(`  - \`${String(example).replace(/`/g, "'")}\``);
+    }
+    lines.push('');
+  }
+
   for (const result of results.filter((r) => r.timeline && r.timeline.events.length > 0)) {
     const timeline = result.timeline;
     lines.push(`**${LABELS[result.name] ?? result.name}: median workflow history** (last ${timeline.sampled} workflows of the sequential phase; `
       + `${timeline.sameShape} share the shape below; ms after WorkflowExecutionStarted, server clock)`, '');
+    const rows: Array<[string, string, number]> = timeline.events.map((event: Result) => [String(event.index), event.type, event.medianMs]);
+    if (timeline.client) {
+      rows.push(['client', `request sent (bench clock, median of ${timeline.client.n})`, timeline.client.sentMs]);
+      rows.push(['client', 'whole answer received', timeline.client.answeredMs]);
+      rows.sort((a, b) => a[2] - b[2]);
+    }
     lines.push('| # | event | median ms |', '|---|---|---|');
-    for (const event of timeline.events) lines.push(`| ${event.index} | ${event.type} | ${fmt(event.medianMs)} |`);
+    for (const [index, type, ms] of rows) lines.push(`| ${index} | ${index === 'client' ? `*${type}*` : type} | ${fmt(ms)} |`);
     lines.push('');
   }
 

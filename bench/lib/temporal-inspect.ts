@@ -44,6 +44,11 @@ export interface TimelineReport {
   events: Array<{ index: number; type: string; medianMs: number }>;
   /** Event count by type over the sampled histories (all shapes), per workflow. */
   typesPerWorkflow: Record<string, number>;
+  /**
+   * Where the client's request sits on the same (host) clock, for the sampled workflows whose request
+   * the bench sent: median ms from WorkflowExecutionStarted, negative = before it.
+   */
+  client?: { n: number; sentMs: number; answeredMs: number };
 }
 
 export interface InspectOptions {
@@ -59,9 +64,11 @@ export interface InspectOptions {
   temporalPid?: number;
   /** Ports of the server known not to be the metrics endpoint (frontend, UI). */
   knownPorts?: number[];
+  /** When the bench sent the request a workflow serves, and got its answer (wall clock), if known. */
+  clientTimes?: (workflowId: string) => { sentAt: number; answeredAt: number } | undefined;
 }
 
-export async function inspectTemporal(options: InspectOptions): Promise<{ eager: EagerReport; timeline?: TimelineReport }> {
+export async function inspectTemporal(options: InspectOptions): Promise<{ eager: EagerReport; timeline?: TimelineReport; workflowIds: string[] }> {
   const namespace = options.namespace ?? 'default';
   const deadline = Date.now() + options.budgetMs;
   const connection = await Connection.connect({ address: options.address, connectTimeout: 10_000 });
@@ -123,6 +130,7 @@ export async function inspectTemporal(options: InspectOptions): Promise<{ eager:
       const sample = executions.filter((execution) => execution.startMs >= window.startedAt && execution.startMs <= window.endedAt)
         .sort((a, b) => b.startMs - a.startMs).slice(0, options.timelineSample);
       const histories: Array<Array<{ type: string; ms: number }>> = [];
+      const offsets: Array<{ sentMs: number; answeredMs: number }> = [];
       for (const execution of sample) {
         if (Date.now() > deadline) break;
         try {
@@ -130,11 +138,17 @@ export async function inspectTemporal(options: InspectOptions): Promise<{ eager:
           const events = history.events ?? [];
           const t0 = timestampMs(events[0]?.eventTime);
           histories.push(events.map((event) => ({ type: eventTypeName(event), ms: timestampMs(event.eventTime) - t0 })));
+          const times = options.clientTimes?.(execution.workflowId);
+          if (times) offsets.push({ sentMs: times.sentAt - t0, answeredMs: times.answeredAt - t0 });
         } catch { /* skipped */ }
       }
       timeline = summarizeTimelines(histories);
+      if (offsets.length > 0) {
+        const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+        timeline.client = { n: offsets.length, sentMs: median(offsets.map((entry) => entry.sentMs)), answeredMs: median(offsets.map((entry) => entry.answeredMs)) };
+      }
     }
-    return { eager: report, timeline };
+    return { eager: report, timeline, workflowIds: executions.map((execution) => execution.workflowId) };
   } finally {
     await connection.close();
   }

@@ -25,6 +25,15 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   return openEmbedded(options.dataDir, options.logger, poolConfig);
 }
 
+/**
+ * The embedded database gets ONE pooled connection: pglite-socket serialises single protocol messages,
+ * not whole extended-protocol queries, so two connections' Parse/Bind/Execute interleave and bind one
+ * query's parameters into another's statement (wrong rows without an error; reproduced by
+ * bench/repro/pglite-socket-interleave.ts). PGlite runs one query at a time anyway, so one connection
+ * costs no parallelism; no repository holds a client while waiting for another.
+ */
+const EMBEDDED_POOL_SIZE = 1;
+
 async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolConfig): Promise<Database> {
   // Loaded lazily: production (DATABASE_URL set) never pays for the WASM build.
   const { PGlite } = await import('@electric-sql/pglite');
@@ -33,10 +42,9 @@ async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolCon
   fs.mkdirSync(directory, { recursive: true });
   const db = await PGlite.create(directory);
   const port = await freePort();
-  const maxConnections = (poolConfig.max ?? 10) + 2;
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: EMBEDDED_POOL_SIZE + 1 });
   await server.start();
-  const pool = new Pool({ ...poolConfig, host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+  const pool = new Pool({ ...poolConfig, max: EMBEDDED_POOL_SIZE, host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
   pool.on('error', (error) => logger.error({ err: error }, 'idle embedded Postgres client error'));
   logger.info({ directory, port }, 'embedded Postgres (PGlite) started');
   return {

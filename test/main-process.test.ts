@@ -58,6 +58,15 @@ describe('zumik process (npm start on embedded defaults)', () => {
     await waitUntil(() => processesMentioning(dataDir).length === 0, 10_000);
     expect(processesMentioning(dataDir)).toEqual([]);
 
+    // a Zumik killed outright leaves its dev server behind; the next start on the data dir stops it
+    const crashed = spawnZumik(env);
+    await waitForReady(url, 90_000, crashed);
+    const orphan = processesMentioning(dataDir).filter((pid) => pid !== crashed.child.pid);
+    expect(orphan.length).toBeGreaterThanOrEqual(1);
+    process.kill(crashed.child.pid!, 'SIGKILL');
+    await crashed.exited;
+    expect(processesMentioning(dataDir)).toEqual(orphan);
+
     // second start on the same data dir: the alias is still there and no new admin key is printed
     const second = spawnZumik(env);
     await waitForReady(url, 90_000, second);

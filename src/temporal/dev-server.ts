@@ -50,6 +50,8 @@ export function devServerArgs(options: Omit<DevServerOptions, 'logger' | 'binary
 /** Start the dev server and resolve once its frontend accepts connections. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   fs.mkdirSync(options.dataDir, { recursive: true });
+  const pidFile = path.join(options.dataDir, 'temporal.pid');
+  await stopOrphan(pidFile, options.logger);
   for (const port of [options.port, options.uiPort]) {
     if (await isListening(port)) {
       throw new Error(`port ${port} on 127.0.0.1 is already in use: stop what holds it, or set ZUMIK_TEMPORAL_PORT / `
@@ -61,16 +63,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   let child: ChildProcess | undefined;
   let stopping = false;
   let restarts = 0;
+  let launchedAt = 0;
 
   const launch = () => {
     // Its own process group: a terminal's Ctrl-C reaches Zumik, which stops the server in order
     // (instead of racing it). The exit hook below still kills it if Zumik exits any other way.
     const current = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = current;
+    launchedAt = Date.now();
+    // A Zumik killed outright (OOM, SIGKILL) cannot stop its server: the next start finds it by this file.
+    if (current.pid) fs.writeFileSync(pidFile, String(current.pid));
     current.stdout?.on('data', (data: Buffer) => logger.debug(data.toString().trim()));
     current.stderr?.on('data', (data: Buffer) => logger.warn(data.toString().trim()));
     current.on('exit', (code, signal) => {
       if (stopping) return;
+      // A server that ran for a while earns its restart budget back: only a crash loop gives up.
+      if (Date.now() - launchedAt > 60_000) restarts = 0;
       restarts += 1;
       logger.error({ code, signal, restarts }, 'the Temporal dev server exited unexpectedly');
       if (restarts <= 5) setTimeout(launch, Math.min(30_000, 500 * 2 ** restarts)).unref();
@@ -100,6 +108,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     async stop() {
       stopping = true;
       process.off('exit', killOnExit);
+      fs.rmSync(pidFile, { force: true });
       const current = child;
       if (!current || current.exitCode !== null || current.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => current.once('exit', () => resolve()));
@@ -117,4 +126,25 @@ function isListening(port: number): Promise<boolean> {
     socket.once('connect', () => { socket.destroy(); resolve(true); });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** Stop a dev server a previous, crashed Zumik left running on this data dir (checked by its command line). */
+async function stopOrphan(pidFile: string, logger: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('start-dev') && cmdline.includes(path.dirname(pidFile))) {
+      process.kill(pid, 'SIGKILL');
+      logger.warn({ pid }, 'stopped a Temporal dev server left running by a previous Zumik');
+      for (let waited = 0; waited < 5_000 && fs.existsSync(`/proc/${pid}`); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } catch {
+    // gone already, or not ours
+  }
+  fs.rmSync(pidFile, { force: true });
 }

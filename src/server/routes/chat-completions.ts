@@ -66,8 +66,9 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     }
     // A client that goes away cancels the workflow, and with it the upstream call.
     let finished = false;
+    // 'close' also follows a response that was fully written: only an unfinished one means the client left.
     response.on('close', () => {
-      if (!finished) void started.cancel();
+      if (!finished && !response.writableFinished) void started.cancel();
     });
     try {
       if (input.stream) await deliverStream(started, input, response, surface);

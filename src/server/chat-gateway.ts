@@ -4,7 +4,7 @@
  * has it, or from the workflow's result when the bus carried nothing (another process ran the attempt
  * on an in-process bus, or an idempotent replay).
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage } from '../domain/request-messages';
 import type { ChatRequestInput, ChatRequestResult, RequestOutcome } from '../domain/request-outcome';
@@ -55,6 +55,7 @@ export class ChatGateway {
     try {
       if (options.replay) {
         handle = this.options.client.workflow.getHandle(workflowId);
+        await waitUntilStarted(handle);
       } else {
         const started = await this.options.client.workflow.start('chatRequestWorkflow', {
           taskQueue: this.options.taskQueue, workflowId, args: [input], requestEagerStart: this.options.eager,
@@ -137,5 +138,22 @@ class DeliveryQueue {
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.resolve();
+  }
+}
+
+/**
+ * An Idempotency-Key replay can arrive while the first request is still between claiming the key and
+ * starting its workflow: wait (briefly) for the workflow to exist before following it.
+ */
+async function waitUntilStarted(handle: WorkflowHandle, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await handle.describe();
+      return;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }

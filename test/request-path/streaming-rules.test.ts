@@ -148,7 +148,8 @@ describe('streaming rules', () => {
     let id: string | undefined;
     await eventually(async () => {
       const { rows } = await harness.database.pool.query<{ id: string }>(
-        'SELECT id FROM requests WHERE received_at >= to_timestamp($1 / 1000.0) - interval \'1 second\'', [upstream.receivedAt]);
+        'SELECT id FROM requests WHERE received_at >= to_timestamp($1 / 1000.0) - interval \'1 second\' ORDER BY received_at DESC LIMIT 1',
+        [upstream.receivedAt]);
       id = rows[0]?.id;
       return rows.length === 1;
     }, 10_000, 'the cancelled request to be recorded');

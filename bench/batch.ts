@@ -23,7 +23,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
@@ -34,6 +33,7 @@ import { findTemporalBinary } from '../src/temporal/temporal-binary';
 import { checkResultFile, tallyLines, writeBatchInput, type FileCheck } from './batch-lib/check-output';
 import { inspectBatchHistories, type HistoryReport } from './batch-lib/inspect-batch';
 import { RssSampler } from './batch-lib/rss-sampler';
+import { freePorts } from '../src/net/free-ports';
 import {
   delay, killAllNow, machineCpu, processesMatching, round, startProcess, stopAll, stopProcess, TreeMonitor, type Supervised,
 } from './lib/proc';
@@ -526,17 +526,6 @@ async function waitHttp(url: string, timeoutMs: number, proc: Supervised): Promi
     await delay(200);
   }
   throw new Error(`${proc.label} did not answer ${url} within ${timeoutMs} ms:\n${proc.tail()}`);
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 async function adminQuery(url: string, sql: string): Promise<void> {

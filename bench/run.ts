@@ -20,7 +20,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/project-root';
@@ -33,6 +32,7 @@ import {
 import { summarizeProfiles, type ProfileSummary } from './lib/profile';
 import { renderMarkdown } from './lib/report';
 import { inspectTemporal, type EagerReport, type PhaseWindow, type TimelineReport } from './lib/temporal-inspect';
+import { freePorts } from '../src/net/free-ports';
 
 const quick = process.argv.includes('--quick');
 /** `--profile`: gateways run under `node --cpu-prof`; only warm-up and the c phases; a profile summary instead of the usual report. */
@@ -459,17 +459,6 @@ async function waitHttp(url: string, timeoutMs: number, proc: Supervised): Promi
     await delay(200);
   }
   throw new Error(`${proc.label} did not answer ${url} within ${timeoutMs} ms:\n${proc.tail()}`);
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 function profileArgs(dir: string): string[] {

@@ -3,10 +3,10 @@
  * the data dir served over pglite-socket so that the same SQL and the same driver run in both modes.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Pool, type PoolConfig } from 'pg';
 import type { Logger } from 'pino';
+import { freePorts } from '../net/free-ports';
 
 export interface Database {
   pool: Pool;
@@ -41,7 +41,7 @@ async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolCon
   const directory = path.join(dataDir, 'pgdata');
   fs.mkdirSync(directory, { recursive: true });
   const db = await PGlite.create(directory);
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: EMBEDDED_POOL_SIZE + 1 });
   await server.start();
   const pool = new Pool({ ...poolConfig, max: EMBEDDED_POOL_SIZE, host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
@@ -56,15 +56,4 @@ async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolCon
       await db.close();
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

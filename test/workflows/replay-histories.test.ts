@@ -1,0 +1,24 @@
+/**
+ * Stored histories of every released shape of chatRequestWorkflow replay on today's workflow code:
+ * requests in flight across an upgrade finish (a nondeterminism error here means they would be stuck).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import '../support/quiet-temporal';
+
+const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
+
+describe('chatRequestWorkflow replay of stored histories', () => {
+  const files = fs.readdirSync(DIR).filter((file) => file.endsWith('.json')).sort();
+
+  it('has histories of the first released shape (v1) to replay', () => {
+    expect(files.filter((file) => file.startsWith('v1-')).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(files)('replays %s without a nondeterminism error', async (file) => {
+    const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE! } }, history, file);
+  });
+});

@@ -1,16 +1,18 @@
 /**
- * admitRequest / releaseAdmission (local activities, first workflow task): the tenant's policy, the
- * shared admission gate (concurrency, rate, FIFO queue) and, once admitted, the resolution — the
- * alias's live release, regions and open circuits — in one step, so the first workflow task can
- * schedule the first attempt at once.
+ * Admission as local activities. The lean path: `decideRequest` (a batch line, which has no front
+ * door, decides in its first task with the same RequestDecider the front door uses) and
+ * `pollAdmission` (a queued request asks again for a slot). The first released shape's
+ * `admitRequest` (policy, admission gate and resolution in one step) and `releaseAdmission` stay for
+ * its histories in flight.
  */
 import { circuitKey } from '../src/domain/attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, type CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
-import { DEFAULT_RETRY_POLICY } from '../src/domain/retry-decision';
 import type { ReasonCode } from '../src/domain/reason-codes';
-import { tenantQosProfile, type TenantPolicy } from '../src/domain/tenant-policy';
-import type { AdmitInput, AdmitResult, PolicySnapshot, Resolution } from './types';
+import { policySnapshot } from '../src/domain/request-decision';
+import type { TenantPolicy } from '../src/domain/tenant-policy';
+import type { DecideInput, DecideResult, RequestDecider } from '../src/store/request-decider';
+import type { AdmitInput, AdmitResult, Resolution } from './types';
 
 export interface AdmissionGate {
   tryAdmit(request: {
@@ -27,18 +29,14 @@ export interface AdmissionDeps {
   circuits: { openCircuits(keys?: string[]): Promise<Set<string>> };
   /** Regions per provider, preferred first (the provider directory's). */
   regions: (provider: string) => string[];
+  decider: Pick<RequestDecider, 'decide'>;
 }
 
-export function policySnapshot(policy: TenantPolicy, qosClass: AdmitInput['qosClass']): PolicySnapshot {
-  const qos = tenantQosProfile(policy, qosClass);
-  return {
-    qos,
-    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: policy.max_attempts, failover: policy.failover },
-    allowBrokered: policy.allow_brokered_execution,
-    flexFallbackToStandard: policy.flex.fallback_to_standard,
-    // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
-    leaseMs: qos.deadlineMs + 60_000,
-  };
+export interface PollAdmissionInput {
+  requestId: string;
+  tenantId: string;
+  apiKeyId: string;
+  qosClass: AdmitInput['qosClass'];
 }
 
 export function createAdmissionActivities(deps: AdmissionDeps) {
@@ -81,6 +79,25 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
       if (result.state === 'rejected') return { state: 'rejected', reason: result.reason, policy: snapshot };
       if (result.state === 'queued') return { state: 'queued', position: result.position, policy: snapshot };
       return { state: 'admitted', policy: snapshot, resolution: await resolve(input) };
+    },
+
+    async decideRequest(input: DecideInput): Promise<DecideResult> {
+      return deps.decider.decide(input);
+    },
+
+    /** A queued request asks again: its ticket keeps its place (FIFO) and is refreshed. */
+    async pollAdmission(input: PollAdmissionInput): Promise<{ state: 'admitted' } | { state: 'queued'; position: number } | { state: 'rejected'; reason: ReasonCode }> {
+      const policy = await deps.policies.get(input.tenantId);
+      const snapshot = policySnapshot(policy, input.qosClass);
+      return deps.admission.tryAdmit({
+        requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,
+        leaseMs: snapshot.leaseMs, queue: true,
+        limits: {
+          tenantConcurrency: policy.limits.concurrency, keyConcurrency: policy.limits.key_concurrency,
+          tenantRequestsPerMinute: policy.limits.requests_per_minute, keyRequestsPerMinute: policy.limits.key_requests_per_minute,
+          maxQueueLength: policy.limits.max_queue,
+        },
+      });
     },
 
     async releaseAdmission(requestId: string): Promise<void> {

@@ -1,188 +1,31 @@
 /**
- * callProvider: one attempt against one target. Resolves the credential by reference (it never
- * enters workflow state), calls the adapter, delivers the answer to the waiting HTTP handler over
- * the StreamBus as soon as it has it (chunks as they come, then the provisional outcome), records the
- * circuit, and returns the attempt record with the answer. The single place a ProviderError becomes
- * an ApplicationFailure (`Provider.<kind>`, with the attempt record as details).
+ * callProvider: the attempt activity of chatRequestWorkflow's first released shape (its histories
+ * schedule it by this name and input). Kept so that requests in flight across the upgrade finish; new
+ * requests use runAttempt. It publishes the provisional outcome with the answer and returns the answer.
  */
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { Logger } from 'pino';
-import { circuitKey } from '../src/domain/attempt-plan';
-import { supportsFlex } from '../src/domain/capabilities';
 import { computeOutcome } from '../src/domain/outcome';
-import { requestChannel, requestControlChannel, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
 import type { AttemptRecord } from '../src/domain/request-outcome';
-import { toChatCompletion, toChatCompletionChunks } from '../src/providers/openai-chunks';
-import { ProviderError, type FailureKind } from '../src/providers/provider-error';
-import { StreamResultAssembler } from '../src/providers/stream-result-assembler';
-import type { ChatResult, ProviderAdapter, ProviderCallOptions, StreamPart } from '../src/providers/types';
-import type { StreamBus } from '../src/streaming/stream-bus';
-import type { AttemptAdapters, ResolvedEndpoint } from './attempt-adapters';
-import { PROVIDER_FAILURE_PREFIX, type CallProviderInput } from './types';
+import { toChatCompletion } from '../src/providers/openai-chunks';
+import { performAttempt, type CallProviderDeps } from './attempt-core';
+import type { CallProviderInput } from './types';
 
-export interface CredentialSource {
-  resolve(request: { tenantId: string; executionProfile: string; provider: string }): Promise<{ apiKey: string } & ResolvedEndpoint>;
-}
-
-export interface CircuitRecorder {
-  recordSuccess(key: string): Promise<unknown>;
-  recordFailure(key: string, kind: FailureKind): Promise<unknown>;
-}
-
-export interface CallProviderDeps {
-  adapters: AttemptAdapters;
-  credentials: CredentialSource;
-  circuits: CircuitRecorder;
-  bus: StreamBus;
-  logger: Logger;
-  /** How often a running attempt heartbeats (so a dead worker is noticed and cancellation arrives). */
-  heartbeatIntervalMs?: number;
-}
+export type { CallProviderDeps, CircuitRecorder, CredentialSource } from './attempt-core';
 
 export function createCallProvider(deps: CallProviderDeps) {
   return async function callProvider(input: CallProviderInput): Promise<{ attempt: AttemptRecord; body: Record<string, unknown> }> {
-    const context = Context.current();
-    const { request, attempt, n } = input;
-    const channel = requestChannel(request.requestId);
-    const publish = (message: RequestMessage) => deps.bus.publish(channel, message);
-    const startedAt = Date.now();
-    let firstTokenAt: number | null = null;
-    // The details tell the workflow, should this worker die, that the client already has content: no failover then.
-    const beat = () => context.heartbeat(firstTokenAt === null ? undefined : { firstTokenAt });
-    const heartbeat = setInterval(beat, deps.heartbeatIntervalMs ?? 2_000);
-    const record = (status: AttemptRecord['status'], extra: Partial<AttemptRecord> = {}): AttemptRecord => {
-      const endedAt = Date.now();
-      return {
-        n, execution_profile: attempt.execution_profile, provider: attempt.provider, model: attempt.model,
-        model_revision: attempt.model_revision, region: attempt.region, started_at: new Date(startedAt).toISOString(),
-        ended_at: new Date(endedAt).toISOString(), latency_ms: endedAt - startedAt, ttft_ms: firstTokenAt === null ? null : firstTokenAt - startedAt,
-        status, http_status: null, failure_kind: null, retry_cause: input.retryCause, service_tier: null, usage: null, ...extra,
-      };
+    const { request, attempt } = input;
+    const previous = input.facts.previousAttempts;
+    const meta = {
+      releaseId: input.facts.release?.id ?? '', admission: input.facts.admission,
+      fallbackUsed: previous.length > 0 && (previous[0]!.provider !== attempt.provider || previous[0]!.model !== attempt.model || previous[0]!.region !== attempt.region),
     };
-    const key = circuitKey(attempt.provider, attempt.region, attempt.model);
-    // A client that disconnects aborts the upstream call at once (over the bus), not at the next heartbeat.
-    const clientGone = new AbortController();
-    const unsubscribe = request.delivery === 'sync'
-      ? await deps.bus.subscribe(requestControlChannel(request.requestId), () => clientGone.abort()).catch(() => async () => undefined)
-      : async () => undefined;
-    const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal]);
-
-    try {
-      let credential: { apiKey: string } & ResolvedEndpoint;
-      try {
-        credential = await deps.credentials.resolve({ tenantId: request.tenantId, executionProfile: attempt.execution_profile, provider: attempt.provider });
-      } catch (error) {
-        throw new ProviderError(`no credentials for ${attempt.execution_profile}/${attempt.provider}: ${(error as Error).message}`,
-          { kind: 'auth', provider: attempt.provider }, { cause: error });
-      }
-      const adapter = deps.adapters.forAttempt(attempt, credential);
-      const options: ProviderCallOptions = {
-        model: attempt.model, credential: { apiKey: credential.apiKey }, signal,
-        cacheKeyHint: `${request.tenantId}:${request.alias}`,
-        timeouts: {
-          // Time to first token includes the wait for headers: a target that never answers (hang) must fail over
-          // after the QoS first-token timeout, not at the request's deadline.
-          headersMs: input.timeouts.firstTokenMs,
-          firstTokenMs: input.timeouts.firstTokenMs, stallMs: input.timeouts.stallMs,
-          totalMs: Math.max(1_000, request.deadlineAt - Date.now()),
-        },
-      };
-      let chunkCount: number | undefined;
-      const call = { ...input, request: { ...request, body: tierFor(input) } };
-      const result = request.stream
-        ? await streamAttempt(adapter, call, options, publish, () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); } }, (count) => { chunkCount = count; })
-        : await adapter.generate(call.request.body, options);
-      firstTokenAt ??= Date.now();
-      const done = record('succeeded', {
-        http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model,
-      });
+    return performAttempt(deps, { ...input, manifestRevision: input.manifest.revision }, meta, async ({ record, result, chunkCount }, publish) => {
       const body = toChatCompletion(result, { id: request.requestId }) as unknown as Record<string, unknown>;
       const outcome = computeOutcome({
-        ...input.facts, attempts: [...input.facts.previousAttempts, done], endedAt: Date.now(), cancelled: false,
-        deadlineExpired: false, bridged: attempt.role === 'bridge',
+        ...input.facts, attempts: [...previous, record], endedAt: Date.now(), cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',
       }, input.manifest);
       await publish({ type: 'final', outcome, body: request.stream ? undefined : body, chunkCount });
-      await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
-      return { attempt: done, body };
-    } catch (error) {
-      if (context.cancellationSignal.aborted) throw new CancelledFailure(`attempt ${n} cancelled`);
-      if (clientGone.signal.aborted) {
-        // The client went away before Temporal's cancellation reached this attempt: record it as cancelled, not failed.
-        throw ApplicationFailure.create({
-          type: `${PROVIDER_FAILURE_PREFIX}cancelled`, message: `attempt ${n} cancelled: the client disconnected`, nonRetryable: true,
-          details: [record('cancelled', { failure_kind: 'cancelled', after_first_token: request.stream && firstTokenAt !== null })],
-        });
-      }
-      const failure = error instanceof ProviderError ? error
-        : new ProviderError(`${attempt.provider}: ${(error as Error)?.message ?? 'unknown error'}`, { kind: 'unknown', provider: attempt.provider }, { cause: error });
-      const afterFirstToken = request.stream && firstTokenAt !== null;
-      const failed = record(failure.kind === 'timeout' ? 'timed_out' : 'failed', {
-        http_status: failure.status ?? null, failure_kind: failure.kind, retry_after_ms: failure.retryAfterMs ?? null,
-        after_first_token: afterFirstToken,
-      });
-      if (afterFirstToken) {
-        await publish({ type: 'stream-error', attempt: n, error: { message: `the upstream stream failed: ${failure.message}`, type: 'server_error', code: failure.kind } });
-      }
-      await deps.circuits.recordFailure(key, failure.kind).catch((circuitError: unknown) => deps.logger.warn({ err: circuitError }, 'circuit update failed'));
-      deps.logger.info({ requestId: request.requestId, attempt: n, provider: attempt.provider, kind: failure.kind, status: failure.status }, 'attempt failed');
-      throw ApplicationFailure.create({
-        type: `${PROVIDER_FAILURE_PREFIX}${failure.kind}`, message: failure.message, nonRetryable: true, details: [failed],
-      });
-    } finally {
-      clearInterval(heartbeat);
-      await unsubscribe().catch(() => undefined);
-    }
+      return { attempt: record, body };
+    });
   };
-}
-
-/**
- * The body as this target gets it: a flex request asks for the provider's flex tier where the target
- * has one, and runs at standard elsewhere (the plan only keeps such targets when policy allows).
- */
-function tierFor(input: CallProviderInput): CallProviderInput['request']['body'] {
-  const { body } = input.request;
-  if (input.request.qosClass !== 'flex') return body;
-  if (supportsFlex(input.manifest, input.attempt.provider, input.attempt.model)) return { ...body, service_tier: 'flex' };
-  const { service_tier: _tier, ...standard } = body;
-  return standard;
-}
-
-/** Stream one attempt: chunks go out on the bus as they arrive (the first carries `meta`); returns the assembled result. */
-async function streamAttempt(adapter: ProviderAdapter, input: CallProviderInput, options: ProviderCallOptions,
-  publish: (message: RequestMessage) => Promise<void>, onFirstToken: () => void, onDone: (chunkCount: number) => void): Promise<ChatResult> {
-  const { request, attempt, n } = input;
-  const created = Math.floor(Date.now() / 1000);
-  const iterator = adapter.stream(request.body, options)[Symbol.asyncIterator]();
-  // The model name goes on every chunk: take it from the provider's first event.
-  const first = await iterator.next();
-  const firstPart: StreamPart | undefined = first.done ? undefined : first.value;
-  const model = (firstPart?.type === 'stream-start' && firstPart.model) || attempt.model;
-  const assembler = new StreamResultAssembler(model, created);
-  let ended = false;
-  async function* parts(): AsyncGenerator<StreamPart> {
-    if (firstPart) { assembler.add(firstPart); if (firstPart.type === 'stream-end') ended = true; yield firstPart; }
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      assembler.add(next.value);
-      if (next.value.type === 'stream-end') ended = true;
-      yield next.value;
-    }
-  }
-  const previous = input.facts.previousAttempts;
-  const meta: StreamMeta = {
-    attempt: n, provider: attempt.provider, model, releaseId: input.facts.release?.id ?? '', admission: input.facts.admission,
-    fallbackUsed: previous.length > 0 && (previous[0]!.provider !== attempt.provider || previous[0]!.model !== attempt.model || previous[0]!.region !== attempt.region),
-  };
-  let sent = 0;
-  const includeUsage = request.body.stream_options?.include_usage === true;
-  for await (const chunk of toChatCompletionChunks(parts(), { id: request.requestId, created, model, includeUsage })) {
-    if (sent === 0) onFirstToken();
-    await publish({ type: 'chunk', attempt: n, seq: sent, chunk: chunk as unknown as Record<string, unknown>, ...(sent === 0 ? { meta } : {}) });
-    sent += 1;
-  }
-  onDone(sent);
-  if (!ended) throw new ProviderError(`${attempt.provider}: the stream ended without its terminal event`, { kind: 'stream_truncated', provider: attempt.provider });
-  return assembler.result();
 }

@@ -7,14 +7,15 @@ import { createAdmissionActivities, type AdmissionDeps } from './admit-request';
 import { createBatchActivities, type BatchActivityDeps } from './batch-activities';
 import { createCallProvider, type CallProviderDeps } from './call-provider';
 import { createProviderBatchActivities, type ProviderBatchDeps } from './provider-batch-activities';
-import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
+import { createRecordOutcome, type BatchResultSink } from './record-outcome';
+import { createRunAttempt, type RunAttemptDeps } from './run-attempt';
 
 export interface ActivityDeps {
   /** Identifies this worker process in probe results and logs. */
   workerIdentity?: string;
   admission?: AdmissionDeps;
   calls?: CallProviderDeps;
-  outcomes?: OutcomeStore;
+  outcomes?: RunAttemptDeps['outcomes'];
   batches?: BatchActivityDeps;
   providerBatches?: ProviderBatchDeps;
 }
@@ -37,8 +38,13 @@ export function createActivities(deps: ActivityDeps = {}) {
     },
     admitRequest: admission?.admitRequest ?? (missing('admitRequest') as ReturnType<typeof createAdmissionActivities>['admitRequest']),
     releaseAdmission: admission?.releaseAdmission ?? (missing('releaseAdmission') as ReturnType<typeof createAdmissionActivities>['releaseAdmission']),
+    decideRequest: admission?.decideRequest ?? (missing('decideRequest') as ReturnType<typeof createAdmissionActivities>['decideRequest']),
+    pollAdmission: admission?.pollAdmission ?? (missing('pollAdmission') as ReturnType<typeof createAdmissionActivities>['pollAdmission']),
+    runAttempt: deps.calls && deps.outcomes
+      ? createRunAttempt({ calls: deps.calls, outcomes: deps.outcomes, batches: batchResults, logger: deps.calls.logger })
+      : (missing('runAttempt') as ReturnType<typeof createRunAttempt>),
     callProvider: deps.calls ? createCallProvider(deps.calls) : (missing('callProvider') as ReturnType<typeof createCallProvider>),
-    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
+    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
     startBatch: batches?.startBatch ?? (missing('startBatch') as BatchActivities['startBatch']),
     readBatchLines: batches?.readBatchLines ?? (missing('readBatchLines') as BatchActivities['readBatchLines']),
     finalizeBatch: batches?.finalizeBatch ?? (missing('finalizeBatch') as BatchActivities['finalizeBatch']),

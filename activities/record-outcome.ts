@@ -1,11 +1,15 @@
 /**
- * recordOutcome (local activity, after the answer): the request and its attempts into Postgres, and,
+ * recordOutcome (local activity, after the answer): the request and its attempts into Postgres (with
+ * its admission lease freed in the same statement), the outcome to a waiting client that got no answer
+ * on the bus, and,
  * for a batch line, its result line — exactly once per custom_id (the batch's result rows are keyed
  * by it). A cancelled line writes no result: the batch decides what a cancelled line means.
  */
+import { requestChannel } from '../src/domain/request-messages';
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { outcomeError } from '../src/server/outcome-http';
 import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
+import type { StreamBus } from '../src/streaming/stream-bus';
 import type { RecordOutcomeInput } from './types';
 
 export interface OutcomeStore {
@@ -25,9 +29,11 @@ export function batchResultLine(outcome: RequestOutcome, response: Record<string
   return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.toEnvelope() }, error: null } };
 }
 
-export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink) {
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>) {
   return async function recordOutcome(input: RecordOutcomeInput): Promise<void> {
-    const { batchLine, ...record } = input;
+    const { batchLine, publish, ...record } = input;
+    // The waiting client hears first; the record follows.
+    if (publish && bus) await bus.publish(requestChannel(input.outcome.id), { type: 'outcome', outcome: input.outcome }).catch(() => undefined);
     await store.record(batchLine ? { ...record, response: undefined } : record);
     if (batchLine && input.outcome.completion !== 'cancelled') {
       if (!batches) throw new Error('recordOutcome: a batch line needs the batch result store');

@@ -1,20 +1,13 @@
 /** Inputs and results of the request-path activities (pure data: they land in workflow history; no secrets). */
 import type { CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
-import type { QosProfile } from '../src/domain/qos';
 import type { ReasonCode } from '../src/domain/reason-codes';
+import type { PolicySnapshot } from '../src/domain/request-decision';
 import type { AttemptRecord, ChatRequestInput, OutcomeFacts, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
-import type { RetryPolicy } from '../src/domain/retry-decision';
 import type { ChatResult } from '../src/providers/types';
+import type { AttemptCall } from './attempt-core';
 
-/** The tenant policy as the workflow needs it for one request. */
-export interface PolicySnapshot {
-  qos: QosProfile;
-  retry: RetryPolicy;
-  allowBrokered: boolean;
-  flexFallbackToStandard: boolean;
-  leaseMs: number;
-}
+export type { PolicySnapshot } from '../src/domain/request-decision';
 
 export interface Resolution {
   release: ModelAliasRelease | null;
@@ -66,10 +59,14 @@ export interface RecordOutcomeInput {
   apiKeyId: string;
   receivedAt: number;
   endedAt: number;
-  /** Stored only for background requests. */
+  /** Stored when the request keeps its answer (background, Idempotency-Key, batch line). */
   response?: Record<string, unknown>;
   /** For a batch line: its result line goes to the batch's output or error file (not when cancelled: the batch decides). */
   batchLine?: ChatRequestInput['batchLine'];
+  /** Free the request's admission lease or queue ticket in the same statement. */
+  releaseLease?: boolean;
+  /** Send the outcome to the waiting HTTP handler (a request that ended without an answer on the bus). */
+  publish?: boolean;
 }
 
 /** One input line of a batch, as the batch workflow hands it to a child request. */
@@ -81,3 +78,22 @@ export interface BatchLineRef {
 
 /** The failure type prefix an attempt's ApplicationFailure carries: `Provider.<kind>`. */
 export const PROVIDER_FAILURE_PREFIX = 'Provider.';
+
+/** The lean path's attempt: everything the outcome needs besides the attempt itself travels with it (small). */
+export interface RunAttemptInput extends AttemptCall {
+  request: AttemptCall['request'] & Pick<ChatRequestInput, 'apiKeyId' | 'batchLine' | 'keepResponse' | 'uiBaseUrl'>;
+  facts: Pick<OutcomeFacts, 'release' | 'admission' | 'admittedAt' | 'targets'> & { previousAttempts: AttemptRecord[] };
+  /** Release the admission lease with the record (one statement). */
+  holdsLease: boolean;
+  /** The first workflow task was lost with its worker: the request may already be answered and recorded. */
+  recovering?: boolean;
+}
+
+export interface RunAttemptResult {
+  attempt: AttemptRecord;
+  /** The request's outcome, computed once, here, with the answer. */
+  outcome: RequestOutcome;
+  /** False when the Postgres write failed: the workflow records it again (with `response` when it must be kept). */
+  recorded: boolean;
+  response?: Record<string, unknown>;
+}

@@ -21,6 +21,9 @@ import { AdmissionStore } from './store/admission-store';
 import { BatchRepository } from './store/batch-repository';
 import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
 import { CircuitBreakerStore } from './store/circuit-breaker-store';
+import { ConfigFeed } from './store/config-feed';
+import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config';
+import { RequestDecider } from './store/request-decider';
 import { CredentialRepository } from './store/credential-repository';
 import { FileStore } from './store/file-store';
 import { RequestRepository } from './store/request-repository';
@@ -110,20 +113,39 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     }
     const client = createClient(connection, config.temporal.namespace);
 
+    // What the request path decides from: per-process caches, invalidated by the zumik_config feed.
+    const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
+    const circuits = new CircuitBreakerStore(database.pool);
+    const releases = new ReleaseCache(modelAliases);
+    const circuitCache = new CircuitCache(circuits);
+    const authenticator = new ApiKeyAuthenticator(apiKeys);
+    const admissionStore = new AdmissionStore(database.pool);
+    const decider = new RequestDecider({
+      policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
+    });
+    const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
+    feed.subscribe((topic) => {
+      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); }
+      else if (topic === 'circuits') circuitCache.invalidate();
+      else if (topic.startsWith('alias:')) releases.invalidate(topic.slice('alias:'.length));
+      else if (topic.startsWith('policy:')) policies.invalidate(topic.slice('policy:'.length));
+      else if (topic.startsWith('key:')) authenticator.forget(topic.slice('key:'.length));
+    });
+    await feed.start();
+    cleanups.push(() => feed.close());
+
     const taskQueue = config.temporal.taskQueue;
     if (config.role !== 'api') {
-      const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
       const adapters = new AttemptAdapters(directory);
       cleanups.push(() => adapters.close());
-      const circuits = new CircuitBreakerStore(database.pool);
       const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox });
       const activities = createActivities({
         admission: {
-          admission: new AdmissionStore(database.pool), policies, aliases: modelAliases, circuits,
-          regions: (provider) => directory.regions(provider),
+          admission: admissionStore, policies, aliases: modelAliases, circuits,
+          regions: (provider) => directory.regions(provider), decider,
         },
         calls: {
-          adapters, circuits, bus, logger: logger.child({ component: 'call-provider' }),
+          adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
           credentials: resolver,
         },
         outcomes: requests,
@@ -155,10 +177,10 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const app = config.role === 'worker'
       ? express().use(healthRoutes(readiness))
       : createApp({
-        logger, apiKeys, modelAliases, authenticator: new ApiKeyAuthenticator(apiKeys), readiness, bodyLimit: config.bodyLimit,
+        logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit,
         chat: {
-          gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', logger }),
-          policies, idempotency: requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
+          gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
+          policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
         requests, client, credentials, endpoints, policies, files,
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,

@@ -1,194 +1,197 @@
 /**
- * chatRequestWorkflow: one chat completion as a durable workflow (DESIGN.md §4). Admission (local
- * activity, durable queueing), resolution through the alias's live release, a plan from
- * src/domain, one `callProvider` activity per attempt with the workflow owning retry, backoff and
- * failover, then the outcome: computed by a pure function, rolled into search attributes and written
- * to Postgres after the answer has already gone out.
+ * chatRequestWorkflow: one chat completion as a durable workflow (DESIGN.md §4). The front door has
+ * already decided (release, plan, policy, admission: the input's `decision`); a batch line decides in
+ * its first local activity. On the happy path the whole request is one workflow task: the attempt as a
+ * local activity that answers the client, computes the outcome and records it, then one upsert of the
+ * outcome's search attributes. Queued admission waits durably; failed attempts are retried and failed
+ * over by the workflow, each attempt its own record in history; the outcome of a request that did not
+ * complete is computed and recorded here.
  */
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, TimeoutFailure, defineQuery, isCancellation, proxyActivities,
-  proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AdmitResult, CallProviderInput, PolicySnapshot, Resolution } from '../activities/types';
-import { buildAttemptPlan, seededRandom } from '../src/domain/attempt-plan';
-import { modelCapability, supportsFlex } from '../src/domain/capabilities';
-import { computeOutcome } from '../src/domain/outcome';
+import type { RunAttemptInput, RunAttemptResult } from '../activities/types';
+import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
+import { manifestFor } from '../src/domain/capabilities';
 import type { ReasonCode } from '../src/domain/reason-codes';
-import type {
-  Admission, AttemptRecord, ChatRequestInput, ChatRequestResult, OutcomeFacts, PlannedAttempt, RequestOutcome,
-} from '../src/domain/request-outcome';
+import { admissionOfRefusal, attemptRunsLocally, type PolicySnapshot, type RequestDecision } from '../src/domain/request-decision';
+import type { Admission, AttemptRecord, ChatRequestInput, ChatRequestResult, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
 import { decideNextStep } from '../src/domain/retry-decision';
-import type { FailureKind } from '../src/providers/provider-error';
 import { SearchAttributes } from '../src/temporal/search-attributes';
+import { attemptFromFailure, OUTAGE_KINDS } from './attempt-failure';
+import { legacyChatRequestWorkflow } from './legacy-chat-request-workflow';
+import { outcomeQuery, stateQuery } from './request-queries';
 
-/** The request's outcome so far (null before it ends): what `GET /v2/requests/{id}` shows while it runs. */
-export const outcomeQuery = defineQuery<RequestOutcome | null>('outcome');
-/** Where the request is now: `admitting`, `queued`, `attempt 2: openai/gpt-5.4`, `recording`, `done`. */
-export const stateQuery = defineQuery<string>('state');
+export { outcomeQuery, stateQuery } from './request-queries';
 
-const admissionOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '50ms', maximumInterval: '1s' } } as const;
+/** Marks histories of the lean path for inputs without a front-door decision (batch lines); older ones replay the first shape. */
+export const LEAN_PATH_PATCH = 'lean-request-path';
+
+const decideOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '50ms', maximumInterval: '1s' } } as const;
 const bookkeepingOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: 20, initialInterval: '200ms', maximumInterval: '10s' } } as const;
 /** One attempt = one activity execution; the workflow owns retries so every attempt stays in history. */
 const attemptOptions = { retry: { maximumAttempts: 1 }, heartbeatTimeout: '10s' } as const;
+const localAttemptOptions = { retry: { maximumAttempts: 1 } } as const;
 
-const { admitRequest, releaseAdmission } = proxyLocalActivities<Activities>(admissionOptions);
+const admission = proxyLocalActivities<Activities>(decideOptions);
 const bookkeeping = proxyLocalActivities<Activities>(bookkeepingOptions);
-const { callProvider } = proxyActivities<Activities>({ ...attemptOptions, startToCloseTimeout: '10m' });
-
-/** Outage kinds: a request that failed only with these may use the last-resort bridge. */
-const OUTAGE_KINDS: ReadonlySet<FailureKind> = new Set(['upstream_unavailable', 'overloaded', 'timeout', 'network', 'rate_limit',
-  'stream_stalled', 'stream_truncated', 'bad_response']);
+const remoteAttempt = proxyActivities<Activities>({ ...attemptOptions, startToCloseTimeout: '10m' }).runAttempt;
+const localAttempt = proxyLocalActivities<Activities>({ ...localAttemptOptions, startToCloseTimeout: '10m' }).runAttempt;
 
 export async function chatRequestWorkflow(input: ChatRequestInput): Promise<ChatRequestResult> {
-  const info = workflowInfo();
-  const workflow = {
-    id: info.workflowId, run_id: info.runId,
-    ui_url: input.uiBaseUrl ? `${input.uiBaseUrl}/namespaces/${info.namespace}/workflows/${encodeURIComponent(info.workflowId)}/${info.runId}/history` : null,
-  };
+  // More than the started event and the first task's two: an earlier first task was lost with its worker.
+  const recovering = workflowInfo().historyLength > 3;
+  if (!input.decision && !patched(LEAN_PATH_PATCH)) return legacyChatRequestWorkflow(input);
+
   let state = 'admitting';
   let finalOutcome: RequestOutcome | null = null;
   setHandler(outcomeQuery, () => finalOutcome);
   setHandler(stateQuery, () => state);
 
-  const attempts: AttemptRecord[] = [];
-  let admission: Admission = 'admitted';
-  let admittedAt: number | null = null;
+  let decision: RequestDecision | undefined = input.decision;
+  let policy: PolicySnapshot | undefined = decision?.policy;
+  let release: RequestDecision['release'] | null = decision?.release ?? null;
   let refusal: ReasonCode | undefined;
-  let resolution: Resolution | undefined;
-  let policy: PolicySnapshot | undefined;
-  let response: Record<string, unknown> | null = null;
+  if (!decision) {
+    const decided = await admission.decideRequest({
+      requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass, body: input.body,
+    });
+    if ('refusal' in decided) {
+      refusal = decided.refusal;
+      policy = decided.policy;
+      release = decided.release ?? null;
+    } else {
+      decision = decided.decision;
+      policy = decision.policy;
+      release = decision.release;
+    }
+  }
+
+  const attempts: AttemptRecord[] = [];
+  let admissionState: Admission = refusal ? admissionOfRefusal(refusal) : decision?.admission === 'queued' ? 'queued' : 'admitted';
+  let admittedAt: number | null = refusal ? null : (input.decidedAt ?? input.receivedAt);
+  let holdsLease = decision?.admission === 'leased';
+  let answered: RunAttemptResult | undefined;
   let cancelled = false;
   let deadlineExpired = false;
   let bridged = false;
-  let holdsLease = false;
 
   try {
-    // ---- admission (durable, FIFO-fair queueing with bounded wait) ----
-    let admitted: AdmitResult = await admitRequest({ ...admissionInput(input), retry: false });
-    policy = admitted.policy;
-    if (admitted.state === 'queued') {
-      admission = 'queued';
-      const queueDeadline = Math.min(input.deadlineAt, input.receivedAt + policy.qos.maxQueueWaitMs);
+    // ---- queued admission: durable, FIFO-fair, bounded by the class's queue wait ----
+    if (decision?.admission === 'queued') {
+      admittedAt = null;
+      const queueDeadline = Math.min(input.deadlineAt, input.receivedAt + decision.policy.qos.maxQueueWaitMs);
+      let position = decision.position;
       let delay = 50;
-      while (admitted.state === 'queued') {
-        state = `queued (position ${admitted.position ?? '?'})`;
+      for (;;) {
+        state = `queued (position ${position ?? '?'})`;
         const left = queueDeadline - Date.now();
         if (left <= 0) break;
-        await sleep(Math.min(delay, left), { summary: `waiting for capacity (position ${admitted.position ?? '?'})` });
+        await sleep(Math.min(delay, left), { summary: `waiting for capacity (position ${position ?? '?'})` });
         delay = Math.min(delay * 2, 2_000);
-        admitted = await admitRequest({ ...admissionInput(input), retry: true });
+        const polled = await admission.pollAdmission({
+          requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, qosClass: input.qosClass,
+        });
+        if (polled.state === 'admitted') {
+          holdsLease = true;
+          admittedAt = Date.now();
+          break;
+        }
+        if (polled.state === 'rejected') {
+          refusal = polled.reason;
+          admissionState = 'rejected';
+          break;
+        }
+        position = polled.position;
       }
-      if (admitted.state === 'queued') {
-        admission = 'expired_before_start';
+      if (admittedAt === null && !refusal) {
+        admissionState = 'expired_before_start';
         refusal = 'expired_before_start';
-        await releaseAdmission(input.requestId);
-      }
-    }
-    if (admitted.state === 'rejected') {
-      admission = 'rejected';
-      refusal = admitted.reason ?? 'rejected_policy';
-    }
-    if (admitted.state === 'admitted') {
-      holdsLease = true;
-      admittedAt = Date.now();
-      resolution = admitted.resolution!;
-      if (!resolution.release) {
-        admission = 'rejected';
-        refusal = 'unknown_alias';
       }
     }
 
     // ---- attempts ----
-    if (!refusal && resolution?.release) {
-      const release = resolution.release;
-      const manifest = resolution.manifest;
-      const random = seededRandom(input.requestId);
-      const plan = buildAttemptPlan(release, {
-        random, regions: resolution.regions, openCircuits: new Set(resolution.openCircuits), promptTokens: resolution.promptTokens,
-        contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-      });
-      // Flex runs at the provider's flex tier; targets without one serve it only where policy lets flex fall back to standard.
-      if (input.qosClass === 'flex' && !policy.flexFallbackToStandard) {
-        plan.candidates = plan.candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model));
-      }
-      if (plan.candidates.length === 0) {
-        refusal = 'no_eligible_target';
-      } else {
-        const factsBase = (): CallProviderInput['facts'] => ({
-          input: outcomeInput(input), release: { id: release.id, capability_manifest_revision: release.capability_manifest_revision },
-          admission, admittedAt, targets: { ttftTargetMs: policy!.qos.ttftTargetMs, totalTargetMs: policy!.qos.totalTargetMs },
-          workflow, previousAttempts: [...attempts],
-        });
-        const run = async (candidate: PlannedAttempt, retryCause: string | null) => {
-          const n = attempts.length + 1;
-          state = `attempt ${n}: ${candidate.provider}/${candidate.model} @${candidate.region}`;
-          const startedAt = Date.now();
-          try {
-            const result = await callProvider.executeWithOptions({
-              ...attemptOptions,
-              activityId: `attempt-${n}`,
-              summary: `attempt ${n}: ${candidate.provider}/${candidate.model} @${candidate.region} (${candidate.role}${retryCause ? `, ${retryCause}` : ''})`,
-              startToCloseTimeout: Math.max(1_000, input.deadlineAt - Date.now()),
-            }, [{
-              request: { requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, stream: input.stream,
-                body: input.body, receivedAt: input.receivedAt, deadlineAt: input.deadlineAt, delivery: input.delivery },
-              attempt: candidate, n, retryCause,
-              timeouts: { firstTokenMs: policy!.qos.firstTokenTimeoutMs, stallMs: policy!.qos.stallTimeoutMs },
-              facts: factsBase(), manifest,
-            }]);
-            attempts.push(result.attempt);
-            response = result.body;
-            return undefined;
-          } catch (error) {
-            const record = attemptFromFailure(error, candidate, n, retryCause, startedAt, Date.now());
-            attempts.push(record);
-            if (isCancellation(error)) throw error;
-            return record;
-          }
+    if (!refusal && decision) {
+      const plan = decision.plan;
+      const activePolicy = decision.policy;
+      const run = async (candidate: PlannedAttempt, retryCause: string | null): Promise<AttemptRecord | undefined> => {
+        const n = attempts.length + 1;
+        state = `attempt ${n}: ${candidate.provider}/${candidate.model} @${candidate.region}`;
+        const lostFirst = recovering && n === 1;
+        const args: RunAttemptInput = {
+          request: {
+            requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass,
+            stream: input.stream, body: input.body, receivedAt: input.receivedAt, deadlineAt: input.deadlineAt, delivery: input.delivery,
+            batchLine: input.batchLine, keepResponse: input.keepResponse, uiBaseUrl: input.uiBaseUrl,
+          },
+          attempt: candidate, n, retryCause: retryCause ?? (lostFirst ? 'worker_lost' : null),
+          timeouts: { firstTokenMs: activePolicy.qos.firstTokenTimeoutMs, stallMs: activePolicy.qos.stallTimeoutMs },
+          manifestRevision: decision!.release.capability_manifest_revision,
+          facts: {
+            release, admission: admissionState, admittedAt, previousAttempts: [...attempts],
+            targets: { ttftTargetMs: activePolicy.qos.ttftTargetMs, totalTargetMs: activePolicy.qos.totalTargetMs },
+          },
+          holdsLease, recovering: lostFirst,
         };
-
-        let index = 0;
-        let sameCandidateAttempts = 0;
-        let retryCause: string | null = null;
-        for (;;) {
-          const failed = await run(plan.candidates[index]!, retryCause);
-          if (!failed) break;
-          if (failed.status === 'timed_out' && Date.now() >= input.deadlineAt) {
-            deadlineExpired = true;
-            break;
-          }
-          if (failed.failure_kind === 'cancelled') {
-            // The client went away (the attempt heard it first): nothing more to try.
-            cancelled = true;
-            break;
-          }
-          sameCandidateAttempts += 1;
-          const step = decideNextStep(
-            { kind: failed.failure_kind ?? 'unknown', retryAfterMs: failed.retry_after_ms ?? null, afterFirstToken: failed.after_first_token },
-            { attemptsMade: attempts.length, sameCandidateAttempts, candidatesLeft: plan.candidates.length - index - 1, now: Date.now(), deadlineAt: input.deadlineAt },
-            policy.retry, random);
-          if (step.action === 'stop') {
-            if (step.reason === 'expired_during_execution') deadlineExpired = true;
-
-            const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_KINDS.has(attempt.failure_kind));
-            if (policy.allowBrokered && allOutages && !failed.after_first_token && !deadlineExpired) {
-              const first = plan.candidates[0]!;
-              const bridge: PlannedAttempt = {
-                targetIndex: first.targetIndex, execution_profile: 'managed_provider', provider: 'openrouter',
-                model: `${first.provider}/${first.model}`, model_revision: first.model_revision, region: 'default', role: 'bridge',
-              };
-              bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
-            }
-            break;
-          }
-          if (step.action === 'failover') {
-            index += 1;
-            sameCandidateAttempts = 0;
-          }
-          retryCause = step.cause;
-          if (step.delayMs > 0) await sleep(step.delayMs, { summary: `backoff ${step.delayMs} ms before attempt ${attempts.length + 1} (${step.cause})` });
+        const summary = `attempt ${n}: ${candidate.provider}/${candidate.model} @${candidate.region} (${candidate.role}${args.retryCause ? `, ${args.retryCause}` : ''})`;
+        const startToCloseTimeout = Math.max(1_000, input.deadlineAt - Date.now());
+        const startedAt = Date.now();
+        try {
+          const result = attemptRunsLocally(input, n)
+            ? await localAttempt.executeWithOptions({ ...localAttemptOptions, startToCloseTimeout, summary }, [args])
+            : await remoteAttempt.executeWithOptions({ ...attemptOptions, activityId: `attempt-${n}`, summary, startToCloseTimeout }, [args]);
+          attempts.push(result.attempt);
+          answered = result;
+          return undefined;
+        } catch (error) {
+          const record = attemptFromFailure(error, candidate, n, args.retryCause, startedAt, Date.now());
+          attempts.push(record);
+          if (isCancellation(error)) throw error;
+          return record;
         }
+      };
+
+      let index = 0;
+      let sameCandidateAttempts = 0;
+      let retryCause: string | null = null;
+      for (;;) {
+        const failed = await run(plan[index]!, retryCause);
+        if (!failed) break;
+        if (failed.status === 'timed_out' && Date.now() >= input.deadlineAt) {
+          deadlineExpired = true;
+          break;
+        }
+        if (failed.failure_kind === 'cancelled') {
+          // The client went away (the attempt heard it first): nothing more to try.
+          cancelled = true;
+          break;
+        }
+        sameCandidateAttempts += 1;
+        const step = decideNextStep(
+          { kind: failed.failure_kind ?? 'unknown', retryAfterMs: failed.retry_after_ms ?? null, afterFirstToken: failed.after_first_token },
+          { attemptsMade: attempts.length, sameCandidateAttempts, candidatesLeft: plan.length - index - 1, now: Date.now(), deadlineAt: input.deadlineAt },
+          activePolicy.retry, Math.random);
+        if (step.action === 'stop') {
+          if (step.reason === 'expired_during_execution') deadlineExpired = true;
+          const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_KINDS.has(attempt.failure_kind));
+          if (activePolicy.allowBrokered && allOutages && !failed.after_first_token && !deadlineExpired) {
+            const first = plan[0]!;
+            const bridge: PlannedAttempt = {
+              targetIndex: first.targetIndex, execution_profile: 'managed_provider', provider: 'openrouter',
+              model: `${first.provider}/${first.model}`, model_revision: first.model_revision, region: 'default', role: 'bridge',
+            };
+            bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
+          }
+          break;
+        }
+        if (step.action === 'failover') {
+          index += 1;
+          sameCandidateAttempts = 0;
+        }
+        retryCause = step.cause;
+        if (step.delayMs > 0) await sleep(step.delayMs, { summary: `backoff ${step.delayMs} ms before attempt ${attempts.length + 1} (${step.cause})` });
       }
     }
   } catch (error) {
@@ -196,69 +199,49 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     cancelled = true;
   }
 
-  // ---- bookkeeping: after the answer went out, and even when the client went away ----
+  // ---- the outcome: computed once (by the winning attempt, or here), recorded, and its search attributes ----
   return CancellationScope.nonCancellable(async () => {
     state = 'recording';
+    const won = answered && attempts.at(-1)?.status === 'succeeded' ? answered : undefined;
     const endedAt = Date.now();
-    // A waiter that was cancelled while queued must give up its ticket now, not hold its place until the ticket's TTL.
-    if (holdsLease || admission === 'queued') await releaseAdmission(input.requestId);
-    const facts: OutcomeFacts = {
-      input: outcomeInput(input),
-      release: resolution?.release ? { id: resolution.release.id, capability_manifest_revision: resolution.release.capability_manifest_revision } : null,
-      admission, refusal, admittedAt, attempts, endedAt, cancelled, deadlineExpired, bridged,
-      targets: { ttftTargetMs: policy?.qos.ttftTargetMs ?? 0, totalTargetMs: policy?.qos.totalTargetMs ?? 0 }, workflow,
-    };
-    const outcome = computeOutcome(facts, resolution?.manifest ?? { revision: 'cap_custom', models: {} });
+    const outcome = won?.outcome ?? computeOutcome({
+      input: {
+        requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
+        deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined,
+      },
+      release, admission: admissionState, refusal, admittedAt, attempts, endedAt, cancelled, deadlineExpired, bridged,
+      targets: { ttftTargetMs: policy?.qos.ttftTargetMs ?? 0, totalTargetMs: policy?.qos.totalTargetMs ?? 0 },
+      workflow: workflowRefFor(workflowInfo(), input.uiBaseUrl),
+    }, manifestFor(release?.capability_manifest_revision ?? 'cap_custom'));
     finalOutcome = outcome;
-    const winner = attempts.find((attempt) => attempt.status === 'succeeded');
-    upsertSearchAttributes([
-      { key: SearchAttributes.release, value: outcome.release_id ?? 'none' },
-      { key: SearchAttributes.admission, value: outcome.admission },
-      { key: SearchAttributes.completion, value: outcome.completion ?? 'none' },
-      { key: SearchAttributes.reasonCode, value: outcome.reason_code },
-      { key: SearchAttributes.provider, value: winner?.provider ?? attempts.at(-1)?.provider ?? 'none' },
-      { key: SearchAttributes.providersTried, value: [...new Set(attempts.map((attempt) => attempt.provider))] },
-      { key: SearchAttributes.attempts, value: attempts.length },
-      { key: SearchAttributes.fallbackUsed, value: outcome.fallback_used },
-    ]);
-    await bookkeeping.recordOutcome({
-      outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt,
-      response: input.delivery === 'background' && response ? response : undefined, batchLine: input.batchLine,
-    });
+    upsertSearchAttributes(outcomeAttributes(input, outcome));
+    if (!won?.recorded) {
+      await bookkeeping.recordOutcome({
+        outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt, response: won?.response, batchLine: input.batchLine,
+        // A waiter that was cancelled or expired while queued gives up its ticket now, not at the ticket's TTL.
+        releaseLease: holdsLease || admissionState === 'queued' || admissionState === 'expired_before_start',
+        publish: input.delivery === 'sync' && !won,
+      });
+    }
     state = 'done';
-    // A batch line's parent needs only how it ended: keep the parent's history small.
-    if (input.batchLine) return { outcome: { ...outcome, attempts: [] }, response: null };
-    return { outcome, response: outcome.completion === 'completed' ? response : null };
+    // The answer went to the client on the bus and, when kept, to Postgres; a batch line's parent needs only how it ended.
+    return { outcome: input.batchLine ? { ...outcome, attempts: [] } : outcome, response: null };
   });
 }
 
-function admissionInput(input: ChatRequestInput) {
-  return { requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass, body: input.body };
-}
-
-function outcomeInput(input: ChatRequestInput): OutcomeFacts['input'] {
-  return {
-    requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
-    deadlineAt: input.deadlineAt, stream: input.stream,
-  };
-}
-
-/** The attempt record of a failed attempt: the activity's own (in the failure details) or, for timeouts and cancellation, the workflow's view. */
-function attemptFromFailure(error: unknown, candidate: PlannedAttempt, n: number, retryCause: string | null, startedAt: number, endedAt: number): AttemptRecord {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure && cause.type?.startsWith('Provider.') && cause.details?.[0]) {
-    return cause.details[0] as AttemptRecord;
-  }
-  const timedOut = cause instanceof TimeoutFailure;
-  // A worker that died mid-stream told in its last heartbeat whether the client already had content.
-  const beat = timedOut ? (cause.lastHeartbeatDetails as { firstTokenAt?: unknown } | undefined) : undefined;
-  const firstTokenAt = typeof beat?.firstTokenAt === 'number' ? beat.firstTokenAt : null;
-  return {
-    n, execution_profile: candidate.execution_profile, provider: candidate.provider, model: candidate.model,
-    model_revision: candidate.model_revision, region: candidate.region, started_at: new Date(startedAt).toISOString(),
-    ended_at: new Date(endedAt).toISOString(), latency_ms: endedAt - startedAt, ttft_ms: firstTokenAt === null ? null : Math.max(0, firstTokenAt - startedAt),
-    status: isCancellation(error) ? 'cancelled' : timedOut ? 'timed_out' : 'failed', http_status: null,
-    failure_kind: isCancellation(error) ? 'cancelled' : timedOut ? 'timeout' : 'unknown', retry_cause: retryCause, service_tier: null, usage: null,
-    ...(firstTokenAt === null ? {} : { after_first_token: true }),
-  };
+/**
+ * Written once, at the end: how the request ended. Tenant, alias, release and QoS class were set at
+ * start by the front door; a batch line (started by its batch) gets them here.
+ */
+function outcomeAttributes(input: ChatRequestInput, outcome: RequestOutcome): SearchAttributeUpdatePair[] {
+  const winner = outcome.attempts.find((attempt) => attempt.status === 'succeeded');
+  const pairs: SearchAttributeUpdatePair[] = [
+    { key: SearchAttributes.completion, value: outcome.completion ?? 'none' },
+    { key: SearchAttributes.reasonCode, value: outcome.reason_code },
+    { key: SearchAttributes.provider, value: winner?.provider ?? outcome.attempts.at(-1)?.provider ?? 'none' },
+    { key: SearchAttributes.fallbackUsed, value: outcome.fallback_used },
+  ];
+  if (input.decision) return pairs;
+  return [...pairs, { key: SearchAttributes.tenant, value: input.tenantId }, { key: SearchAttributes.alias, value: input.alias },
+    { key: SearchAttributes.release, value: outcome.release_id ?? 'none' }, { key: SearchAttributes.qosClass, value: input.qosClass }];
 }

@@ -3,9 +3,10 @@
  * outcome", §4.5). The same facts always give the same outcome, so a replayed workflow and the
  * Postgres row agree.
  */
-import { costUsd, type CapabilityManifest } from './capabilities';
+import { costUsd, manifestFor, type CapabilityManifest } from './capabilities';
 import { providerFailureReason, type ReasonCode } from './reason-codes';
-import type { AttemptRecord, Completion, OutcomeFacts, RequestOutcome } from './request-outcome';
+import { admissionOfRefusal } from './request-decision';
+import type { AttemptRecord, Completion, OutcomeFacts, RequestOutcome, WorkflowRef } from './request-outcome';
 
 /**
  * How much a service tier promises, for "served lower than requested". Flex and batch are the
@@ -115,4 +116,23 @@ function successReason(facts: OutcomeFacts): ReasonCode {
   if (facts.bridged) return 'ok_via_bridge';
   if (!first || rest.length === 0) return 'ok';
   return rest.every((attempt) => sameTarget(first, attempt)) ? 'ok_after_retry' : 'ok_after_failover';
+}
+
+/** The outcome's link to its workflow (and the Temporal UI page of its history, when the UI is known). */
+export function workflowRefFor(workflow: { workflowId: string; runId: string; namespace: string }, uiBaseUrl: string | null | undefined): WorkflowRef {
+  const { workflowId, runId, namespace } = workflow;
+  return {
+    id: workflowId, run_id: runId,
+    ui_url: uiBaseUrl ? `${uiBaseUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}/${runId}/history` : null,
+  };
+}
+
+/** The outcome of a request refused before any attempt (at the front door, or in a batch line's first task). */
+export function refusedOutcome(input: OutcomeFacts['input'], refusal: ReasonCode, context: {
+  release: OutcomeFacts['release']; targets: OutcomeFacts['targets']; endedAt: number; workflow: WorkflowRef | null;
+}): RequestOutcome {
+  return computeOutcome({
+    input, release: context.release, admission: admissionOfRefusal(refusal), refusal, admittedAt: null, attempts: [], endedAt: context.endedAt,
+    cancelled: false, deadlineExpired: false, bridged: false, targets: context.targets, workflow: context.workflow,
+  }, manifestFor(context.release?.capability_manifest_revision ?? 'cap_custom'));
 }

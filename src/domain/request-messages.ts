@@ -25,7 +25,9 @@ export type RequestMessage =
    */
   | { type: 'final'; outcome: RequestOutcome; body?: Record<string, unknown>; chunkCount?: number }
   /** A stream failed after its first token: no failover; the handler ends the stream with this error. */
-  | { type: 'stream-error'; attempt: number; error: { message: string; type: string; code: string } };
+  | { type: 'stream-error'; attempt: number; error: { message: string; type: string; code: string } }
+  /** The request ended without an answer on the bus (refused, failed, expired, cancelled): how it ended. */
+  | { type: 'outcome'; outcome: RequestOutcome };
 
 export function requestChannel(requestId: string): string {
   return `request:${requestId}`;

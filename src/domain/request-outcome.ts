@@ -7,6 +7,7 @@ import type { ChatRequest, ChatUsage } from '../providers/types';
 import type { FailureKind } from '../providers/provider-error';
 import type { ExecutionProfile, ModelAliasRelease } from './model-alias';
 import type { QosClass } from './qos';
+import type { RequestDecision } from './request-decision';
 import type { ReasonCode } from './reason-codes';
 
 export type Admission = 'admitted' | 'queued' | 'rejected' | 'expired_before_start';
@@ -33,6 +34,15 @@ export interface ChatRequestInput {
   batchLine?: { batchId: string; customId: string; lineIndex: number };
   /** Base URL of the Temporal Web UI, for the outcome's `workflow.ui_url`. */
   uiBaseUrl?: string | null;
+  /**
+   * What the front door decided before starting the workflow (release, plan, policy, admission). Absent
+   * for a batch line (its first local activity decides) and in histories of the first released shape.
+   */
+  decision?: RequestDecision;
+  /** Epoch ms when the decision was made (queued_ms for a request that did not queue). */
+  decidedAt?: number;
+  /** Keep the answer in Postgres (an Idempotency-Key replay, a background poll, a batch line reads it back). */
+  keepResponse?: boolean;
 }
 
 /** One target of the plan: which release target, in which region. */
@@ -89,7 +99,14 @@ export interface RequestOutcome {
   attempts: AttemptRecord[];
   usage: ChatUsage | null;
   cost_usd: number | null;
-  workflow: { id: string; run_id: string; ui_url: string | null };
+  /** null for a request refused at the front door: no workflow was started for it. */
+  workflow: WorkflowRef | null;
+}
+
+export interface WorkflowRef {
+  id: string;
+  run_id: string;
+  ui_url: string | null;
 }
 
 /** What the workflow knows when the request ends; `computeOutcome` turns it into a RequestOutcome. */
@@ -113,12 +130,15 @@ export interface OutcomeFacts {
   /** The winning attempt came from the OpenRouter bridge. */
   bridged: boolean;
   targets: { ttftTargetMs: number; totalTargetMs: number };
-  workflow: { id: string; run_id: string; ui_url: string | null };
+  workflow: WorkflowRef | null;
 }
 
 /** What chatRequestWorkflow returns: the outcome it recorded and, when it completed, the answer. */
 export interface ChatRequestResult {
   outcome: RequestOutcome;
-  /** The OpenAI `chat.completion` body. */
+  /**
+   * The OpenAI `chat.completion` body, in histories of the first released shape only: the answer now
+   * travels on the StreamBus, and is kept in Postgres when the request asked for it (keepResponse).
+   */
   response: Record<string, unknown> | null;
 }

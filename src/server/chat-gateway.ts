@@ -1,8 +1,9 @@
 /**
- * The request path's front half: turns a validated chat request into a chatRequestWorkflow (eager
- * start on the shared connection) and delivers its answer — from the StreamBus as soon as an attempt
- * has it, or from the workflow's result when the bus carried nothing (another process ran the attempt
- * on an in-process bus, or an idempotent replay).
+ * The request path's front half: turns a decided chat request into a chatRequestWorkflow (eager start
+ * on the shared connection, four search attributes) and delivers its answer from the StreamBus — the
+ * attempt's chunks and final answer, or the outcome of a request that ended without one. No
+ * per-request long-poll: the workflow's result is read only by an Idempotency-Key replay (after
+ * Postgres had nothing yet) and as a safety net when the bus stays silent past the deadline.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Logger } from 'pino';
@@ -17,7 +18,11 @@ export interface ChatGatewayOptions {
   taskQueue: string;
   /** True when a worker in this process shares the client's connection (eager start possible). */
   eager: boolean;
+  /** Where a finished request's outcome and kept answer are read back (replays). */
+  requests: { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome; response: unknown } | undefined> };
   logger: Logger;
+  /** How long after the deadline a silent bus makes the gateway read the workflow's result instead (default 5 s). */
+  silenceGraceMs?: number;
 }
 
 /** Events the HTTP layer consumes, in order. */
@@ -25,11 +30,11 @@ export type Delivery =
   | { type: 'chunk'; message: Extract<RequestMessage, { type: 'chunk' }> }
   | { type: 'final'; outcome: RequestOutcome; body?: Record<string, unknown>; chunkCount?: number }
   | { type: 'stream-error'; error: Extract<RequestMessage, { type: 'stream-error' }>['error'] }
-  /** The workflow ended: its recorded outcome and, when completed, the answer. */
+  /** The request ended: its outcome and, when completed and kept, the answer. */
   | { type: 'result'; result: ChatRequestResult };
 
 export interface StartedRequest {
-  handle: WorkflowHandle;
+  handle?: WorkflowHandle;
   eagerlyStarted: boolean;
   /** Delivery events until the answer is complete (ends after `final`, `stream-error` + result, or `result`). */
   deliveries: AsyncIterable<Delivery>;
@@ -43,48 +48,47 @@ export function workflowIdFor(tenantId: string, requestId: string): string {
 export class ChatGateway {
   constructor(private readonly options: ChatGatewayOptions) {}
 
-  /** Start (or, for an Idempotency-Key replay, attach to) the request's workflow and follow its delivery. */
-  async start(input: ChatRequestInput, options: { replay?: boolean } = {}): Promise<StartedRequest> {
+  /** Start the request's workflow and follow its delivery on the bus. */
+  async start(input: ChatRequestInput): Promise<StartedRequest> {
     const queue = new DeliveryQueue();
-    const unsubscribe = input.delivery === 'sync' && !options.replay
+    const unsubscribe = input.delivery === 'sync'
       ? await this.options.bus.subscribe(requestChannel(input.requestId), (message) => queue.push(busDelivery(message as RequestMessage)))
       : async () => undefined;
     const workflowId = workflowIdFor(input.tenantId, input.requestId);
     let handle: WorkflowHandle;
     let eagerlyStarted = false;
     try {
-      if (options.replay) {
-        handle = this.options.client.workflow.getHandle(workflowId);
-        await waitUntilStarted(handle);
-      } else {
-        const started = await this.options.client.workflow.start('chatRequestWorkflow', {
-          taskQueue: this.options.taskQueue, workflowId, args: [input], requestEagerStart: this.options.eager,
-          workflowTaskTimeout: '10s',
-          typedSearchAttributes: [
-            { key: SearchAttributes.tenant, value: input.tenantId },
-            { key: SearchAttributes.alias, value: input.alias },
-            { key: SearchAttributes.qosClass, value: input.qosClass },
-            { key: SearchAttributes.kind, value: input.batchLine ? 'batch-line' : 'chat' },
-          ],
-          staticSummary: `${input.alias} · ${input.qosClass}${input.stream ? ' · stream' : ''}`,
-        });
-        handle = started;
-        eagerlyStarted = started.eagerlyStarted;
-      }
+      const started = await this.options.client.workflow.start('chatRequestWorkflow', {
+        taskQueue: this.options.taskQueue, workflowId, args: [input], requestEagerStart: this.options.eager,
+        workflowTaskTimeout: '10s',
+        typedSearchAttributes: [
+          { key: SearchAttributes.tenant, value: input.tenantId },
+          { key: SearchAttributes.alias, value: input.alias },
+          { key: SearchAttributes.release, value: input.decision?.release.id ?? 'none' },
+          { key: SearchAttributes.qosClass, value: input.qosClass },
+        ],
+        staticSummary: `${input.alias} · ${input.qosClass}${input.stream ? ' · stream' : ''}`,
+      });
+      handle = started;
+      eagerlyStarted = started.eagerlyStarted;
     } catch (error) {
-      await unsubscribe();
-      if (error instanceof WorkflowExecutionAlreadyStartedError) handle = this.options.client.workflow.getHandle(workflowId);
-      else throw error;
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+        await unsubscribe();
+        throw error;
+      }
+      handle = this.options.client.workflow.getHandle(workflowId);
     }
+    let safetyNet: NodeJS.Timeout | undefined;
     if (input.delivery === 'sync') {
-      (handle.result() as Promise<ChatRequestResult>).then(
-        (result) => queue.push({ type: 'result', result }),
-        (error: unknown) => queue.fail(error),
-      );
+      // The bus is the answer's path; should it stay silent (a lost message), the workflow's own record answers.
+      safetyNet = setTimeout(() => {
+        void this.finished(handle, input).then((result) => queue.push({ type: 'result', result }), (error: unknown) => queue.fail(error));
+      }, Math.max(0, input.deadlineAt - Date.now()) + (this.options.silenceGraceMs ?? 5_000));
+      safetyNet.unref();
     }
     return {
       handle, eagerlyStarted,
-      deliveries: queue.drain(unsubscribe),
+      deliveries: queue.drain(async () => { clearTimeout(safetyNet); await unsubscribe(); }),
       cancel: async () => {
         // The attempt aborts its upstream call at once; the workflow's cancellation follows durably.
         const message: RequestControlMessage = { type: 'cancel' };
@@ -93,6 +97,36 @@ export class ChatGateway {
       },
     };
   }
+
+  /**
+   * An Idempotency-Key replay: the first request's recorded outcome and kept answer, or, while it still
+   * runs (or its first start is in flight), its workflow's end and then the record.
+   */
+  async replay(input: Pick<ChatRequestInput, 'tenantId' | 'requestId' | 'deadlineAt'>): Promise<StartedRequest> {
+    const queue = new DeliveryQueue();
+    const stored = await this.options.requests.find(input.tenantId, input.requestId);
+    if (stored) {
+      queue.push({ type: 'result', result: { outcome: stored.outcome, response: (stored.response as Record<string, unknown> | null) ?? null } });
+      return { eagerlyStarted: false, deliveries: queue.drain(async () => undefined), cancel: async () => undefined };
+    }
+    const handle = this.options.client.workflow.getHandle(workflowIdFor(input.tenantId, input.requestId));
+    const followed = waitUntilStarted(handle).then(() => this.finished(handle, input), async (error: unknown) => {
+      // No workflow: the first request may have been refused at the front door, and recorded meanwhile.
+      const late = await this.options.requests.find(input.tenantId, input.requestId);
+      if (!late) throw error;
+      return { outcome: late.outcome, response: (late.response as Record<string, unknown> | null) ?? null };
+    });
+    followed.then((result) => queue.push({ type: 'result', result }), (error: unknown) => queue.fail(error));
+    return { handle, eagerlyStarted: false, deliveries: queue.drain(async () => undefined), cancel: async () => undefined };
+  }
+
+  /** The workflow's end, with the answer from Postgres when it was kept. */
+  private async finished(handle: WorkflowHandle, input: Pick<ChatRequestInput, 'tenantId' | 'requestId'>): Promise<ChatRequestResult> {
+    const result = await (handle.result() as Promise<ChatRequestResult>);
+    if (result.response || result.outcome.completion !== 'completed') return result;
+    const stored = await this.options.requests.find(input.tenantId, input.requestId);
+    return { outcome: result.outcome, response: (stored?.response as Record<string, unknown> | null | undefined) ?? null };
+  }
 }
 
 function busDelivery(message: RequestMessage): Delivery {
@@ -100,10 +134,11 @@ function busDelivery(message: RequestMessage): Delivery {
     case 'chunk': return { type: 'chunk', message };
     case 'final': return { type: 'final', outcome: message.outcome, body: message.body, chunkCount: message.chunkCount };
     case 'stream-error': return { type: 'stream-error', error: message.error };
+    case 'outcome': return { type: 'result', result: { outcome: message.outcome, response: null } };
   }
 }
 
-/** An unbounded async queue: the bus and the workflow result push, the HTTP handler pulls. */
+/** An unbounded async queue: the bus (or a replay) pushes, the HTTP handler pulls. */
 class DeliveryQueue {
   private readonly items: Delivery[] = [];
   private waiting?: { resolve: () => void };

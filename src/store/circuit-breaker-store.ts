@@ -93,6 +93,20 @@ export class CircuitBreakerStore {
     return new Set(result.rows.map((row) => row.key));
   }
 
+  /**
+   * One read of every circuit that is not plainly closed: `open` with how many milliseconds each stays
+   * open (database time), and `dirty` — every key with counted failures or an opening (open or
+   * half-open), the only ones a success has anything to reset on.
+   */
+  async snapshot(): Promise<{ open: Map<string, number>; dirty: Set<string> }> {
+    const result = await this.pool.query<{ key: string; remaining_ms: number | null }>(
+      `SELECT key, CASE WHEN open_until > now() THEN ceil(extract(epoch FROM open_until - now()) * 1000)::float8 END AS remaining_ms
+         FROM circuit_breakers WHERE open_until IS NOT NULL OR consecutive_failures > 0`);
+    const open = new Map<string, number>();
+    for (const row of result.rows) if (row.remaining_ms !== null) open.set(row.key, Number(row.remaining_ms));
+    return { open, dirty: new Set(result.rows.map((row) => row.key)) };
+  }
+
   /** Report a failed call; only outage kinds count. Returns the circuit's state after it (undefined when ignored). */
   async recordFailure(key: string, kind: FailureKind): Promise<{ state: CircuitState; failures: number; openUntil: Date | null } | undefined> {
     if (!this.outageKinds.has(kind)) return undefined;

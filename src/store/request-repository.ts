@@ -13,40 +13,52 @@ export interface StoredRequest {
 export class RequestRepository {
   constructor(private readonly pool: Pool) {}
 
-  async record(input: { outcome: RequestOutcome; apiKeyId?: string; response?: unknown; batchId?: string; receivedAt: number; endedAt: number }): Promise<void> {
+  /**
+   * Write the request and its attempts, and free its admission lease or ticket when asked: one
+   * statement, one round trip (the attempts go as one JSON array). Idempotent: a repeated write of the
+   * same request replaces its row and attempts.
+   */
+  async record(input: { outcome: RequestOutcome; apiKeyId?: string; response?: unknown; batchId?: string; receivedAt: number; endedAt: number; releaseLease?: boolean }): Promise<void> {
     const { outcome } = input;
     const winner = [...outcome.attempts].reverse().find((attempt) => attempt.status === 'succeeded') ?? outcome.attempts.at(-1);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `INSERT INTO requests (id, tenant_id, api_key_id, alias, release_id, qos_class, admission, completion, reason_code, target_met,
+    const attempts = outcome.attempts.map((attempt) => ({
+      n: attempt.n, execution_profile: attempt.execution_profile, provider: attempt.provider, model: attempt.model,
+      model_revision: attempt.model_revision, region: attempt.region, status: attempt.status, http_status: attempt.http_status,
+      failure_kind: attempt.failure_kind, retry_cause: attempt.retry_cause, service_tier: attempt.service_tier,
+      latency_ms: Math.round(attempt.latency_ms), ttft_ms: attempt.ttft_ms === null ? null : Math.round(attempt.ttft_ms),
+      usage: attempt.usage, started_at: attempt.started_at, ended_at: attempt.ended_at,
+    }));
+    await this.pool.query(
+      `WITH request AS (
+         INSERT INTO requests (id, tenant_id, api_key_id, alias, release_id, qos_class, admission, completion, reason_code, target_met,
            degraded, fallback_used, provider, model, attempt_count, cost_usd, outcome, response, batch_id, received_at, ended_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,to_timestamp($20 / 1000.0),to_timestamp($21 / 1000.0))
          ON CONFLICT (id) DO UPDATE SET outcome = EXCLUDED.outcome, completion = EXCLUDED.completion, reason_code = EXCLUDED.reason_code,
-           response = coalesce(EXCLUDED.response, requests.response), ended_at = EXCLUDED.ended_at, recorded_at = now()`,
-        [outcome.id, outcome.tenant, input.apiKeyId ?? null, outcome.alias, outcome.release_id, outcome.qos_class, outcome.admission,
-          outcome.completion, outcome.reason_code, outcome.target_met, outcome.degraded, outcome.fallback_used, winner?.provider ?? null,
-          winner?.served_model ?? winner?.model ?? null, outcome.attempts.length, outcome.cost_usd, JSON.stringify(outcome),
-          input.response === undefined ? null : JSON.stringify(input.response), input.batchId ?? null, input.receivedAt, input.endedAt]);
-      await client.query('DELETE FROM request_attempts WHERE request_id = $1', [outcome.id]);
-      for (const attempt of outcome.attempts) {
-        await client.query(
-          `INSERT INTO request_attempts (request_id, n, execution_profile, provider, model, model_revision, region, status, http_status,
-             failure_kind, retry_cause, service_tier, latency_ms, ttft_ms, usage, started_at, ended_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
-          [outcome.id, attempt.n, attempt.execution_profile, attempt.provider, attempt.model, attempt.model_revision, attempt.region,
-            attempt.status, attempt.http_status, attempt.failure_kind, attempt.retry_cause, attempt.service_tier, Math.round(attempt.latency_ms),
-            attempt.ttft_ms === null ? null : Math.round(attempt.ttft_ms), attempt.usage ? JSON.stringify(attempt.usage) : null,
-            attempt.started_at, attempt.ended_at]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+           attempt_count = EXCLUDED.attempt_count, response = coalesce(EXCLUDED.response, requests.response), ended_at = EXCLUDED.ended_at,
+           recorded_at = now()
+         RETURNING id),
+       attempts AS (
+         INSERT INTO request_attempts (request_id, n, execution_profile, provider, model, model_revision, region, status, http_status,
+           failure_kind, retry_cause, service_tier, latency_ms, ttft_ms, usage, started_at, ended_at)
+         SELECT request.id, a.n, a.execution_profile, a.provider, a.model, a.model_revision, a.region, a.status, a.http_status,
+           a.failure_kind, a.retry_cause, a.service_tier, a.latency_ms, a.ttft_ms, a.usage, a.started_at, a.ended_at
+           FROM request, jsonb_to_recordset($22::jsonb) AS a(n integer, execution_profile text, provider text, model text, model_revision text,
+             region text, status text, http_status integer, failure_kind text, retry_cause text, service_tier text, latency_ms integer,
+             ttft_ms integer, usage jsonb, started_at timestamptz, ended_at timestamptz)
+         ON CONFLICT (request_id, n) DO UPDATE SET execution_profile = EXCLUDED.execution_profile, provider = EXCLUDED.provider,
+           model = EXCLUDED.model, model_revision = EXCLUDED.model_revision, region = EXCLUDED.region, status = EXCLUDED.status,
+           http_status = EXCLUDED.http_status, failure_kind = EXCLUDED.failure_kind, retry_cause = EXCLUDED.retry_cause,
+           service_tier = EXCLUDED.service_tier, latency_ms = EXCLUDED.latency_ms, ttft_ms = EXCLUDED.ttft_ms, usage = EXCLUDED.usage,
+           started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at),
+       stale AS (DELETE FROM request_attempts WHERE request_id = $1 AND n > $15),
+       lease AS (DELETE FROM admission_leases WHERE $23 AND request_id = $1),
+       ticket AS (DELETE FROM admission_tickets WHERE $23 AND request_id = $1)
+       SELECT 1`,
+      [outcome.id, outcome.tenant, input.apiKeyId ?? null, outcome.alias, outcome.release_id, outcome.qos_class, outcome.admission,
+        outcome.completion, outcome.reason_code, outcome.target_met, outcome.degraded, outcome.fallback_used, winner?.provider ?? null,
+        winner?.served_model ?? winner?.model ?? null, outcome.attempts.length, outcome.cost_usd, JSON.stringify(outcome),
+        input.response === undefined ? null : JSON.stringify(input.response), input.batchId ?? null, input.receivedAt, input.endedAt,
+        JSON.stringify(attempts), input.releaseLease === true]);
   }
 
   /** A tenant's request by id (tenants never see each other's requests). */

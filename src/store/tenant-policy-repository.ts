@@ -1,8 +1,8 @@
 /**
  * Tenant policies. The JSON is stored as the admin wrote it and parsed (defaults applied) when read,
  * so a default Zumik changes later reaches every tenant that did not set that field. `get` is on the
- * request hot path, so it is cached per process for a few seconds; a change made through another
- * process reaches this one within that TTL.
+ * request hot path, so it is cached per process: a change made through another process reaches this
+ * one at once over the `zumik_config` feed (ConfigFeed), and within the TTL while the feed is down.
  */
 import type { Pool } from 'pg';
 import { DEFAULT_TENANT_POLICY, parseTenantPolicy, type TenantPolicy, type TenantPolicyInput } from '../domain/tenant-policy';
@@ -41,6 +41,12 @@ export class TenantPolicyRepository {
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(tenantId, { policy, expiresAt: this.now() + this.ttlMs });
     return policy;
+  }
+
+  /** Forget a tenant's cached policy (it changed in another process), or every tenant's. */
+  invalidate(tenantId?: string): void {
+    if (tenantId === undefined) this.cache.clear();
+    else this.cache.delete(tenantId);
   }
 
   /** The stored policy with defaults applied, read from Postgres (no cache). */

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { validateAgainstSchema } from '../support/openapi-validator';
+import { attemptsInHistory } from '../support/history';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
 
 describe('POST /v1/chat/completions', () => {
@@ -53,9 +54,12 @@ describe('POST /v1/chat/completions', () => {
     expect(outcome).toMatchObject({ completion: 'completed', fallback_used: true, reason_code: 'ok_after_failover' });
     expect(outcome.attempts.map((attempt: any) => [attempt.provider, attempt.status, attempt.failure_kind])).toEqual([
       ['openai', 'failed', 'upstream_unavailable'], ['anthropic', 'succeeded', null]]);
+    // Each attempt is its own record in history with its summary: the first a local activity, the failover a regular one.
     const history = await harness.zumik.client.workflow.getHandle(outcome.workflow.id).fetchHistory();
-    const scheduled = history.events!.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callProvider');
-    expect(scheduled.map((event) => event.activityTaskScheduledEventAttributes!.activityId)).toEqual(['attempt-1', 'attempt-2']);
+    expect(attemptsInHistory(history)).toEqual([
+      { via: 'local', id: expect.any(String), summary: 'attempt 1: openai/gpt-4o-mini @default (primary)' },
+      { via: 'activity', id: 'attempt-2', summary: 'attempt 2: anthropic/claude-haiku-4-5 @default (standby, failover:upstream_unavailable)' },
+    ]);
   });
 });
 

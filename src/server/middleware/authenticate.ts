@@ -1,6 +1,7 @@
 /**
- * Bearer API-key authentication and scope checks. Lookups are cached for a few seconds per process
- * so the hot path does one hash and no query; a revocation reaches other processes within that TTL.
+ * Bearer API-key authentication and scope checks. Lookups are cached per process so the hot path does
+ * one hash and no query; a revocation reaches other processes at once over the `zumik_config` feed,
+ * and within the TTL (10 s) while the feed is down.
  */
 import type { RequestHandler } from 'express';
 import { hashApiKey } from '../../ids';
@@ -34,6 +35,11 @@ export class ApiKeyAuthenticator {
     this.cache.set(keyHash, { principal, expiresAt: Date.now() + this.ttlMs });
     if (record) void this.keys.touch(record.id).catch(() => undefined);
     return principal;
+  }
+
+  /** Forget every cached key (the change feed was lost: anything may have changed). */
+  forgetAll(): void {
+    this.cache.clear();
   }
 
   /** Forget a revoked key at once in this process. */

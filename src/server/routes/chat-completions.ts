@@ -1,12 +1,17 @@
 /**
  * `POST /v1/chat/completions` (OpenAI's contract, outcome in headers) and `POST /v2/chat/completions`
- * (the same input; the body adds `zumik`, and `background: true` returns at once). Each request is
- * one chatRequestWorkflow; see ChatGateway for delivery.
+ * (the same input; the body adds `zumik`, and `background: true` returns at once). The request is
+ * decided here, before any workflow (DESIGN.md §4.1): a refusal (policy, unknown alias, no eligible
+ * target, rate or concurrency limit without a queue) is answered and recorded without one; otherwise
+ * one chatRequestWorkflow carries the decision. See ChatGateway for delivery.
  */
 import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ulid } from 'ulid';
 import { QOS_CLASSES, type QosClass } from '../../domain/qos';
+import { refusedOutcome } from '../../domain/outcome';
+import type { ReasonCode } from '../../domain/reason-codes';
+import type { PolicySnapshot, RequestDecision } from '../../domain/request-decision';
 import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outcome';
 import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
 import type { ChatRequest } from '../../providers/types';
@@ -20,7 +25,15 @@ import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../
 export interface ChatRouteDeps {
   gateway: ChatGateway;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
-  idempotency: { claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }> };
+  decider: {
+    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>, policy: TenantPolicy):
+      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }>;
+    release(requestId: string): Promise<void>;
+  };
+  requests: {
+    claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }>;
+    record(input: { outcome: RequestOutcome; apiKeyId?: string; receivedAt: number; endedAt: number }): Promise<void>;
+  };
   uiBaseUrl: string | null;
 }
 
@@ -44,7 +57,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     if (idempotencyKey !== undefined) {
       if (idempotencyKey.length === 0 || idempotencyKey.length > 255) throw badRequest('Idempotency-Key must be 1-255 characters', 'Idempotency-Key');
       const bodyHash = createHash('sha256').update(JSON.stringify({ surface, body })).digest('hex');
-      const claim = await deps.idempotency.claimIdempotencyKey(principal.tenantId, idempotencyKey, bodyHash, requestId);
+      const claim = await deps.requests.claimIdempotencyKey(principal.tenantId, idempotencyKey, bodyHash, requestId);
       if (!claim.sameBody) {
         throw new HttpError(422, 'This Idempotency-Key was already used with a different request body.', 'idempotency_key_reused', 'Idempotency-Key');
       }
@@ -56,8 +69,23 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       requestId, tenantId: principal.tenantId, apiKeyId: principal.keyId, alias: body.model, qosClass, receivedAt,
       deadlineAt: receivedAt + deadlineMs, stream: body.stream === true && !background, body: forwarded as ChatRequest,
       delivery: background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl,
+      ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
     };
-    const started = await deps.gateway.start(input, { replay });
+    let started: StartedRequest;
+    if (replay) {
+      started = await deps.gateway.replay(input);
+    } else {
+      const decided = await deps.decider.decide(input, policy);
+      if ('refusal' in decided) throw await refuse(deps, input, decided);
+      input.decision = decided.decision;
+      input.decidedAt = Date.now();
+      try {
+        started = await deps.gateway.start(input);
+      } catch (error) {
+        if (decided.decision.admission !== 'none') await deps.decider.release(requestId).catch(() => undefined);
+        throw error;
+      }
+    }
     if (background) {
       response.status(202).set({ 'x-zumik-request-id': requestId }).json({
         id: requestId, object: 'request_outcome', status: 'in_progress', completion: null, poll: `/v2/requests/${requestId}`,
@@ -78,6 +106,21 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     }
   });
   return router;
+}
+
+/** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
+async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }): Promise<HttpError> {
+  const endedAt = Date.now();
+  const outcome = refusedOutcome({
+    requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
+    deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined,
+  }, decided.refusal, {
+    release: decided.release ?? null, endedAt, workflow: null,
+    targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
+  });
+  await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
+  return outcomeError(outcome);
 }
 
 async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {

@@ -1,0 +1,69 @@
+/**
+ * runAttempt: one attempt of the lean request path (DESIGN.md §4.4, §4.7). On success it does, in
+ * this order and in this one activity: hand the answer to the waiting client (bus), compute the
+ * request's outcome (once: the workflow takes it from here), and write the request, its attempts and
+ * the freed admission lease to Postgres in one statement. The workflow then only upserts the outcome's
+ * search attributes: on the happy path one workflow task with one marker. A failed record write is
+ * not a failed attempt: the result says `recorded: false` and the workflow writes it again.
+ */
+import { Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import { manifestFor } from '../src/domain/capabilities';
+import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
+import type { RequestOutcome } from '../src/domain/request-outcome';
+import { toChatCompletion } from '../src/providers/openai-chunks';
+import { performAttempt, type CallProviderDeps } from './attempt-core';
+import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
+import type { RunAttemptInput, RunAttemptResult } from './types';
+
+export interface RunAttemptDeps {
+  calls: CallProviderDeps;
+  outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome } | undefined> };
+  batches?: BatchResultSink;
+  logger: Logger;
+}
+
+export function createRunAttempt(deps: RunAttemptDeps) {
+  const record = createRecordOutcome(deps.outcomes, deps.batches);
+  return async function runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
+    const { request, attempt, facts } = input;
+    if (input.recovering) {
+      // The task that ran this attempt died with its worker: if it got as far as the record, the client has its answer.
+      const stored = await deps.outcomes.find(request.tenantId, request.requestId);
+      const won = stored?.outcome.attempts.at(-1);
+      if (stored && stored.outcome.completion === 'completed' && won) return { attempt: won, outcome: stored.outcome, recorded: true };
+    }
+    const previous = facts.previousAttempts;
+    const first = previous[0];
+    const meta = {
+      releaseId: facts.release?.id ?? '', admission: facts.admission,
+      fallbackUsed: first !== undefined && (first.provider !== attempt.provider || first.model !== attempt.model || first.region !== attempt.region),
+    };
+    return performAttempt(deps.calls, input, meta, async ({ record: done, result, chunkCount }, publish) => {
+      const body = toChatCompletion(result, { id: request.requestId }) as unknown as Record<string, unknown>;
+      const endedAt = Date.now();
+      const info = Context.current().info;
+      const outcome = computeOutcome({
+        input: {
+          requestId: request.requestId, tenantId: request.tenantId, alias: request.alias, qosClass: request.qosClass, receivedAt: request.receivedAt,
+          deadlineAt: request.deadlineAt, stream: request.stream, requestedServiceTier: request.body.service_tier ?? undefined,
+        },
+        release: facts.release, admission: facts.admission, admittedAt: facts.admittedAt, targets: facts.targets,
+        attempts: [...previous, done], endedAt, cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',
+        workflow: workflowRefFor({ ...info.workflowExecution!, namespace: info.namespace }, request.uiBaseUrl),
+      }, manifestFor(input.manifestRevision));
+      if (request.delivery === 'sync') await publish({ type: 'final', outcome, body: request.stream ? undefined : body, chunkCount });
+      const response = request.keepResponse || request.delivery === 'background' || request.batchLine ? body : undefined;
+      try {
+        await record({
+          outcome, apiKeyId: request.apiKeyId, receivedAt: request.receivedAt, endedAt, response, batchLine: request.batchLine,
+          releaseLease: input.holdsLease,
+        });
+        return { attempt: done, outcome, recorded: true };
+      } catch (error) {
+        deps.logger.warn({ err: error, requestId: request.requestId }, 'recording the answered request failed; the workflow records it again');
+        return { attempt: done, outcome, recorded: false, ...(response ? { response } : {}) };
+      }
+    });
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Per-process caches the request path decides from (DESIGN.md §4.1): the aliases' live releases and
+ * the set of open circuits. Staleness is bounded twice: the `zumik_config` feed (ConfigFeed) drops an
+ * entry as soon as any process changes it, and each entry also expires after its TTL — the bound that
+ * holds while the feed is down (releases 5 s, circuits 1 s). An open circuit also leaves the set at its
+ * `open_until` (it turns half-open without any write to announce it).
+ */
+import type { ModelAliasRelease } from '../domain/model-alias';
+import type { FailureKind } from '../providers/provider-error';
+
+export class ReleaseCache {
+  private readonly entries = new Map<string, { release: ModelAliasRelease | undefined; expiresAt: number }>();
+
+  constructor(private readonly aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> },
+    private readonly ttlMs = 5_000, private readonly maxEntries = 10_000) {}
+
+  async get(alias: string): Promise<ModelAliasRelease | undefined> {
+    const cached = this.entries.get(alias);
+    if (cached && cached.expiresAt > Date.now()) return cached.release;
+    const release = await this.aliases.findActive(alias);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(alias, { release, expiresAt: Date.now() + this.ttlMs });
+    return release;
+  }
+
+  /** Forget one alias (it changed), or all. */
+  invalidate(alias?: string): void {
+    if (alias === undefined) this.entries.clear();
+    else this.entries.delete(alias);
+  }
+}
+
+export interface CircuitView {
+  /** Keys of the circuits open now: the plan skips them. */
+  open: ReadonlySet<string>;
+  /** Keys with counted failures or an opening: a success on one of them must be reported (it resets them). */
+  dirty: ReadonlySet<string>;
+}
+
+export class CircuitCache {
+  private current?: CircuitView & { expiresAt: number };
+  private refreshing?: Promise<CircuitView>;
+  private generation = 0;
+
+  constructor(private readonly circuits: { snapshot(): Promise<{ open: Map<string, number>; dirty: Set<string> }> }, private readonly ttlMs = 1_000) {}
+
+  /** At most the TTL old. One query per TTL per process, shared by concurrent callers. */
+  async get(): Promise<CircuitView> {
+    if (this.current && this.current.expiresAt > Date.now()) return this.current;
+    this.refreshing ??= this.refresh().finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  /** The last view without waiting (empty before the first read). */
+  peek(): CircuitView {
+    return this.current ?? { open: new Set(), dirty: new Set() };
+  }
+
+  invalidate(): void {
+    this.current = undefined;
+    this.generation += 1;
+  }
+
+  private async refresh(): Promise<CircuitView> {
+    const generation = this.generation;
+    const started = Date.now();
+    const snapshot = await this.circuits.snapshot();
+    let expiresAt = started + this.ttlMs;
+    for (const remainingMs of snapshot.open.values()) expiresAt = Math.min(expiresAt, started + remainingMs);
+    const view = { open: new Set(snapshot.open.keys()), dirty: snapshot.dirty };
+    // A change announced while this query ran may not be in its answer: use it once, do not keep it.
+    if (generation === this.generation) this.current = { ...view, expiresAt };
+    return view;
+  }
+}
+
+/**
+ * The attempt's circuit reports through the cache: a success writes only when the key has something to
+ * reset (counted failures or an opening, seen by any process within the cache's TTL, or by this one
+ * since), so the common case — a healthy target — costs no round trip.
+ */
+export function circuitRecorder(store: { recordSuccess(key: string): Promise<unknown>; recordFailure(key: string, kind: FailureKind): Promise<unknown> },
+  cache: CircuitCache) {
+  const failedHere = new Set<string>();
+  return {
+    async needsReset(key: string): Promise<boolean> {
+      return failedHere.has(key) || (await cache.get()).dirty.has(key);
+    },
+    async recordSuccess(key: string): Promise<unknown> {
+      failedHere.delete(key);
+      return store.recordSuccess(key);
+    },
+    async recordFailure(key: string, kind: FailureKind): Promise<unknown> {
+      failedHere.add(key);
+      return store.recordFailure(key, kind);
+    },
+  };
+}

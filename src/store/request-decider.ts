@@ -1,0 +1,73 @@
+/**
+ * RequestDecider: everything a request needs decided before a workflow exists (DESIGN.md §4.1), from
+ * per-process caches — the tenant's policy, the alias's live release, the open circuits — and, only
+ * when the tenant or key has a limit, one admission round trip (lease, queue ticket or refusal). The
+ * front door uses it for every request; a batch line's workflow uses it in its first local activity.
+ */
+import type { ReasonCode } from '../domain/reason-codes';
+import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot, type PolicySnapshot, type RequestDecision } from '../domain/request-decision';
+import type { ChatRequestInput } from '../domain/request-outcome';
+import type { TenantPolicy } from '../domain/tenant-policy';
+import type { AdmissionStore } from './admission-store';
+import type { CircuitCache, ReleaseCache } from './hot-config';
+
+export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>;
+
+export type DecideResult =
+  | { decision: RequestDecision }
+  /** Refused before any attempt; `release` when the alias resolved (so the record names it). */
+  | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] };
+
+export interface RequestDeciderDeps {
+  policies: { get(tenantId: string): Promise<TenantPolicy> };
+  releases: ReleaseCache;
+  circuits: CircuitCache;
+  /** Regions per provider, preferred first (the provider directory's). */
+  regions: (provider: string) => readonly string[];
+  admission: Pick<AdmissionStore, 'tryAdmit' | 'release'>;
+}
+
+export class RequestDecider {
+  constructor(private readonly deps: RequestDeciderDeps) {}
+
+  /** `tenantPolicy` when the caller has already read it (the front door reads it for the QoS class). */
+  async decide(input: DecideInput, tenantPolicy?: TenantPolicy): Promise<DecideResult> {
+    tenantPolicy ??= await this.deps.policies.get(input.tenantId);
+    const policy = policySnapshot(tenantPolicy, input.qosClass);
+    const refused = policyRefusal(tenantPolicy, input.qosClass);
+    if (refused) return { refusal: refused, policy };
+    const [release, circuits] = await Promise.all([this.deps.releases.get(input.alias), this.deps.circuits.get()]);
+    const planned = planRequest(input, { release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open });
+    const releaseRef = release && { id: release.id, capability_manifest_revision: release.capability_manifest_revision };
+    if ('refusal' in planned) return { refusal: planned.refusal, policy, release: releaseRef };
+    const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none' };
+    if (!hasAdmissionLimits(tenantPolicy)) return { decision };
+
+    const { limits } = tenantPolicy;
+    const admitted = await this.deps.admission.tryAdmit({
+      requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: policy.qos.priority,
+      leaseMs: policy.leaseMs, queue: policy.qos.maxQueueWaitMs > 0,
+      limits: {
+        tenantConcurrency: limits.concurrency, keyConcurrency: limits.key_concurrency,
+        tenantRequestsPerMinute: limits.requests_per_minute, keyRequestsPerMinute: limits.key_requests_per_minute,
+        maxQueueLength: limits.max_queue,
+      },
+    });
+    if (admitted.state === 'rejected') return { refusal: admitted.reason, policy, release: releaseRef };
+    if (admitted.state === 'queued') return { decision: { ...decision, admission: 'queued', position: admitted.position } };
+    return { decision: { ...decision, admission: 'leased' } };
+  }
+
+  /** Give back a lease or ticket the decision took, when its workflow could not be started. */
+  async release(requestId: string): Promise<void> {
+    await this.deps.admission.release(requestId);
+  }
+
+  private regions(provider: string): readonly string[] {
+    try {
+      return this.deps.regions(provider);
+    } catch {
+      return ['default']; // a tenant's own endpoint (registered through the API) has one region
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Reading a request's attempts back from its Temporal history, the way an operator sees them in the
+ * UI: a local attempt is a `core_local_activity` marker, a regular one an ActivityTaskScheduled event,
+ * each with its summary.
+ */
+import type { temporal } from '@temporalio/proto';
+
+type History = temporal.api.history.v1.IHistory;
+const ATTEMPT_ACTIVITIES = new Set(['runAttempt', 'callProvider']);
+
+export interface HistoryAttempt {
+  via: 'local' | 'activity';
+  /** The activity id of a regular attempt (`attempt-2`); the local activity's sequence number for a marker. */
+  id: string;
+  summary: string;
+}
+
+function text(payload: { data?: Uint8Array | null } | null | undefined): string {
+  return payload?.data ? Buffer.from(payload.data).toString() : '';
+}
+
+export function attemptsInHistory(history: History): HistoryAttempt[] {
+  const attempts: HistoryAttempt[] = [];
+  for (const event of history.events ?? []) {
+    const summary = text(event.userMetadata?.summary).replace(/^"|"$/g, '');
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled && ATTEMPT_ACTIVITIES.has(scheduled.activityType?.name ?? '')) {
+      attempts.push({ via: 'activity', id: scheduled.activityId ?? '', summary });
+    }
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_local_activity') {
+      const data = JSON.parse(text(marker.details?.data?.payloads?.[0]) || '{}') as { activity_type?: string; activity_id?: string };
+      if (ATTEMPT_ACTIVITIES.has(data.activity_type ?? '')) attempts.push({ via: 'local', id: data.activity_id ?? '', summary });
+    }
+  }
+  return attempts;
+}
+
+/** The event type names of a history, in order (`WorkflowExecutionStarted`, …). */
+export function eventTypes(history: History): string[] {
+  return (history.events ?? []).map((event) => eventTypeName(Number(event.eventType)));
+}
+
+function eventTypeName(type: number): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { temporal: proto } = require('@temporalio/proto') as typeof import('@temporalio/proto');
+  const name = proto.api.enums.v1.EventType[type] ?? String(type);
+  return name.replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_match, _sep, letter: string) => letter.toUpperCase());
+}

@@ -42,7 +42,7 @@ const localAttempt = proxyLocalActivities<Activities>({ ...localAttemptOptions, 
 
 export async function chatRequestWorkflow(input: ChatRequestInput): Promise<ChatRequestResult> {
   // More than the started event and the first task's two: an earlier first task was lost with its worker.
-  const recovering = workflowInfo().historyLength > 3;
+  const lostTask = workflowInfo().historyLength > 3;
   if (!input.decision && !patched(LEAN_PATH_PATCH)) return legacyChatRequestWorkflow(input);
 
   let state = 'admitting';
@@ -119,7 +119,11 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
       const run = async (candidate: PlannedAttempt, retryCause: string | null): Promise<AttemptRecord | undefined> => {
         const n = attempts.length + 1;
         state = `attempt ${n}: ${candidate.provider}/${candidate.model} @${candidate.region}`;
-        const lostFirst = recovering && n === 1;
+        // A local first attempt that runs while its task is replayed has no marker: the worker that ran it died
+        // before the task completed (lostTask: before its first completion; replaying: after a task heartbeat). Its
+        // answer may be delivered and recorded already; the activity checks before calling again. (Only activity
+        // inputs depend on this, never commands: replay stays deterministic.)
+        const lostFirst = n === 1 && (lostTask || workflowInfo().unsafe.isReplaying);
         const args: RunAttemptInput = {
           request: {
             requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass,

@@ -9,7 +9,7 @@ import { circuitKey } from '../src/domain/attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, type CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { ReasonCode } from '../src/domain/reason-codes';
-import { policySnapshot } from '../src/domain/request-decision';
+import { policySnapshot } from '../src/domain/request-planning';
 import type { TenantPolicy } from '../src/domain/tenant-policy';
 import type { DecideInput, DecideResult, RequestDecider } from '../src/store/request-decider';
 import type { AdmitInput, AdmitResult, Resolution } from './types';

@@ -83,7 +83,17 @@ const fireworks = (input: number, output: number, contextWindow: number): ModelC
   ({ contextWindow, price: price(input, output, { read: 0.5 }), tiers: { batch: 0.5 }, tools: true });
 const FW = 'fireworks/accounts/fireworks/models/';
 
-export const BUILT_IN_MANIFEST: CapabilityManifest = {
+/**
+ * Built on first use, not when the module loads: workflow code imports this module, and the SDK
+ * evaluates a workflow's modules for every workflow it starts — most never need a price.
+ */
+let builtIn: CapabilityManifest | undefined;
+
+export function builtInManifest(): CapabilityManifest {
+  return (builtIn ??= buildManifest());
+}
+
+const buildManifest = (): CapabilityManifest => ({
   revision: BUILT_IN_MANIFEST_REVISION,
   models: {
     'openai/gpt-5': openai(1.25, 10, 400 * K, 128 * K, GPT5_CACHE),
@@ -145,7 +155,7 @@ export const BUILT_IN_MANIFEST: CapabilityManifest = {
     [`${FW}llama-v3p3-70b-instruct`]: fireworks(0.9, 0.9, 131_072),
     [`${FW}glm-4p6`]: fireworks(0.55, 2.19, 202_752),
   },
-};
+});
 
 /**
  * The manifest a release's `capability_manifest_revision` names. Only the built-in `cap_custom`
@@ -153,7 +163,7 @@ export const BUILT_IN_MANIFEST: CapabilityManifest = {
  * degrades to list prices instead of failing a request.
  */
 export function manifestFor(_revision: string): CapabilityManifest {
-  return BUILT_IN_MANIFEST;
+  return builtInManifest();
 }
 
 /** After a known model id, these characters start a suffix of the same model (a date, a version tag). */

@@ -1,17 +1,16 @@
 /**
- * Deciding a request before its workflow (DESIGN.md §4.1): from the tenant's policy, the alias's live
- * release, the regions and the open circuits — all read from per-process caches — a pure function
- * either refuses the request (no workflow is started) or builds the plan the workflow will follow.
- * The decision travels in the workflow input, so history proves which release and plan served.
+ * What the front door decides before a request's workflow (DESIGN.md §4.1), as the workflow receives
+ * it: the release, the plan, the policy snapshot and the admission state — ids and facts, nothing
+ * sized by a user but the plan. Imported by workflow code: keep it free of schemas and tables (the
+ * SDK evaluates a workflow's modules for every workflow it starts). How a decision is made:
+ * request-planning.ts.
  */
-import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
-import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
-import type { ModelAliasRelease } from './model-alias';
-import type { QosClass, QosProfile } from './qos';
+import type { SkippedCandidate } from './attempt-plan';
+import type { QosProfile } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-decision';
-import { tenantQosProfile, type TenantPolicy } from './tenant-policy';
+import type { RetryPolicy } from './retry-decision';
+import type { ModelAliasRelease } from './model-alias';
 
 /** The tenant policy as the workflow needs it for one request. */
 export interface PolicySnapshot {
@@ -36,64 +35,6 @@ export interface RequestDecision {
   admission: AdmissionState;
   /** Queue position at the front door when `queued`. */
   position?: number;
-}
-
-export function policySnapshot(policy: TenantPolicy, qosClass: QosClass): PolicySnapshot {
-  const qos = tenantQosProfile(policy, qosClass);
-  return {
-    qos,
-    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: policy.max_attempts, failover: policy.failover },
-    allowBrokered: policy.allow_brokered_execution,
-    flexFallbackToStandard: policy.flex.fallback_to_standard,
-    // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
-    leaseMs: qos.deadlineMs + 60_000,
-  };
-}
-
-/** True when any admission limit applies to the tenant or its keys: only then is shared state touched. */
-export function hasAdmissionLimits(policy: TenantPolicy): boolean {
-  const { limits } = policy;
-  return limits.concurrency !== undefined || limits.key_concurrency !== undefined
-    || limits.requests_per_minute !== undefined || limits.key_requests_per_minute !== undefined;
-}
-
-/** Policy refusals that need no shared state: a QoS class the tenant may not use. */
-export function policyRefusal(policy: TenantPolicy, qosClass: QosClass): ReasonCode | undefined {
-  return policy.allowed_qos_classes.includes(qosClass) ? undefined : 'rejected_policy';
-}
-
-/** The circuit keys a release's targets map to, over their regions. */
-export function releaseCircuitKeys(release: ModelAliasRelease, regions: (provider: string) => readonly string[]): string[] {
-  return release.targets.flatMap((target) => regions(target.provider).map((region) => circuitKey(target.provider, region, target.model)));
-}
-
-/**
- * The plan for one request: refused when the alias has no live release or no target is eligible.
- * Same release, request id, circuits and prompt ⇒ same plan (a PRNG seeded with the request id).
- */
-export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' | 'qosClass' | 'body'>, context: {
-  release: ModelAliasRelease | undefined;
-  policy: PolicySnapshot;
-  regions: (provider: string) => readonly string[];
-  openCircuits: ReadonlySet<string>;
-}): { refusal: ReasonCode } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
-  const { release } = context;
-  if (!release) return { refusal: 'unknown_alias' };
-  const manifest = manifestFor(release.capability_manifest_revision);
-  const regions = Object.fromEntries(release.targets.map((target) => [target.provider, context.regions(target.provider)]));
-  const { candidates, skipped } = buildAttemptPlan(release, {
-    random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
-    promptTokens: estimatePromptTokens(input.body),
-    contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-  });
-  // Flex runs at the provider's flex tier; targets without one serve it only where policy lets flex fall back to standard.
-  const plan = input.qosClass === 'flex' && !context.policy.flexFallbackToStandard
-    ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))
-    : candidates;
-  if (plan.length === 0) {
-    return { refusal: 'no_eligible_target' };
-  }
-  return { plan, skipped };
 }
 
 /** How a refusal before any attempt reads as admission: no eligible target was admitted but could not be served. */

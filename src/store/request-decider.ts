@@ -5,7 +5,8 @@
  * front door uses it for every request; a batch line's workflow uses it in its first local activity.
  */
 import type { ReasonCode } from '../domain/reason-codes';
-import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot, type PolicySnapshot, type RequestDecision } from '../domain/request-decision';
+import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
+import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot } from '../domain/request-planning';
 import type { ChatRequestInput } from '../domain/request-outcome';
 import type { TenantPolicy } from '../domain/tenant-policy';
 import type { AdmissionStore } from './admission-store';

@@ -1,5 +1,5 @@
 import {
-  BUILT_IN_MANIFEST, costUsd, estimatePromptTokens, manifestFor, modelCapability, tierMultiplier, type CapabilityManifest,
+  builtInManifest, costUsd, estimatePromptTokens, manifestFor, modelCapability, tierMultiplier, type CapabilityManifest,
 } from '../../src/domain/capabilities';
 import type { ChatRequest, ChatUsage } from '../../src/providers/types';
 
@@ -20,30 +20,30 @@ const usage = (prompt: number, completion: number, cached = 0, written = 0): Cha
 
 describe('manifestFor', () => {
   it('returns the built-in manifest for cap_custom', () => {
-    expect(manifestFor('cap_custom')).toBe(BUILT_IN_MANIFEST);
-    expect(BUILT_IN_MANIFEST.revision).toBe('cap_custom');
+    expect(manifestFor('cap_custom')).toBe(builtInManifest());
+    expect(builtInManifest().revision).toBe('cap_custom');
   });
 
   it('falls back to the built-in manifest for an unknown revision', () => {
-    expect(manifestFor('cap_2031_unknown')).toBe(BUILT_IN_MANIFEST);
+    expect(manifestFor('cap_2031_unknown')).toBe(builtInManifest());
   });
 });
 
-describe('BUILT_IN_MANIFEST', () => {
+describe('builtInManifest()', () => {
   it.each([
     ['openai', 'gpt-5.4'], ['openai', 'gpt-5.6'], ['openai', 'o3'], ['openai', 'o4-mini'], ['openai', 'gpt-4o-mini'],
     ['anthropic', 'claude-opus-4-8'], ['anthropic', 'claude-sonnet-5'], ['anthropic', 'claude-haiku-4-5-20251001'], ['anthropic', 'claude-opus-5'],
     ['gemini', 'gemini-3.5-flash'], ['gemini', 'gemini-2.5-pro'], ['xai', 'grok-4.3'], ['xai', 'grok-4.20-reasoning'],
     ['fireworks', 'accounts/fireworks/models/kimi-k2-instruct-0905'],
   ])('knows the context window and list price of %s/%s', (provider, model) => {
-    const capability = modelCapability(BUILT_IN_MANIFEST, provider, model);
+    const capability = modelCapability(builtInManifest(), provider, model);
     expect(capability?.contextWindow).toBeGreaterThan(100_000);
     expect(capability?.price?.input).toBeGreaterThan(0);
     expect(capability?.price?.output).toBeGreaterThanOrEqual(capability!.price!.input);
   });
 
   it('prices every model with output and input, and cache reads below input', () => {
-    for (const [key, capability] of Object.entries(BUILT_IN_MANIFEST.models)) {
+    for (const [key, capability] of Object.entries(builtInManifest().models)) {
       expect([key, capability.price !== undefined]).toEqual([key, true]);
       const { input, cachedInput } = capability.price!;
       if (cachedInput !== undefined) expect([key, cachedInput < input]).toEqual([key, true]);
@@ -51,16 +51,16 @@ describe('BUILT_IN_MANIFEST', () => {
   });
 
   it('uses the tier multipliers of the provider reference', () => {
-    expect(modelCapability(BUILT_IN_MANIFEST, 'openai', 'gpt-5.4')?.tiers).toEqual({ flex: 0.5, priority: 2, batch: 0.5 });
-    expect(modelCapability(BUILT_IN_MANIFEST, 'gemini', 'gemini-3.5-flash')?.tiers).toMatchObject({ flex: 0.5, batch: 0.5 });
-    expect(modelCapability(BUILT_IN_MANIFEST, 'anthropic', 'claude-sonnet-5')?.tiers).toEqual({ priority: 1, batch: 0.5 });
+    expect(modelCapability(builtInManifest(), 'openai', 'gpt-5.4')?.tiers).toEqual({ flex: 0.5, priority: 2, batch: 0.5 });
+    expect(modelCapability(builtInManifest(), 'gemini', 'gemini-3.5-flash')?.tiers).toMatchObject({ flex: 0.5, batch: 0.5 });
+    expect(modelCapability(builtInManifest(), 'anthropic', 'claude-sonnet-5')?.tiers).toEqual({ priority: 1, batch: 0.5 });
   });
 
   it('bills Anthropic cache reads at 0.1× and cache writes at 1.25× input, and OpenAI gpt-5.6 cache writes at 1.25×', () => {
-    expect(modelCapability(BUILT_IN_MANIFEST, 'anthropic', 'claude-sonnet-5')?.price).toEqual({ input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 });
-    const gpt56 = modelCapability(BUILT_IN_MANIFEST, 'openai', 'gpt-5.6')!.price!;
+    expect(modelCapability(builtInManifest(), 'anthropic', 'claude-sonnet-5')?.price).toEqual({ input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 });
+    const gpt56 = modelCapability(builtInManifest(), 'openai', 'gpt-5.6')!.price!;
     expect(gpt56.cacheWrite).toBeCloseTo(gpt56.input * 1.25, 10);
-    expect(modelCapability(BUILT_IN_MANIFEST, 'openai', 'gpt-5.4')!.price!.cacheWrite).toBeUndefined();
+    expect(modelCapability(builtInManifest(), 'openai', 'gpt-5.4')!.price!.cacheWrite).toBeUndefined();
   });
 });
 
@@ -72,7 +72,7 @@ describe('modelCapability', () => {
   it('matches a dated snapshot by its longest known prefix', () => {
     expect(modelCapability(manifest, 'openai', 'gpt-5.4-2026-03-05')?.contextWindow).toBe(1_050_000);
     expect(modelCapability(manifest, 'openai', 'gpt-5.4-mini-2026-03-17')?.price?.input).toBe(0.5);
-    expect(modelCapability(BUILT_IN_MANIFEST, 'anthropic', 'claude-haiku-4-5-20251001')).toBe(BUILT_IN_MANIFEST.models['anthropic/claude-haiku-4-5']);
+    expect(modelCapability(builtInManifest(), 'anthropic', 'claude-haiku-4-5-20251001')).toBe(builtInManifest().models['anthropic/claude-haiku-4-5']);
   });
 
   it('does not match a different model that merely starts with a known id', () => {
@@ -85,7 +85,7 @@ describe('modelCapability', () => {
   });
 
   it('accepts Gemini model ids with their models/ prefix', () => {
-    expect(modelCapability(BUILT_IN_MANIFEST, 'gemini', 'models/gemini-3.5-flash')).toBe(BUILT_IN_MANIFEST.models['gemini/gemini-3.5-flash']);
+    expect(modelCapability(builtInManifest(), 'gemini', 'models/gemini-3.5-flash')).toBe(builtInManifest().models['gemini/gemini-3.5-flash']);
   });
 });
 

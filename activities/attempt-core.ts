@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { circuitKey } from '../src/domain/attempt-plan';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
 import { manifestFor, supportsFlex } from '../src/domain/capabilities';
-import { requestChannel, requestControlChannel, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
+import { requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
 import type { AttemptRecord, ChatRequestInput, PlannedAttempt } from '../src/domain/request-outcome';
 import { toChatCompletionChunks } from '../src/providers/openai-chunks';
 import { ProviderError, type FailureKind } from '../src/providers/provider-error';
@@ -81,7 +81,9 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
   // A client that disconnects aborts the upstream call at once (over the bus), not at the next heartbeat.
   const clientGone = new AbortController();
   const unsubscribe = request.delivery === 'sync'
-    ? await deps.bus.subscribe(requestControlChannel(request.requestId), () => clientGone.abort()).catch(() => async () => undefined)
+    ? await deps.bus.subscribe(requestControlChannel(request.requestId), (message) => {
+      if ((message as RequestControlMessage).type === 'cancel') clientGone.abort();
+    }).catch(() => async () => undefined)
     : async () => undefined;
   const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal]);
 

@@ -7,20 +7,61 @@
  * not a failed attempt: the result says `recorded: false` and the workflow writes it again.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { manifestFor } from '../src/domain/capabilities';
+import { buildAttemptRecord } from '../src/domain/attempt-record';
 import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
+import { requestChannel, requestControlChannel, type RequestControlMessage } from '../src/domain/request-messages';
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/providers/openai-chunks';
 import { performAttempt, type CallProviderDeps } from './attempt-core';
 import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
-import type { RunAttemptInput, RunAttemptResult } from './types';
+import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';
 
 export interface RunAttemptDeps {
   calls: CallProviderDeps;
   outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome } | undefined> };
   batches?: BatchResultSink;
   logger: Logger;
+}
+
+/**
+ * A stream's attempt that runs again after its worker was lost asks the front door holding the client
+ * (the stream's live checkpoint: it knows what it sent) how much the client has. None, or no front
+ * door (the client went with it and will resend with its Idempotency-Key): the attempt runs. Some:
+ * never splice a second answer onto the first — the client gets an explicit error, and the attempt
+ * fails as interrupted after its first token.
+ */
+async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, waitMs = 1_000): Promise<void> {
+  const { bus } = deps.calls;
+  const { requestId } = input.request;
+  let settle: (chunks: number | undefined) => void = () => undefined;
+  const answer = new Promise<number | undefined>((resolve) => { settle = resolve; });
+  const unsubscribe = await bus.subscribe(requestControlChannel(requestId), (message) => {
+    if ((message as RequestControlMessage).type === 'delivered') settle((message as Extract<RequestControlMessage, { type: 'delivered' }>).chunks);
+  });
+  const timer = setTimeout(() => settle(undefined), waitMs);
+  let delivered: number | undefined;
+  try {
+    await bus.publish(requestChannel(requestId), { type: 'probe' });
+    delivered = await answer;
+  } finally {
+    clearTimeout(timer);
+    await unsubscribe().catch(() => undefined);
+  }
+  if (!delivered) return;
+  const now = Date.now();
+  await bus.publish(requestChannel(requestId), {
+    type: 'stream-error', attempt: input.n,
+    error: { message: `the worker serving this stream was lost after ${delivered} chunks; the answer is incomplete`, type: 'server_error', code: 'timeout' },
+  });
+  throw ApplicationFailure.create({
+    type: `${PROVIDER_FAILURE_PREFIX}timeout`, message: `attempt ${input.n} was lost with its worker after ${delivered} chunks reached the client`,
+    nonRetryable: true,
+    details: [buildAttemptRecord({ n: input.n, attempt: input.attempt, retryCause: input.retryCause, startedAt: now, endedAt: now, firstTokenAt: null },
+      { status: 'timed_out', failure_kind: 'timeout', after_first_token: true })],
+  });
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
@@ -32,6 +73,7 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       const stored = await deps.outcomes.find(request.tenantId, request.requestId);
       const won = stored?.outcome.attempts.at(-1);
       if (stored && stored.outcome.completion === 'completed' && won) return { attempt: won, outcome: stored.outcome, recorded: true };
+      if (request.stream && request.delivery === 'sync') await refuseSplice(deps, input);
     }
     const previous = facts.previousAttempts;
     const first = previous[0];

@@ -163,7 +163,9 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
       for (;;) {
         const failed = await run(plan[index]!, retryCause);
         if (!failed) break;
-        if (failed.status === 'timed_out' && Date.now() >= input.deadlineAt) {
+        // Workflow time stands still while local activities run inside one task: the attempt's own end is the later clock.
+        const now = Math.max(Date.now(), Date.parse(failed.ended_at));
+        if (failed.status === 'timed_out' && now >= input.deadlineAt) {
           deadlineExpired = true;
           break;
         }
@@ -175,7 +177,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
         sameCandidateAttempts += 1;
         const step = decideNextStep(
           { kind: failed.failure_kind ?? 'unknown', retryAfterMs: failed.retry_after_ms ?? null, afterFirstToken: failed.after_first_token },
-          { attemptsMade: attempts.length, sameCandidateAttempts, candidatesLeft: plan.length - index - 1, now: Date.now(), deadlineAt: input.deadlineAt },
+          { attemptsMade: attempts.length, sameCandidateAttempts, candidatesLeft: plan.length - index - 1, now, deadlineAt: input.deadlineAt },
           activePolicy.retry, Math.random);
         if (step.action === 'stop') {
           if (step.reason === 'expired_during_execution') deadlineExpired = true;
@@ -207,7 +209,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
   return CancellationScope.nonCancellable(async () => {
     state = 'recording';
     const won = answered && attempts.at(-1)?.status === 'succeeded' ? answered : undefined;
-    const endedAt = Date.now();
+    const lastEnded = attempts.at(-1)?.ended_at;
+    const endedAt = Math.max(Date.now(), lastEnded ? Date.parse(lastEnded) : 0);
     const outcome = won?.outcome ?? computeOutcome({
       input: {
         requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,

@@ -44,14 +44,14 @@ export function admissionOfRefusal(reason: ReasonCode): 'admitted' | 'rejected' 
 }
 
 /**
- * Where an attempt runs (measured in bench/README.md): the first attempt of a request that is neither
- * a stream nor flex is a local activity in the first workflow task — its marker is the per-attempt
- * audit, and the happy path costs the engine one workflow task. Streams run as regular activities,
- * because their heartbeats are the checkpoint that survives a worker crash mid-answer (the client may
- * already hold part of it); flex, because it may wait a long time for the provider's flex capacity;
- * and every later attempt, because it follows a failure (often after a durable backoff timer) and
- * failing-over work should be resumable and visible as its own activity.
+ * Where an attempt runs (measured in bench/README.md): the first attempt of a request that is not flex
+ * is a local activity in the first workflow task — its marker is the per-attempt audit, and the happy
+ * path costs the engine one workflow task. A stream's live checkpoint is the front door that holds its
+ * client (it answers a re-run attempt's `probe` with what it sent), so streams need no heartbeats.
+ * Flex runs as a regular activity because it may wait long for the provider's flex capacity, and every
+ * later attempt because it follows a failure (often after a durable backoff timer): failing-over work
+ * is resumable and visible as its own activity.
  */
-export function attemptRunsLocally(request: Pick<ChatRequestInput, 'stream' | 'qosClass'>, n: number): boolean {
-  return n === 1 && !request.stream && request.qosClass !== 'flex';
+export function attemptRunsLocally(request: Pick<ChatRequestInput, 'qosClass'>, n: number): boolean {
+  return n === 1 && request.qosClass !== 'flex';
 }

@@ -27,7 +27,13 @@ export type RequestMessage =
   /** A stream failed after its first token: no failover; the handler ends the stream with this error. */
   | { type: 'stream-error'; attempt: number; error: { message: string; type: string; code: string } }
   /** The request ended without an answer on the bus (refused, failed, expired, cancelled): how it ended. */
-  | { type: 'outcome'; outcome: RequestOutcome };
+  | { type: 'outcome'; outcome: RequestOutcome }
+  /**
+   * A stream's attempt runs again after its worker was lost: how much of the answer does the client
+   * hold? The front door that holds the client answers with `delivered` on the control channel; no
+   * answer means no front door holds it any more.
+   */
+  | { type: 'probe' };
 
 export function requestChannel(requestId: string): string {
   return `request:${requestId}`;
@@ -38,4 +44,7 @@ export function requestControlChannel(requestId: string): string {
   return `request-control:${requestId}`;
 }
 
-export type RequestControlMessage = { type: 'cancel' };
+export type RequestControlMessage =
+  | { type: 'cancel' }
+  /** The front door's answer to a `probe`: how many chunks of the stream its client has been sent. */
+  | { type: 'delivered'; chunks: number };

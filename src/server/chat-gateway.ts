@@ -51,8 +51,19 @@ export class ChatGateway {
   /** Start the request's workflow and follow its delivery on the bus. */
   async start(input: ChatRequestInput): Promise<StartedRequest> {
     const queue = new DeliveryQueue();
+    let chunks = 0;
+    const onMessage = (message: RequestMessage) => {
+      if (message.type === 'probe') {
+        // This front door holds the client: it is the stream's checkpoint for an attempt that runs again.
+        const answer: RequestControlMessage = { type: 'delivered', chunks };
+        void this.options.bus.publish(requestControlChannel(input.requestId), answer).catch(() => undefined);
+        return;
+      }
+      if (message.type === 'chunk') chunks += 1;
+      queue.push(busDelivery(message));
+    };
     const unsubscribe = input.delivery === 'sync'
-      ? await this.options.bus.subscribe(requestChannel(input.requestId), (message) => queue.push(busDelivery(message as RequestMessage)))
+      ? await this.options.bus.subscribe(requestChannel(input.requestId), (message) => onMessage(message as RequestMessage))
       : async () => undefined;
     const workflowId = workflowIdFor(input.tenantId, input.requestId);
     let handle: WorkflowHandle;
@@ -129,7 +140,7 @@ export class ChatGateway {
   }
 }
 
-function busDelivery(message: RequestMessage): Delivery {
+function busDelivery(message: Exclude<RequestMessage, { type: 'probe' }>): Delivery {
   switch (message.type) {
     case 'chunk': return { type: 'chunk', message };
     case 'final': return { type: 'final', outcome: message.outcome, body: message.body, chunkCount: message.chunkCount };

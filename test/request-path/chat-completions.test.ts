@@ -55,7 +55,9 @@ describe('POST /v1/chat/completions', () => {
     expect(outcome.attempts.map((attempt: any) => [attempt.provider, attempt.status, attempt.failure_kind])).toEqual([
       ['openai', 'failed', 'upstream_unavailable'], ['anthropic', 'succeeded', null]]);
     // Each attempt is its own record in history with its summary: the first a local activity, the failover a regular one.
-    const history = await harness.zumik.client.workflow.getHandle(outcome.workflow.id).fetchHistory();
+    const handle = harness.zumik.client.workflow.getHandle(outcome.workflow.id);
+    await handle.result();
+    const history = await handle.fetchHistory();
     expect(attemptsInHistory(history)).toEqual([
       { via: 'local', id: expect.any(String), summary: 'attempt 1: openai/gpt-4o-mini @default (primary)' },
       { via: 'activity', id: 'attempt-2', summary: 'attempt 2: anthropic/claude-haiku-4-5 @default (standby, failover:upstream_unavailable)' },

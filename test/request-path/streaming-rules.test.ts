@@ -127,8 +127,10 @@ describe('streaming rules', () => {
     expect(outcome).toMatchObject({ completion: 'cancelled', reason_code: 'cancelled' });
     expect(outcome.attempts).toHaveLength(1);
     expect(outcome.attempts[0]).toMatchObject({ provider: 'openai', status: 'cancelled' });
-    const description = await harness.zumik.client.workflow.getHandle(outcome.workflow.id).describe();
-    expect(['CANCELLED', 'COMPLETED']).toContain(description.status.name);
+    // The record is written inside the workflow's last task, just before the workflow closes.
+    const handle = harness.zumik.client.workflow.getHandle(outcome.workflow.id);
+    await eventually(async () => (await handle.describe()).status.name !== 'RUNNING', 5_000, 'the workflow to close');
+    expect(['CANCELLED', 'COMPLETED']).toContain((await handle.describe()).status.name);
     expect(harness.anthropic.requests).toHaveLength(0);
   });
 

@@ -3,7 +3,7 @@
  * UI: a local attempt is a `core_local_activity` marker, a regular one an ActivityTaskScheduled event,
  * each with its summary.
  */
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 
 type History = temporal.api.history.v1.IHistory;
 const ATTEMPT_ACTIVITIES = new Set(['runAttempt', 'callProvider']);
@@ -42,8 +42,6 @@ export function eventTypes(history: History): string[] {
 }
 
 function eventTypeName(type: number): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { temporal: proto } = require('@temporalio/proto') as typeof import('@temporalio/proto');
-  const name = proto.api.enums.v1.EventType[type] ?? String(type);
+  const name = temporal.api.enums.v1.EventType[type] ?? String(type);
   return name.replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_match, _sep, letter: string) => letter.toUpperCase());
 }

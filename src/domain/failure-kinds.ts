@@ -25,7 +25,7 @@ export const FAILURE_KINDS = {
   timeout: { retryable: true, failover: true },
   /** A stream went silent in the middle: the partial answer is unusable; retry or fail over. */
   stream_stalled: { retryable: true, failover: true },
-  /** A stream ended without its terminal event: the answer is truncated; retry or fail over. */
+  /** A stream ended (cut, or closed cleanly) before every choice had its finish: the answer is truncated; retry or fail over. */
   stream_truncated: { retryable: true, failover: true },
   /** Connection refused, reset or DNS failure before an answer: retry or fail over. */
   network: { retryable: true, failover: true },

@@ -17,14 +17,20 @@ export type Fault =
   | { kind: 'hang' }
   /** Write headers at once, then wait this long before the first body byte / SSE event. */
   | { kind: 'slow-first-token'; delayMs: number }
-  /** Stream: destroy the connection after this many events (a cut mid-answer). */
-  | { kind: 'cut'; afterEvents: number }
-  /** Stream: after this many events go silent, keeping the connection open. */
+  /**
+   * Stream: destroy the connection after this many events (a cut mid-answer); with `clean`, end the
+   * response properly instead (a server or proxy that closes the body early without an error).
+   */
+  | { kind: 'cut'; afterEvents: number; clean?: boolean }
+  /** Stream: after this many events go silent, keeping the connection open (at or past the last event: after the whole stream). */
   | { kind: 'stall'; afterEvents: number }
   /** Stream: after this many events send an event whose data is not valid JSON. */
   | { kind: 'malformed'; afterEvents: number }
-  /** Stream: omit the provider's terminal event(s) (`[DONE]`, `message_stop`, …) and end the response cleanly. */
-  | { kind: 'no-terminal' };
+  /**
+   * Stream: omit the provider's terminal event(s) (`[DONE]`, `message_stop`, …) and end the response
+   * cleanly; with `hold`, keep the connection open and silent instead of ending it.
+   */
+  | { kind: 'no-terminal'; hold?: boolean };
 
 export interface ReceivedRequest {
   method: string;
@@ -187,7 +193,11 @@ export class EmulatorServer {
     if (fault?.kind === 'slow-first-token') await delay(fault.delayMs);
     for (let index = 0; index < list.length; index++) {
       if (response.destroyed) return;
-      if (fault?.kind === 'cut' && index === fault.afterEvents) { response.socket?.destroy(); return; }
+      if (fault?.kind === 'cut' && index === fault.afterEvents) {
+        if (fault.clean) response.end();
+        else response.socket?.destroy();
+        return;
+      }
       if (fault?.kind === 'stall' && index === fault.afterEvents) return; // keep the socket open, send nothing more
       if (fault?.kind === 'malformed' && index === fault.afterEvents) {
         response.write('data: {"this is not json\n\n');
@@ -196,6 +206,8 @@ export class EmulatorServer {
       response.write(formatSse(event));
       if (this.options.eventIntervalMs) await delay(this.options.eventIntervalMs);
     }
+    const holdOpen = (fault?.kind === 'no-terminal' && fault.hold) || (fault?.kind === 'stall' && fault.afterEvents >= list.length);
+    if (holdOpen) return; // everything sent, but the response never ends
     response.end();
   }
 

@@ -122,9 +122,15 @@ const CASES: FaultCase[] = [
     failover: overToAnthropic('bad_response'),
   },
   {
-    // The whole answer streamed, but no terminal event: content already reached the client, so no
-    // retry and no failover — the stream ends with an explicit error (see streaming-rules.test.ts).
-    name: 'missing terminal event (stream)', stream: true, fault: { kind: 'no-terminal' },
+    // The whole answer streamed, finish and usage included, but no `[DONE]`: the answer is complete.
+    name: 'missing terminal event after a complete answer (stream)', stream: true, fault: { kind: 'no-terminal' },
+    single: { status: 200, completion: 'completed', reason: 'ok', attempts: [['openai', 'succeeded', null]] },
+    failover: { status: 200, completion: 'completed', reason: 'ok', attempts: [['openai', 'succeeded', null]] },
+  },
+  {
+    // The body ended cleanly before the finish chunk: content already reached the client, so no retry
+    // and no failover — the stream ends with an explicit error (see streaming-rules.test.ts).
+    name: 'clean end before the finish chunk (stream)', stream: true, fault: { kind: 'cut', afterEvents: 3, clean: true },
     single: { status: 200, completion: 'failed', reason: 'stream_interrupted', attempts: [failed('stream_truncated')] },
     failover: { status: 200, completion: 'failed', reason: 'stream_interrupted', attempts: [failed('stream_truncated')] },
   },
@@ -200,6 +206,19 @@ describe('emulator faults on the request path', () => {
       }
     });
   }
+
+  it('a complete stream whose connection stays open without [DONE] is answered whole within about a second', async () => {
+    harness.openai.inject({ kind: 'no-terminal', hold: true });
+    const response = await chat(harness, { model: 'faults.single', stream: true }, { headers: INTERACTIVE });
+    // Finished, then silence: the read ends at the finish grace (1 s) or the class's stall timeout (500 ms here), whichever
+    // comes first, as a complete answer: no failure, no failover, no waiting for the deadline.
+    expect(response.ms).toBeLessThan(3_000);
+    const data = sseData(response.text);
+    expect(data.at(-1)).toBe('[DONE]');
+    expect(data.filter((item) => typeof item === 'object').map((chunk) => chunk.choices?.[0]?.delta?.content ?? '').join('')).toBe('Hello from the emulator.');
+    expect(outcomeCommentOf(response.text)).toMatchObject({ completion: 'completed', reason_code: 'ok' });
+    expect(chatCalls(harness.openai)).toBe(1);
+  });
 
   it('an Anthropic refusal is a completed answer with finish_reason content_filter, neither retried nor failed over', async () => {
     harness.anthropic.setReply({ refusal: { category: 'cyber', explanation: 'I cannot help with that.' } });

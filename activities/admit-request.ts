@@ -7,9 +7,8 @@
 import { circuitKey } from '../src/domain/attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, type CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
-import { DEFAULT_RETRY_POLICY } from '../src/domain/retry-decision';
 import type { ReasonCode } from '../src/domain/reason-codes';
-import { tenantQosProfile, type TenantPolicy } from '../src/domain/tenant-policy';
+import { tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from '../src/domain/tenant-policy';
 import type { AdmitInput, AdmitResult, PolicySnapshot, Resolution } from './types';
 
 export interface AdmissionGate {
@@ -29,11 +28,11 @@ export interface AdmissionDeps {
   regions: (provider: string) => string[];
 }
 
-export function policySnapshot(policy: TenantPolicy, qosClass: AdmitInput['qosClass']): PolicySnapshot {
+export function policySnapshot(policy: TenantPolicy, qosClass: AdmitInput['qosClass'], alias: string): PolicySnapshot {
   const qos = tenantQosProfile(policy, qosClass);
   return {
     qos,
-    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: policy.max_attempts, failover: policy.failover },
+    retry: tenantRetryPolicy(policy, alias),
     allowBrokered: policy.allow_brokered_execution,
     flexFallbackToStandard: policy.flex.fallback_to_standard,
     // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
@@ -67,7 +66,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
   return {
     async admitRequest(input: AdmitInput): Promise<AdmitResult> {
       const policy = await deps.policies.get(input.tenantId);
-      const snapshot = policySnapshot(policy, input.qosClass);
+      const snapshot = policySnapshot(policy, input.qosClass, input.alias);
       if (!policy.allowed_qos_classes.includes(input.qosClass)) return { state: 'rejected', reason: 'rejected_policy', policy: snapshot };
       const result = await deps.admission.tryAdmit({
         requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,

@@ -26,6 +26,10 @@ export interface CredentialSource {
 }
 
 export interface CircuitRecorder {
+  /** Just before the call: may it go (and is it a half-open probe holding a slot)? */
+  tryAcquireProbe(key: string): Promise<{ allowed: true; probeId?: string } | { allowed: false; state: string }>;
+  /** A probe that neither succeeded nor failed with an outage gives its slot back. */
+  releaseProbe(key: string, probeId: string): Promise<unknown>;
   recordSuccess(key: string): Promise<unknown>;
   recordFailure(key: string, kind: FailureKind): Promise<unknown>;
 }
@@ -67,6 +71,11 @@ export function createCallProvider(deps: CallProviderDeps) {
       ? await deps.bus.subscribe(requestControlChannel(request.requestId), () => clientGone.abort()).catch(() => async () => undefined)
       : async () => undefined;
     const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal]);
+    let probeId: string | undefined;
+    // A half-open probe whose stream has begun has shown the target answers: close the circuit now, not when a long stream ends.
+    const probeAnswered = () => {
+      if (probeId) void deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
+    };
 
     try {
       let credential: { apiKey: string } & ResolvedEndpoint;
@@ -77,6 +86,16 @@ export function createCallProvider(deps: CallProviderDeps) {
           { kind: 'auth', provider: attempt.provider }, { cause: error });
       }
       const adapter = deps.adapters.forAttempt(attempt, credential);
+      // The circuit decides at call time (the plan may be older than its state): a breaker outage lets calls go.
+      const permit = await deps.circuits.tryAcquireProbe(key).catch((error: unknown) => {
+        deps.logger.warn({ err: error }, 'circuit check failed');
+        return { allowed: true as const, probeId: undefined };
+      });
+      if (!permit.allowed) {
+        throw new ProviderError(`${attempt.provider}: not called, its circuit is ${permit.state === 'open' ? 'open' : 'half-open with every probe slot taken'}`,
+          { kind: 'circuit_open', provider: attempt.provider });
+      }
+      probeId = permit.probeId;
       const options: ProviderCallOptions = {
         model: attempt.model, credential: { apiKey: credential.apiKey }, signal,
         cacheKeyHint: `${request.tenantId}:${request.alias}`,
@@ -91,7 +110,7 @@ export function createCallProvider(deps: CallProviderDeps) {
       let chunkCount: number | undefined;
       const call = { ...input, request: { ...request, body: tierFor(input) } };
       const result = request.stream
-        ? await streamAttempt(adapter, call, options, publish, () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); } }, (count) => { chunkCount = count; })
+        ? await streamAttempt(adapter, call, options, publish, () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); probeAnswered(); } }, (count) => { chunkCount = count; })
         : await adapter.generate(call.request.body, options);
       firstTokenAt ??= Date.now();
       const done = record('succeeded', {
@@ -132,6 +151,8 @@ export function createCallProvider(deps: CallProviderDeps) {
     } finally {
       clearInterval(heartbeat);
       await unsubscribe().catch(() => undefined);
+      // Settled probes already freed their slot; this frees one that ended any other way (a no-op otherwise).
+      if (probeId) await deps.circuits.releaseProbe(key, probeId).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
     }
   };
 }

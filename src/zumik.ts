@@ -84,6 +84,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const requests = new RequestRepository(database.pool);
     const files = new FileStore(database.pool);
     const batches = new BatchRepository(database.pool);
+    const circuits = new CircuitBreakerStore(database.pool, config.circuits);
     const bus = createStreamBus(config.streamBus, {
       onError: (error, channel) => logger.warn({ err: error, channel }, 'stream bus error'),
     });
@@ -115,7 +116,6 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
       const adapters = new AttemptAdapters(directory);
       cleanups.push(() => adapters.close());
-      const circuits = new CircuitBreakerStore(database.pool);
       const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox });
       const activities = createActivities({
         admission: {
@@ -160,7 +160,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', logger }),
           policies, idempotency: requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
-        requests, client, credentials, endpoints, policies, files,
+        requests, client, credentials, endpoints, policies, files, circuits,
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun },
       });

@@ -33,6 +33,11 @@ export const FAILURE_KINDS = {
   bad_response: { retryable: true, failover: true },
   /** The call was aborted by the caller (client disconnect, cancellation): not a provider failure. */
   cancelled: { retryable: false, failover: false },
+  /**
+   * No call was made: the target's circuit opened (or its half-open probe slots were all taken) after
+   * the plan was made. Retrying the same target now would be refused again; fail over.
+   */
+  circuit_open: { retryable: false, failover: true },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean }>;

@@ -42,5 +42,7 @@ export type ReasonCode = keyof typeof REASON_CODES;
 /** The reason code for a request that ended on a provider failure of this kind. */
 export function providerFailureReason(kind: FailureKind): ReasonCode {
   if (kind === 'cancelled') return 'cancelled';
+  // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
+  if (kind === 'circuit_open') return 'no_eligible_target';
   return `provider_${kind}` as ReasonCode;
 }

@@ -65,6 +65,7 @@ describe('decideNextStep', () => {
 
     it.each<[FailureKind, string]>([
       ['auth', 'provider_auth'], ['quota', 'provider_quota'], ['model_not_found', 'provider_model_not_found'], ['context_length', 'provider_context_length'],
+      ['circuit_open', 'no_eligible_target'],
     ])('on %s when no candidate is left (waiting would not help)', (kind, reason) => {
       expect(decideNextStep({ kind, retryAfterMs: 100 }, state({ candidatesLeft: 0 }), policy, noRandom)).toEqual({ action: 'stop', reason });
     });
@@ -91,7 +92,7 @@ describe('decideNextStep', () => {
   });
 
   describe('fails over', () => {
-    it.each<FailureKind>(['auth', 'quota', 'model_not_found', 'context_length'])('at once on %s when a candidate is left', (kind) => {
+    it.each<FailureKind>(['auth', 'quota', 'model_not_found', 'context_length', 'circuit_open'])('at once on %s when a candidate is left', (kind) => {
       expect(decideNextStep({ kind, retryAfterMs: 1_000 }, state(), policy, noRandom)).toEqual({ action: 'failover', delayMs: 0, cause: `failover:${kind}` });
     });
 

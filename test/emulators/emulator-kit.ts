@@ -42,6 +42,8 @@ export interface ReceivedRequest {
   receivedAt: number;
   /** Set when the connection closed before the response was complete: the client gave up (or a reset/cut fault). */
   abortedAt?: number;
+  /** When the response finished or its connection closed, whichever came first. */
+  endedAt?: number;
 }
 
 export interface EmulatorOptions {
@@ -83,6 +85,8 @@ export class EmulatorServer {
   /** The most requests ever in flight at once (since start or the last `reset`). */
   maxInFlight = 0;
   private readonly faults: Fault[] = [];
+  /** A fault every call gets while it is set (a provider outage), after the queued ones are used up. */
+  private outage?: Fault;
   private readonly routes: Route[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
   private readonly server: http.Server;
@@ -123,9 +127,21 @@ export class EmulatorServer {
     return this;
   }
 
-  /** Forget queued faults and logged requests. */
+  /** From now on every call (after the queued faults) gets `fault`, until `endOutage()`: a provider that is down for a while. */
+  startOutage(fault: Fault): this {
+    this.outage = fault;
+    return this;
+  }
+
+  endOutage(): this {
+    this.outage = undefined;
+    return this;
+  }
+
+  /** Forget queued faults, an outage and logged requests. */
   reset(): void {
     this.faults.length = 0;
+    this.outage = undefined;
     this.requests.length = 0;
     this.maxInFlight = this.inFlight;
   }
@@ -159,6 +175,9 @@ export class EmulatorServer {
     };
     this.requests.push(request);
     response.on('close', () => { if (!response.writableFinished) request.abortedAt = Date.now(); });
+    const ended = () => { request.endedAt ??= Date.now(); };
+    response.once('finish', ended);
+    response.once('close', ended);
     if (this.options.latencyMs) await delay(this.options.latencyMs);
 
     for (const route of this.routes) {
@@ -167,7 +186,7 @@ export class EmulatorServer {
       if (!match) continue;
       const params: Record<string, string> = {};
       route.keys.forEach((key, index) => { params[key] = decodeURIComponent(match[index + 1] ?? ''); });
-      const fault = this.faults.shift();
+      const fault = this.faults.shift() ?? this.outage;
       if (fault?.kind === 'reset') { incoming.socket.destroy(); return; }
       if (fault?.kind === 'hang') return;
       try {

@@ -10,7 +10,7 @@ import { estimatePromptTokens, manifestFor, modelCapability, type CapabilityMani
 import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import { policySnapshot } from '../src/domain/request-planning';
-import type { TenantPolicy } from '../src/domain/tenant-policy';
+import { tenantQosProfile, type TenantPolicy } from '../src/domain/tenant-policy';
 import type { DecideInput, DecideResult, RequestDecider } from '../src/store/request-decider';
 import type { AdmitInput, AdmitResult, Resolution } from './types';
 
@@ -65,7 +65,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
   return {
     async admitRequest(input: AdmitInput): Promise<AdmitResult> {
       const policy = await deps.policies.get(input.tenantId);
-      const snapshot = policySnapshot(policy, input.qosClass);
+      const snapshot = policySnapshot(policy, input.qosClass, input.alias);
       if (!policy.allowed_qos_classes.includes(input.qosClass)) return { state: 'rejected', reason: 'rejected_policy', policy: snapshot };
       const result = await deps.admission.tryAdmit({
         requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,
@@ -88,10 +88,10 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
     /** A queued request asks again: its ticket keeps its place (FIFO) and is refreshed. */
     async pollAdmission(input: PollAdmissionInput): Promise<{ state: 'admitted' } | { state: 'queued'; position: number } | { state: 'rejected'; reason: ReasonCode }> {
       const policy = await deps.policies.get(input.tenantId);
-      const snapshot = policySnapshot(policy, input.qosClass);
+      const qos = tenantQosProfile(policy, input.qosClass);
       return deps.admission.tryAdmit({
-        requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,
-        leaseMs: snapshot.leaseMs, queue: true,
+        requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: qos.priority,
+        leaseMs: qos.deadlineMs + 60_000, queue: true,
         limits: {
           tenantConcurrency: policy.limits.concurrency, keyConcurrency: policy.limits.key_concurrency,
           tenantRequestsPerMinute: policy.limits.requests_per_minute, keyRequestsPerMinute: policy.limits.key_requests_per_minute,

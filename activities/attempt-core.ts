@@ -26,10 +26,17 @@ export interface CredentialSource {
 }
 
 export interface CircuitRecorder {
+  /** Just before the call: may it go (and is it a half-open probe holding a slot)? */
+  tryAcquireProbe(key: string): Promise<{ allowed: true; probeId?: string } | { allowed: false; state: string }>;
+  /** A probe that neither succeeded nor failed with an outage gives its slot back. */
+  releaseProbe(key: string, probeId: string): Promise<unknown>;
   recordSuccess(key: string): Promise<unknown>;
   recordFailure(key: string, kind: FailureKind): Promise<unknown>;
-  /** False when a success has nothing to reset on this key (no counted failures, not open): the write is skipped. */
-  needsReset?(key: string): Promise<boolean>;
+  /**
+   * False when the key has no counted failures and no opening: the call goes without asking, and a
+   * success has nothing to reset (no round trip). Without it every call asks.
+   */
+  guarded?(key: string): Promise<boolean>;
 }
 
 export interface CallProviderDeps {
@@ -86,6 +93,12 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     }).catch(() => async () => undefined)
     : async () => undefined;
   const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal]);
+  const guarded = await (deps.circuits.guarded?.(key) ?? Promise.resolve(true)).catch(() => true);
+  let probeId: string | undefined;
+  // A half-open probe whose stream has begun has shown the target answers: close the circuit now, not when a long stream ends.
+  const probeAnswered = () => {
+    if (probeId) void deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
+  };
 
   try {
     let credential: { apiKey: string } & ResolvedEndpoint;
@@ -96,6 +109,18 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
         { kind: 'auth', provider: attempt.provider }, { cause: error });
     }
     const adapter = deps.adapters.forAttempt(attempt, credential);
+    if (guarded) {
+      // The circuit decides at call time (the plan may be older than its state): a breaker outage lets calls go.
+      const permit = await deps.circuits.tryAcquireProbe(key).catch((error: unknown) => {
+        deps.logger.warn({ err: error }, 'circuit check failed');
+        return { allowed: true as const, probeId: undefined };
+      });
+      if (!permit.allowed) {
+        throw new ProviderError(`${attempt.provider}: not called, its circuit is ${permit.state === 'open' ? 'open' : 'half-open with every probe slot taken'}`,
+          { kind: 'circuit_open', provider: attempt.provider });
+      }
+      probeId = permit.probeId;
+    }
     const options: ProviderCallOptions = {
       model: attempt.model, credential: { apiKey: credential.apiKey }, signal,
       cacheKeyHint: `${request.tenantId}:${request.alias}`,
@@ -111,14 +136,12 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     const body = tierFor(request, attempt, input.manifestRevision);
     const result = request.stream
       ? await streamAttempt(adapter, { ...input, request: { ...request, body } }, options, { ...meta, attempt: n, provider: attempt.provider }, publish,
-        () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); } }, (count) => { chunkCount = count; })
+        () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); probeAnswered(); } }, (count) => { chunkCount = count; })
       : await adapter.generate(body, options);
     firstTokenAt ??= Date.now();
     const done = record('succeeded', { http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model });
     const finished = await finish({ record: done, result, chunkCount }, publish);
-    if (await (deps.circuits.needsReset?.(key) ?? true)) {
-      await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
-    }
+    if (guarded) await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
     return finished;
   } catch (error) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure(`attempt ${n} cancelled`);
@@ -147,6 +170,8 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     await unsubscribe().catch(() => undefined);
+    // Settled probes already freed their slot; this frees one that ended any other way (a no-op otherwise).
+    if (probeId) await deps.circuits.releaseProbe(key, probeId).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
   }
 }
 

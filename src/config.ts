@@ -8,6 +8,7 @@ import { z } from 'zod';
 const optionalString = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65_535);
 const url = z.string().trim().url();
+const circuitSetting = z.coerce.number().int().min(1).max(2_147_483_647);
 
 const schema = z.object({
   PORT: port.default(8080),
@@ -28,6 +29,12 @@ const schema = z.object({
   ZUMIK_PROVIDERS_FILE: optionalString,
   ZUMIK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default('10mb'),
+  ZUMIK_CIRCUIT_FAILURE_THRESHOLD: circuitSetting.optional(),
+  ZUMIK_CIRCUIT_WINDOW_MS: circuitSetting.optional(),
+  ZUMIK_CIRCUIT_OPEN_MS: circuitSetting.optional(),
+  ZUMIK_CIRCUIT_MAX_OPEN_MS: circuitSetting.optional(),
+  ZUMIK_CIRCUIT_MAX_PROBES: circuitSetting.optional(),
+  ZUMIK_CIRCUIT_PROBE_TTL_MS: circuitSetting.optional(),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   GEMINI_API_KEY: optionalString,
@@ -70,6 +77,10 @@ export interface Config {
   providersFile?: string;
   logLevel: z.infer<typeof schema>['ZUMIK_LOG_LEVEL'];
   bodyLimit: string;
+  /** Circuit breaker settings (CircuitBreakerStore); unset (undefined) ones take the store's defaults. */
+  circuits: {
+    failureThreshold?: number; windowMs?: number; openMs?: number; maxOpenMs?: number; maxProbes?: number; probeTtlMs?: number;
+  };
   /** Managed-profile credentials and endpoints by provider; a provider without a key is unavailable. */
   providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
 }
@@ -123,6 +134,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     providersFile: values.ZUMIK_PROVIDERS_FILE,
     logLevel: values.ZUMIK_LOG_LEVEL,
     bodyLimit: values.ZUMIK_BODY_LIMIT,
+    circuits: {
+      failureThreshold: values.ZUMIK_CIRCUIT_FAILURE_THRESHOLD, windowMs: values.ZUMIK_CIRCUIT_WINDOW_MS,
+      openMs: values.ZUMIK_CIRCUIT_OPEN_MS, maxOpenMs: values.ZUMIK_CIRCUIT_MAX_OPEN_MS,
+      maxProbes: values.ZUMIK_CIRCUIT_MAX_PROBES, probeTtlMs: values.ZUMIK_CIRCUIT_PROBE_TTL_MS,
+    },
     providers: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, provider(name)])) as Config['providers'],
   };
 }

@@ -87,6 +87,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const requests = new RequestRepository(database.pool);
     const files = new FileStore(database.pool);
     const batches = new BatchRepository(database.pool);
+    const circuits = new CircuitBreakerStore(database.pool, config.circuits);
     const bus = createStreamBus(config.streamBus, {
       onError: (error, channel) => logger.warn({ err: error, channel }, 'stream bus error'),
     });
@@ -115,7 +116,6 @@ export async function startZumik(config: Config, options: StartOptions): Promise
 
     // What the request path decides from: per-process caches, invalidated by the zumik_config feed.
     const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
-    const circuits = new CircuitBreakerStore(database.pool);
     const releases = new ReleaseCache(modelAliases);
     const circuitCache = new CircuitCache(circuits);
     const authenticator = new ApiKeyAuthenticator(apiKeys);
@@ -182,7 +182,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
           policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
-        requests, client, credentials, endpoints, policies, files,
+        requests, client, credentials, endpoints, policies, files, circuits,
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun },
       });

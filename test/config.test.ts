@@ -26,6 +26,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ZUMIK_STREAM_BUS: 'redis://127.0.0.1:6379' }, ['--role=worker']).role).toBe('worker');
   });
 
+  it('reads the circuit breaker settings, leaving unset ones to the store\'s defaults', () => {
+    expect(loadConfig({}, []).circuits).toEqual({});
+    expect(loadConfig({
+      ZUMIK_CIRCUIT_FAILURE_THRESHOLD: '3', ZUMIK_CIRCUIT_WINDOW_MS: '30000', ZUMIK_CIRCUIT_OPEN_MS: '2000', ZUMIK_CIRCUIT_MAX_OPEN_MS: '15000',
+      ZUMIK_CIRCUIT_MAX_PROBES: '2', ZUMIK_CIRCUIT_PROBE_TTL_MS: '10000',
+    }, []).circuits).toEqual({ failureThreshold: 3, windowMs: 30_000, openMs: 2_000, maxOpenMs: 15_000, maxProbes: 2, probeTtlMs: 10_000 });
+  });
+
   it('refuses split roles on the in-process stream bus: answers must cross processes', () => {
     expect(() => loadConfig({}, ['--role', 'api'])).toThrow(/ZUMIK_STREAM_BUS: --role api needs a shared bus/);
     expect(() => loadConfig({ ZUMIK_STREAM_BUS: 'kafka://x' }, [])).toThrow(/ZUMIK_STREAM_BUS: /);
@@ -39,6 +47,8 @@ describe('loadConfig', () => {
     [{ ZUMIK_ADMIN_KEY: 'short' }, 'ZUMIK_ADMIN_KEY'],
     [{ OPENAI_BASE_URL: 'api.openai.com' }, 'OPENAI_BASE_URL'],
     [{ ZUMIK_LOG_LEVEL: 'loud' }, 'ZUMIK_LOG_LEVEL'],
+    [{ ZUMIK_CIRCUIT_OPEN_MS: '0' }, 'ZUMIK_CIRCUIT_OPEN_MS'],
+    [{ ZUMIK_CIRCUIT_MAX_PROBES: 'two' }, 'ZUMIK_CIRCUIT_MAX_PROBES'],
   ])('stops on %j with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env, [])).toThrow(ConfigError);
     expect(() => loadConfig(env, [])).toThrow(new RegExp(`^invalid configuration:\\n  - ${variable}: `));

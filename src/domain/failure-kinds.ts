@@ -25,7 +25,7 @@ export const FAILURE_KINDS = {
   timeout: { retryable: true, failover: true },
   /** A stream went silent in the middle: the partial answer is unusable; retry or fail over. */
   stream_stalled: { retryable: true, failover: true },
-  /** A stream ended without its terminal event: the answer is truncated; retry or fail over. */
+  /** A stream ended (cut, or closed cleanly) before every choice had its finish: the answer is truncated; retry or fail over. */
   stream_truncated: { retryable: true, failover: true },
   /** Connection refused, reset or DNS failure before an answer: retry or fail over. */
   network: { retryable: true, failover: true },
@@ -33,6 +33,11 @@ export const FAILURE_KINDS = {
   bad_response: { retryable: true, failover: true },
   /** The call was aborted by the caller (client disconnect, cancellation): not a provider failure. */
   cancelled: { retryable: false, failover: false },
+  /**
+   * No call was made: the target's circuit opened (or its half-open probe slots were all taken) after
+   * the plan was made. Retrying the same target now would be refused again; fail over.
+   */
+  circuit_open: { retryable: false, failover: true },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean }>;

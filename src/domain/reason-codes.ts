@@ -31,7 +31,7 @@ export const REASON_CODES = {
   provider_upstream_unavailable: 'the provider was unavailable (5xx) on every attempt',
   provider_timeout: 'the provider timed out (headers or first token) on every attempt',
   provider_stream_stalled: 'the stream stalled on every attempt',
-  provider_stream_truncated: 'the stream ended without its terminal event on every attempt',
+  provider_stream_truncated: 'the stream ended before its finish on every attempt',
   provider_network: 'the provider could not be reached on every attempt',
   provider_bad_response: 'the provider answered malformed data on every attempt',
   provider_unknown: 'an unclassified provider failure',
@@ -42,5 +42,7 @@ export type ReasonCode = keyof typeof REASON_CODES;
 /** The reason code for a request that ended on a provider failure of this kind. */
 export function providerFailureReason(kind: FailureKind): ReasonCode {
   if (kind === 'cancelled') return 'cancelled';
+  // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
+  if (kind === 'circuit_open') return 'no_eligible_target';
   return `provider_${kind}` as ReasonCode;
 }

@@ -10,14 +10,13 @@ import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
-import { DEFAULT_RETRY_POLICY } from './retry-decision';
-import { tenantQosProfile, type TenantPolicy } from './tenant-policy';
+import { tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
-export function policySnapshot(policy: TenantPolicy, qosClass: QosClass): PolicySnapshot {
+export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string): PolicySnapshot {
   const qos = tenantQosProfile(policy, qosClass);
   return {
     qos,
-    retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: policy.max_attempts, failover: policy.failover },
+    retry: tenantRetryPolicy(policy, alias),
     allowBrokered: policy.allow_brokered_execution,
     flexFallbackToStandard: policy.flex.fallback_to_standard,
     // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.

@@ -18,6 +18,11 @@ export interface RetryPolicy {
   maxRetryAfterWaitMs: number;
   /** Policy switch: may the request move to other targets? */
   failover: boolean;
+  /**
+   * Policy switch: may a content-filter refusal move to other targets (when `failover` allows)? Off
+   * (absent) by default: the refusal stops the request with `provider_content_filter`.
+   */
+  contentFilterFailover?: boolean;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -26,6 +31,9 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** Backoff jitter: ±20 % of the capped exponential delay. */
 export const BACKOFF_JITTER = 0.2;
+
+/** A content-filter refusal when the policy routes round it: the same target would refuse again, another may not. */
+const ROUTED_CONTENT_FILTER = { retryable: false, failover: true } as const;
 
 /** `unknown` failures are "treated as transient once" (provider-error.ts): at most one retry of the same target. */
 const MAX_SAME_TARGET_RETRIES_UNKNOWN = 1;
@@ -70,11 +78,12 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseBackoffM
  *    answer is never silently replaced by another one;
  * 2. `cancelled` → stop `cancelled`;
  * 3. kinds that neither retry nor failover can help (`invalid_request`, `content_filter`) → stop
- *    with the kind's reason;
+ *    with the kind's reason — except `content_filter` when the policy's `contentFilterFailover` is
+ *    on: then it is routed round like the kinds of rule 5;
  * 4. the request's attempt budget is spent (`attemptsMade >= maxAttempts`) → stop with the kind's
  *    reason, or `attempts_exhausted` for an unclassified (`unknown`) failure;
  * 5. kinds where waiting does not help but another target may (`auth`, `quota`, `model_not_found`,
- *    `context_length`) → fail over at once when the policy allows it and a candidate is left,
+ *    `context_length`, and a routed-round `content_filter`) → fail over at once when the policy allows it and a candidate is left,
  *    else stop with the kind's reason;
  * 6. transient kinds: fail over at once when allowed and a candidate is left, unless the provider
  *    asked for a short wait (Retry-After ≤ `maxRetryAfterWaitMs`) and the candidate still has
@@ -88,7 +97,7 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseBackoffM
  */
 export function decideNextStep(failure: FailureFacts, state: RequestState, policy: RetryPolicy, random: () => number): NextStep {
   const { kind } = failure;
-  const meaning = FAILURE_KINDS[kind];
+  const meaning = kind === 'content_filter' && policy.contentFilterFailover ? ROUTED_CONTENT_FILTER : FAILURE_KINDS[kind];
   if (failure.afterFirstToken) return { action: 'stop', reason: 'stream_interrupted' };
   if (kind === 'cancelled') return { action: 'stop', reason: 'cancelled' };
   if (!meaning.failover) return { action: 'stop', reason: providerFailureReason(kind) };

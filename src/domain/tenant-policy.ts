@@ -1,11 +1,14 @@
 /**
  * A tenant's policy (DESIGN.md §3 Admin, §4): admission limits, QoS overrides, which classes it may
- * use, failover and the brokered last-resort bridge. Admins write it as JSON (snake_case, strict);
+ * use, failover (and whether it routes round content-filter refusals, per alias) and the brokered
+ * last-resort bridge. Admins write it as JSON (snake_case, strict);
  * every field has a default, so `{}` is a valid policy and an unset field follows Zumik's default.
  * Pure: the store persists the JSON as written, and admission reads the parsed form.
  */
 import { z } from 'zod';
+import { ALIAS_PATTERN } from './model-alias';
 import { QOS_CLASSES, qosProfile, type QosClass, type QosProfile } from './qos';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-decision';
 
 /** Tenant ids: what `?tenant=` and `/tenants/{tenant}` accept. */
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -61,6 +64,16 @@ export const tenantPolicySchema = z.strictObject({
     .transform((classes) => [...new Set(classes)]).default([...QOS_CLASSES]),
   /** Try other targets when one fails. */
   failover: z.boolean().default(true),
+  /**
+   * Route a provider's content-filter refusal round to another target (needs `failover`). Off by
+   * default: the refusal is the answer (400 `provider_content_filter`), not an outage to hide.
+   */
+  content_filter_failover: z.boolean().default(false),
+  /** Per-alias overrides of the fields that make sense per alias; an alias not listed follows the tenant-wide fields. */
+  aliases: z.record(
+    z.string().regex(ALIAS_PATTERN, 'alias keys must be 1-128 characters: letters, digits and . _ : @ + - (starting with a letter or digit)'),
+    z.strictObject({ content_filter_failover: z.boolean().optional() }),
+  ).default({}),
   /** Attempts per request across all targets (the retry budget). */
   max_attempts: count(1, 20).default(4),
   /** May the OpenRouter bridge serve the request after a verified outage of every target? */
@@ -122,11 +135,27 @@ export function tenantPolicyToJson(policy: TenantPolicy) {
     qos,
     allowed_qos_classes: [...policy.allowed_qos_classes],
     failover: policy.failover,
+    content_filter_failover: policy.content_filter_failover,
+    aliases: Object.fromEntries(Object.entries(policy.aliases).map(([alias, override]) => [alias, { ...override }])),
     max_attempts: policy.max_attempts,
     allow_brokered_execution: policy.allow_brokered_execution,
     flex: { ...policy.flex },
     batch: { ...policy.batch },
     default_qos_class: policy.default_qos_class,
+  };
+}
+
+/** Whether a content-filter refusal of a request for `alias` may fail over: the alias's override, else the tenant's field. */
+export function contentFilterFailover(policy: TenantPolicy, alias: string): boolean {
+  const override = Object.hasOwn(policy.aliases, alias) ? policy.aliases[alias]!.content_filter_failover : undefined;
+  return override ?? policy.content_filter_failover;
+}
+
+/** The retry and failover rules a tenant's request for `alias` runs under (src/domain/retry-decision.ts). */
+export function tenantRetryPolicy(policy: TenantPolicy, alias: string): RetryPolicy {
+  return {
+    ...DEFAULT_RETRY_POLICY, maxAttempts: policy.max_attempts, failover: policy.failover,
+    contentFilterFailover: contentFilterFailover(policy, alias),
   };
 }
 

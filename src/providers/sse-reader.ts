@@ -1,16 +1,49 @@
 /**
  * Reads an upstream SSE body into events with eventsource-parser, telling apart the ways a stream
  * fails: a stall (no bytes for `stallMs`, enforced by undici's bodyTimeout and by our own timer), a
- * slow first event (`firstTokenMs`), a cut connection, and a clean end (the caller decides whether a
- * terminal event was seen: a clean end without one is `stream_truncated`).
+ * slow first event (`firstTokenMs`), a cut connection, and a clean end (the caller decides whether the
+ * answer was complete: a clean end before that is `stream_truncated`). Once the caller's parser
+ * reports the answer complete (`AnswerCompletion`), the read waits only `finishGraceMs` more for the
+ * provider's terminal event and then ends as if the body had ended.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ProviderError } from './provider-error';
 import { classifyTransportError, DEFAULT_TIMEOUTS, type UpstreamResponse } from './upstream-http';
 import type { CallTimeouts } from './types';
 
+/**
+ * Shared by a stream's reader and its parser. The parser says whether what it has seen is a complete
+ * answer (every choice finished) though the provider's terminal event (`[DONE]`, `message_stop`) has
+ * not come; from the first moment it is, the reader waits at most `graceMs` for more bytes, so a
+ * provider that never sends its terminal event (or never closes) cannot hold a finished answer hostage.
+ */
+export class AnswerCompletion {
+  /** Epoch ms after which the read ends; undefined while the answer is incomplete. */
+  endBy?: number;
+
+  constructor(readonly graceMs: number = DEFAULT_TIMEOUTS.finishGraceMs) {}
+
+  /** Called by the parser after each event; the grace starts the first time the answer is complete. */
+  update(complete: boolean): void {
+    if (!complete) this.endBy = undefined;
+    else this.endBy ??= Date.now() + this.graceMs;
+  }
+
+  get complete(): boolean {
+    return this.endBy !== undefined;
+  }
+}
+
+/**
+ * True for the ways a body can end after a complete answer that still leave the answer whole: a cut
+ * connection or a stall while the parser waited for the terminal event.
+ */
+export function isEndOfBody(error: unknown): boolean {
+  return error instanceof ProviderError && (error.kind === 'stream_truncated' || error.kind === 'stream_stalled');
+}
+
 export async function* readSseEvents(response: UpstreamResponse, provider: string, options: {
-  signal?: AbortSignal; timeouts?: CallTimeouts;
+  signal?: AbortSignal; timeouts?: CallTimeouts; completion?: AnswerCompletion;
 }): AsyncGenerator<EventSourceMessage> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const queue: EventSourceMessage[] = [];
@@ -21,10 +54,14 @@ export async function* readSseEvents(response: UpstreamResponse, provider: strin
   try {
     for (;;) {
       const waitMs = seenEvent ? timeouts.stallMs : timeouts.firstTokenMs;
+      const endBy = options.completion?.endBy;
+      const graceLeftMs = endBy === undefined ? undefined : endBy - Date.now();
+      if (graceLeftMs !== undefined && graceLeftMs <= 0) break; // the answer is complete; its terminal event is not coming
       const next = await withTimeout(iterator.next(), waitMs, () => seenEvent
         ? new ProviderError(`${provider}: the stream stalled (no bytes for ${waitMs} ms)`, { kind: 'stream_stalled', provider, phase: 'body', afterFirstToken: true })
-        : new ProviderError(`${provider}: no first event within ${waitMs} ms`, { kind: 'timeout', provider, phase: 'first_token' }));
-      if (next.done) break;
+        : new ProviderError(`${provider}: no first event within ${waitMs} ms`, { kind: 'timeout', provider, phase: 'first_token' }),
+      graceLeftMs);
+      if (next === GRACE_OVER || next.done) break;
       parser.feed(decoder.decode(next.value as Uint8Array, { stream: true }));
       while (queue.length > 0) {
         seenEvent = true;
@@ -55,8 +92,13 @@ export function parseEventJson(data: string, provider: string): unknown {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+const GRACE_OVER = Symbol('grace over');
+
+/** `promise`, or `onTimeout()` after `ms`, or GRACE_OVER after `graceMs` when that comes first. */
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, graceMs?: number): Promise<T | typeof GRACE_OVER> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  const timeout = graceMs !== undefined && graceMs < ms
+    ? new Promise<typeof GRACE_OVER>((resolve) => { timer = setTimeout(() => resolve(GRACE_OVER), graceMs); })
+    : new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

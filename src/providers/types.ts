@@ -124,7 +124,7 @@ export type StreamPart =
   | { type: 'finish'; choiceIndex: number; finishReason: FinishReason; rawFinishReason?: string }
   /** Final usage (and served tier) — emitted once, before `stream-end`, when the provider reports it. */
   | { type: 'usage'; usage: ChatUsage; serviceTier?: string; model?: string }
-  /** The provider's terminal event was seen: the answer is complete. */
+  /** The answer is complete: the provider's terminal event came, or the body ended after every choice's finish. */
   | { type: 'stream-end' };
 
 /** Credentials resolved inside the activity by reference; never logged, never in workflow state. */
@@ -140,6 +140,11 @@ export interface CallTimeouts {
   firstTokenMs?: number;
   /** No bytes for this many ms in the middle of a stream → `stream_stalled`. */
   stallMs?: number;
+  /**
+   * Once a stream's answer is complete (every choice has its finish), how long to wait for the rest
+   * (usage, the terminal event) before ending the read as a complete answer.
+   */
+  finishGraceMs?: number;
   /** Whole call. */
   totalMs?: number;
 }

@@ -33,6 +33,7 @@ export const DEFAULT_TIMEOUTS: Required<CallTimeouts> = {
   headersMs: 60_000,
   firstTokenMs: 60_000,
   stallMs: 30_000,
+  finishGraceMs: 1_000,
   totalMs: 600_000,
 };
 

@@ -15,6 +15,7 @@ import { requestId } from './middleware/request-id';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
+import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
 import { credentialRoutes } from './routes/credentials';
 import { batchRoutes, type BatchRouteDeps } from './routes/batches';
 import { fileRoutes } from './routes/files';
@@ -43,6 +44,8 @@ export interface AppDeps {
   files?: FileStore;
   /** /v1/batches. */
   batches?: BatchRouteDeps;
+  /** /v2/circuits (admin view of the shared circuit breakers). */
+  circuits?: CircuitRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -70,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.credentials) v2.use(credentialRoutes(deps.credentials));
   if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints));
   if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
+  if (deps.circuits) v2.use(circuitRoutes(deps.circuits));
   app.use('/v2', v2);
 
   app.use(notFoundHandler());

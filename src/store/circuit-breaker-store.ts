@@ -1,14 +1,20 @@
 /**
  * Circuit breakers per `provider|region|model` (`circuitKey` in src/domain/attempt-plan.ts), shared by
- * every Zumik process through Postgres; every time is the database's `now()`, so processes agree.
+ * every Zumik process through Postgres; every time is the database's clock, so processes agree.
  *
  * - closed: calls go. `failureThreshold` consecutive outage failures within `windowMs` open it.
- * - open (`open_until > now()`): the attempt plan skips the target. Late failures of calls that started
+ * - open (`open_until > now()`): calls do not go; the attempt plan skips the target, and a call that
+ *   was planned before it opened is refused by `tryAcquireProbe`. Late failures of calls that started
  *   before it opened change nothing.
- * - half-open (after `open_until`): calls go again as probes. A failed probe reopens it for twice the
- *   previous opening (capped at `maxOpenMs`); a success closes it and resets counters and backoff.
+ * - half-open (after `open_until`): at most `maxProbes` calls at a time go as probes, each holding a
+ *   slot (`tryAcquireProbe`) until it reports or releases it; a slot whose holder never comes back
+ *   expires after `probeTtlMs`. While every slot is taken the target is skipped like an open one. A
+ *   success closes the circuit and resets counters and backoff; a counted failure reopens it for twice
+ *   the previous opening (from `openMs`, capped at `maxOpenMs`: a target that recovers is tried again
+ *   within `maxOpenMs`).
  * Only outage kinds count (OUTAGE_FAILURE_KINDS); any other failure neither counts nor resets the run.
  */
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { FailureKind } from '../providers/provider-error';
 
@@ -29,6 +35,7 @@ export const CIRCUIT_FAILURE_CLASSES = {
   context_length: { counts: false, reason: 'this prompt is too long for the model, not an outage' },
   model_not_found: { counts: false, reason: 'a configuration error of this target, not an outage' },
   cancelled: { counts: false, reason: 'the caller aborted; the target did nothing wrong' },
+  circuit_open: { counts: false, reason: 'no call was made: the circuit itself refused it' },
   unknown: { counts: false, reason: 'unclassified: not evidence enough to reroute all traffic' },
 } as const satisfies Record<FailureKind, { counts: boolean; reason: string }>;
 
@@ -42,8 +49,28 @@ export interface CircuitBreakerOptions {
   windowMs?: number;
   /** First opening; doubles on each failed half-open probe. */
   openMs?: number;
+  /** The longest opening: a target that has recovered is probed again at most this long after. */
   maxOpenMs?: number;
+  /** Probes in flight at once while half-open. */
+  maxProbes?: number;
+  /** A probe slot whose holder never reported (a worker that died) stops counting after this long. */
+  probeTtlMs?: number;
 }
+
+/**
+ * The settings a deployment runs with unless configured (ZUMIK_CIRCUIT_*). Openings are short and
+ * capped at 20 s because half-open lets a single probe through: checking a target often is cheap,
+ * and a recovered primary is back in use within 20 s (plus one probe) of its recovery.
+ */
+export const DEFAULT_CIRCUIT_OPTIONS: Required<CircuitBreakerOptions> = {
+  failureThreshold: 5, windowMs: 60_000, openMs: 5_000, maxOpenMs: 20_000, maxProbes: 1, probeTtlMs: 30_000,
+};
+
+/**
+ * Whether a call may go to a target now. `probeId` is set when the call is a half-open probe: it
+ * holds a slot until `recordSuccess`/`recordFailure` settle the circuit or `releaseProbe` frees it.
+ */
+export type CallPermit = { allowed: true; probeId?: string } | { allowed: false; state: 'open' | 'half_open' };
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -57,6 +84,8 @@ export interface CircuitRecord {
   openedAt: Date | null;
   lastFailureAt: Date | null;
   lastFailureKind: string | null;
+  /** Half-open probes holding a slot now. */
+  probesInFlight: number;
 }
 
 interface CircuitRow {
@@ -67,6 +96,7 @@ interface CircuitRow {
   opened_at: Date | null;
   last_failure_at: Date | null;
   last_failure_kind: string | null;
+  probes: number;
 }
 
 const STATE_SQL = `CASE WHEN open_until IS NULL THEN 'closed' WHEN open_until > now() THEN 'open' ELSE 'half_open' END`;
@@ -76,35 +106,76 @@ export class CircuitBreakerStore {
   private readonly outageKinds = new Set<string>(OUTAGE_FAILURE_KINDS);
 
   constructor(private readonly pool: Pool, options: CircuitBreakerOptions = {}) {
-    this.options = { failureThreshold: 5, windowMs: 60_000, openMs: 30_000, maxOpenMs: 300_000, ...options };
+    this.options = { ...DEFAULT_CIRCUIT_OPTIONS, ...withoutUndefined(options) };
     for (const [name, value] of Object.entries(this.options)) {
       if (!Number.isInteger(value) || value <= 0 || value > 2_147_483_647) {
         throw new RangeError(`circuit breaker option ${name} must be a positive integer, got ${value}`);
       }
     }
+    if (this.options.maxOpenMs < this.options.openMs) {
+      throw new RangeError(`circuit breaker option maxOpenMs (${this.options.maxOpenMs}) must not be below openMs (${this.options.openMs})`);
+    }
   }
 
-  /** Keys (of `keys`, or of all) whose circuit is open now; half-open circuits are not in the set. */
+  /** The settings this store runs with (defaults applied). */
+  get settings(): Readonly<Required<CircuitBreakerOptions>> {
+    return this.options;
+  }
+
+  /**
+   * Keys (of `keys`, or of all) the attempt plan must skip now: open circuits, and half-open ones
+   * whose probe slots are all taken. A half-open circuit with a free slot is not in the set: a call
+   * may go, and `tryAcquireProbe` decides at call time whether it is the probe.
+   */
   async openCircuits(keys?: readonly string[]): Promise<Set<string>> {
     if (keys && keys.length === 0) return new Set();
+    const skipped = `c.open_until IS NOT NULL AND (c.open_until > now() OR circuit_live_probes(c.key, c.opened_at, now()) >= $1)`;
     const result = keys
-      ? await this.pool.query<{ key: string }>('SELECT key FROM circuit_breakers WHERE key = ANY($1::text[]) AND open_until > now()', [keys])
-      : await this.pool.query<{ key: string }>('SELECT key FROM circuit_breakers WHERE open_until > now()');
+      ? await this.pool.query<{ key: string }>(`SELECT c.key FROM circuit_breakers c WHERE c.key = ANY($2::text[]) AND ${skipped}`, [this.options.maxProbes, keys])
+      : await this.pool.query<{ key: string }>(`SELECT c.key FROM circuit_breakers c WHERE ${skipped}`, [this.options.maxProbes]);
     return new Set(result.rows.map((row) => row.key));
   }
 
   /**
-   * One read of every circuit that is not plainly closed: `open` with how many milliseconds each stays
-   * open (database time), and `dirty` — every key with counted failures or an opening (open or
-   * half-open), the only ones a success has anything to reset on.
+   * One read of every circuit that is not plainly closed, for the per-process cache the request path
+   * plans from (`openCircuits` in one query for all keys): `skip` — what the plan must skip now, each
+   * with how many milliseconds it stays so (database time; null: a half-open circuit whose probe slots
+   * are all taken, for as long as the cache trusts it) — and `dirty` — every key with counted failures
+   * or an opening, the only ones whose calls must ask `tryAcquireProbe` and whose successes reset
+   * anything: a call to any other key costs no round trip.
    */
-  async snapshot(): Promise<{ open: Map<string, number>; dirty: Set<string> }> {
-    const result = await this.pool.query<{ key: string; remaining_ms: number | null }>(
-      `SELECT key, CASE WHEN open_until > now() THEN ceil(extract(epoch FROM open_until - now()) * 1000)::float8 END AS remaining_ms
-         FROM circuit_breakers WHERE open_until IS NOT NULL OR consecutive_failures > 0`);
-    const open = new Map<string, number>();
-    for (const row of result.rows) if (row.remaining_ms !== null) open.set(row.key, Number(row.remaining_ms));
-    return { open, dirty: new Set(result.rows.map((row) => row.key)) };
+  async snapshot(): Promise<{ skip: Map<string, number | null>; dirty: Set<string> }> {
+    const result = await this.pool.query<{ key: string; skip: boolean; remaining_ms: number | null }>(
+      `SELECT c.key,
+              c.open_until IS NOT NULL AND (c.open_until > now() OR circuit_live_probes(c.key, c.opened_at, now()) >= $1) AS skip,
+              CASE WHEN c.open_until > now() THEN ceil(extract(epoch FROM c.open_until - now()) * 1000)::float8 END AS remaining_ms
+         FROM circuit_breakers c WHERE c.open_until IS NOT NULL OR c.consecutive_failures > 0`, [this.options.maxProbes]);
+    const skip = new Map<string, number | null>();
+    for (const row of result.rows) if (row.skip) skip.set(row.key, row.remaining_ms === null ? null : Number(row.remaining_ms));
+    return { skip, dirty: new Set(result.rows.map((row) => row.key)) };
+  }
+
+  /**
+   * Ask, just before calling a target, whether the call may go: always when the circuit is closed
+   * (one read, no write), never while it is open, and while half-open only as one of `maxProbes`
+   * probes. A probe holds its slot until `recordSuccess`/`recordFailure` settle the circuit or
+   * `releaseProbe` gives it back (call that when the call ends in any other way).
+   */
+  async tryAcquireProbe(key: string): Promise<CallPermit> {
+    const probeId = randomUUID();
+    const result = await this.pool.query<{ decision: 'closed' | 'probe' | 'open' | 'busy' }>(
+      'SELECT circuit_try_acquire($1, $2, $3, $4) AS decision', [key, probeId, this.options.maxProbes, this.options.probeTtlMs]);
+    switch (result.rows[0]!.decision) {
+      case 'closed': return { allowed: true };
+      case 'probe': return { allowed: true, probeId };
+      case 'open': return { allowed: false, state: 'open' };
+      case 'busy': return { allowed: false, state: 'half_open' };
+    }
+  }
+
+  /** Give back a probe slot whose call ended without settling the circuit (a non-outage failure, a cancellation). */
+  async releaseProbe(key: string, probeId: string): Promise<void> {
+    await this.pool.query('DELETE FROM circuit_probes WHERE key = $1 AND probe_id = $2', [key, probeId]);
   }
 
   /** Report a failed call; only outage kinds count. Returns the circuit's state after it (undefined when ignored). */
@@ -119,24 +190,33 @@ export class CircuitBreakerStore {
   }
 
   /**
-   * Report a successful call: closes the circuit and resets its counters and backoff. Writes only when
-   * there is something to reset, so the common case (closed, no failures) is a read.
+   * Report a successful call (a probe's, or any other's): closes the circuit, frees its probe slots and
+   * resets its counters and backoff. Writes only when there is something to reset, so the common case
+   * (closed, no failures) is a read.
    */
   async recordSuccess(key: string): Promise<void> {
     await this.pool.query(
-      `UPDATE circuit_breakers SET recent_failures = '{}', consecutive_failures = 0, open_until = NULL, open_ms = NULL,
-              opened_at = NULL, updated_at = now()
-        WHERE key = $1 AND (consecutive_failures > 0 OR open_until IS NOT NULL)`, [key]);
+      `WITH closed AS (
+         UPDATE circuit_breakers SET recent_failures = '{}', consecutive_failures = 0, open_until = NULL, open_ms = NULL,
+                opened_at = NULL, updated_at = now()
+          WHERE key = $1 AND (consecutive_failures > 0 OR open_until IS NOT NULL)
+         RETURNING key)
+       DELETE FROM circuit_probes p USING closed WHERE p.key = closed.key`, [key]);
   }
 
   /** Every circuit that has seen a counted failure, by key (admin view). */
   async list(): Promise<CircuitRecord[]> {
     const result = await this.pool.query<CircuitRow>(
-      `SELECT key, ${STATE_SQL} AS state, consecutive_failures AS failures, open_until, opened_at, last_failure_at, last_failure_kind
+      `SELECT key, ${STATE_SQL} AS state, consecutive_failures AS failures, open_until, opened_at, last_failure_at, last_failure_kind,
+              CASE WHEN open_until IS NULL THEN 0 ELSE circuit_live_probes(key, opened_at, now()) END AS probes
          FROM circuit_breakers ORDER BY key`);
     return result.rows.map((row) => ({
       key: row.key, state: row.state, failures: row.failures, openUntil: row.open_until, openedAt: row.opened_at,
-      lastFailureAt: row.last_failure_at, lastFailureKind: row.last_failure_kind,
+      lastFailureAt: row.last_failure_at, lastFailureKind: row.last_failure_kind, probesInFlight: row.probes,
     }));
   }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

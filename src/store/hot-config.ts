@@ -7,6 +7,7 @@
  */
 import type { ModelAliasRelease } from '../domain/model-alias';
 import type { FailureKind } from '../providers/provider-error';
+import type { CircuitBreakerStore } from './circuit-breaker-store';
 
 export class ReleaseCache {
   private readonly entries = new Map<string, { release: ModelAliasRelease | undefined; expiresAt: number }>();
@@ -31,7 +32,7 @@ export class ReleaseCache {
 }
 
 export interface CircuitView {
-  /** Keys of the circuits open now: the plan skips them. */
+  /** Keys the plan skips now: open circuits, and half-open ones whose probe slots are all taken. */
   open: ReadonlySet<string>;
   /** Keys with counted failures or an opening: a success on one of them must be reported (it resets them). */
   dirty: ReadonlySet<string>;
@@ -42,7 +43,7 @@ export class CircuitCache {
   private refreshing?: Promise<CircuitView>;
   private generation = 0;
 
-  constructor(private readonly circuits: { snapshot(): Promise<{ open: Map<string, number>; dirty: Set<string> }> }, private readonly ttlMs = 1_000) {}
+  constructor(private readonly circuits: { snapshot(): Promise<{ skip: Map<string, number | null>; dirty: Set<string> }> }, private readonly ttlMs = 1_000) {}
 
   /** At most the TTL old. One query per TTL per process, shared by concurrent callers. */
   async get(): Promise<CircuitView> {
@@ -66,8 +67,8 @@ export class CircuitCache {
     const started = Date.now();
     const snapshot = await this.circuits.snapshot();
     let expiresAt = started + this.ttlMs;
-    for (const remainingMs of snapshot.open.values()) expiresAt = Math.min(expiresAt, started + remainingMs);
-    const view = { open: new Set(snapshot.open.keys()), dirty: snapshot.dirty };
+    for (const remainingMs of snapshot.skip.values()) if (remainingMs !== null) expiresAt = Math.min(expiresAt, started + remainingMs);
+    const view = { open: new Set(snapshot.skip.keys()), dirty: snapshot.dirty };
     // A change announced while this query ran may not be in its answer: use it once, do not keep it.
     if (generation === this.generation) this.current = { ...view, expiresAt };
     return view;
@@ -75,17 +76,20 @@ export class CircuitCache {
 }
 
 /**
- * The attempt's circuit reports through the cache: a success writes only when the key has something to
- * reset (counted failures or an opening, seen by any process within the cache's TTL, or by this one
- * since), so the common case — a healthy target — costs no round trip.
+ * The attempt's circuit checks and reports through the cache: only a key with counted failures or an
+ * opening (seen by any process within the cache's TTL — an opening is announced at once — or by this
+ * one since) is asked at call time (`tryAcquireProbe`) and reset on success, so the common case — a
+ * healthy target — costs no round trip.
  */
-export function circuitRecorder(store: { recordSuccess(key: string): Promise<unknown>; recordFailure(key: string, kind: FailureKind): Promise<unknown> },
+export function circuitRecorder(store: Pick<CircuitBreakerStore, 'recordSuccess' | 'recordFailure' | 'tryAcquireProbe' | 'releaseProbe'>,
   cache: CircuitCache) {
   const failedHere = new Set<string>();
   return {
-    async needsReset(key: string): Promise<boolean> {
+    async guarded(key: string): Promise<boolean> {
       return failedHere.has(key) || (await cache.get()).dirty.has(key);
     },
+    tryAcquireProbe: (key: string) => store.tryAcquireProbe(key),
+    releaseProbe: (key: string, probeId: string) => store.releaseProbe(key, probeId),
     async recordSuccess(key: string): Promise<unknown> {
       failedHere.delete(key);
       return store.recordSuccess(key);

@@ -34,7 +34,7 @@ export class RequestDecider {
   /** `tenantPolicy` when the caller has already read it (the front door reads it for the QoS class). */
   async decide(input: DecideInput, tenantPolicy?: TenantPolicy): Promise<DecideResult> {
     tenantPolicy ??= await this.deps.policies.get(input.tenantId);
-    const policy = policySnapshot(tenantPolicy, input.qosClass);
+    const policy = policySnapshot(tenantPolicy, input.qosClass, input.alias);
     const refused = policyRefusal(tenantPolicy, input.qosClass);
     if (refused) return { refusal: refused, policy };
     const [release, circuits] = await Promise.all([this.deps.releases.get(input.alias), this.deps.circuits.get()]);

@@ -42,6 +42,15 @@ describe('decideNextStep', () => {
         expect(decideNextStep({ kind }, state({ candidatesLeft: 5 }), policy, noRandom)).toEqual({ action: 'stop', reason });
       });
 
+    it('on content_filter by default, and when the policy routes round it but no candidate is left or failover is off', () => {
+      const stop = { action: 'stop', reason: 'provider_content_filter' };
+      expect(decideNextStep({ kind: 'content_filter' }, state({ candidatesLeft: 2 }), { ...policy, contentFilterFailover: false }, noRandom)).toEqual(stop);
+      const routed = { ...policy, contentFilterFailover: true };
+      expect(decideNextStep({ kind: 'content_filter' }, state({ candidatesLeft: 0 }), routed, noRandom)).toEqual(stop);
+      expect(decideNextStep({ kind: 'content_filter' }, state({ candidatesLeft: 2 }), { ...routed, failover: false }, noRandom)).toEqual(stop);
+      expect(decideNextStep({ kind: 'content_filter' }, state({ attemptsMade: 4, candidatesLeft: 2 }), routed, noRandom)).toEqual(stop);
+    });
+
     it('with the kind\'s reason when the attempt budget is spent', () => {
       expect(decideNextStep({ kind: 'upstream_unavailable' }, state({ attemptsMade: 4, candidatesLeft: 2 }), policy, noRandom))
         .toEqual({ action: 'stop', reason: 'provider_upstream_unavailable' });
@@ -56,6 +65,7 @@ describe('decideNextStep', () => {
 
     it.each<[FailureKind, string]>([
       ['auth', 'provider_auth'], ['quota', 'provider_quota'], ['model_not_found', 'provider_model_not_found'], ['context_length', 'provider_context_length'],
+      ['circuit_open', 'no_eligible_target'],
     ])('on %s when no candidate is left (waiting would not help)', (kind, reason) => {
       expect(decideNextStep({ kind, retryAfterMs: 100 }, state({ candidatesLeft: 0 }), policy, noRandom)).toEqual({ action: 'stop', reason });
     });
@@ -82,7 +92,7 @@ describe('decideNextStep', () => {
   });
 
   describe('fails over', () => {
-    it.each<FailureKind>(['auth', 'quota', 'model_not_found', 'context_length'])('at once on %s when a candidate is left', (kind) => {
+    it.each<FailureKind>(['auth', 'quota', 'model_not_found', 'context_length', 'circuit_open'])('at once on %s when a candidate is left', (kind) => {
       expect(decideNextStep({ kind, retryAfterMs: 1_000 }, state(), policy, noRandom)).toEqual({ action: 'failover', delayMs: 0, cause: `failover:${kind}` });
     });
 
@@ -90,6 +100,11 @@ describe('decideNextStep', () => {
       'at once on %s without Retry-After when a candidate is left', (kind) => {
         expect(decideNextStep({ kind }, state(), policy, noRandom)).toEqual({ action: 'failover', delayMs: 0, cause: `failover:${kind}` });
       });
+
+    it('at once on content_filter when the policy routes round it, never retrying the same target', () => {
+      expect(decideNextStep({ kind: 'content_filter', retryAfterMs: 1_000 }, state({ candidatesLeft: 1 }), { ...policy, contentFilterFailover: true }, noRandom))
+        .toEqual({ action: 'failover', delayMs: 0, cause: 'failover:content_filter' });
+    });
 
     it('rather than wait out a Retry-After longer than the policy allows', () => {
       expect(decideNextStep({ kind: 'rate_limit', retryAfterMs: 30_000 }, state(), policy, noRandom))

@@ -1,8 +1,9 @@
 import { ZodError } from 'zod';
 import { DEFAULT_QOS } from '../../src/domain/qos';
 import {
-  DEFAULT_TENANT_POLICY, parseTenantPolicy, tenantPolicySchema, tenantPolicyToJson, tenantQosProfile,
+  contentFilterFailover, DEFAULT_TENANT_POLICY, parseTenantPolicy, tenantPolicySchema, tenantPolicyToJson, tenantQosProfile, tenantRetryPolicy,
 } from '../../src/domain/tenant-policy';
+import { DEFAULT_RETRY_POLICY } from '../../src/domain/retry-decision';
 
 function issueOf(json: unknown) {
   const result = tenantPolicySchema.safeParse(json);
@@ -18,6 +19,8 @@ describe('tenantPolicySchema', () => {
         qos: {},
         allowed_qos_classes: ['interactive', 'standard', 'flex', 'batch'],
         failover: true,
+        content_filter_failover: false,
+        aliases: {},
         max_attempts: 4,
         allow_brokered_execution: false,
         flex: { fallback_to_standard: false },
@@ -108,14 +111,53 @@ describe('tenantPolicySchema', () => {
     });
   });
 
+  describe('content-filter failover', () => {
+    it('is off by default: a content-filter refusal stops the request', () => {
+      expect(contentFilterFailover(DEFAULT_TENANT_POLICY, 'code.fast')).toBe(false);
+      expect(tenantRetryPolicy(DEFAULT_TENANT_POLICY, 'code.fast').contentFilterFailover).toBe(false);
+    });
+
+    it('follows the tenant-wide field for aliases without an override', () => {
+      const policy = parseTenantPolicy({ content_filter_failover: true, aliases: { 'code.safe': {} } });
+      expect(contentFilterFailover(policy, 'code.fast')).toBe(true);
+      expect(contentFilterFailover(policy, 'code.safe')).toBe(true);
+    });
+
+    it('lets an alias override the tenant-wide field either way', () => {
+      const on = parseTenantPolicy({ aliases: { 'creative.writer': { content_filter_failover: true } } });
+      expect(contentFilterFailover(on, 'creative.writer')).toBe(true);
+      expect(contentFilterFailover(on, 'code.fast')).toBe(false);
+      const off = parseTenantPolicy({ content_filter_failover: true, aliases: { 'kids.tutor': { content_filter_failover: false } } });
+      expect(contentFilterFailover(off, 'kids.tutor')).toBe(false);
+      expect(contentFilterFailover(off, 'code.fast')).toBe(true);
+    });
+
+    it('reads only the tenant\'s own alias entries, never inherited object keys', () => {
+      expect(contentFilterFailover(parseTenantPolicy({ content_filter_failover: true }), 'constructor')).toBe(true);
+    });
+
+    it('names a bad alias key or an unknown per-alias field', () => {
+      expect(issueOf({ aliases: { '-bad': {} } }).path).toEqual(['aliases', '-bad']);
+      expect(issueOf({ aliases: { 'code.fast': { failover: false } } })).toMatchObject({ code: 'unrecognized_keys', path: ['aliases', 'code.fast'] });
+      expect(issueOf({ content_filter_failover: 'yes' }).path).toEqual(['content_filter_failover']);
+    });
+
+    it('goes into the retry policy with the attempt budget and the failover switch', () => {
+      const policy = parseTenantPolicy({ failover: false, max_attempts: 2, aliases: { 'code.fast': { content_filter_failover: true } } });
+      expect(tenantRetryPolicy(policy, 'code.fast')).toEqual({ ...DEFAULT_RETRY_POLICY, maxAttempts: 2, failover: false, contentFilterFailover: true });
+    });
+  });
+
   describe('tenantPolicyToJson', () => {
     it('writes QoS overrides back in snake_case, and the JSON parses to the same policy', () => {
       const written = { limits: { key_concurrency: 2, max_queue: 10 }, qos: { batch: { priority: 5, stall_timeout_ms: 90_000 } },
-        allow_brokered_execution: true, default_qos_class: 'flex' as const };
+        allow_brokered_execution: true, default_qos_class: 'flex' as const, content_filter_failover: true,
+        aliases: { 'kids.tutor': { content_filter_failover: false } } };
       const policy = parseTenantPolicy(written);
       const json = tenantPolicyToJson(policy);
       expect(json.qos).toEqual({ batch: { priority: 5, stall_timeout_ms: 90_000 } });
-      expect(json).toMatchObject({ limits: { key_concurrency: 2, max_queue: 10 }, allow_brokered_execution: true, default_qos_class: 'flex' });
+      expect(json).toMatchObject({ limits: { key_concurrency: 2, max_queue: 10 }, allow_brokered_execution: true, default_qos_class: 'flex',
+        content_filter_failover: true, aliases: { 'kids.tutor': { content_filter_failover: false } } });
       expect(parseTenantPolicy(JSON.parse(JSON.stringify(json)))).toEqual(policy);
     });
   });

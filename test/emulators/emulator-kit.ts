@@ -17,14 +17,20 @@ export type Fault =
   | { kind: 'hang' }
   /** Write headers at once, then wait this long before the first body byte / SSE event. */
   | { kind: 'slow-first-token'; delayMs: number }
-  /** Stream: destroy the connection after this many events (a cut mid-answer). */
-  | { kind: 'cut'; afterEvents: number }
-  /** Stream: after this many events go silent, keeping the connection open. */
+  /**
+   * Stream: destroy the connection after this many events (a cut mid-answer); with `clean`, end the
+   * response properly instead (a server or proxy that closes the body early without an error).
+   */
+  | { kind: 'cut'; afterEvents: number; clean?: boolean }
+  /** Stream: after this many events go silent, keeping the connection open (at or past the last event: after the whole stream). */
   | { kind: 'stall'; afterEvents: number }
   /** Stream: after this many events send an event whose data is not valid JSON. */
   | { kind: 'malformed'; afterEvents: number }
-  /** Stream: omit the provider's terminal event(s) (`[DONE]`, `message_stop`, …) and end the response cleanly. */
-  | { kind: 'no-terminal' };
+  /**
+   * Stream: omit the provider's terminal event(s) (`[DONE]`, `message_stop`, …) and end the response
+   * cleanly; with `hold`, keep the connection open and silent instead of ending it.
+   */
+  | { kind: 'no-terminal'; hold?: boolean };
 
 export interface ReceivedRequest {
   method: string;
@@ -36,6 +42,8 @@ export interface ReceivedRequest {
   receivedAt: number;
   /** Set when the connection closed before the response was complete: the client gave up (or a reset/cut fault). */
   abortedAt?: number;
+  /** When the response finished or its connection closed, whichever came first. */
+  endedAt?: number;
 }
 
 export interface EmulatorOptions {
@@ -77,6 +85,8 @@ export class EmulatorServer {
   /** The most requests ever in flight at once (since start or the last `reset`). */
   maxInFlight = 0;
   private readonly faults: Fault[] = [];
+  /** A fault every call gets while it is set (a provider outage), after the queued ones are used up. */
+  private outage?: Fault;
   private readonly routes: Route[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
   private readonly server: http.Server;
@@ -117,9 +127,21 @@ export class EmulatorServer {
     return this;
   }
 
-  /** Forget queued faults and logged requests. */
+  /** From now on every call (after the queued faults) gets `fault`, until `endOutage()`: a provider that is down for a while. */
+  startOutage(fault: Fault): this {
+    this.outage = fault;
+    return this;
+  }
+
+  endOutage(): this {
+    this.outage = undefined;
+    return this;
+  }
+
+  /** Forget queued faults, an outage and logged requests. */
   reset(): void {
     this.faults.length = 0;
+    this.outage = undefined;
     this.requests.length = 0;
     this.maxInFlight = this.inFlight;
   }
@@ -153,6 +175,9 @@ export class EmulatorServer {
     };
     this.requests.push(request);
     response.on('close', () => { if (!response.writableFinished) request.abortedAt = Date.now(); });
+    const ended = () => { request.endedAt ??= Date.now(); };
+    response.once('finish', ended);
+    response.once('close', ended);
     if (this.options.latencyMs) await delay(this.options.latencyMs);
 
     for (const route of this.routes) {
@@ -161,7 +186,7 @@ export class EmulatorServer {
       if (!match) continue;
       const params: Record<string, string> = {};
       route.keys.forEach((key, index) => { params[key] = decodeURIComponent(match[index + 1] ?? ''); });
-      const fault = this.faults.shift();
+      const fault = this.faults.shift() ?? this.outage;
       if (fault?.kind === 'reset') { incoming.socket.destroy(); return; }
       if (fault?.kind === 'hang') return;
       try {
@@ -187,7 +212,11 @@ export class EmulatorServer {
     if (fault?.kind === 'slow-first-token') await delay(fault.delayMs);
     for (let index = 0; index < list.length; index++) {
       if (response.destroyed) return;
-      if (fault?.kind === 'cut' && index === fault.afterEvents) { response.socket?.destroy(); return; }
+      if (fault?.kind === 'cut' && index === fault.afterEvents) {
+        if (fault.clean) response.end();
+        else response.socket?.destroy();
+        return;
+      }
       if (fault?.kind === 'stall' && index === fault.afterEvents) return; // keep the socket open, send nothing more
       if (fault?.kind === 'malformed' && index === fault.afterEvents) {
         response.write('data: {"this is not json\n\n');
@@ -196,6 +225,8 @@ export class EmulatorServer {
       response.write(formatSse(event));
       if (this.options.eventIntervalMs) await delay(this.options.eventIntervalMs);
     }
+    const holdOpen = (fault?.kind === 'no-terminal' && fault.hold) || (fault?.kind === 'stall' && fault.afterEvents >= list.length);
+    if (holdOpen) return; // everything sent, but the response never ends
     response.end();
   }
 

@@ -131,12 +131,18 @@ export class GeminiEmulator extends EmulatorServer {
     if (fault?.kind === 'slow-first-token') await delay(fault.delayMs);
     for (let index = 0; index < list.length; index++) {
       if (response.destroyed) return;
-      if (fault?.kind === 'cut' && index === fault.afterEvents) { response.socket?.destroy(); return; }
+      if (fault?.kind === 'cut' && index === fault.afterEvents) {
+        if (fault.clean) response.end();
+        else response.socket?.destroy();
+        return;
+      }
       if (fault?.kind === 'stall' && index === fault.afterEvents) return;
       if (fault?.kind === 'malformed' && index === fault.afterEvents) response.write(`data: {"candidates": [{"content"${end}`);
       response.write(`data: ${JSON.stringify(list[index])}${end}`);
       if (this.options.eventIntervalMs) await delay(this.options.eventIntervalMs);
     }
+    const holdOpen = (fault?.kind === 'no-terminal' && fault.hold) || (fault?.kind === 'stall' && fault.afterEvents >= list.length);
+    if (holdOpen) return; // everything sent, but the response never ends
     response.end();
   }
 }

@@ -2,7 +2,8 @@
  * A real HTTP server that speaks like OpenAI, xAI, Fireworks, OpenRouter or a BYOC OpenAI-compatible
  * endpoint (vLLM/Dynamo behind an endpoint picker): each flavour's path prefix, bearer auth with the
  * provider's own 401 body, `GET …/models`, JSON and SSE answers shaped after recorded fixtures, rate-
- * limit headers, and every fault of the emulator kit. Every stream ends with `data: [DONE]`.
+ * limit headers, and every fault of the emulator kit. Every stream ends with `data: [DONE]` (the terminal
+ * event `no-terminal` drops, leaving a complete answer: finish chunk, usage chunk, then the end or silence).
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';

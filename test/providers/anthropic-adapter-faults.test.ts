@@ -45,6 +45,12 @@ async function streamError(callOptions = options): Promise<{ parts: StreamPart[]
   throw new Error(`the stream ended without failing: ${JSON.stringify(parts.map((part) => part.type))}`);
 }
 
+async function collect(callOptions = options): Promise<StreamPart[]> {
+  const parts: StreamPart[] = [];
+  for await (const part of adapter.stream(request, callOptions)) parts.push(part);
+  return parts;
+}
+
 describe('AnthropicAdapter', () => {
   describe('generate', () => {
     it('maps a 429 to rate_limit with Retry-After, rate-limit headers and the request id', async () => {
@@ -140,11 +146,26 @@ describe('AnthropicAdapter', () => {
       expect((await streamError()).error).toMatchObject({ kind: 'bad_response' });
     });
 
-    it('maps a clean end without message_stop to stream_truncated, even after message_delta', async () => {
+    it('completes a stream that ends without message_stop after message_delta carried the stop reason', async () => {
       emulator.inject({ kind: 'no-terminal' });
+      const parts = await collect();
+      expect(parts.slice(-3).map((part) => part.type)).toEqual(['finish', 'usage', 'stream-end']);
+    });
+
+    it('finalises a stream that stays open after message_delta, without message_stop, after the finish grace', async () => {
+      emulator.inject({ kind: 'no-terminal', hold: true });
+      const started = Date.now();
+      const parts = await collect(withTimeouts({ stallMs: 20_000, finishGraceMs: 200 }));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(parts.slice(-3).map((part) => part.type)).toEqual(['finish', 'usage', 'stream-end']);
+    });
+
+    it('maps a clean end before message_delta to stream_truncated', async () => {
+      // message_start, content_block_start, ping, one text delta, …: end cleanly after the first delta.
+      emulator.inject({ kind: 'cut', afterEvents: 4, clean: true });
       const { parts, error } = await streamError();
-      expect(error).toMatchObject({ kind: 'stream_truncated' });
-      expect(parts.some((part) => part.type === 'stream-end')).toBe(false);
+      expect(error).toMatchObject({ kind: 'stream_truncated', afterFirstToken: true });
+      expect(parts.some((part) => part.type === 'finish' || part.type === 'stream-end')).toBe(false);
     });
 
     it('maps an abort by the caller mid-stream to cancelled', async () => {

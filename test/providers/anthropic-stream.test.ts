@@ -70,9 +70,18 @@ describe('mapAnthropicStream', () => {
     expect(ofType(parts, 'usage')[0]!.usage.prompt_tokens).toBe(412);
   });
 
-  it('throws stream_truncated when message_stop never comes, even after message_delta', async () => {
-    const events = loadAnthropicSse('sdk-basic_response.sse').slice(0, -1);
-    const { parts, error } = await run(events);
+  it('completes when the body ends after message_delta carried the stop reason, without message_stop', async () => {
+    const events = loadAnthropicSse('sdk-basic_response.sse');
+    expect(events.at(-1)!.event).toBe('message_stop');
+    const { parts, error } = await run(events.slice(0, -1));
+    expect(error).toBeUndefined();
+    expect(parts.slice(-3)).toEqual((await run(events)).parts.slice(-3)); // finish, usage, stream-end as with message_stop
+  });
+
+  it('throws stream_truncated when the body ends before message_delta carried a stop reason', async () => {
+    const events = loadAnthropicSse('sdk-basic_response.sse');
+    const beforeDelta = events.slice(0, events.findIndex((event) => event.event === 'message_delta'));
+    const { parts, error } = await run(beforeDelta);
     expect(error).toMatchObject({ kind: 'stream_truncated', afterFirstToken: true, providerRequestId: 'req_1' });
     expect(parts.some((part) => part.type === 'stream-end' || part.type === 'finish')).toBe(false);
   });

@@ -122,6 +122,20 @@ describe('GeminiAdapter', () => {
       expect(error).toMatchObject({ kind: 'stream_truncated', afterFirstToken: true });
     });
 
+    it('finalises a stream whose connection stays open after the finishReason chunk after the finish grace, not the stall timeout', async () => {
+      harness.emulator.inject({ kind: 'stall', afterEvents: Number.MAX_SAFE_INTEGER }); // every chunk sent, then silence
+      const started = Date.now();
+      const { parts, error } = await drain(harness.adapter.stream(hello, callOptions({ timeouts: { stallMs: 20_000, finishGraceMs: 200 } })));
+      expect(error).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(parts.slice(-3).map((part) => part.type)).toEqual(['finish', 'usage', 'stream-end']);
+    });
+
+    it('still maps silence before the finishReason chunk to stream_stalled', async () => {
+      expect(await streamError({ kind: 'stall', afterEvents: 1 }, callOptions({ timeouts: { stallMs: 200, finishGraceMs: 10 } })))
+        .toMatchObject({ kind: 'stream_stalled', afterFirstToken: true });
+    });
+
     it('maps the caller\'s abort mid-stream to cancelled', async () => {
       harness.emulator.options.eventIntervalMs = 100;
       const controller = new AbortController();

@@ -6,9 +6,14 @@ import { createUpstreamDispatcher } from '../../src/providers/upstream-http';
 import {
   CONTEXT_LENGTH_BODY, INSUFFICIENT_QUOTA_BODY, OpenAICompatibleEmulator, type OpenAICompatibleEmulatorFlavour,
 } from '../emulators/openai-compatible-emulator';
-import { captureProviderError, collectUntilFailure, textOf } from '../support/provider-test-helpers';
+import { captureProviderError, collectParts, collectUntilFailure, textOf } from '../support/provider-test-helpers';
 
 const API_KEY = 'test-key-faults';
+const waitFor = async (condition: () => boolean) => {
+  for (const until = Date.now() + 2_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if (Date.now() > until) throw new Error('condition not met within 2 s');
+  }
+};
 const HELLO: ChatRequest = { messages: [{ role: 'user', content: 'Say hello.' }] };
 
 describe('OpenAICompatibleAdapter', () => {
@@ -166,14 +171,70 @@ describe('OpenAICompatibleAdapter', () => {
       expect((await collectUntilFailure(adapter().stream(HELLO, options()))).error).toMatchObject({ kind: 'bad_response' });
     });
 
-    it.each(['openai', 'xai', 'fireworks', 'openrouter', 'byoc_epp'] as const)('%s: a stream that ends without [DONE] is stream_truncated, never stream-end', async (flavour) => {
+    it.each(['openai', 'xai', 'fireworks', 'openrouter', 'byoc_epp'] as const)('%s: a complete stream that ends without [DONE] is a whole answer: finish, usage, stream-end', async (flavour) => {
       emulator(flavour).inject({ kind: 'no-terminal' });
 
-      const { parts, error } = await collectUntilFailure(adapter(flavour).stream(HELLO, options()));
+      const parts = await collectParts(adapter(flavour).stream(HELLO, options()));
 
-      expect(parts.map((part) => part.type)).toContain('finish');
-      expect(parts.map((part) => part.type)).not.toContain('stream-end');
-      expect(error).toMatchObject({ kind: 'stream_truncated' });
+      expect(textOf(parts)).toBe('Hello from the emulator.');
+      expect(parts.slice(-3).map((part) => part.type)).toEqual(['finish', 'usage', 'stream-end']);
+      expect(parts.find((part) => part.type === 'usage')).toMatchObject({ usage: { prompt_tokens: 16, completion_tokens: 6 } });
+    });
+
+    it('finalises a complete stream whose connection stays open without [DONE] after the finish grace, not the stall timeout', async () => {
+      emulator().inject({ kind: 'no-terminal', hold: true });
+      const started = Date.now();
+
+      const parts = await collectParts(adapter().stream(HELLO, options({ timeouts: { stallMs: 20_000, finishGraceMs: 300 } })));
+
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(parts.slice(-3).map((part) => part.type)).toEqual(['finish', 'usage', 'stream-end']);
+      // The held connection was given up, not left open until the stall timeout.
+      await waitFor(() => emulator().inFlight === 0);
+    });
+
+    it.each([
+      ['takes the usage chunk that follows the finish chunk within the grace', 100, 1_000, 1],
+      ['ends a finished answer without usage when the usage chunk would come after the grace', 400, 100, 0],
+    ] as const)('%s', async (_name, eventIntervalMs, finishGraceMs, usageParts) => {
+      emulator().options.eventIntervalMs = eventIntervalMs;
+      emulator().inject({ kind: 'no-terminal', hold: true });
+      try {
+        const parts = await collectParts(adapter().stream(HELLO, options({ timeouts: { finishGraceMs } })));
+
+        expect(parts.filter((part) => part.type === 'usage')).toHaveLength(usageParts);
+        expect(parts.slice(-1)).toEqual([{ type: 'stream-end' }]);
+      } finally {
+        emulator().options.eventIntervalMs = 5;
+      }
+    });
+
+    it('keeps a finished answer whole when the connection is cut after the finish chunk, before usage and [DONE]', async () => {
+      // role, four words, finish (events 0–5), then usage and [DONE]: cut before the usage chunk.
+      emulator().inject({ kind: 'cut', afterEvents: 6 });
+
+      const parts = await collectParts(adapter().stream(HELLO, options()));
+
+      expect(textOf(parts)).toBe('Hello from the emulator.');
+      expect(parts.slice(-2)).toEqual([expect.objectContaining({ type: 'finish', finishReason: 'stop' }), { type: 'stream-end' }]);
+    });
+
+    it('still classifies a stream that ends cleanly before any finish chunk as stream_truncated', async () => {
+      emulator().inject({ kind: 'cut', afterEvents: 3, clean: true });
+
+      const { parts, error } = await collectUntilFailure(adapter().stream(HELLO, options({ timeouts: { finishGraceMs: 50 } })));
+
+      expect(textOf(parts)).toBe('Hello from ');
+      expect(parts.map((part) => part.type)).not.toContain('finish');
+      expect(error).toMatchObject({ kind: 'stream_truncated', afterFirstToken: true });
+    });
+
+    it('still classifies silence before the finish chunk as stream_stalled, however short the finish grace', async () => {
+      emulator().inject({ kind: 'stall', afterEvents: 5 });
+
+      const { error } = await collectUntilFailure(adapter().stream(HELLO, options({ timeouts: { stallMs: 300, finishGraceMs: 10 } })));
+
+      expect(error).toMatchObject({ kind: 'stream_stalled', afterFirstToken: true });
     });
 
     it('classifies the caller aborting mid-stream as cancelled', async () => {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { EventSourceMessage } from 'eventsource-parser';
-import { readSseEvents } from '../../src/providers/sse-reader';
+import { AnswerCompletion, readSseEvents } from '../../src/providers/sse-reader';
 import type { UpstreamResponse } from '../../src/providers/upstream-http';
 import { FLAVOUR_PRESETS } from '../../src/providers/openai-compatible/openai-compatible-flavours';
 import { parseOpenAICompatibleStream } from '../../src/providers/openai-compatible/openai-compatible-stream';
@@ -51,11 +51,41 @@ describe('parseOpenAICompatibleStream', () => {
     expect(textOf(parts, 'refusal-delta')).toBe('I can’t help with that.');
   });
 
-  it('fails with stream_truncated when [DONE] never comes', async () => {
+  it('fails with stream_truncated when the body ends before a finish_reason', async () => {
     const { parts, error } = await collectUntilFailure(parseOpenAICompatibleStream(events(JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' } }] })), context()));
 
     expect(textOf(parts)).toBe('Hi');
     expect(error).toMatchObject({ kind: 'stream_truncated', afterFirstToken: true });
+  });
+
+  it('completes, with the usage, when the body ends after the finish and usage chunks but without [DONE]', async () => {
+    const parts = await collectParts(parseOpenAICompatibleStream(events(...loadOpenAICompatibleData('openai/openai-text.chunks.txt')), context()));
+
+    expect(parts.filter((part) => part.type === 'finish')).toHaveLength(1);
+    expect(parts.slice(-2)).toEqual([expect.objectContaining({ type: 'usage', usage: expect.objectContaining({ total_tokens: 316 }) }), { type: 'stream-end' }]);
+  });
+
+  it('is not complete while one of several choices has no finish_reason yet', async () => {
+    const chunk = (index: number, delta: Record<string, unknown>, finish: string | null = null) => JSON.stringify({ choices: [{ index, delta, finish_reason: finish }] });
+    const unfinished = [chunk(0, { content: 'A' }), chunk(1, { content: 'B' }), chunk(0, {}, 'stop')];
+
+    expect((await collectUntilFailure(parseOpenAICompatibleStream(events(...unfinished), context()))).error).toMatchObject({ kind: 'stream_truncated' });
+    const parts = await collectParts(parseOpenAICompatibleStream(events(...unfinished, chunk(1, {}, 'length')), context()));
+    expect(parts.filter((part) => part.type === 'finish').map((part) => part.type === 'finish' && part.finishReason)).toEqual(['stop', 'length']);
+    expect(parts.at(-1)).toEqual({ type: 'stream-end' });
+  });
+
+  it('tells the reader when the answer is complete, so it stops waiting for [DONE] after the grace', async () => {
+    const completion = new AnswerCompletion(1_000);
+    const seen: boolean[] = [];
+    const stream = parseOpenAICompatibleStream(events(
+      JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' } }] }),
+      JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+    ), { ...context(), completion });
+    for await (const _part of stream) seen.push(completion.complete);
+
+    // text-delta, finish, then (the body having ended) stream-end: complete from the finish chunk on.
+    expect(seen).toEqual([false, false, true]);
   });
 
   it('fails with bad_response on a data line that is not JSON or not a chunk', async () => {

@@ -122,9 +122,15 @@ const CASES: FaultCase[] = [
     failover: overToAnthropic('bad_response'),
   },
   {
-    // The whole answer streamed, but no terminal event: content already reached the client, so no
-    // retry and no failover — the stream ends with an explicit error (see streaming-rules.test.ts).
-    name: 'missing terminal event (stream)', stream: true, fault: { kind: 'no-terminal' },
+    // The whole answer streamed, finish and usage included, but no `[DONE]`: the answer is complete.
+    name: 'missing terminal event after a complete answer (stream)', stream: true, fault: { kind: 'no-terminal' },
+    single: { status: 200, completion: 'completed', reason: 'ok', attempts: [['openai', 'succeeded', null]] },
+    failover: { status: 200, completion: 'completed', reason: 'ok', attempts: [['openai', 'succeeded', null]] },
+  },
+  {
+    // The body ended cleanly before the finish chunk: content already reached the client, so no retry
+    // and no failover — the stream ends with an explicit error (see streaming-rules.test.ts).
+    name: 'clean end before the finish chunk (stream)', stream: true, fault: { kind: 'cut', afterEvents: 3, clean: true },
     single: { status: 200, completion: 'failed', reason: 'stream_interrupted', attempts: [failed('stream_truncated')] },
     failover: { status: 200, completion: 'failed', reason: 'stream_interrupted', attempts: [failed('stream_truncated')] },
   },
@@ -137,6 +143,7 @@ describe('emulator faults on the request path', () => {
     await harness.installAlias('faults.single', [target('openai', 'gpt-4o-mini')]);
     await harness.installAlias('faults.pair', [target('openai', 'gpt-4o-mini', 1), target('anthropic', 'claude-haiku-4-5', 0)]);
     await harness.installAlias('faults.refusing', [target('anthropic', 'claude-haiku-4-5', 1), target('openai', 'gpt-4o-mini', 0)]);
+    await harness.installAlias('faults.pair-routed', [target('openai', 'gpt-4o-mini', 1), target('anthropic', 'claude-haiku-4-5', 0)]);
     await setPolicy(harness, POLICY);
   }, 120_000);
   afterAll(async () => { await harness?.stop(); });
@@ -200,6 +207,56 @@ describe('emulator faults on the request path', () => {
       }
     });
   }
+
+  it('a complete stream whose connection stays open without [DONE] is answered whole within about a second', async () => {
+    harness.openai.inject({ kind: 'no-terminal', hold: true });
+    const response = await chat(harness, { model: 'faults.single', stream: true }, { headers: INTERACTIVE });
+    // Finished, then silence: the read ends at the finish grace (1 s) or the class's stall timeout (500 ms here), whichever
+    // comes first, as a complete answer: no failure, no failover, no waiting for the deadline.
+    expect(response.ms).toBeLessThan(3_000);
+    const data = sseData(response.text);
+    expect(data.at(-1)).toBe('[DONE]');
+    expect(data.filter((item) => typeof item === 'object').map((chunk) => chunk.choices?.[0]?.delta?.content ?? '').join('')).toBe('Hello from the emulator.');
+    expect(outcomeCommentOf(response.text)).toMatchObject({ completion: 'completed', reason_code: 'ok' });
+    expect(chatCalls(harness.openai)).toBe(1);
+  });
+
+  it('a content-filter 400 stops with provider_content_filter by default, and fails over only for an alias whose policy routes round it', async () => {
+    const contentFilter: Fault = { kind: 'status', status: 400, body: CONTENT_FILTER_BODY };
+    const refused = async (alias: string) => {
+      harness.openai.reset();
+      harness.anthropic.reset();
+      harness.openai.inject(contentFilter);
+      const response = await chat(harness, { model: alias }, { headers: INTERACTIVE });
+      return { response, outcome: await waitForRecorded(harness, requestIdOf(response)) };
+    };
+
+    // Default policy: the refusal is the answer; the standby is never called.
+    const strict = await refused('faults.pair-routed');
+    expect(strict.response.status).toBe(400);
+    expect(strict.response.body.error).toMatchObject({ code: 'content_filter', type: 'invalid_request_error' });
+    expect(strict.outcome).toMatchObject({ completion: 'failed', reason_code: 'provider_content_filter' });
+    expect(attemptSummary(strict.outcome)).toEqual([failed('content_filter')]);
+    expect(chatCalls(harness.anthropic)).toBe(0);
+
+    await setPolicy(harness, { ...POLICY, aliases: { 'faults.pair-routed': { content_filter_failover: true } } });
+    try {
+      const routed = await refused('faults.pair-routed');
+      expect(routed.response.status).toBe(200);
+      expect(routed.response.headers.get('x-zumik-provider')).toBe('anthropic');
+      expect(routed.outcome).toMatchObject({ completion: 'completed', reason_code: 'ok_after_failover', fallback_used: true });
+      expect(attemptSummary(routed.outcome)).toEqual([failed('content_filter'), ['anthropic', 'succeeded', null]]);
+      expect(routed.outcome.attempts[1].retry_cause).toBe('failover:content_filter');
+      expect(chatCalls(harness.anthropic)).toBe(1);
+
+      // The override is per alias: the same targets under another alias still stop at the refusal.
+      const other = await refused('faults.pair');
+      expect(other.response.status).toBe(400);
+      expect(chatCalls(harness.anthropic)).toBe(0);
+    } finally {
+      await setPolicy(harness, POLICY);
+    }
+  });
 
   it('an Anthropic refusal is a completed answer with finish_reason content_filter, neither retried nor failed over', async () => {
     harness.anthropic.setReply({ refusal: { category: 'cyber', explanation: 'I cannot help with that.' } });

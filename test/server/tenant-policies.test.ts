@@ -9,6 +9,8 @@ const DEFAULT_JSON = {
   qos: {},
   allowed_qos_classes: ['interactive', 'standard', 'flex', 'batch'],
   failover: true,
+  content_filter_failover: false,
+  aliases: {},
   max_attempts: 4,
   allow_brokered_execution: false,
   flex: { fallback_to_standard: false },

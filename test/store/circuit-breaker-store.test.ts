@@ -1,6 +1,8 @@
 import { Pool } from 'pg';
 import { FAILURE_KINDS, type FailureKind } from '../../src/providers/provider-error';
-import { CircuitBreakerStore, OUTAGE_FAILURE_KINDS, type CircuitBreakerOptions } from '../../src/store/circuit-breaker-store';
+import {
+  CircuitBreakerStore, DEFAULT_CIRCUIT_OPTIONS, OUTAGE_FAILURE_KINDS, type CircuitBreakerOptions,
+} from '../../src/store/circuit-breaker-store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 let database: TestDatabase;
@@ -48,14 +50,22 @@ describe('CircuitBreakerStore', () => {
       expect(openLengthMs(record)).toBe(300);
     });
 
-    it('uses the documented defaults: five failures open it for 30 s', async () => {
+    it('uses the documented defaults: five failures open it for 5 s; one probe at a time; openings up to 20 s', async () => {
       const store = new CircuitBreakerStore(database.pool);
+      expect(store.settings).toEqual(DEFAULT_CIRCUIT_OPTIONS);
+      expect(DEFAULT_CIRCUIT_OPTIONS).toMatchObject({ failureThreshold: 5, openMs: 5_000, maxOpenMs: 20_000, maxProbes: 1 });
       const key = newKey();
       await failTimes(store, key, 4);
       expect(await store.openCircuits([key])).toEqual(new Set());
       await failTimes(store, key, 1);
       expect(await store.openCircuits([key])).toEqual(new Set([key]));
-      expect(openLengthMs(await circuit(store, key))).toBe(30_000);
+      expect(openLengthMs(await circuit(store, key))).toBe(5_000);
+    });
+
+    it('refuses settings that are not positive integers, or openings capped below the first one', () => {
+      expect(() => new CircuitBreakerStore(database.pool, { maxProbes: 0 })).toThrow(/maxProbes must be a positive integer/);
+      expect(() => new CircuitBreakerStore(database.pool, { openMs: 10_000, maxOpenMs: 5_000 })).toThrow(/maxOpenMs \(5000\) must not be below openMs/);
+      expect(new CircuitBreakerStore(database.pool, { openMs: undefined }).settings.openMs).toBe(DEFAULT_CIRCUIT_OPTIONS.openMs);
     });
 
     it('stays open until openMs has passed, then goes half-open and lets probes through', async () => {
@@ -106,6 +116,96 @@ describe('CircuitBreakerStore', () => {
       expect(await circuit(store, key)).toMatchObject({ state: 'closed' });
       await failTimes(store, key, 1);
       expect(await circuit(store, key)).toMatchObject({ state: 'open' });
+    });
+  });
+
+  describe('half-open probes', () => {
+    const probing: CircuitBreakerOptions = { ...fast, openMs: 150, maxProbes: 2, probeTtlMs: 60_000 };
+    async function halfOpen(store: CircuitBreakerStore, key: string) {
+      await failTimes(store, key, 3);
+      await sleep(250);
+      expect(await circuit(store, key)).toMatchObject({ state: 'half_open', probesInFlight: 0 });
+    }
+
+    it('lets every call through without a slot while closed, and none while open', async () => {
+      const store = new CircuitBreakerStore(database.pool, probing);
+      const key = newKey();
+      expect(await store.tryAcquireProbe(key)).toEqual({ allowed: true });
+      await failTimes(store, key, 2);
+      expect(await store.tryAcquireProbe(key)).toEqual({ allowed: true });
+      await failTimes(store, key, 1);
+      expect(await store.tryAcquireProbe(key)).toEqual({ allowed: false, state: 'open' });
+    });
+
+    it('lets at most maxProbes calls through while half-open; the plan skips the target while every slot is taken', async () => {
+      const store = new CircuitBreakerStore(database.pool, probing);
+      const key = newKey();
+      await halfOpen(store, key);
+      const first = await store.tryAcquireProbe(key);
+      expect(first).toEqual({ allowed: true, probeId: expect.any(String) });
+      expect(await store.openCircuits([key])).toEqual(new Set()); // a slot is still free
+      const second = await store.tryAcquireProbe(key);
+      expect(second).toEqual({ allowed: true, probeId: expect.any(String) });
+      expect(await store.tryAcquireProbe(key)).toEqual({ allowed: false, state: 'half_open' });
+      expect(await store.openCircuits([key])).toEqual(new Set([key]));
+      expect(await store.openCircuits()).toContain(key);
+      expect(await circuit(store, key)).toMatchObject({ state: 'half_open', probesInFlight: 2 });
+
+      // A probe that ended without settling the circuit gives its slot back.
+      await store.releaseProbe(key, (second as { probeId: string }).probeId);
+      expect(await store.openCircuits([key])).toEqual(new Set());
+      expect(await store.tryAcquireProbe(key)).toMatchObject({ allowed: true, probeId: expect.any(String) });
+    });
+
+    it('expires a slot whose holder never came back', async () => {
+      const store = new CircuitBreakerStore(database.pool, { ...probing, maxProbes: 1, probeTtlMs: 200 });
+      const key = newKey();
+      await halfOpen(store, key);
+      expect(await store.tryAcquireProbe(key)).toMatchObject({ allowed: true, probeId: expect.any(String) });
+      expect(await store.tryAcquireProbe(key)).toEqual({ allowed: false, state: 'half_open' });
+      await sleep(300);
+      expect(await circuit(store, key)).toMatchObject({ probesInFlight: 0 });
+      expect(await store.openCircuits([key])).toEqual(new Set());
+      expect(await store.tryAcquireProbe(key)).toMatchObject({ allowed: true, probeId: expect.any(String) });
+    });
+
+    it('closes on a probe\'s success and frees every slot', async () => {
+      const store = new CircuitBreakerStore(database.pool, probing);
+      const key = newKey();
+      await halfOpen(store, key);
+      await store.tryAcquireProbe(key);
+      await store.tryAcquireProbe(key);
+      await store.recordSuccess(key);
+      expect(await circuit(store, key)).toMatchObject({ state: 'closed', failures: 0, probesInFlight: 0 });
+      expect((await database.pool.query('SELECT count(*)::int AS n FROM circuit_probes WHERE key = $1', [key])).rows[0].n).toBe(0);
+      expect(await store.tryAcquireProbe(key)).toEqual({ allowed: true });
+    });
+
+    it('reopens with backoff on a probe\'s outage failure; that probe\'s slot does not count in the next half-open phase', async () => {
+      const store = new CircuitBreakerStore(database.pool, { ...probing, maxProbes: 1 });
+      const key = newKey();
+      await halfOpen(store, key);
+      expect(await store.tryAcquireProbe(key)).toMatchObject({ allowed: true });
+      expect(await store.recordFailure(key, 'upstream_unavailable')).toMatchObject({ state: 'open' });
+      expect(openLengthMs(await circuit(store, key))).toBe(300);
+      expect(await store.tryAcquireProbe(key)).toEqual({ allowed: false, state: 'open' });
+      await sleep(400);
+      // The failed probe never released its slot (its worker died, say): the new phase still gets its probe.
+      expect(await store.tryAcquireProbe(key)).toMatchObject({ allowed: true, probeId: expect.any(String) });
+    });
+
+    it('gives out exactly maxProbes slots to concurrent callers in two processes', async () => {
+      const otherPool = new Pool({ connectionString: database.url, max: 10 });
+      try {
+        const stores = [new CircuitBreakerStore(database.pool, probing), new CircuitBreakerStore(otherPool, probing)];
+        const key = newKey();
+        await halfOpen(stores[0]!, key);
+        const permits = await Promise.all(Array.from({ length: 20 }, (_, index) => stores[index % 2]!.tryAcquireProbe(key)));
+        expect(permits.filter((permit) => permit.allowed)).toHaveLength(2);
+        expect(permits.filter((permit) => !permit.allowed)).toEqual(Array(18).fill({ allowed: false, state: 'half_open' }));
+      } finally {
+        await otherPool.end();
+      }
     });
   });
 

@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { CallDeadline } from '../call-deadline';
 import { ProviderError } from '../provider-error';
-import { readSseEvents } from '../sse-reader';
+import { AnswerCompletion, readSseEvents } from '../sse-reader';
 import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCallOptions, StreamPart } from '../types';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { ANTHROPIC_VERSION, anthropicMessageSchema, type AnthropicMessagesRequest, type AnthropicResponseMessage } from './anthropic-api';
@@ -65,8 +65,9 @@ export class AnthropicAdapter implements ProviderAdapter {
         const text = await readBodyText(response, PROVIDER, deadline.signal);
         throw createAnthropicHttpError(response.status, response.headers, text, { apiKey: options.credential.apiKey });
       }
-      const events = readSseEvents(response, PROVIDER, { signal: deadline.signal, timeouts: options.timeouts });
-      yield* mapAnthropicStream(events, { warnings, providerRequestId, apiKey: options.credential.apiKey });
+      const completion = new AnswerCompletion(options.timeouts?.finishGraceMs);
+      const events = readSseEvents(response, PROVIDER, { signal: deadline.signal, timeouts: options.timeouts, completion });
+      yield* mapAnthropicStream(events, { warnings, providerRequestId, apiKey: options.credential.apiKey, completion });
     } catch (error) {
       throw deadline.translate(error, PROVIDER);
     } finally {

@@ -1,12 +1,14 @@
 /**
  * Anthropic's named-event SSE stream (PROVIDERS.md §2.3) → provider-neutral StreamParts. The answer is
- * complete only when `message_stop` arrives: that alone yields `stream-end`, after `finish` and the
- * merged `usage`. A stream that ends without it is `stream_truncated`, an unparseable event is
- * `bad_response`, and an `error` event after HTTP 200 is classified like an HTTP error body.
+ * complete at `message_stop`, and also when the body ends (cleanly, cut, or silent past the finish
+ * grace) after the `message_delta` that carries the `stop_reason` and the final usage: either yields
+ * `finish`, the merged `usage` and `stream-end`. A stream that ends before a stop reason is
+ * `stream_truncated`, an unparseable event is `bad_response`, and an `error` event after HTTP 200 is
+ * classified like an HTTP error body.
  */
 import { z } from 'zod';
 import { ProviderError } from '../provider-error';
-import { parseEventJson } from '../sse-reader';
+import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
 import type { ProviderWarning, StreamPart } from '../types';
 import { anthropicStopDetailsSchema, anthropicUsageSchema, type AnthropicStopDetails, type AnthropicUsage } from './anthropic-api';
 import { createAnthropicStreamError } from './anthropic-error';
@@ -37,6 +39,8 @@ export interface AnthropicStreamContext {
   providerRequestId?: string;
   /** Removed from provider text quoted in errors. */
   apiKey?: string;
+  /** Told after every event whether the answer is complete, so the reader stops waiting for `message_stop` after the grace. */
+  completion?: AnswerCompletion;
 }
 
 type Block = { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; toolCallIndex: number } | { kind: 'other' };
@@ -111,27 +115,43 @@ export async function* mapAnthropicStream(events: AsyncIterable<{ event?: string
           if (deltaUsage) usage = mergeAnthropicUsage(usage, deltaUsage);
           break;
         }
-        case 'message_stop': {
-          if (stopReason === 'refusal' && stopDetails?.explanation) {
-            yield { type: 'refusal-delta', choiceIndex: 0, text: stopDetails.explanation };
-          }
-          yield { type: 'finish', choiceIndex: 0, finishReason: mapAnthropicStopReason(stopReason), ...(stopReason ? { rawFinishReason: stopReason } : {}) };
-          const serviceTier = mapAnthropicServiceTier(usage.service_tier);
-          yield { type: 'usage', usage: mapAnthropicUsage(usage), ...(serviceTier ? { serviceTier } : {}), ...(model ? { model } : {}) };
-          yield { type: 'stream-end' };
+        case 'message_stop':
+          yield* end();
           return;
-        }
         default:
           break; // content_block_stop, and event types added after this adapter was written
       }
+      context.completion?.update(complete());
     }
   } catch (error) {
-    if (error instanceof ProviderError && emittedContent) error.afterFirstToken = true;
-    throw error;
+    // Cut or silent after the stop reason: the answer is whole, only message_stop is missing.
+    if (!(complete() && isEndOfBody(error))) {
+      if (error instanceof ProviderError && emittedContent) error.afterFirstToken = true;
+      throw error;
+    }
   }
-  throw new ProviderError(`${PROVIDER}: the stream ended without message_stop`, {
-    kind: 'stream_truncated', provider: PROVIDER, providerRequestId: context.providerRequestId, afterFirstToken: emittedContent,
-  });
+  if (!complete()) {
+    throw new ProviderError(`${PROVIDER}: the stream ended before its stop_reason`, {
+      kind: 'stream_truncated', provider: PROVIDER, providerRequestId: context.providerRequestId, afterFirstToken: emittedContent,
+    });
+  }
+  yield* end();
+
+  /** `message_delta` carried the stop reason (and the final usage): only `message_stop` can follow. */
+  function complete(): boolean {
+    return stopReason != null;
+  }
+
+  /** The parts that close the answer: the refusal explanation, `finish`, the merged usage, `stream-end`. */
+  function* end(): Generator<StreamPart> {
+    if (stopReason === 'refusal' && stopDetails?.explanation) {
+      yield { type: 'refusal-delta', choiceIndex: 0, text: stopDetails.explanation };
+    }
+    yield { type: 'finish', choiceIndex: 0, finishReason: mapAnthropicStopReason(stopReason), ...(stopReason ? { rawFinishReason: stopReason } : {}) };
+    const serviceTier = mapAnthropicServiceTier(usage.service_tier);
+    yield { type: 'usage', usage: mapAnthropicUsage(usage), ...(serviceTier ? { serviceTier } : {}), ...(model ? { model } : {}) };
+    yield { type: 'stream-end' };
+  }
 
   function badResponse(detail: string): ProviderError {
     return new ProviderError(`${PROVIDER}: unexpected stream event: ${detail}`, {

@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { ProviderError } from '../provider-error';
-import { readSseEvents } from '../sse-reader';
+import { AnswerCompletion, readSseEvents } from '../sse-reader';
 import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCallOptions, StreamPart } from '../types';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { convertGeminiResponse } from './convert-gemini-response';
@@ -71,10 +71,11 @@ export class GeminiAdapter implements ProviderAdapter {
         const text = await readBodyText(response, GEMINI_PROVIDER, call.signal);
         throw geminiErrorFromText(text, { status: response.status, headers: response.headers, apiKey: options.credential.apiKey });
       }
-      const events = readSseEvents(response, GEMINI_PROVIDER, { signal: call.signal, timeouts: options.timeouts });
+      const completion = new AnswerCompletion(options.timeouts?.finishGraceMs);
+      const events = readSseEvents(response, GEMINI_PROVIDER, { signal: call.signal, timeouts: options.timeouts, completion });
       yield* convertGeminiStream(events, {
         model: options.model, created: nowSeconds(), warnings, servedTierHeader: response.headers[SERVED_TIER_HEADER],
-        apiKey: options.credential.apiKey,
+        apiKey: options.credential.apiKey, completion,
       });
     } catch (error) {
       throw call.translate(error);

@@ -2,11 +2,13 @@
  * Gemini's SSE stream (`:streamGenerateContent?alt=sse`, PROVIDERS.md §3.3) → Zumik `StreamPart`s.
  * Every event is a whole `GenerateContentResponse` chunk; there is no `[DONE]`, so the chunk carrying
  * a candidate's `finishReason` (or a prompt block) is the terminal signal: a body that ends before it
- * is `stream_truncated`. An `{"error":…}` event is classified like an HTTP error; anything that is not
- * a response chunk is `bad_response`.
+ * is `stream_truncated`. Once every candidate finished, a cut or a silence past the finish grace ends
+ * the answer as complete too (a trailing usage chunk is taken when it comes within the grace). An
+ * `{"error":…}` event is classified like an HTTP error; anything that is not a response chunk is
+ * `bad_response`.
  */
 import { ProviderError } from '../provider-error';
-import { parseEventJson } from '../sse-reader';
+import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
 import type { ProviderWarning, StreamPart } from '../types';
 import { GeminiFunctionCallAssembler } from './gemini-function-call-assembler';
 import { GEMINI_PROVIDER, geminiErrorFromBody, parseGeminiErrorBody } from './gemini-error';
@@ -22,6 +24,8 @@ export interface GeminiStreamContext {
   servedTierHeader?: string;
   /** Removed from any upstream error text. */
   apiKey?: string;
+  /** Told after every chunk whether every candidate finished, so the reader stops waiting for the body's end after the grace. */
+  completion?: AnswerCompletion;
 }
 
 /** Convert SSE events (only `data` is read) into stream parts, ending with `usage` and `stream-end`. */
@@ -73,19 +77,27 @@ export async function* convertGeminiStream(events: AsyncIterable<{ data: string 
           yield { type: 'finish', choiceIndex, finishReason, rawFinishReason: candidate.finishReason };
         }
       }
-    }
-    if (finished.size === 0 || [...seen].some((choiceIndex) => !finished.has(choiceIndex))) {
-      throw new ProviderError(`${GEMINI_PROVIDER}: the stream ended before a finishReason`, { kind: 'stream_truncated', provider: GEMINI_PROVIDER, afterFirstToken: emittedContent });
+      context.completion?.update(complete());
     }
   } catch (error) {
-    if (error instanceof ProviderError && emittedContent && error.afterFirstToken === undefined) error.afterFirstToken = true;
-    throw error;
+    // Cut or silent after every candidate finished: the answer is whole.
+    if (!(complete() && isEndOfBody(error))) {
+      if (error instanceof ProviderError && emittedContent && error.afterFirstToken === undefined) error.afterFirstToken = true;
+      throw error;
+    }
+  }
+  if (!complete()) {
+    throw new ProviderError(`${GEMINI_PROVIDER}: the stream ended before a finishReason`, { kind: 'stream_truncated', provider: GEMINI_PROVIDER, afterFirstToken: emittedContent });
   }
   if (usage) {
     const serviceTier = mapGeminiServedTier(context.servedTierHeader, usage);
     yield { type: 'usage', usage: mapGeminiUsage(usage), ...(serviceTier ? { serviceTier } : {}), model: model ?? context.model };
   }
   yield { type: 'stream-end' };
+
+  function complete(): boolean {
+    return finished.size > 0 && [...seen].every((choiceIndex) => finished.has(choiceIndex));
+  }
 }
 
 function parseChunk(data: string, apiKey: string | undefined): GeminiResponse {

@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { CallDeadline } from '../call-deadline';
 import { ProviderError } from '../provider-error';
-import { readSseEvents } from '../sse-reader';
+import { AnswerCompletion, readSseEvents } from '../sse-reader';
 import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCallOptions, StreamPart } from '../types';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { convertOpenAICompatibleResponse } from './convert-openai-compatible-response';
@@ -74,8 +74,9 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
         throw new ProviderError(`${this.provider}: expected an event stream`, { kind: 'bad_response', provider: this.provider, status: response.status });
       }
       yield { type: 'stream-start', providerRequestId: pickRequestId(response.headers, this.flavour.requestIdHeaders), warnings: upstream.warnings };
-      const events = readSseEvents(response, this.provider, { signal: deadline.signal, timeouts: options.timeouts });
-      yield* parseOpenAICompatibleStream(events, { provider: this.provider, flavour: this.flavour, apiKey: options.credential.apiKey });
+      const completion = new AnswerCompletion(options.timeouts?.finishGraceMs);
+      const events = readSseEvents(response, this.provider, { signal: deadline.signal, timeouts: options.timeouts, completion });
+      yield* parseOpenAICompatibleStream(events, { provider: this.provider, flavour: this.flavour, apiKey: options.credential.apiKey, completion });
     } catch (error) {
       throw deadline.translate(error, this.provider);
     } finally {

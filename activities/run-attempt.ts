@@ -72,7 +72,7 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       // The task that ran this attempt died with its worker: if it got as far as the record, the client has its answer.
       const stored = await deps.outcomes.find(request.tenantId, request.requestId);
       const won = stored?.outcome.attempts.at(-1);
-      if (stored && stored.outcome.completion === 'completed' && won) return { attempt: won, outcome: stored.outcome, recorded: true };
+      if (stored && stored.outcome.completion === 'completed' && won) return { attempt: won, outcome: { ...stored.outcome, attempts: [] }, recorded: true };
       if (request.stream && request.delivery === 'sync') await refuseSplice(deps, input);
     }
     const previous = facts.previousAttempts;
@@ -101,10 +101,11 @@ export function createRunAttempt(deps: RunAttemptDeps) {
           outcome, apiKeyId: request.apiKeyId, receivedAt: request.receivedAt, endedAt, response, batchLine: request.batchLine,
           releaseLease: input.holdsLease,
         });
-        return { attempt: done, outcome, recorded: true };
+        // The attempts travel once: the workflow holds them, and the marker keeps this one in `attempt`.
+        return { attempt: done, outcome: { ...outcome, attempts: [] }, recorded: true };
       } catch (error) {
         deps.logger.warn({ err: error, requestId: request.requestId }, 'recording the answered request failed; the workflow records it again');
-        return { attempt: done, outcome, recorded: false, ...(response ? { response } : {}) };
+        return { attempt: done, outcome: { ...outcome, attempts: [] }, recorded: false, ...(response ? { response } : {}) };
       }
     });
   };

@@ -91,7 +91,7 @@ export interface RunAttemptInput extends AttemptCall {
 
 export interface RunAttemptResult {
   attempt: AttemptRecord;
-  /** The request's outcome, computed once, here, with the answer. */
+  /** The request's outcome, computed once, here, with the answer; its `attempts` are the workflow's (sent empty). */
   outcome: RequestOutcome;
   /** False when the Postgres write failed: the workflow records it again (with `response` when it must be kept). */
   recorded: boolean;

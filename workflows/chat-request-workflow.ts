@@ -211,7 +211,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     const won = answered && attempts.at(-1)?.status === 'succeeded' ? answered : undefined;
     const lastEnded = attempts.at(-1)?.ended_at;
     const endedAt = Math.max(Date.now(), lastEnded ? Date.parse(lastEnded) : 0);
-    const outcome = won?.outcome ?? computeOutcome({
+    const outcome = won ? { ...won.outcome, attempts } : computeOutcome({
       input: {
         requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
         deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined,
@@ -231,8 +231,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
       });
     }
     state = 'done';
-    // The answer went to the client on the bus and, when kept, to Postgres; a batch line's parent needs only how it ended.
-    return { outcome: input.batchLine ? { ...outcome, attempts: [] } : outcome, response: null };
+    // The answer went to the client on the bus and, when kept, to Postgres with the whole outcome: the result is how it ended.
+    return { outcome: { ...outcome, attempts: [] }, response: null };
   });
 }
 

@@ -131,12 +131,17 @@ export class ChatGateway {
     return { handle, eagerlyStarted: false, deliveries: queue.drain(async () => undefined), cancel: async () => undefined };
   }
 
-  /** The workflow's end, with the answer from Postgres when it was kept. */
+  /**
+   * The workflow's end: its recorded outcome (with every attempt) and the answer when it was kept, from
+   * Postgres. The workflow's own result says only how it ended (and, in the first shape, carried both).
+   */
   private async finished(handle: WorkflowHandle, input: Pick<ChatRequestInput, 'tenantId' | 'requestId'>): Promise<ChatRequestResult> {
     const result = await (handle.result() as Promise<ChatRequestResult>);
-    if (result.response || result.outcome.completion !== 'completed') return result;
+    if (result.response) return result;
     const stored = await this.options.requests.find(input.tenantId, input.requestId);
-    return { outcome: result.outcome, response: (stored?.response as Record<string, unknown> | null | undefined) ?? null };
+    return stored
+      ? { outcome: stored.outcome, response: (stored.response as Record<string, unknown> | null) ?? null }
+      : result;
   }
 }
 

@@ -76,7 +76,14 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
   const context = Context.current();
   const { request, attempt, n } = input;
   const channel = requestChannel(request.requestId);
-  const publish = (message: RequestMessage) => deps.bus.publish(channel, message);
+  // Delivery is not the provider's business: a bus that fails (Redis down) loses this client's copy — its front
+  // door sees the gap and says so, and an Idempotency-Key resend reads the record — but never fails the attempt,
+  // which would call the provider again and make the user pay twice.
+  let deliveryFailed = false;
+  const publish = (message: RequestMessage) => deps.bus.publish(channel, message).catch((error: unknown) => {
+    if (!deliveryFailed) deps.logger.warn({ err: error, requestId: request.requestId }, 'stream bus publish failed; the attempt goes on');
+    deliveryFailed = true;
+  });
   const startedAt = Date.now();
   let firstTokenAt: number | null = null;
   // Regular attempts heartbeat; the details tell the workflow, should this worker die, that the client already has content.

@@ -10,6 +10,15 @@ export interface StoredRequest {
   response: unknown;
 }
 
+/**
+ * JSON for a jsonb column: Postgres refuses the NUL character (`\u0000`) in jsonb text, and a model
+ * may well produce one; it becomes U+FFFD rather than losing the whole record.
+ */
+export function jsonb(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
+}
+
 export class RequestRepository {
   constructor(private readonly pool: Pool) {}
 
@@ -56,9 +65,9 @@ export class RequestRepository {
        SELECT 1`,
       [outcome.id, outcome.tenant, input.apiKeyId ?? null, outcome.alias, outcome.release_id, outcome.qos_class, outcome.admission,
         outcome.completion, outcome.reason_code, outcome.target_met, outcome.degraded, outcome.fallback_used, winner?.provider ?? null,
-        winner?.served_model ?? winner?.model ?? null, outcome.attempts.length, outcome.cost_usd, JSON.stringify(outcome),
-        input.response === undefined ? null : JSON.stringify(input.response), input.batchId ?? null, input.receivedAt, input.endedAt,
-        JSON.stringify(attempts), input.releaseLease === true]);
+        winner?.served_model ?? winner?.model ?? null, outcome.attempts.length, outcome.cost_usd, jsonb(outcome),
+        input.response === undefined ? null : jsonb(input.response), input.batchId ?? null, input.receivedAt, input.endedAt,
+        jsonb(attempts), input.releaseLease === true]);
   }
 
   /** A tenant's request by id (tenants never see each other's requests). */

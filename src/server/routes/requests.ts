@@ -22,9 +22,11 @@ export function requestRoutes(deps: { requests: RequestRepository; client: Clien
     const handle = deps.client.workflow.getHandle(workflowIdFor(tenantId, id));
     try {
       const description = await handle.describe();
-      const state = description.status.name === 'RUNNING' ? await handle.query<string>('state').catch(() => 'running') : description.status.name.toLowerCase();
+      const running = description.status.name === 'RUNNING';
+      const state = running ? await handle.query<string>('state').catch(() => 'running') : description.status.name.toLowerCase();
+      // A closed workflow whose record is not (yet) in Postgres: say what Temporal says, never "in progress".
       response.json({
-        id, object: 'request_outcome', tenant: tenantId, status: 'in_progress', state, completion: null,
+        id, object: 'request_outcome', tenant: tenantId, status: running ? 'in_progress' : state, state, completion: null,
         workflow: { id: description.workflowId, run_id: description.runId },
       });
     } catch (error) {

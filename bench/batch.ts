@@ -3,8 +3,8 @@
  * `npm run bench:batch` (= `node dist/bench/batch.js`): one large OpenAI-style batch (10,000 lines by
  * default) through Zumik, end to end, on this machine. Starts the OpenAI emulator (a process of its
  * own) and Zumik as a real process (`node dist/src/main.js`, its embedded Temporal dev server on free
- * ports, and — so that Zumik is measured rather than PGlite — a fresh database on the local PostgreSQL,
- * created for the run and dropped after; `--embedded-db` runs on PGlite instead). Sets the tenant
+ * ports, and a fresh database on the local PostgreSQL,
+ * created for the run and dropped after; `--embedded-db` runs on Zumik's embedded PostgreSQL instead). Sets the tenant
  * policy's `batch.max_concurrency` (no concurrency limit), installs an alias with one OpenAI target,
  * writes the JSONL, uploads it and creates the batch with the official openai SDK, polls until it
  * ends (bounded), streams the output and error files back and checks that every custom_id appears
@@ -60,7 +60,7 @@ const SETTINGS = {
   linesPerRun: numberOption('lines-per-run', undefined, 1, 10_000),
   maxMinutes: numberOption('max-minutes', 30, 1, 24 * 60)!,
   stallMinutes: numberOption('stall-minutes', 5, 1, 24 * 60)!,
-  database: process.argv.includes('--embedded-db') ? 'embedded PGlite' as const : 'postgresql' as const,
+  database: process.argv.includes('--embedded-db') ? 'embedded PostgreSQL' as const : 'postgresql' as const,
   postgresUrl: option('postgres-url') ?? process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
 };
 
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       report.database = { kind: 'postgresql', name, server: redact(SETTINGS.postgresUrl) };
       log(`database ${name} created on ${redact(SETTINGS.postgresUrl)}`);
     } else {
-      report.database = { kind: 'embedded PGlite' };
+      report.database = { kind: 'embedded PostgreSQL' };
     }
 
     // ---- Zumik ----

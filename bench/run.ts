@@ -290,7 +290,7 @@ async function startZumikTarget(name: 'zumik' | 'zumik-pg', upstream: { baseUrl:
   const origin = `http://127.0.0.1:${port}`;
   await waitHttp(`${origin}/readyz`, 180_000, zumik);
   const result: TargetResult = { name, throughput: [], requestsSent: 0, phases: [], notes: [], startupMs: Date.now() - started };
-  log(`${name} ready in ${result.startupMs} ms (temporal on ${temporalPort}${databaseName ? `, database ${databaseName}` : ', embedded PGlite'})`);
+  log(`${name} ready in ${result.startupMs} ms (temporal on ${temporalPort}${databaseName ? `, database ${databaseName}` : ', embedded PostgreSQL'})`);
   const headers = { authorization: `Bearer ${adminKey}` };
   const install = await fetch(`${origin}/v2/model-aliases/${ALIAS}`, {
     method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, signal: AbortSignal.timeout(10_000),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { freePorts } from './support/ports';
 import { processesMentioning, spawnZumik, waitForReady } from './support/zumik-process';
 
-// Starts the real program twice on one data dir: embedded Postgres (PGlite) and the Temporal dev
+// Starts the real program twice on one data dir: embedded PostgreSQL and the Temporal dev
 // server started by Zumik itself, as `npm start` does on a fresh clone.
 describe('zumik process (npm start on embedded defaults)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-main-'));

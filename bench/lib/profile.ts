@@ -87,13 +87,11 @@ export function categorize(frame: { functionName: string; url: string }, project
     return 'native / V8 (program)';
   }
   if (url.startsWith('node:')) return 'Node.js core (node:*)';
-  if (url.startsWith('wasm://')) return 'PGlite (embedded Postgres, WASM)'; // the only WebAssembly in these processes
   const file = url.replace(/^file:\/\//, '');
   if (file.includes('workflow-bundle')) return 'workflow code (the SDK\'s bundle: Zumik workflows + @temporalio/workflow)';
   const modules = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
   if (modules) {
     const name = modules[1]!;
-    if (name.startsWith('@electric-sql/pglite')) return 'PGlite (embedded Postgres, WASM)';
     if (['pg', 'pg-pool', 'pg-protocol', 'pg-types', 'postgres-array', 'pgpass'].includes(name)) return 'pg driver';
     if (['express', 'router', 'body-parser', 'raw-body', 'send', 'finalhandler', 'path-to-regexp', 'iconv-lite', 'type-is', 'content-type', 'qs'].includes(name)) return 'express (+ body parsing)';
     return name;

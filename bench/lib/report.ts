@@ -3,7 +3,7 @@ import type { Summary } from './stats';
 
 type Result = Record<string, any>;
 
-const LABELS: Record<string, string> = { direct: 'direct (emulator)', floor: 'durable floor', zumik: 'Zumik (embedded PGlite)', 'zumik-pg': 'Zumik + PostgreSQL' };
+const LABELS: Record<string, string> = { direct: 'direct (emulator)', floor: 'durable floor', zumik: 'Zumik (embedded PostgreSQL)', 'zumik-pg': 'Zumik + PostgreSQL' };
 
 const fmt = (value: number | null | undefined, digits = 1) =>
   value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);

@@ -4,7 +4,7 @@
  * from the database. Batch result files are virtual: their content is the batch_results rows of one
  * batch and kind, rendered as OpenAI output lines on read, so results are written once per custom_id
  * and never copied. Plain SQL and short statements only (no transaction spans an upload), so the same
- * code runs on embedded PGlite.
+ * code runs on the embedded PostgreSQL.
  */
 import { Readable } from 'node:stream';
 import type { Pool } from 'pg';

@@ -5,7 +5,7 @@
  */
 import { computeOutcome } from '../src/domain/outcome';
 import type { AttemptRecord } from '../src/domain/request-outcome';
-import { toChatCompletion } from '../src/providers/openai-chunks';
+import { toChatCompletion } from '../src/contract/openai-renderers';
 import { performAttempt, type CallProviderDeps } from './attempt-core';
 import type { CallProviderInput } from './types';
 

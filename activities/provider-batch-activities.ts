@@ -9,7 +9,7 @@ import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { PlannedAttempt } from '../src/domain/request-outcome';
 import type { TenantPolicy } from '../src/domain/tenant-policy';
 import type { BatchCapableAdapter, BatchJob, BatchLine } from '../src/providers/batch/batch-types';
-import { toChatCompletion } from '../src/providers/openai-chunks';
+import { toChatCompletion } from '../src/contract/openai-renderers';
 import type { BatchActivityDeps } from './batch-activities';
 import type { CredentialSource } from './call-provider';
 

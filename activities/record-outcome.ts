@@ -7,7 +7,7 @@
  */
 import { requestChannel } from '../src/domain/request-messages';
 import type { RequestOutcome } from '../src/domain/request-outcome';
-import { outcomeError } from '../src/server/outcome-http';
+import { outcomeErrorShape } from '../src/domain/reason-code-errors';
 import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
 import type { StreamBus } from '../src/streaming/stream-bus';
 import type { RecordOutcomeInput } from './types';
@@ -25,8 +25,8 @@ export function batchResultLine(outcome: RequestOutcome, response: Record<string
   if (outcome.completion === 'completed' && response) {
     return { kind: 'output', body: { response: { status_code: 200, request_id: outcome.id, body: response }, error: null } };
   }
-  const error = outcomeError(outcome);
-  return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.toEnvelope() }, error: null } };
+  const error = outcomeErrorShape(outcome);
+  return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.envelope }, error: null } };
 }
 
 export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>) {

@@ -14,7 +14,7 @@ import { buildAttemptRecord } from '../src/domain/attempt-record';
 import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
 import { requestChannel, requestControlChannel, type RequestControlMessage } from '../src/domain/request-messages';
 import type { RequestOutcome } from '../src/domain/request-outcome';
-import { toChatCompletion } from '../src/providers/openai-chunks';
+import { toChatCompletion } from '../src/contract/openai-renderers';
 import { performAttempt, type CallProviderDeps } from './attempt-core';
 import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
 import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';

@@ -4,7 +4,7 @@ import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import type { PolicySnapshot } from '../src/domain/request-decision';
 import type { AttemptRecord, ChatRequestInput, OutcomeFacts, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
-import type { ChatResult } from '../src/providers/types';
+import type { ChatResult } from '../src/contract/chat';
 import type { AttemptCall } from './attempt-core';
 
 export type { PolicySnapshot } from '../src/domain/request-decision';

@@ -11,7 +11,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
-import { CredentialResolver } from './providers/credential-resolver';
+import { CredentialResolver } from '../activities/credential-resolver';
 import { ProviderDirectory } from './providers/provider-directory';
 import { loadMasterKey } from './secrets/master-key';
 import { SecretBox } from './secrets/secret-box';

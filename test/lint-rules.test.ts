@@ -10,6 +10,17 @@ const cases: Array<{ file: string; code: string }> = [
     + 'export const a = proxyActivities<Activities>({ startToCloseTimeout: 1000 });\n' },
   { file: 'src/domain/f.ts', code: "import http from 'node:http';\nexport const used = http;\n" },
   { file: 'activities/g.ts', code: "import http from 'node:http';\nexport const used = http;\n" },
+  // 7–16: dependencies run one way, to the ground (server → workflows, activities → providers, store → domain → contract).
+  { file: 'src/contract/h.ts', code: "import type { ReasonCode } from '../domain/reason-codes';\nexport type Used = ReasonCode;\n" },
+  { file: 'src/contract/i.ts', code: "import { Pool } from 'pg';\nexport const used = Pool;\n" },
+  { file: 'src/contract/j.ts', code: "import { z } from 'zod';\nimport type { ChatRequest } from './chat';\nexport const used = z.string();\nexport type Used = ChatRequest;\n" },
+  { file: 'src/domain/k.ts', code: "import { ProviderError } from '../providers/provider-error';\nexport const used = ProviderError;\n" },
+  { file: 'src/domain/l.ts', code: "import type { ChatRequest } from '../contract/chat';\nexport type Used = ChatRequest;\n" },
+  { file: 'src/store/m.ts', code: "import { badRequest } from '../server/errors';\nexport const used = badRequest;\n" },
+  { file: 'src/providers/n.ts', code: "import { CredentialRepository } from '../store/credential-repository';\nexport const used = CredentialRepository;\n" },
+  { file: 'src/server/o.ts', code: "import { createActivities } from '../../activities';\nexport const used = createActivities;\n" },
+  { file: 'src/server/p.ts', code: "import { ProviderDirectory } from '../providers/provider-directory';\nexport const used = ProviderDirectory;\n" },
+  { file: 'activities/q.ts', code: "import { badRequest } from '../src/server/errors';\nexport const used = badRequest;\n" },
 ];
 
 // Runs the real ESLint with the project's config in a plain node process (the flat config is ESM,
@@ -53,5 +64,24 @@ describe('lint rules', () => {
   it('applies the same rule to src/domain, but not to activities/', () => {
     expect(messages[5]).toHaveLength(1);
     expect(messages[6]).toEqual([]);
+  });
+
+  it('keeps src/contract the ground floor: zod and its own files only', () => {
+    expect(messages[7]).toEqual([expect.stringContaining('ground floor')]);
+    expect(messages[8]).toEqual([expect.stringContaining('ground floor')]);
+    expect(messages[9]).toEqual([]);
+  });
+
+  it('lets src/domain import only src/contract', () => {
+    expect(messages[10]).toEqual([expect.stringContaining('imports only src/contract')]);
+    expect(messages[11]).toEqual([]);
+  });
+
+  it('keeps the store below the server, providers away from the store, and the server away from activities and providers', () => {
+    expect(messages[12]).toEqual([expect.stringContaining('sit below the server')]);
+    expect(messages[13]).toEqual([expect.stringContaining('reach no store')]);
+    expect(messages[14]).toEqual([expect.stringContaining('never activities, providers')]);
+    expect(messages[15]).toEqual([expect.stringContaining('never activities, providers')]);
+    expect(messages[16]).toEqual([expect.stringContaining('below the server')]);
   });
 });

@@ -2,11 +2,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
 import type { AttemptRecord, PlannedAttempt } from '../src/domain/request-outcome';
-import type { FailureKind } from '../src/providers/provider-error';
 
-/** Outage kinds: a request that failed only with these may use the last-resort bridge. */
-export const OUTAGE_KINDS: ReadonlySet<FailureKind> = new Set(['upstream_unavailable', 'overloaded', 'timeout', 'network', 'rate_limit',
-  'stream_stalled', 'stream_truncated', 'bad_response']);
 
 /** The attempt record of a failed attempt: the activity's own (in the failure details) or, for timeouts and cancellation, the workflow's view. */
 export function attemptFromFailure(error: unknown, candidate: PlannedAttempt, n: number, retryCause: string | null, startedAt: number, endedAt: number): AttemptRecord {

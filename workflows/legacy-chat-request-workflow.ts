@@ -23,9 +23,10 @@ import type { ReasonCode } from '../src/domain/reason-codes';
 import type {
   Admission, AttemptRecord, ChatRequestInput, ChatRequestResult, OutcomeFacts, PlannedAttempt, RequestOutcome,
 } from '../src/domain/request-outcome';
+import { OUTAGE_FAILURE_KINDS } from '../src/domain/failure-kinds';
 import { decideNextStep } from '../src/domain/retry-decision';
 import { SearchAttributes } from '../src/temporal/search-attributes';
-import { attemptFromFailure, OUTAGE_KINDS } from './attempt-failure';
+import { attemptFromFailure } from './attempt-failure';
 import { outcomeQuery, stateQuery } from './request-queries';
 
 
@@ -170,7 +171,7 @@ export async function legacyChatRequestWorkflow(input: ChatRequestInput): Promis
           if (step.action === 'stop') {
             if (step.reason === 'expired_during_execution') deadlineExpired = true;
 
-            const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_KINDS.has(attempt.failure_kind));
+            const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_FAILURE_KINDS.has(attempt.failure_kind));
             if (policy.allowBrokered && allOutages && !failed.after_first_token && !deadlineExpired) {
               const first = plan.candidates[0]!;
               const bridge: PlannedAttempt = {

@@ -46,6 +46,19 @@ export function readStat(pid: number): ProcStat | undefined {
   };
 }
 
+/**
+ * Proportional set size of a process, in KiB: its private pages plus its share of pages it shares
+ * (PostgreSQL's backends share their buffers; summing their RSS would count those once per backend).
+ */
+export function readPssKb(pid: number): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** VmRSS and VmHWM (peak RSS) of a process, in KiB. */
 export function readMemory(pid: number): { rssKb: number; hwmKb: number } | undefined {
   try {
@@ -107,6 +120,8 @@ export class TreeMonitor {
   private ticks = 0;
   /** Largest sum of the set's RSS observed at one sampling instant (KiB). */
   peakTreeRssKb = 0;
+  /** Largest sum of the set's PSS observed at one full scan (KiB): shared pages counted once. */
+  peakTreePssKb = 0;
 
   constructor(private readonly discover: () => ProcStat[], options: { intervalMs?: number; rescanEvery?: number } = {}) {
     this.sample();
@@ -132,7 +147,9 @@ export class TreeMonitor {
       }
     }
     let treeRss = 0;
+    let treePss = 0;
     for (const stat of members) {
+      if (rescan) treePss += readPssKb(stat.pid) ?? 0;
       const key = `${stat.pid}:${stat.startTicks}`;
       const memory = readMemory(stat.pid);
       const previous = this.seen.get(key);
@@ -142,6 +159,7 @@ export class TreeMonitor {
       treeRss += memory?.rssKb ?? 0;
     }
     this.peakTreeRssKb = Math.max(this.peakTreeRssKb, treeRss);
+    this.peakTreePssKb = Math.max(this.peakTreePssKb, treePss);
     const byName: Record<string, number> = {};
     let total = 0;
     const add = (name: string, ms: number) => { byName[name] = (byName[name] ?? 0) + ms; };
@@ -161,10 +179,13 @@ export class TreeMonitor {
   }
 
   /** Peak RSS (VmHWM) of each process seen, by name, in MiB, and their sum. */
-  peakRss(): { byProcess: Array<{ pid: number; name: string; peakMb: number }>; sumOfPeaksMb: number; peakTreeMb: number } {
+  peakRss(): { byProcess: Array<{ pid: number; name: string; peakMb: number }>; sumOfPeaksMb: number; peakTreeMb: number; peakTreePssMb: number } {
     this.sample();
     const byProcess = [...this.seen.values()].map(({ stat, hwmKb }) => ({ pid: stat.pid, name: stat.comm, peakMb: round(hwmKb / 1024) }));
-    return { byProcess, sumOfPeaksMb: round(byProcess.reduce((sum, entry) => sum + entry.peakMb, 0)), peakTreeMb: round(this.peakTreeRssKb / 1024) };
+    return {
+      byProcess, sumOfPeaksMb: round(byProcess.reduce((sum, entry) => sum + entry.peakMb, 0)), peakTreeMb: round(this.peakTreeRssKb / 1024),
+      peakTreePssMb: round(this.peakTreePssKb / 1024),
+    };
   }
 
   /** Every process seen, for cleanup. */

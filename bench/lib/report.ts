@@ -75,7 +75,9 @@ export function renderMarkdown(report: Result): string {
     })));
   }
   lines.push(row('peak RSS, MB (per-process peaks)', results.map((result) => result.peakRss
-    ? `**${fmt(result.peakRss.sumOfPeaksMb, 0)}** (${result.peakRss.byProcess.map((entry: Result) => `${entry.name} ${fmt(entry.peakMb, 0)}`).join(' + ')})` : '–')));
+    ? `**${fmt(result.peakRss.sumOfPeaksMb, 0)}** (${byName(result.peakRss.byProcess)})` : '–')));
+  lines.push(row('peak PSS of the whole tree, MB (shared pages counted once)', results.map((result) => result.peakRss?.peakTreePssMb
+    ? `**${fmt(result.peakRss.peakTreePssMb, 0)}**` : '–')));
   lines.push(row('idle CPU, % of a core', results.map((result) => fmt(result.idleCpuPercent))));
   lines.push(row('start-up to ready, s', results.map((result) => result.startupMs ? fmt(result.startupMs / 1000) : '–')));
   lines.push(row('upstream emulator CPU per request at the highest c, ms', results.map((result) => {
@@ -113,7 +115,8 @@ export function renderMarkdown(report: Result): string {
       diff(`throughput c=${level}`, (r) => r.throughput[index]?.rps, 'req/s');
       diff(`CPU per request c=${level}`, (r) => r.throughput[index]?.cpu.gatewayPerRequestMs ?? undefined);
     }
-    diff('peak RSS (node + temporal)', (r) => r.peakRss?.sumOfPeaksMb, 'MB');
+    diff('peak RSS (sum of per-process peaks)', (r) => r.peakRss?.sumOfPeaksMb, 'MB');
+    diff('peak PSS of the whole tree', (r) => r.peakRss?.peakTreePssMb, 'MB');
     lines.push('');
   }
 
@@ -183,4 +186,16 @@ export function renderMarkdown(report: Result): string {
     for (const note of result.notes ?? []) lines.push(`- ${LABELS[result.name] ?? result.name}: ${note}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Per-process peaks summed by process name (`node 411 + temporal 251 + postgres 9×: 74`). */
+function byName(processes: Array<{ name: string; peakMb: number }>): string {
+  const groups = new Map<string, { count: number; mb: number }>();
+  for (const entry of processes) {
+    const group = groups.get(entry.name) ?? { count: 0, mb: 0 };
+    group.count += 1;
+    group.mb += entry.peakMb;
+    groups.set(entry.name, group);
+  }
+  return [...groups].map(([name, group]) => `${name}${group.count > 1 ? ` ${group.count}×:` : ''} ${fmt(group.mb, 0)}`).join(' + ');
 }

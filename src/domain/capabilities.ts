@@ -12,7 +12,7 @@
  * flex 0.5× and priority +75–100 % (2× used, the upper bound). Context windows err on the large
  * side: a window that is too small would skip a target that could have served.
  */
-import type { ChatContentPart, ChatRequest, ChatUsage } from '../providers/types';
+import type { ChatContentPart, ChatRequest, ChatUsage } from '../contract/chat';
 
 export interface ModelPrice {
   /** USD per million tokens. */

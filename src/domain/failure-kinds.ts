@@ -1,45 +1,60 @@
 /**
- * The failure taxonomy's meaning: each kind is defined by what it means for retry and failover.
- * Pure data in src/domain so the workflow's retry decisions and the provider layer share one table.
+ * The failure taxonomy's meaning — the one table: each kind is defined by what it means for
+ * - `retryable`: trying the same target again can help;
+ * - `failover`: another target can help;
+ * - `circuit`: it is evidence that the target itself is down, and counts towards opening its circuit
+ *   (rate limits are our own quota pacing, auth/quota one account's trouble, invalid requests and
+ *   refusals the request's, cancellations the caller's: none of them reroutes all traffic);
+ * - `outage`: a request that failed only with such kinds may use the last-resort OpenRouter bridge.
+ * Pure data in src/domain so the workflow, the provider layer and the circuit breaker share it.
  */
 export const FAILURE_KINDS = {
   /** The credential is missing, invalid or lacks permission: retrying the same target cannot help; another target may. */
-  auth: { retryable: false, failover: true },
+  auth: { retryable: false, failover: true, circuit: false, outage: false },
   /** The account's quota or credit is exhausted: unlike a rate limit, waiting does not help; fail over. */
-  quota: { retryable: false, failover: true },
+  quota: { retryable: false, failover: true, circuit: false, outage: false },
   /** Too many requests right now: retry after the provider's Retry-After, or fail over. */
-  rate_limit: { retryable: true, failover: true },
+  rate_limit: { retryable: true, failover: true, circuit: false, outage: true },
   /** The provider is overloaded (Anthropic 529 and the like): retry with backoff, or fail over. */
-  overloaded: { retryable: true, failover: true },
+  overloaded: { retryable: true, failover: true, circuit: true, outage: true },
   /** The request itself is invalid for this provider: neither retry nor failover is likely to help. */
-  invalid_request: { retryable: false, failover: false },
+  invalid_request: { retryable: false, failover: false, circuit: false, outage: false },
   /** The prompt does not fit this model's context window: only a target with a larger window can serve it. */
-  context_length: { retryable: false, failover: true },
+  context_length: { retryable: false, failover: true, circuit: false, outage: false },
   /** The provider refused the content: retrying or failing over would only repeat the refusal. */
-  content_filter: { retryable: false, failover: false },
+  content_filter: { retryable: false, failover: false, circuit: false, outage: false },
   /** The model id is unknown to the provider: a configuration error on this target; fail over. */
-  model_not_found: { retryable: false, failover: true },
+  model_not_found: { retryable: false, failover: true, circuit: false, outage: false },
   /** 5xx, or an endpoint picker with no ready endpoint: transient, retry with backoff or fail over. */
-  upstream_unavailable: { retryable: true, failover: true },
+  upstream_unavailable: { retryable: true, failover: true, circuit: true, outage: true },
   /** No response headers, or no first token, within the time allowed: retry or fail over. */
-  timeout: { retryable: true, failover: true },
+  timeout: { retryable: true, failover: true, circuit: true, outage: true },
   /** A stream went silent in the middle: the partial answer is unusable; retry or fail over. */
-  stream_stalled: { retryable: true, failover: true },
+  stream_stalled: { retryable: true, failover: true, circuit: true, outage: true },
   /** A stream ended (cut, or closed cleanly) before every choice had its finish: the answer is truncated; retry or fail over. */
-  stream_truncated: { retryable: true, failover: true },
+  stream_truncated: { retryable: true, failover: true, circuit: true, outage: true },
   /** Connection refused, reset or DNS failure before an answer: retry or fail over. */
-  network: { retryable: true, failover: true },
+  network: { retryable: true, failover: true, circuit: true, outage: true },
   /** The provider answered something that is not its documented format (malformed JSON or SSE event). */
-  bad_response: { retryable: true, failover: true },
+  bad_response: { retryable: true, failover: true, circuit: true, outage: true },
   /** The call was aborted by the caller (client disconnect, cancellation): not a provider failure. */
-  cancelled: { retryable: false, failover: false },
+  cancelled: { retryable: false, failover: false, circuit: false, outage: false },
   /**
    * No call was made: the target's circuit opened (or its half-open probe slots were all taken) after
    * the plan was made. Retrying the same target now would be refused again; fail over.
    */
-  circuit_open: { retryable: false, failover: true },
+  circuit_open: { retryable: false, failover: true, circuit: false, outage: false },
   /** Anything that none of the above describes: treated as transient once. */
-  unknown: { retryable: true, failover: true },
-} as const satisfies Record<string, { retryable: boolean; failover: boolean }>;
+  unknown: { retryable: true, failover: true, circuit: false, outage: false },
+} as const satisfies Record<string, { retryable: boolean; failover: boolean; circuit: boolean; outage: boolean }>;
 
 export type FailureKind = keyof typeof FAILURE_KINDS;
+
+const kindsWhere = (column: 'circuit' | 'outage'): FailureKind[] =>
+  (Object.keys(FAILURE_KINDS) as FailureKind[]).filter((kind) => FAILURE_KINDS[kind][column]);
+
+/** The failure kinds that count towards opening a circuit. */
+export const CIRCUIT_FAILURE_KINDS: readonly FailureKind[] = kindsWhere('circuit');
+
+/** The failure kinds that make a total outage: a request that failed only with these may use the bridge. */
+export const OUTAGE_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set(kindsWhere('outage'));

@@ -2,7 +2,7 @@
  * The one reason-code vocabulary of request outcomes: stable, machine-readable, documented in the
  * README table. Every outcome carries exactly one.
  */
-import type { FailureKind } from '../providers/provider-error';
+import type { FailureKind } from './failure-kinds';
 
 export const REASON_CODES = {
   ok: 'completed on the first attempt',

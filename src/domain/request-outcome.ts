@@ -3,8 +3,8 @@
  * outcome (DESIGN.md §3 "The QoS outcome"). Pure data: safe for workflows, history and Postgres.
  * Nothing here ever holds a credential.
  */
-import type { ChatRequest, ChatUsage } from '../providers/types';
-import type { FailureKind } from '../providers/provider-error';
+import type { ChatRequest, ChatUsage } from '../contract/chat';
+import type { FailureKind } from './failure-kinds';
 import type { ExecutionProfile, ModelAliasRelease } from './model-alias';
 import type { QosClass } from './qos';
 import type { RequestDecision } from './request-decision';

@@ -6,9 +6,6 @@
  */
 import { FAILURE_KINDS, type FailureKind } from '../domain/failure-kinds';
 
-export { FAILURE_KINDS, type FailureKind };
-
-
 export interface ProviderErrorFields {
   kind: FailureKind;
   provider: string;

@@ -2,7 +2,7 @@
  * Folds a stream's parts into the ChatResult a non-streamed call would have returned, so a streamed
  * answer is recorded (history, outcome, idempotent replays) exactly like a plain one.
  */
-import type { ChatResult, ChatToolCall, FinishReason, ProviderWarning, StreamPart } from './types';
+import type { ChatResult, ChatToolCall, FinishReason, ProviderWarning, StreamPart } from '../contract/chat';
 
 export class StreamResultAssembler {
   private readonly choices = new Map<number, { content: string; refusal: string; reasoning: string; toolCalls: ChatToolCall[]; finish?: FinishReason; raw?: string }>();

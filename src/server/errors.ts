@@ -4,10 +4,7 @@
  * else is a 500 that carries the request id and logs its cause.
  */
 import type { ZodError } from 'zod';
-
-export interface ErrorEnvelope {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
+import { errorEnvelope, formatParam, type ErrorEnvelope } from '../contract/error-envelope';
 
 /** Thrown by handlers and middleware for every client-visible error. */
 export class HttpError extends Error {
@@ -18,7 +15,7 @@ export class HttpError extends Error {
   }
 
   toEnvelope(): ErrorEnvelope {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return errorEnvelope(this.message, this.type, this.param, this.code);
   }
 }
 
@@ -27,16 +24,6 @@ export const badRequest = (message: string, param: string | null = null, code = 
 export const notFound = (message: string, param: string | null = null) => new HttpError(404, message, 'invalid_request_error', param);
 export const unauthorized = (message: string) => new HttpError(401, message, 'invalid_api_key');
 export const forbidden = (message: string) => new HttpError(403, message, 'insufficient_scope');
-
-/** `targets[0].weight` from a zod path. */
-export function formatParam(path: ReadonlyArray<PropertyKey>): string | null {
-  let param = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') param += `[${segment}]`;
-    else param += param ? `.${String(segment)}` : String(segment);
-  }
-  return param || null;
-}
 
 /** The first zod issue as a 400 naming the offending field (an unknown key names that key). */
 export function fromZodError(error: ZodError, prefix: ReadonlyArray<PropertyKey> = []): HttpError {

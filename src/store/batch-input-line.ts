@@ -5,8 +5,8 @@
  * applies (a pure zod module; the only import from the server layer).
  */
 import { createHash } from 'node:crypto';
-import { formatParam } from '../server/errors';
-import { chatRequestSchema } from '../server/chat-request-schema';
+import { formatParam } from '../contract/error-envelope';
+import { chatRequestSchema } from '../contract/chat-request-schema';
 import { InvalidLineError } from './file-errors';
 
 /** The one endpoint Zumik batches. */

@@ -12,36 +12,13 @@
  *   success closes the circuit and resets counters and backoff; a counted failure reopens it for twice
  *   the previous opening (from `openMs`, capped at `maxOpenMs`: a target that recovers is tried again
  *   within `maxOpenMs`).
- * Only outage kinds count (OUTAGE_FAILURE_KINDS); any other failure neither counts nor resets the run.
+ * Only the kinds the failure-kind table marks `circuit` count (CIRCUIT_FAILURE_KINDS); any other failure neither
+ * counts nor resets the run.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { FailureKind } from '../providers/provider-error';
+import { CIRCUIT_FAILURE_KINDS, type FailureKind } from '../domain/failure-kinds';
 
-/** Whether each failure kind is evidence that the target itself is down, and why. */
-export const CIRCUIT_FAILURE_CLASSES = {
-  upstream_unavailable: { counts: true, reason: '5xx or no ready endpoint: the target is down' },
-  overloaded: { counts: true, reason: 'the target sheds load: sending more makes it worse' },
-  timeout: { counts: true, reason: 'no headers or first token in time: the target is not answering' },
-  network: { counts: true, reason: 'refused, reset or DNS failure: the target is unreachable' },
-  stream_stalled: { counts: true, reason: 'the target stopped mid-answer' },
-  stream_truncated: { counts: true, reason: 'the target cut the answer short' },
-  bad_response: { counts: true, reason: 'the target answers garbage: broken deployment or proxy' },
-  rate_limit: { counts: false, reason: 'our own quota pacing: the target is healthy; Retry-After handles it' },
-  auth: { counts: false, reason: 'a credential problem of one tenant, not of the target' },
-  quota: { counts: false, reason: 'one account out of credit; other accounts are served' },
-  invalid_request: { counts: false, reason: 'the request is at fault, not the target' },
-  content_filter: { counts: false, reason: 'a refusal of this content, not an outage' },
-  context_length: { counts: false, reason: 'this prompt is too long for the model, not an outage' },
-  model_not_found: { counts: false, reason: 'a configuration error of this target, not an outage' },
-  cancelled: { counts: false, reason: 'the caller aborted; the target did nothing wrong' },
-  circuit_open: { counts: false, reason: 'no call was made: the circuit itself refused it' },
-  unknown: { counts: false, reason: 'unclassified: not evidence enough to reroute all traffic' },
-} as const satisfies Record<FailureKind, { counts: boolean; reason: string }>;
-
-/** The failure kinds that count towards opening a circuit. */
-export const OUTAGE_FAILURE_KINDS: readonly FailureKind[] = (Object.keys(CIRCUIT_FAILURE_CLASSES) as FailureKind[])
-  .filter((kind) => CIRCUIT_FAILURE_CLASSES[kind].counts);
 
 export interface CircuitBreakerOptions {
   /** Consecutive outage failures (within `windowMs`) that open a circuit. */
@@ -103,7 +80,7 @@ const STATE_SQL = `CASE WHEN open_until IS NULL THEN 'closed' WHEN open_until > 
 
 export class CircuitBreakerStore {
   private readonly options: Required<CircuitBreakerOptions>;
-  private readonly outageKinds = new Set<string>(OUTAGE_FAILURE_KINDS);
+  private readonly outageKinds = new Set<string>(CIRCUIT_FAILURE_KINDS);
 
   constructor(private readonly pool: Pool, options: CircuitBreakerOptions = {}) {
     this.options = { ...DEFAULT_CIRCUIT_OPTIONS, ...withoutUndefined(options) };

@@ -36,6 +36,10 @@ export class ConfigFeed {
     try {
       await client.connect();
       await client.query('LISTEN zumik_config');
+      if (this.closed) {
+        await client.end().catch(() => undefined);
+        return;
+      }
       this.client = client;
       this.retryMs = 250;
       // Whatever changed while nobody listened is unknown: start clean.

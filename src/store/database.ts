@@ -24,9 +24,15 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   return openEmbedded(options.dataDir, options.logger, poolConfig);
 }
 
+/**
+ * The embedded pool is smaller: the request path writes one statement per request and reads its
+ * configuration from caches, and every connection is a server process of its own (~6 MB each).
+ */
+const EMBEDDED_POOL_SIZE = 5;
+
 async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolConfig): Promise<Database> {
   const server = await startEmbeddedPostgres({ dataDir, logger });
-  const pool = new Pool({ ...poolConfig, connectionString: server.url });
+  const pool = new Pool({ ...poolConfig, max: Math.min(poolConfig.max ?? EMBEDDED_POOL_SIZE, EMBEDDED_POOL_SIZE), connectionString: server.url });
   pool.on('error', (error) => logger.error({ err: error }, 'idle embedded Postgres client error'));
   return {
     pool,

@@ -6,7 +6,7 @@
  * `open_until` (it turns half-open without any write to announce it).
  */
 import type { ModelAliasRelease } from '../domain/model-alias';
-import type { FailureKind } from '../providers/provider-error';
+import type { FailureKind } from '../domain/failure-kinds';
 import type { CircuitBreakerStore } from './circuit-breaker-store';
 
 export class ReleaseCache {

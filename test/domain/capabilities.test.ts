@@ -1,7 +1,7 @@
 import {
   builtInManifest, costUsd, estimatePromptTokens, manifestFor, modelCapability, tierMultiplier, type CapabilityManifest,
 } from '../../src/domain/capabilities';
-import type { ChatRequest, ChatUsage } from '../../src/providers/types';
+import type { ChatRequest, ChatUsage } from '../../src/contract/chat';
 
 const manifest: CapabilityManifest = {
   revision: 'cap_test',

@@ -1,7 +1,7 @@
 import type { CapabilityManifest } from '../../src/domain/capabilities';
 import { computeOutcome, servedBelowRequestedTier } from '../../src/domain/outcome';
 import type { AttemptRecord, OutcomeFacts } from '../../src/domain/request-outcome';
-import type { ChatUsage } from '../../src/providers/types';
+import type { ChatUsage } from '../../src/contract/chat';
 
 const RECEIVED = Date.parse('2026-09-01T12:00:00.000Z');
 const at = (offsetMs: number) => new Date(RECEIVED + offsetMs).toISOString();

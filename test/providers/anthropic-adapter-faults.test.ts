@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { AnthropicAdapter } from '../../src/providers/anthropic/anthropic-adapter';
 import { ProviderError } from '../../src/providers/provider-error';
-import type { ChatRequest, ProviderCallOptions, StreamPart } from '../../src/providers/types';
+import type { ProviderCallOptions } from '../../src/providers/types';
+import type { ChatRequest, StreamPart } from '../../src/contract/chat';
 import { createUpstreamDispatcher } from '../../src/providers/upstream-http';
 import { AnthropicEmulator } from '../emulators/anthropic-emulator';
 

@@ -1,5 +1,5 @@
 import { callerCacheControl, convertContentParts, convertUrl } from '../../src/providers/anthropic/convert-to-anthropic-content';
-import type { ProviderWarning } from '../../src/providers/types';
+import type { ProviderWarning } from '../../src/contract/chat';
 
 describe('convertUrl', () => {
   it('turns a base64 data: URL into an inline image', () => {

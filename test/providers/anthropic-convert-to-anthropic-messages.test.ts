@@ -1,5 +1,5 @@
 import { convertToAnthropicMessages } from '../../src/providers/anthropic/convert-to-anthropic-messages';
-import type { ChatMessage } from '../../src/providers/types';
+import type { ChatMessage } from '../../src/contract/chat';
 
 describe('convertToAnthropicMessages', () => {
   it('moves system and developer messages into top-level system blocks, in order', () => {

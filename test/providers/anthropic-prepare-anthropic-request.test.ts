@@ -1,5 +1,5 @@
 import { ANTHROPIC_DEFAULT_MAX_TOKENS, JSON_OBJECT_INSTRUCTION, prepareAnthropicRequest } from '../../src/providers/anthropic/prepare-anthropic-request';
-import type { ChatRequest } from '../../src/providers/types';
+import type { ChatRequest } from '../../src/contract/chat';
 
 const MODEL = 'claude-haiku-4-5-20251001';
 const hello: ChatRequest['messages'] = [{ role: 'user', content: 'Hello' }];

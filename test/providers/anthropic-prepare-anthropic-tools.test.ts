@@ -1,5 +1,5 @@
 import { prepareAnthropicTools } from '../../src/providers/anthropic/prepare-anthropic-tools';
-import type { ChatTool } from '../../src/providers/types';
+import type { ChatTool } from '../../src/contract/chat';
 
 const weather: ChatTool = { type: 'function', function: { name: 'get_weather', description: 'Current weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: true } };
 

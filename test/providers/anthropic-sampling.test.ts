@@ -1,5 +1,5 @@
 import { hasFixedSampling, prepareAnthropicSampling } from '../../src/providers/anthropic/anthropic-sampling';
-import type { ProviderWarning } from '../../src/providers/types';
+import type { ProviderWarning } from '../../src/contract/chat';
 
 describe('hasFixedSampling', () => {
   it.each([

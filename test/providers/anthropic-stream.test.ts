@@ -1,6 +1,6 @@
 import { mapAnthropicStream } from '../../src/providers/anthropic/anthropic-stream';
 import type { ProviderError } from '../../src/providers/provider-error';
-import type { StreamPart } from '../../src/providers/types';
+import type { StreamPart } from '../../src/contract/chat';
 import type { SseEvent } from '../emulators/emulator-kit';
 import { loadAnthropicChunks, loadAnthropicSse } from '../emulators/anthropic-fixtures';
 

@@ -1,6 +1,6 @@
 import { convertToOpenAICompatibleRequest } from '../../src/providers/openai-compatible/convert-to-openai-compatible-request';
 import { FLAVOUR_PRESETS, resolveFlavour } from '../../src/providers/openai-compatible/openai-compatible-flavours';
-import type { ChatRequest } from '../../src/providers/types';
+import type { ChatRequest } from '../../src/contract/chat';
 
 const REQUEST: ChatRequest = { model: 'my-alias', messages: [{ role: 'user', content: 'hi' }] };
 

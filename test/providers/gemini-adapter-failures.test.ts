@@ -1,5 +1,5 @@
 import { ProviderError } from '../../src/providers/provider-error';
-import type { ChatRequest } from '../../src/providers/types';
+import type { ChatRequest } from '../../src/contract/chat';
 import type { Fault } from '../emulators/emulator-kit';
 import { API_KEY, callOptions, drain, startGeminiHarness, type GeminiHarness } from './gemini-adapter-harness';
 import { loadGeminiJson } from './gemini-fixtures';

@@ -1,7 +1,8 @@
 /** Shared set-up for the GeminiAdapter tests: a real emulator, a real undici dispatcher, helpers to drain streams. */
 import type { Dispatcher } from 'undici';
 import { GeminiAdapter } from '../../src/providers/gemini/gemini-adapter';
-import type { ProviderCallOptions, StreamPart } from '../../src/providers/types';
+import type { ProviderCallOptions } from '../../src/providers/types';
+import type { StreamPart } from '../../src/contract/chat';
 import { createUpstreamDispatcher } from '../../src/providers/upstream-http';
 import { GeminiEmulator, type GeminiEmulatorOptions } from '../emulators/gemini-emulator';
 

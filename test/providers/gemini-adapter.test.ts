@@ -1,5 +1,5 @@
 import { DEFAULT_GEMINI_TEXT } from '../emulators/gemini-emulator-bodies';
-import type { ChatRequest } from '../../src/providers/types';
+import type { ChatRequest } from '../../src/contract/chat';
 import { API_KEY, callOptions, drain, MODEL, startGeminiHarness, streamedText, type GeminiHarness } from './gemini-adapter-harness';
 import { loadGeminiChunks, loadGeminiJson } from './gemini-fixtures';
 

@@ -1,6 +1,6 @@
 import { convertToGeminiContents, SKIP_THOUGHT_SIGNATURE } from '../../src/providers/gemini/convert-to-gemini-contents';
 import { ProviderError } from '../../src/providers/provider-error';
-import type { ChatMessage } from '../../src/providers/types';
+import type { ChatMessage } from '../../src/contract/chat';
 
 describe('convertToGeminiContents', () => {
   it('moves system and developer messages to systemInstruction and maps roles to user/model', () => {

@@ -1,5 +1,5 @@
 import { convertToGeminiRequest } from '../../src/providers/gemini/convert-to-gemini-request';
-import type { ChatRequest } from '../../src/providers/types';
+import type { ChatRequest } from '../../src/contract/chat';
 
 const base: ChatRequest = { model: 'alias', messages: [{ role: 'user', content: 'Hi' }] };
 

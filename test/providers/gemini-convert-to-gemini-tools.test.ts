@@ -1,5 +1,5 @@
 import { convertToGeminiTools } from '../../src/providers/gemini/convert-to-gemini-tools';
-import type { ChatTool } from '../../src/providers/types';
+import type { ChatTool } from '../../src/contract/chat';
 
 const weather: ChatTool = {
   type: 'function',

@@ -1,5 +1,5 @@
 import { convertGeminiStream } from '../../src/providers/gemini/gemini-stream';
-import type { StreamPart } from '../../src/providers/types';
+import type { StreamPart } from '../../src/contract/chat';
 import { loadGeminiChunks } from './gemini-fixtures';
 
 async function* events(payloads: Array<unknown | string>): AsyncGenerator<{ data: string }> {

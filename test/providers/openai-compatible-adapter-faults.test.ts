@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { OpenAICompatibleAdapter } from '../../src/providers/openai-compatible/openai-compatible-adapter';
 import type { OpenAICompatibleFlavourName } from '../../src/providers/openai-compatible/openai-compatible-flavours';
-import type { ChatRequest, ProviderCallOptions } from '../../src/providers/types';
+import type { ProviderCallOptions } from '../../src/providers/types';
+import type { ChatRequest } from '../../src/contract/chat';
 import { createUpstreamDispatcher } from '../../src/providers/upstream-http';
 import {
   CONTEXT_LENGTH_BODY, INSUFFICIENT_QUOTA_BODY, OpenAICompatibleEmulator, type OpenAICompatibleEmulatorFlavour,

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { OpenAICompatibleAdapter, type OpenAICompatibleAdapterOptions } from '../../src/providers/openai-compatible/openai-compatible-adapter';
-import type { ChatRequest, ProviderCallOptions } from '../../src/providers/types';
+import type { ProviderCallOptions } from '../../src/providers/types';
+import type { ChatRequest } from '../../src/contract/chat';
 import { createUpstreamDispatcher } from '../../src/providers/upstream-http';
 import { OpenAICompatibleEmulator, type OpenAICompatibleEmulatorFlavour } from '../emulators/openai-compatible-emulator';
 import { collectParts } from '../support/provider-test-helpers';

@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { OpenAICompatibleAdapter } from '../../src/providers/openai-compatible/openai-compatible-adapter';
 import type { OpenAICompatibleFlavourName } from '../../src/providers/openai-compatible/openai-compatible-flavours';
-import type { ChatRequest, ProviderCallOptions, StreamPart } from '../../src/providers/types';
+import type { ProviderCallOptions } from '../../src/providers/types';
+import type { ChatRequest, StreamPart } from '../../src/contract/chat';
 import { createUpstreamDispatcher } from '../../src/providers/upstream-http';
 import { OpenAICompatibleEmulator, type OpenAICompatibleEmulatorFlavour } from '../emulators/openai-compatible-emulator';
 import { captureProviderError, collectParts, textOf } from '../support/provider-test-helpers';

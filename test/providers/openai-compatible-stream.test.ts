@@ -4,7 +4,7 @@ import { AnswerCompletion, readSseEvents } from '../../src/providers/sse-reader'
 import type { UpstreamResponse } from '../../src/providers/upstream-http';
 import { FLAVOUR_PRESETS } from '../../src/providers/openai-compatible/openai-compatible-flavours';
 import { parseOpenAICompatibleStream } from '../../src/providers/openai-compatible/openai-compatible-stream';
-import type { StreamPart } from '../../src/providers/types';
+import type { StreamPart } from '../../src/contract/chat';
 import { loadOpenAICompatibleData } from '../emulators/openai-compatible-fixtures';
 import { collectParts, collectUntilFailure, textOf } from '../support/provider-test-helpers';
 

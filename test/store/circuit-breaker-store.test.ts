@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
-import { FAILURE_KINDS, type FailureKind } from '../../src/providers/provider-error';
+import { CIRCUIT_FAILURE_KINDS, FAILURE_KINDS, type FailureKind } from '../../src/domain/failure-kinds';
 import {
-  CircuitBreakerStore, DEFAULT_CIRCUIT_OPTIONS, OUTAGE_FAILURE_KINDS, type CircuitBreakerOptions,
+  CircuitBreakerStore, DEFAULT_CIRCUIT_OPTIONS, type CircuitBreakerOptions,
 } from '../../src/store/circuit-breaker-store';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -213,7 +213,7 @@ describe('CircuitBreakerStore', () => {
     it('never opens a circuit for kinds that are not outages', async () => {
       const store = new CircuitBreakerStore(database.pool, fast);
       const key = newKey();
-      const ignored = (Object.keys(FAILURE_KINDS) as FailureKind[]).filter((kind) => !OUTAGE_FAILURE_KINDS.includes(kind));
+      const ignored = (Object.keys(FAILURE_KINDS) as FailureKind[]).filter((kind) => !CIRCUIT_FAILURE_KINDS.includes(kind));
       for (const kind of ignored) {
         for (let index = 0; index < 5; index++) expect(await store.recordFailure(key, kind)).toBeUndefined();
       }
@@ -222,7 +222,7 @@ describe('CircuitBreakerStore', () => {
     });
 
     it('counts exactly the outage kinds', () => {
-      expect([...OUTAGE_FAILURE_KINDS].sort()).toEqual(
+      expect([...CIRCUIT_FAILURE_KINDS].sort()).toEqual(
         ['bad_response', 'network', 'overloaded', 'stream_stalled', 'stream_truncated', 'timeout', 'upstream_unavailable']);
     });
 

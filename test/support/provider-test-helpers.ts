@@ -3,7 +3,7 @@
  * call fails with (so a test asserts on its fields instead of on message text).
  */
 import { ProviderError } from '../../src/providers/provider-error';
-import type { StreamPart } from '../../src/providers/types';
+import type { StreamPart } from '../../src/contract/chat';
 
 export async function collectParts(stream: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
   const parts: StreamPart[] = [];

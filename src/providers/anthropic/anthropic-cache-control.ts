@@ -15,7 +15,7 @@
  * 4. Automatic breakpoints use the default 5-minute TTL, unless a caller's 1-hour breakpoint follows
  *    them: Anthropic requires 1-hour entries to precede 5-minute ones, so they take `1h` too.
  */
-import type { ProviderWarning } from '../types';
+import type { ProviderWarning } from '../../contract/chat';
 import type { AnthropicCacheControl, AnthropicContentBlock, AnthropicMessagesRequest } from './anthropic-api';
 
 /** Anthropic rejects requests with more breakpoints than this. */

@@ -5,7 +5,8 @@
  * caller's key removed, never headers.
  */
 import { z } from 'zod';
-import { ProviderError, type FailureKind } from '../provider-error';
+import { ProviderError } from '../provider-error';
+import { type FailureKind } from '../../domain/failure-kinds';
 import { parseRetryAfter, pickRateLimitHeaders } from '../upstream-http';
 
 const PROVIDER = 'anthropic';

@@ -3,7 +3,7 @@
  * (temperature 1.0, top_p ≥ 0.99) and answer 400 otherwise (PROVIDERS.md §2.1, §7.5); recent models
  * also refuse both together. Anthropic's temperature range is 0–1 where OpenAI's is 0–2.
  */
-import type { ChatRequest, ProviderWarning } from '../types';
+import type { ChatRequest, ProviderWarning } from '../../contract/chat';
 
 /**
  * True for model ids after Opus 4.6 (any family at 4.7+ or 5+), e.g. `claude-opus-4-8`, `claude-sonnet-5`,

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { ProviderError } from '../provider-error';
 import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
-import type { ProviderWarning, StreamPart } from '../types';
+import type { ProviderWarning, StreamPart } from '../../contract/chat';
 import { anthropicStopDetailsSchema, anthropicUsageSchema, type AnthropicStopDetails, type AnthropicUsage } from './anthropic-api';
 import { createAnthropicStreamError } from './anthropic-error';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason';

@@ -3,7 +3,7 @@
  * images (data: URLs → base64 source, http(s) URLs → url source) and PDF files → document blocks.
  * Parts Anthropic cannot take are dropped with a warning, never sent half-converted.
  */
-import type { ChatContentPart, ProviderWarning } from '../types';
+import type { ChatContentPart, ProviderWarning } from '../../contract/chat';
 import type { AnthropicCacheControl, AnthropicContentBlock, AnthropicDocumentBlock, AnthropicImageBlock, AnthropicTextBlock } from './anthropic-api';
 
 /**

@@ -4,7 +4,7 @@
  * `tool_result` blocks in a user turn; consecutive same-role turns are merged, as Anthropic requires
  * strictly alternating roles.
  */
-import type { ChatContentPart, ChatMessage, ChatToolCall, ProviderWarning } from '../types';
+import type { ChatContentPart, ChatMessage, ChatToolCall, ProviderWarning } from '../../contract/chat';
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicTextBlock, AnthropicToolResultBlock, AnthropicToolUseBlock } from './anthropic-api';
 import { convertContentParts } from './convert-to-anthropic-content';
 

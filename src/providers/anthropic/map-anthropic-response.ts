@@ -3,7 +3,7 @@
  * `content`, `tool_use` blocks as `tool_calls` (arguments as a JSON string), thinking as
  * `reasoning_content`, the stop reason unified with the raw one kept, usage with cache counts.
  */
-import type { ChatResult, ChatToolCall, ProviderWarning } from '../types';
+import type { ChatResult, ChatToolCall, ProviderWarning } from '../../contract/chat';
 import type { AnthropicResponseMessage } from './anthropic-api';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason';
 import { mapAnthropicServiceTier, mapAnthropicUsage } from './map-anthropic-usage';

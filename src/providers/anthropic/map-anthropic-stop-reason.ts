@@ -2,7 +2,7 @@
  * Anthropic `stop_reason` → OpenAI `finish_reason` (PROVIDERS.md §0.2). The raw value is kept next
  * to the unified one by the callers, so nothing is lost when the mapping is lossy.
  */
-import type { FinishReason } from '../types';
+import type { FinishReason } from '../../contract/chat';
 
 /**
  * Map one Anthropic stop reason. `pause_turn` (a long server-tool turn the caller must resend to

@@ -3,7 +3,7 @@
  * tokens after the last cache breakpoint, so the OpenAI `prompt_tokens` is the sum of uncached,
  * cache-written and cache-read input; `output_tokens` already includes thinking.
  */
-import type { ChatUsage } from '../types';
+import type { ChatUsage } from '../../contract/chat';
 import type { AnthropicUsage } from './anthropic-api';
 
 /**

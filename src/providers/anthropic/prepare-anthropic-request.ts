@@ -2,7 +2,7 @@
  * The whole OpenAI chat request → one Anthropic `POST /v1/messages` body plus the warnings for what
  * could not be mapped faithfully. Pure: no I/O, so every mapping rule is unit-tested directly.
  */
-import type { ChatRequest, ProviderWarning } from '../types';
+import type { ChatRequest, ProviderWarning } from '../../contract/chat';
 import type { AnthropicMessagesRequest, AnthropicTextBlock } from './anthropic-api';
 import { applyAnthropicCacheBreakpoints } from './anthropic-cache-control';
 import { prepareAnthropicSampling } from './anthropic-sampling';

@@ -2,7 +2,7 @@
  * OpenAI `tools`, `tool_choice` and `parallel_tool_calls` → Anthropic `tools` (with `input_schema`) and
  * `tool_choice` (auto / none / required→any / function→tool, PROVIDERS.md §2.1).
  */
-import type { ChatRequest, ProviderWarning } from '../types';
+import type { ChatRequest, ProviderWarning } from '../../contract/chat';
 import type { AnthropicTool, AnthropicToolChoice } from './anthropic-api';
 
 export interface AnthropicToolSettings {

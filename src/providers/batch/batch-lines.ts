@@ -3,8 +3,9 @@
  * submitted at all, converts each line with the provider's online converter (a line whose conversion
  * fails is rejected alone, not the whole batch), and turns a line's failure into plain error data.
  */
-import { ProviderError, type FailureKind } from '../provider-error';
-import type { ChatRequest, ProviderWarning } from '../types';
+import { ProviderError } from '../provider-error';
+import { type FailureKind } from '../../domain/failure-kinds';
+import type { ChatRequest, ProviderWarning } from '../../contract/chat';
 import type { BatchJob, BatchLimits, BatchLine, BatchLineError, BatchLineResult, BatchSubmission } from './batch-types';
 
 /** A line's `service_tier` is dropped: the batch is its own tier, whatever the line asked for. */

@@ -5,8 +5,9 @@
  * `ChatResult` an online call gives, matched by `customId`. Everything here is plain, serialisable
  * data so a batch workflow can keep jobs in its state and poll them with durable timers.
  */
-import type { FailureKind } from '../provider-error';
-import type { CallTimeouts, ChatRequest, ChatResult, ProviderCredential, ProviderWarning } from '../types';
+import type { FailureKind } from '../../domain/failure-kinds';
+import type { CallTimeouts, ProviderCredential } from '../types';
+import type { ChatRequest, ChatResult, ProviderWarning } from '../../contract/chat';
 
 /** One request of a batch: the caller's id for it and its OpenAI chat body (`model` and `stream` are ignored). */
 export interface BatchLine {

@@ -4,7 +4,7 @@
  * when Gemini sends none), finish reasons and usage through their mappers.
  */
 import { ProviderError } from '../provider-error';
-import type { ChatResult, ChatToolCall, ProviderWarning } from '../types';
+import type { ChatResult, ChatToolCall, ProviderWarning } from '../../contract/chat';
 import { GEMINI_PROVIDER } from './gemini-error';
 import type { GeminiCandidate, GeminiResponse } from './gemini-response-schema';
 import { mapGeminiBlockReason, mapGeminiFinishReason } from './map-gemini-finish-reason';

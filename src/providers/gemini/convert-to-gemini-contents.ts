@@ -5,7 +5,7 @@
  * consecutive turns of the same role are merged because Gemini expects them alternating.
  */
 import { ProviderError } from '../provider-error';
-import type { ChatContentPart, ChatMessage, ChatToolCall, ProviderWarning } from '../types';
+import type { ChatContentPart, ChatMessage, ChatToolCall, ProviderWarning } from '../../contract/chat';
 import { convertMediaPart } from './convert-to-gemini-media';
 import { GEMINI_PROVIDER } from './gemini-error';
 import type { GeminiContent, GeminiPart } from './gemini-request-types';

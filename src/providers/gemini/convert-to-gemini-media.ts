@@ -4,7 +4,7 @@
  * path's extension, because Gemini needs the type and does not sniff it. What cannot be expressed
  * becomes a warning and the part is dropped.
  */
-import type { ChatContentPart, ProviderWarning } from '../types';
+import type { ChatContentPart, ProviderWarning } from '../../contract/chat';
 import type { GeminiPart } from './gemini-request-types';
 
 const MIME_BY_EXTENSION: Record<string, string> = {

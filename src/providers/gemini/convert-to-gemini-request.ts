@@ -4,7 +4,7 @@
  * `responseMimeType`/`responseSchema`, and `service_tier` into the top-level `serviceTier` (§3.6).
  * Settings Gemini cannot honour become warnings; they never fail the request.
  */
-import type { ChatRequest, ProviderWarning } from '../types';
+import type { ChatRequest, ProviderWarning } from '../../contract/chat';
 import { convertJsonSchemaToGeminiSchema } from './convert-json-schema-to-gemini-schema';
 import { convertToGeminiContents } from './convert-to-gemini-contents';
 import { convertToGeminiTools } from './convert-to-gemini-tools';

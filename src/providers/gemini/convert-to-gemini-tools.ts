@@ -3,7 +3,7 @@
  * `toolConfig.functionCallingConfig` (PROVIDERS.md §3.1): `auto` → AUTO, `none` → NONE,
  * `required` → ANY, a named function → ANY restricted by `allowedFunctionNames`.
  */
-import type { ChatRequest, ProviderWarning } from '../types';
+import type { ChatRequest, ProviderWarning } from '../../contract/chat';
 import { convertJsonSchemaToGeminiSchema, isEmptyObjectSchema } from './convert-json-schema-to-gemini-schema';
 import type { GeminiFunctionDeclaration, GeminiGenerateContentRequest, GeminiToolConfig } from './gemini-request-types';
 

@@ -6,7 +6,8 @@
 import type { Dispatcher } from 'undici';
 import { ProviderError } from '../provider-error';
 import { AnswerCompletion, readSseEvents } from '../sse-reader';
-import type { ChatRequest, ChatResult, ProviderAdapter, ProviderCallOptions, StreamPart } from '../types';
+import type { ProviderAdapter, ProviderCallOptions } from '../types';
+import type { ChatRequest, ChatResult, StreamPart } from '../../contract/chat';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { convertGeminiResponse } from './convert-gemini-response';
 import { convertToGeminiRequest } from './convert-to-gemini-request';

@@ -16,7 +16,8 @@
  *   `DEADLINE_EXCEEDED` → `timeout`.
  */
 import { z } from 'zod';
-import { ProviderError, type FailureKind } from '../provider-error';
+import { ProviderError } from '../provider-error';
+import { type FailureKind } from '../../domain/failure-kinds';
 import { parseRetryAfter, pickRateLimitHeaders } from '../upstream-http';
 
 export const GEMINI_PROVIDER = 'gemini';

@@ -9,7 +9,7 @@
  */
 import { ProviderError } from '../provider-error';
 import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
-import type { ProviderWarning, StreamPart } from '../types';
+import type { ProviderWarning, StreamPart } from '../../contract/chat';
 import { GeminiFunctionCallAssembler } from './gemini-function-call-assembler';
 import { GEMINI_PROVIDER, geminiErrorFromBody, parseGeminiErrorBody } from './gemini-error';
 import { geminiResponseSchema, type GeminiResponse, type GeminiUsageMetadata } from './gemini-response-schema';

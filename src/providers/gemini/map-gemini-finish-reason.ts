@@ -3,7 +3,7 @@
  * reason, so `STOP` becomes `tool_calls` when the candidate carried a function call. The raw value is
  * always kept next to the unified one by the callers.
  */
-import type { FinishReason } from '../types';
+import type { FinishReason } from '../../contract/chat';
 
 /** Every safety-family reason: the provider refused or withheld content. */
 const CONTENT_FILTER_REASONS = new Set([

@@ -4,7 +4,7 @@
  * Thought summaries are requested (`includeThoughts`) so they can be returned as `reasoning_content`.
  * A level a given model does not offer is left to Gemini to refuse (→ `invalid_request`).
  */
-import type { ProviderWarning } from '../types';
+import type { ProviderWarning } from '../../contract/chat';
 import type { GeminiThinkingConfig } from './gemini-request-types';
 
 /** Budgets valid on every Gemini 2.5 model (Flash-Lite's minimum is 512; Pro cannot go to 0). */

@@ -2,7 +2,7 @@
  * Gemini `usageMetadata` → OpenAI usage (PROVIDERS.md §0.3). Caching is implicit on Gemini 2.5+, so
  * cache hits are reported on every answer as `cached_tokens` (already inside `promptTokenCount`).
  */
-import type { ChatUsage } from '../types';
+import type { ChatUsage } from '../../contract/chat';
 import type { GeminiUsageMetadata } from './gemini-response-schema';
 
 /**

@@ -2,7 +2,7 @@
  * Turns a non-streamed OpenAI-compatible answer into a ChatResult: unified finish reasons next to
  * raw ones, usage on OpenAI's contract, the served tier and the provider's ids kept for the record.
  */
-import type { ChatResult, ChatToolCall, ProviderWarning } from '../types';
+import type { ChatResult, ChatToolCall, ProviderWarning } from '../../contract/chat';
 import type { OpenAICompatibleResponse } from './openai-compatible-api';
 import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
 import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-reason';

@@ -3,7 +3,8 @@
  * that cannot be forwarded faithfully is dropped or approximated and reported as a ProviderWarning,
  * so a client can see why its parameter had no effect instead of getting a provider 400.
  */
-import type { ChatContentPart, ChatMessage, ChatRequest, ProviderCallOptions, ProviderWarning } from '../types';
+import type { ProviderCallOptions } from '../types';
+import type { ChatContentPart, ChatMessage, ChatRequest, ProviderWarning } from '../../contract/chat';
 import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
 
 export interface OpenAICompatibleUpstreamRequest {

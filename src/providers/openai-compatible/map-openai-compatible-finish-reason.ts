@@ -4,7 +4,7 @@
  * value (`max_tokens`, `tool_use`), and self-hosted servers send `eos`/`abort`. The raw value is kept
  * next to the unified one by the caller.
  */
-import type { FinishReason } from '../types';
+import type { FinishReason } from '../../contract/chat';
 
 const FINISH_REASONS: Record<string, FinishReason> = {
   stop: 'stop', end_turn: 'stop', stop_sequence: 'stop', eos: 'stop',

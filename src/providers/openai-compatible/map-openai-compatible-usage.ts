@@ -4,7 +4,7 @@
  * outside `completion_tokens`, so it is added back and the total recomputed, keeping usage and cost
  * comparable across providers.
  */
-import type { ChatUsage } from '../types';
+import type { ChatUsage } from '../../contract/chat';
 import type { OpenAICompatibleUsage } from './openai-compatible-api';
 
 export function mapOpenAICompatibleUsage(usage: OpenAICompatibleUsage | null | undefined,

@@ -5,7 +5,8 @@
  * status (with the flavour's own meanings, e.g. the endpoint picker's 429 load shed), never the text.
  */
 import { z } from 'zod';
-import { ProviderError, type FailureKind } from '../provider-error';
+import { ProviderError } from '../provider-error';
+import { type FailureKind } from '../../domain/failure-kinds';
 import { parseRetryAfter, pickRateLimitHeaders } from '../upstream-http';
 import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
 

@@ -4,8 +4,8 @@
  * failure taxonomy, and where cache-routing hints go. Adding an OpenAI-compatible provider means
  * adding a preset here, never a new adapter.
  */
-import type { FailureKind } from '../provider-error';
-import type { ServiceTier } from '../types';
+import type { FailureKind } from '../../domain/failure-kinds';
+import type { ServiceTier } from '../../contract/chat';
 
 export const OPENAI_COMPATIBLE_FLAVOURS = ['openai', 'xai', 'fireworks', 'openrouter', 'byoc_dynamo', 'byoc_epp', 'subscription'] as const;
 export type OpenAICompatibleFlavourName = (typeof OPENAI_COMPATIBLE_FLAVOURS)[number];

@@ -9,7 +9,7 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { ProviderError } from '../provider-error';
 import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
-import type { StreamPart } from '../types';
+import type { StreamPart } from '../../contract/chat';
 import { openAICompatibleChunkSchema, type OpenAICompatibleChunk, type OpenAICompatibleUsage } from './openai-compatible-api';
 import { openAICompatibleFailure, type FailureContext } from './openai-compatible-error';
 import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';

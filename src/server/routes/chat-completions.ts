@@ -14,12 +14,13 @@ import type { ReasonCode } from '../../domain/reason-codes';
 import type { PolicySnapshot, RequestDecision } from '../../domain/request-decision';
 import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outcome';
 import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
-import type { ChatRequest } from '../../providers/types';
+import type { ChatRequest } from '../../contract/chat';
 import type { ChatGateway, Delivery, StartedRequest } from '../chat-gateway';
-import { chatRequestSchema, withoutNulls } from '../chat-request-schema';
+import { chatRequestSchema, withoutNulls } from '../../contract/chat-request-schema';
 import { badRequest, HttpError } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
+import { completionAsChunks } from '../../contract/openai-renderers';
 import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../outcome-http';
 
 export interface ChatRouteDeps {
@@ -211,22 +212,6 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
       }
     }
   }
-}
-
-/** A completed answer as OpenAI chunks (role, content, tool calls, finish, and usage when asked). */
-export function completionAsChunks(body: Record<string, unknown>, includeUsage: boolean): Array<Record<string, unknown>> {
-  const base = { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model,
-    ...(body.service_tier ? { service_tier: body.service_tier } : {}), ...(includeUsage ? { usage: null } : {}) };
-  const chunks: Array<Record<string, unknown>> = [];
-  for (const choice of (body.choices as Array<{ index: number; message: Record<string, unknown>; finish_reason: string }>) ?? []) {
-    const message = choice.message;
-    const toolCalls = (message.tool_calls as Array<Record<string, unknown>> | undefined)?.map((call, index) => ({ index, ...call }));
-    chunks.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: message.content ?? null,
-      ...(toolCalls ? { tool_calls: toolCalls } : {}) }, logprobs: null, finish_reason: null }] });
-    chunks.push({ ...base, choices: [{ index: choice.index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }] });
-  }
-  if (includeUsage) chunks.push({ ...base, choices: [], usage: body.usage });
-  return chunks;
 }
 
 function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import { AnthropicAdapter } from '../../../src/providers/anthropic/anthropic-adapter';
 import { AnthropicBatchAdapter } from '../../../src/providers/batch/anthropic-batch-adapter';
 import type { BatchLine } from '../../../src/providers/batch/batch-types';
-import type { ChatRequest } from '../../../src/providers/types';
+import type { ChatRequest } from '../../../src/contract/chat';
 import { createUpstreamDispatcher } from '../../../src/providers/upstream-http';
 import { AnthropicEmulator } from '../../emulators/anthropic-emulator';
 import { captureProviderError } from '../../support/provider-test-helpers';

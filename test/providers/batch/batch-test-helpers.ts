@@ -4,7 +4,7 @@
  * ChatResult with the online one while ignoring what differs per call by nature (ids, times).
  */
 import type { BatchCallOptions, BatchCapableAdapter, BatchJob, BatchLineResult, BatchResultsOptions } from '../../../src/providers/batch/batch-types';
-import type { ChatResult } from '../../../src/providers/types';
+import type { ChatResult } from '../../../src/contract/chat';
 
 export async function pollUntilDone(adapter: BatchCapableAdapter, jobId: string, options: BatchCallOptions,
   seen: BatchJob[] = [], intervalMs = 10, maxMs = 5_000): Promise<BatchJob> {

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import { GeminiBatchAdapter } from '../../../src/providers/batch/gemini-batch-adapter';
 import type { BatchLine } from '../../../src/providers/batch/batch-types';
 import { GeminiAdapter } from '../../../src/providers/gemini/gemini-adapter';
-import type { ChatRequest } from '../../../src/providers/types';
+import type { ChatRequest } from '../../../src/contract/chat';
 import { createUpstreamDispatcher } from '../../../src/providers/upstream-http';
 import { GeminiEmulator } from '../../emulators/gemini-emulator';
 import { captureProviderError } from '../../support/provider-test-helpers';

@@ -4,7 +4,7 @@
  * provider served the answer, an OpenAI client sees exactly what OpenAI would send (validated against
  * OpenAI's own schemas in the tests). The `data: [DONE]` line is the caller's to write.
  */
-import type { ChatResult, ChatUsage, FinishReason, ServiceTier, StreamPart } from './types';
+import type { ChatResult, ChatUsage, FinishReason, ServiceTier, StreamPart } from './chat';
 
 const OPENAI_SERVICE_TIERS: readonly string[] = ['auto', 'default', 'flex', 'scale', 'priority', 'fast'] satisfies ServiceTier[];
 
@@ -168,4 +168,20 @@ export function toOpenAIUsage(usage: ChatUsage): OpenAIUsage {
 
 function validTier(tier: string | undefined): string | undefined {
   return tier !== undefined && OPENAI_SERVICE_TIERS.includes(tier) ? tier : undefined;
+}
+
+/** A completed answer as OpenAI chunks (role, content, tool calls, finish, and usage when asked). */
+export function completionAsChunks(body: Record<string, unknown>, includeUsage: boolean): Array<Record<string, unknown>> {
+  const base = { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model,
+    ...(body.service_tier ? { service_tier: body.service_tier } : {}), ...(includeUsage ? { usage: null } : {}) };
+  const chunks: Array<Record<string, unknown>> = [];
+  for (const choice of (body.choices as Array<{ index: number; message: Record<string, unknown>; finish_reason: string }>) ?? []) {
+    const message = choice.message;
+    const toolCalls = (message.tool_calls as Array<Record<string, unknown>> | undefined)?.map((call, index) => ({ index, ...call }));
+    chunks.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: message.content ?? null,
+      ...(toolCalls ? { tool_calls: toolCalls } : {}) }, logprobs: null, finish_reason: null }] });
+    chunks.push({ ...base, choices: [{ index: choice.index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }] });
+  }
+  if (includeUsage) chunks.push({ ...base, choices: [], usage: body.usage });
+  return chunks;
 }

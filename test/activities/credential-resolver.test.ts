@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../src/config';
 import type { ExecutionProfile } from '../../src/domain/model-alias';
-import { CredentialResolver, CredentialUnavailableError } from '../../src/providers/credential-resolver';
+import { CredentialResolver, CredentialUnavailableError } from '../../activities/credential-resolver';
 import { SecretBox } from '../../src/secrets/secret-box';
 import { ByocEndpointRepository } from '../../src/store/byoc-endpoint-repository';
 import { CredentialRepository } from '../../src/store/credential-repository';

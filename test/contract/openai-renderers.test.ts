@@ -1,5 +1,5 @@
-import { toChatCompletion, toChatCompletionChunks, type ChatCompletionChunk } from '../../src/providers/openai-chunks';
-import type { ChatResult, StreamPart } from '../../src/providers/types';
+import { toChatCompletion, toChatCompletionChunks, type ChatCompletionChunk } from '../../src/contract/openai-renderers';
+import type { ChatResult, StreamPart } from '../../src/contract/chat';
 import { describeErrors, validateOpenAISchema } from '../support/openapi-validator';
 
 async function* from(parts: StreamPart[]): AsyncGenerator<StreamPart> {

@@ -5,11 +5,11 @@
  * subscription profiles the tenant's endpoint whose id the release target names as its `provider`.
  * Errors name the tenant, profile and provider, never a secret.
  */
-import type { Config } from '../config';
-import type { ExecutionProfile } from '../domain/model-alias';
-import { SecretBoxError, type SecretBox } from '../secrets/secret-box';
-import type { ByocEndpointRepository, EndpointProfile } from '../store/byoc-endpoint-repository';
-import type { CredentialRepository, SealedSecret } from '../store/credential-repository';
+import type { Config } from '../src/config';
+import type { ExecutionProfile } from '../src/domain/model-alias';
+import { SecretBoxError, type SecretBox } from '../src/secrets/secret-box';
+import type { ByocEndpointRepository, EndpointProfile } from '../src/store/byoc-endpoint-repository';
+import type { CredentialRepository, SealedSecret } from '../src/store/credential-repository';
 
 export interface ResolvedCredential {
   apiKey: string;

@@ -1,0 +1,39 @@
+/**
+ * The one table that maps a refused or failed outcome's reason code to its HTTP answer (status, and
+ * OpenAI's error `type`, `code`, `param`): the front door answers with it, and a batch line's error
+ * record carries the same. Codes without an entry are 503 server errors.
+ */
+import { errorEnvelope, type ErrorEnvelope } from '../contract/error-envelope';
+import type { ReasonCode } from './reason-codes';
+import type { RequestOutcome } from './request-outcome';
+
+export interface ErrorShape { status: number; code: string; type: string; param?: string; message: string }
+
+export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
+  rejected_rate_limit: { status: 429, code: 'rate_limit_exceeded', type: 'requests', message: "Rate limit reached for this tenant or API key." },
+  rejected_concurrency_limit: { status: 429, code: 'concurrency_limit_exceeded', type: 'requests', message: 'Too many requests in flight for this tenant or API key.' },
+  rejected_queue_full: { status: 429, code: 'queue_full', type: 'requests', message: 'The admission queue for this tenant is full.' },
+  expired_before_start: { status: 429, code: 'expired_before_start', type: 'requests', message: 'The request waited for capacity until its deadline and was not started.' },
+  rejected_policy: { status: 403, code: 'qos_class_not_allowed', type: 'invalid_request_error', param: 'x-zumik-qos-class', message: "The tenant's policy does not allow this QoS class." },
+  unknown_alias: { status: 404, code: 'model_not_found', type: 'invalid_request_error', param: 'model', message: 'The model does not exist or has no live release.' },
+  no_eligible_target: { status: 503, code: 'no_eligible_target', type: 'server_error', message: 'No target of this model can serve the request right now (circuits open, context too long, or no credentials).' },
+  expired_during_execution: { status: 504, code: 'deadline_exceeded', type: 'server_error', message: 'The request did not complete before its deadline.' },
+  cancelled: { status: 499, code: 'cancelled', type: 'invalid_request_error', message: 'The request was cancelled.' },
+  provider_content_filter: { status: 400, code: 'content_filter', type: 'invalid_request_error', param: 'messages', message: 'The provider refused the content.' },
+  provider_invalid_request: { status: 400, code: 'invalid_request_error', type: 'invalid_request_error', message: 'The provider rejected the request as invalid.' },
+  provider_context_length: { status: 400, code: 'context_length_exceeded', type: 'invalid_request_error', param: 'messages', message: "The prompt does not fit the model's context window." },
+  provider_rate_limit: { status: 429, code: 'upstream_rate_limited', type: 'requests', message: 'The provider rate-limited every attempt.' },
+  provider_auth: { status: 502, code: 'upstream_auth_failed', type: 'server_error', message: 'The provider rejected the credentials Zumik holds for it.' },
+  provider_quota: { status: 502, code: 'upstream_quota_exhausted', type: 'server_error', message: "The provider account's quota is exhausted." },
+  provider_model_not_found: { status: 502, code: 'upstream_model_not_found', type: 'server_error', message: 'The provider does not know the configured model.' },
+  provider_timeout: { status: 504, code: 'upstream_timeout', type: 'server_error', message: 'The provider did not answer in time.' },
+};
+
+/** The HTTP answer for an outcome that did not complete: status, the OpenAI error envelope, and the error's fields. */
+export function outcomeErrorShape(outcome: Pick<RequestOutcome, 'id' | 'reason_code'>): ErrorShape & { envelope: ErrorEnvelope } {
+  const shape = REASON_CODE_ERRORS[outcome.reason_code] ?? {
+    status: 503, code: outcome.reason_code, type: 'server_error', message: 'The request could not be served by any target.',
+  };
+  const message = `${shape.message} (reason: ${outcome.reason_code}; request id ${outcome.id})`;
+  return { ...shape, message, envelope: errorEnvelope(message, shape.type, shape.param ?? null, shape.code) };
+}

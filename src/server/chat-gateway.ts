@@ -111,9 +111,12 @@ export class ChatGateway {
 
   /**
    * An Idempotency-Key replay: the first request's recorded outcome and kept answer, or, while it still
-   * runs (or its first start is in flight), its workflow's end and then the record.
+   * runs, its workflow's end and then the record. Undefined when there is neither — the first request
+   * never got its workflow started (it died between claiming the key and starting, or the engine was
+   * down): the caller starts it now, which is safe because the workflow id is the request's (a start
+   * that races the first one attaches to it).
    */
-  async replay(input: Pick<ChatRequestInput, 'tenantId' | 'requestId' | 'deadlineAt'>): Promise<StartedRequest> {
+  async replay(input: Pick<ChatRequestInput, 'tenantId' | 'requestId' | 'deadlineAt'>): Promise<StartedRequest | undefined> {
     const queue = new DeliveryQueue();
     const stored = await this.options.requests.find(input.tenantId, input.requestId);
     if (stored) {
@@ -121,13 +124,17 @@ export class ChatGateway {
       return { eagerlyStarted: false, deliveries: queue.drain(async () => undefined), cancel: async () => undefined };
     }
     const handle = this.options.client.workflow.getHandle(workflowIdFor(input.tenantId, input.requestId));
-    const followed = waitUntilStarted(handle).then(() => this.finished(handle, input), async (error: unknown) => {
-      // No workflow: the first request may have been refused at the front door, and recorded meanwhile.
+    try {
+      await handle.describe();
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      // Recorded meanwhile (a refusal at the front door writes no workflow)?
       const late = await this.options.requests.find(input.tenantId, input.requestId);
-      if (!late) throw error;
-      return { outcome: late.outcome, response: (late.response as Record<string, unknown> | null) ?? null };
-    });
-    followed.then((result) => queue.push({ type: 'result', result }), (error: unknown) => queue.fail(error));
+      if (!late) return undefined;
+      queue.push({ type: 'result', result: { outcome: late.outcome, response: (late.response as Record<string, unknown> | null) ?? null } });
+      return { eagerlyStarted: false, deliveries: queue.drain(async () => undefined), cancel: async () => undefined };
+    }
+    this.finished(handle, input).then((result) => queue.push({ type: 'result', result }), (error: unknown) => queue.fail(error));
     return { handle, eagerlyStarted: false, deliveries: queue.drain(async () => undefined), cancel: async () => undefined };
   }
 
@@ -189,22 +196,5 @@ class DeliveryQueue {
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.resolve();
-  }
-}
-
-/**
- * An Idempotency-Key replay can arrive while the first request is still between claiming the key and
- * starting its workflow: wait (briefly) for the workflow to exist before following it.
- */
-async function waitUntilStarted(handle: WorkflowHandle, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await handle.describe();
-      return;
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 }

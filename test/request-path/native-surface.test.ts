@@ -3,9 +3,11 @@
  * flag, pinned, no fallbacks), Idempotency-Key replays, the native /v2 surface (outcome in the body,
  * background requests), and the records an operator relies on (Postgres rows, search attributes).
  */
+import { createHash } from 'node:crypto';
+import { chatRequestSchema, withoutNulls } from '../../src/contract/chat-request-schema';
 import { SearchAttributes } from '../../src/temporal/search-attributes';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
-import { chat, eventually, requestIdOf, resetCircuits, setPolicy, waitForRecorded } from './request-path-helpers';
+import { chat, eventually, MESSAGES, requestIdOf, resetCircuits, setPolicy, waitForRecorded } from './request-path-helpers';
 
 const INTERACTIVE = { 'x-zumik-qos-class': 'interactive' };
 const QOS = { interactive: { first_token_timeout_ms: 500, stall_timeout_ms: 500, deadline_ms: 8_000 } };
@@ -106,6 +108,23 @@ describe('bridge, idempotency, /v2 and records', () => {
       expect(second.headers.get('x-zumik-request-id')).toBe(id);
       expect(second.text).toContain(`"id":"${id}"`);
       expect(second.text).toMatch(/data: \[DONE\]\n\n$/);
+      expect(calls(harness.openai)).toHaveLength(1);
+    });
+
+    it('resumes a request whose key was claimed but whose workflow never started (its process died, or the engine was down)', async () => {
+      const key = `burnt-${Date.now()}`;
+      const body = withoutNulls(chatRequestSchema.parse({ model: 'native.single', messages: MESSAGES }));
+      const bodyHash = createHash('sha256').update(JSON.stringify({ surface: 'v1', body })).digest('hex');
+      const requestId = `chatcmpl-burnt${Date.now()}`;
+      // What the first request left behind when it died between claiming the key and starting its workflow.
+      await harness.database.pool.query('INSERT INTO idempotency_keys (tenant_id, key, body_hash, request_id) VALUES ($1, $2, $3, $4)',
+        ['default', key, bodyHash, requestId]);
+      const resent = await chat(harness, { model: 'native.single' }, { headers: { 'idempotency-key': key } });
+      expect(resent.status).toBe(200);
+      expect(resent.body).toMatchObject({ id: requestId, object: 'chat.completion' });
+      expect(calls(harness.openai)).toHaveLength(1);
+      const again = await chat(harness, { model: 'native.single' }, { headers: { 'idempotency-key': key } });
+      expect(again.body).toEqual(resent.body);
       expect(calls(harness.openai)).toHaveLength(1);
     });
 

@@ -72,10 +72,8 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       delivery: background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl,
       ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
     };
-    let started: StartedRequest;
-    if (replay) {
-      started = await deps.gateway.replay(input);
-    } else {
+    let started: StartedRequest | undefined = replay ? await deps.gateway.replay(input) : undefined;
+    if (!started) {
       const decided = await deps.decider.decide(input, policy);
       if ('refusal' in decided) throw await refuse(deps, input, decided);
       input.decision = decided.decision;
@@ -87,6 +85,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
         throw error;
       }
     }
+    const following: StartedRequest = started;
     if (background) {
       response.status(202).set({ 'x-zumik-request-id': requestId }).json({
         id: requestId, object: 'request_outcome', status: 'in_progress', completion: null, poll: `/v2/requests/${requestId}`,
@@ -97,11 +96,11 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     let finished = false;
     // 'close' also follows a response that was fully written: only an unfinished one means the client left.
     response.on('close', () => {
-      if (!finished && !response.writableFinished) void started.cancel();
+      if (!finished && !response.writableFinished) void following.cancel();
     });
     try {
-      if (input.stream) await deliverStream(started, input, response, surface);
-      else await deliverJson(started, response, surface);
+      if (input.stream) await deliverStream(following, input, response, surface);
+      else await deliverJson(following, response, surface);
     } finally {
       finished = true;
     }

@@ -21,7 +21,7 @@ import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } 
 
 export interface RunAttemptDeps {
   calls: CallProviderDeps;
-  outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome } | undefined> };
+  outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome; response?: unknown } | undefined> };
   batches?: BatchResultSink;
   logger: Logger;
 }
@@ -72,7 +72,15 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       // The task that ran this attempt died with its worker: if it got as far as the record, the client has its answer.
       const stored = await deps.outcomes.find(request.tenantId, request.requestId);
       const won = stored?.outcome.attempts.at(-1);
-      if (stored && stored.outcome.completion === 'completed' && won) return { attempt: won, outcome: { ...stored.outcome, attempts: [] }, recorded: true };
+      if (stored && stored.outcome.completion === 'completed' && won) {
+        // A kept answer is recorded before it is sent: the lost worker may have died in between, so send it (again).
+        if (request.delivery === 'sync' && request.keepResponse) {
+          await deps.calls.bus.publish(requestChannel(request.requestId), {
+            type: 'final', outcome: stored.outcome, body: request.stream ? undefined : (stored.response as Record<string, unknown> | undefined),
+          }).catch(() => undefined);
+        }
+        return { attempt: won, outcome: { ...stored.outcome, attempts: [] }, recorded: true };
+      }
       if (request.stream && request.delivery === 'sync') await refuseSplice(deps, input);
     }
     const previous = facts.previousAttempts;
@@ -94,19 +102,24 @@ export function createRunAttempt(deps: RunAttemptDeps) {
         attempts: [...previous, done], endedAt, cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',
         workflow: workflowRefFor({ ...info.workflowExecution!, namespace: info.namespace }, request.uiBaseUrl),
       }, manifestFor(input.manifestRevision));
-      if (request.delivery === 'sync') await publish({ type: 'final', outcome, body: request.stream ? undefined : body, chunkCount });
       const response = request.keepResponse || request.delivery === 'background' || request.batchLine ? body : undefined;
+      const send = () => (request.delivery === 'sync' ? publish({ type: 'final', outcome, body: request.stream ? undefined : body, chunkCount }) : undefined);
+      // The answer goes out before the bookkeeping — except an answer the client may ask for again (Idempotency-Key):
+      // that one is recorded first, so what a resend reads is always what was sent (a lost worker's re-run resends it).
+      if (!request.keepResponse) await send();
+      let recorded = true;
       try {
         await record({
           outcome, apiKeyId: request.apiKeyId, receivedAt: request.receivedAt, endedAt, response, batchLine: request.batchLine,
           releaseLease: input.holdsLease,
         });
-        // The attempts travel once: the workflow holds them, and the marker keeps this one in `attempt`.
-        return { attempt: done, outcome: { ...outcome, attempts: [] }, recorded: true };
       } catch (error) {
         deps.logger.warn({ err: error, requestId: request.requestId }, 'recording the answered request failed; the workflow records it again');
-        return { attempt: done, outcome: { ...outcome, attempts: [] }, recorded: false, ...(response ? { response } : {}) };
+        recorded = false;
       }
+      if (request.keepResponse) await send();
+      // The attempts travel once: the workflow holds them, and the marker keeps this one in `attempt`.
+      return { attempt: done, outcome: { ...outcome, attempts: [] }, recorded, ...(!recorded && response ? { response } : {}) };
     });
   };
 }

@@ -26,6 +26,8 @@ export interface OpenAICompatibleEmulatorOptions extends EmulatorOptions {
   models?: string[];
   /** Flavour `openai`: how long batch jobs take (compressed for tests; see `batches`). */
   batchClock?: BatchClock;
+  /** Per call: parts of the reply that depend on the request (e.g. a text unique to each call, to trace answers). */
+  replyFor?: (body: Record<string, unknown>, callNumber: number) => Partial<EmulatorReply>;
 }
 
 const PATH_PREFIXES: Record<OpenAICompatibleEmulatorFlavour, string> = {
@@ -45,6 +47,8 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
   readonly batches: OpenAIBatchEmulation;
   private readonly apiKey: string;
   private readonly models: string[];
+  private readonly replyFor?: OpenAICompatibleEmulatorOptions['replyFor'];
+  private calls = 0;
 
   constructor(options: OpenAICompatibleEmulatorOptions) {
     super(options);
@@ -52,6 +56,7 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
     this.apiKey = options.apiKey;
     this.pathPrefix = PATH_PREFIXES[options.flavour];
     this.models = options.models ?? ['emulated-model'];
+    this.replyFor = options.replyFor;
     this.route('POST', `${this.pathPrefix}/chat/completions`, (context) => this.chatCompletions(context));
     this.route('GET', `${this.pathPrefix}/models`, (context) => this.listModels(context));
     this.batches = new OpenAIBatchEmulation(this.flavour === 'openai' ? this : undefined, this.pathPrefix, {
@@ -105,9 +110,11 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
       }
     }
     const streamOptions = (body.stream_options ?? {}) as { include_usage?: boolean; include_obfuscation?: boolean };
+    this.calls += 1;
+    const reply = this.replyFor ? { ...this.reply, ...this.replyFor(body, this.calls) } : this.reply;
     const context: AnswerContext = {
-      flavour: this.flavour, reply: this.reply, id: responseId(this.flavour), created: Math.floor(Date.now() / 1000),
-      model: this.reply.model ?? model, serviceTier: servedTier(this.flavour, body.service_tier, this.reply),
+      flavour: this.flavour, reply, id: responseId(this.flavour), created: Math.floor(Date.now() / 1000),
+      model: reply.model ?? model, serviceTier: servedTier(this.flavour, body.service_tier, reply),
       includeUsage: streamOptions.include_usage === true, includeObfuscation: streamOptions.include_obfuscation !== false,
     };
     const headers = { ...this.headers(), ...(this.flavour === 'openrouter' ? { 'x-generation-id': context.id } : {}) };

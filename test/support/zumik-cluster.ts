@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OpenAICompatibleEmulator } from '../emulators/openai-compatible-emulator';
-import type { EmulatorOptions } from '../emulators/emulator-kit';
+import { OpenAICompatibleEmulator, type OpenAICompatibleEmulatorOptions } from '../emulators/openai-compatible-emulator';
 import { freePorts } from './ports';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { EMULATOR_KEY } from './zumik-harness';
@@ -54,7 +53,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pid, signal); } catch { /* already gone */ }
 }
 
-export async function startCluster(options: { emulator?: EmulatorOptions } = {}): Promise<Cluster> {
+export async function startCluster(options: { emulator?: Partial<OpenAICompatibleEmulatorOptions>; temporalAddress?: string } = {}): Promise<Cluster> {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => { for (const pid of liveGroups) killGroup(pid, 'SIGKILL'); });
@@ -67,14 +66,14 @@ export async function startCluster(options: { emulator?: EmulatorOptions } = {})
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-cluster-'));
   const processes: RoleProcess[] = [];
   const baseEnv: Record<string, string> = {
-    DATABASE_URL: database.url, TEMPORAL_ADDRESS: process.env.ZUMIK_TEST_TEMPORAL_ADDRESS!, ZUMIK_TASK_QUEUE: taskQueue,
+    DATABASE_URL: database.url, TEMPORAL_ADDRESS: options.temporalAddress ?? process.env.ZUMIK_TEST_TEMPORAL_ADDRESS!, ZUMIK_TASK_QUEUE: taskQueue,
     ZUMIK_STREAM_BUS: REDIS_URL, ZUMIK_ADMIN_KEY: adminKey, ZUMIK_DATA_DIR: dataDir,
     ZUMIK_MASTER_KEY: randomBytes(32).toString('base64url'), ZUMIK_LOG_LEVEL: process.env.ZUMIK_TEST_LOG_LEVEL ?? 'info',
     OPENAI_API_KEY: EMULATOR_KEY, OPENAI_BASE_URL: openai.baseUrl, XAI_API_KEY: EMULATOR_KEY, XAI_BASE_URL: xai.baseUrl,
   };
 
   const spawn: Cluster['spawn'] = async (role, env = {}) => {
-    const [port] = await freePorts(1);
+    const [port] = env.PORT ? [Number(env.PORT)] : await freePorts(1);
     const child = spawnZumik({ ...baseEnv, PORT: String(port), ...env }, ['--role', role]);
     const pid = child.child.pid!;
     liveGroups.add(pid);

@@ -20,6 +20,8 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   await admin(`CREATE DATABASE ${name}`);
   const url = withDatabase(serverUrl, name);
   const pool = new Pool({ connectionString: url, max: 10 });
+  // The drop (WITH FORCE) ends any backend still closing after pool.end(): an idle client hears it as an error event.
+  pool.on('error', () => undefined);
   if (options.migrate !== false) await migrate(pool);
   return {
     name, url, pool,

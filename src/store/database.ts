@@ -26,9 +26,9 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
 
 /**
  * The embedded pool is smaller: the request path writes one statement per request and reads its
- * configuration from caches, and every connection is a server process of its own (~6 MB each).
+ * configuration from caches, and every connection is a server process of its own (10–15 MB under load).
  */
-const EMBEDDED_POOL_SIZE = 5;
+const EMBEDDED_POOL_SIZE = 3;
 
 async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolConfig): Promise<Database> {
   const server = await startEmbeddedPostgres({ dataDir, logger });

@@ -126,7 +126,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
     '-D', pgdata, '-p', String(port!), '-h', '127.0.0.1', '-c', 'unix_socket_directories=',
     // Small: a development database on a developer's machine, next to Temporal and Zumik.
     '-c', 'shared_buffers=16MB', '-c', 'max_connections=40', '-c', 'max_wal_size=256MB',
-    '-c', 'autovacuum_max_workers=1', '-c', 'max_worker_processes=2', '-c', 'max_parallel_workers=0', '-c', 'max_parallel_workers_per_gather=0',
+    '-c', 'autovacuum_max_workers=1', '-c', 'max_worker_processes=2', '-c', 'max_parallel_workers=0', '-c', 'max_parallel_workers_per_gather=0', '-c', 'max_logical_replication_workers=0',
     // Commits are not waited for on disk: a crash loses at most the last few hundred ms of writes (never corrupts);
     // the embedded default trades that for latency. Production sets DATABASE_URL.
     '-c', 'synchronous_commit=off',

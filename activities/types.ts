@@ -3,7 +3,7 @@ import type { CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import type { PolicySnapshot } from '../src/domain/request-decision';
-import type { AttemptRecord, ChatRequestInput, OutcomeFacts, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
+import type { AttemptRecord, ChatRequestInput, OutcomeFacts, RequestOutcome } from '../src/domain/request-outcome';
 import type { ChatResult } from '../src/contract/chat';
 import type { AttemptCall } from './attempt-core';
 
@@ -38,12 +38,8 @@ export interface AdmitResult {
   resolution?: Resolution;
 }
 
-export interface CallProviderInput {
-  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'receivedAt' | 'deadlineAt' | 'delivery'>;
-  attempt: PlannedAttempt;
-  n: number;
-  retryCause: string | null;
-  timeouts: { firstTokenMs: number; stallMs: number };
+/** The first released shape's attempt input (callProvider, kept for its histories in flight). */
+export interface CallProviderInput extends Omit<AttemptCall, 'manifestRevision'> {
   /** What the activity needs to publish the provisional outcome with the answer. */
   facts: Omit<OutcomeFacts, 'attempts' | 'endedAt' | 'cancelled' | 'deadlineExpired' | 'bridged'> & { previousAttempts: AttemptRecord[] };
   manifest: CapabilityManifest;

@@ -181,7 +181,7 @@ async function runLine(input: BatchWorkflowInput, line: BatchLineRef, inFlight: 
     requestId: `batch_req_${input.batchId.replace(/^batch_/, '')}_${line.lineIndex}`,
     tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: String(line.body.model ?? ''), qosClass: 'batch',
     receivedAt: Date.now(), deadlineAt: input.expiresAt, stream: false, body: { ...line.body, stream: false },
-    delivery: 'background', uiBaseUrl: input.uiBaseUrl,
+    delivery: 'background', uiBaseUrl: input.uiBaseUrl, decideInWorkflow: true,
     batchLine: { batchId: input.batchId, customId: line.customId, lineIndex: line.lineIndex },
   };
   const handle = await startChild('chatRequestWorkflow', {

@@ -9,7 +9,7 @@
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
-  CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope, isCancellation, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RunAttemptInput, RunAttemptResult } from '../activities/types';
@@ -27,9 +27,6 @@ import { outcomeQuery, stateQuery } from './request-queries';
 
 export { outcomeQuery, stateQuery } from './request-queries';
 
-/** Marks histories of the lean path for inputs without a front-door decision (batch lines); older ones replay the first shape. */
-export const LEAN_PATH_PATCH = 'lean-request-path';
-
 const decideOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '50ms', maximumInterval: '1s' } } as const;
 const bookkeepingOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: 20, initialInterval: '200ms', maximumInterval: '10s' } } as const;
 /** One attempt = one activity execution; the workflow owns retries so every attempt stays in history. */
@@ -44,7 +41,8 @@ const localAttempt = proxyLocalActivities<Activities>({ ...localAttemptOptions, 
 export async function chatRequestWorkflow(input: ChatRequestInput): Promise<ChatRequestResult> {
   // More than the started event and the first task's two: an earlier first task was lost with its worker.
   const lostTask = workflowInfo().historyLength > 3;
-  if (!input.decision && !patched(LEAN_PATH_PATCH)) return legacyChatRequestWorkflow(input);
+  // The first released shape's histories have neither (their inputs predate both): they replay the first shape.
+  if (!input.decision && !input.decideInWorkflow) return legacyChatRequestWorkflow(input);
 
   let state = 'admitting';
   let finalOutcome: RequestOutcome | null = null;

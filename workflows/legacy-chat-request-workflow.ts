@@ -1,7 +1,7 @@
 /**
  * The first released shape of chatRequestWorkflow, kept verbatim so that its histories replay and its
  * requests in flight across the upgrade finish (chatRequestWorkflow runs it for an input without a
- * front-door decision whose history has no lean-path patch marker). New requests never come here:
+ * front-door decision and no `decideInWorkflow` flag: inputs of that shape only). New requests never come here:
  * delete this file once no workflow of this shape can be running (the longest deadline, 24 h, after
  * the upgrade), together with the `admitRequest`/`callProvider` activities.
  *

@@ -39,6 +39,8 @@ export interface ChatRequestInput {
    * for a batch line (its first local activity decides) and in histories of the first released shape.
    */
   decision?: RequestDecision;
+  /** No front door decided: the workflow decides in its first local activity (a batch line). */
+  decideInWorkflow?: boolean;
   /** Epoch ms when the decision was made (queued_ms for a request that did not queue). */
   decidedAt?: number;
   /** Keep the answer in Postgres (an Idempotency-Key replay, a background poll, a batch line reads it back). */

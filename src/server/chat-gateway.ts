@@ -68,10 +68,13 @@ export class ChatGateway {
     const workflowId = workflowIdFor(input.tenantId, input.requestId);
     let handle: WorkflowHandle;
     let eagerlyStarted = false;
+    let attached = false;
     try {
       const started = await this.options.client.workflow.start('chatRequestWorkflow', {
         taskQueue: this.options.taskQueue, workflowId, args: [input], requestEagerStart: this.options.eager,
         workflowTaskTimeout: '10s',
+        // A request's workflow id is its own forever: a late start (a resend raced the first) never runs it twice.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: SearchAttributes.tenant, value: input.tenantId },
           { key: SearchAttributes.alias, value: input.alias },
@@ -88,6 +91,11 @@ export class ChatGateway {
         throw error;
       }
       handle = this.options.client.workflow.getHandle(workflowId);
+      attached = true;
+    }
+    // Attached to a workflow another start made (it may have ended already): its end answers, whichever comes first.
+    if (attached && input.delivery === 'sync') {
+      this.finished(handle, input).then((result) => queue.push({ type: 'result', result }), (error: unknown) => queue.fail(error));
     }
     let safetyNet: NodeJS.Timeout | undefined;
     if (input.delivery === 'sync') {

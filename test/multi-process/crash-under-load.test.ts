@@ -8,7 +8,9 @@
  *   Postgres recorded for its request;
  * - no provider call is duplicated: a prompt reaches the provider more than once only when its record
  *   says why (a failed attempt, or a first attempt lost with its worker: `retry_cause: worker_lost`).
- * A dedicated Temporal dev server (killing the suite's would break other test files).
+ * The Temporal server stays down for 9 s, longer than a start's own retries, so that some keys are claimed by a
+ * request whose workflow never started: their resend starts it. A dedicated Temporal dev server (killing the
+ * suite's would break other test files).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -144,6 +146,9 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
     await sleep(7_000);
     await temporal.kill();
     marks.temporalKilled = Date.now() - started;
+    // Down longer than the client's own retries of a start (≈ 6 s): requests arriving now get a 500 and are resent,
+    // and a resend must start the workflow their first send never could (the key is claimed, no workflow exists).
+    await sleep(9_000);
     await temporal.start();
     marks.temporalBack = Date.now() - started;
     await sleep(6_000);

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { validateAgainstSchema } from '../support/openapi-validator';
-import { attemptsInHistory } from '../support/history';
+import { attemptsInHistory, eventTypes } from '../support/history';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
 
 describe('POST /v1/chat/completions', () => {
@@ -25,6 +25,20 @@ describe('POST /v1/chat/completions', () => {
     expect(response.headers.get('x-zumik-completion')).toBe('completed');
     expect(response.headers.get('x-zumik-reason-code')).toBe('ok');
     expect(response.headers.get('x-zumik-provider')).toBe('openai');
+  });
+
+  it('costs the engine one workflow task on the happy path, plain or streamed: the attempt is one marker (7 events, the floor has 6)', async () => {
+    const plain = await client.chat.completions.create({ model: 'chat.basic', messages: [{ role: 'user', content: 'Say hi' }] });
+    const stream = await client.chat.completions.create({ model: 'chat.basic', stream: true, messages: [{ role: 'user', content: 'Say hi' }] }).withResponse();
+    for await (const _chunk of stream.data) { /* drain */ }
+    for (const id of [plain.id, stream.response.headers.get('x-zumik-request-id')!]) {
+      const handle = harness.zumik.client.workflow.getHandle(`req:default:${id}`);
+      await handle.result();
+      const history = await handle.fetchHistory();
+      expect(eventTypes(history)).toEqual(['WorkflowExecutionStarted', 'WorkflowTaskScheduled', 'WorkflowTaskStarted', 'WorkflowTaskCompleted',
+        'MarkerRecorded', 'UpsertWorkflowSearchAttributes', 'WorkflowExecutionCompleted']);
+      expect(attemptsInHistory(history)).toEqual([{ via: 'local', id: expect.any(String), summary: 'attempt 1: openai/gpt-4o-mini @default (primary)' }]);
+    }
   });
 
   it('streams through the official SDK and ends with the outcome comment', async () => {

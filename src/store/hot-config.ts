@@ -8,26 +8,22 @@
 import type { ModelAliasRelease } from '../domain/model-alias';
 import type { FailureKind } from '../domain/failure-kinds';
 import type { CircuitBreakerStore } from './circuit-breaker-store';
+import { TtlCache } from './ttl-cache';
 
 export class ReleaseCache {
-  private readonly entries = new Map<string, { release: ModelAliasRelease | undefined; expiresAt: number }>();
+  private readonly entries: TtlCache<string, ModelAliasRelease | undefined>;
 
-  constructor(private readonly aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> },
-    private readonly ttlMs = 5_000, private readonly maxEntries = 10_000) {}
+  constructor(private readonly aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> }, ttlMs = 5_000) {
+    this.entries = new TtlCache(ttlMs);
+  }
 
-  async get(alias: string): Promise<ModelAliasRelease | undefined> {
-    const cached = this.entries.get(alias);
-    if (cached && cached.expiresAt > Date.now()) return cached.release;
-    const release = await this.aliases.findActive(alias);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(alias, { release, expiresAt: Date.now() + this.ttlMs });
-    return release;
+  get(alias: string): Promise<ModelAliasRelease | undefined> {
+    return this.entries.get(alias, (key) => this.aliases.findActive(key));
   }
 
   /** Forget one alias (it changed), or all. */
   invalidate(alias?: string): void {
-    if (alias === undefined) this.entries.clear();
-    else this.entries.delete(alias);
+    this.entries.invalidate(alias);
   }
 }
 

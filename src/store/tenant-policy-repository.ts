@@ -5,6 +5,7 @@
  * one at once over the `zumik_config` feed (ConfigFeed), and within the TTL while the feed is down.
  */
 import type { Pool } from 'pg';
+import { TtlCache } from './ttl-cache';
 import { DEFAULT_TENANT_POLICY, parseTenantPolicy, type TenantPolicy, type TenantPolicyInput } from '../domain/tenant-policy';
 
 export interface StoredTenantPolicy {
@@ -22,31 +23,20 @@ export interface TenantPolicyRepositoryOptions {
 }
 
 export class TenantPolicyRepository {
-  private readonly cache = new Map<string, { policy: TenantPolicy; expiresAt: number }>();
-  private readonly ttlMs: number;
-  private readonly maxEntries: number;
-  private readonly now: () => number;
+  private readonly cache: TtlCache<string, TenantPolicy>;
 
   constructor(private readonly pool: Pool, options: TenantPolicyRepositoryOptions = {}) {
-    this.ttlMs = options.ttlMs ?? 5_000;
-    this.maxEntries = options.maxEntries ?? 10_000;
-    this.now = options.now ?? Date.now;
+    this.cache = new TtlCache(options.ttlMs ?? 5_000, options.maxEntries ?? 10_000, options.now ?? Date.now);
   }
 
   /** The tenant's effective policy (DEFAULT_TENANT_POLICY when none is stored), cached for the TTL. */
-  async get(tenantId: string): Promise<TenantPolicy> {
-    const cached = this.cache.get(tenantId);
-    if (cached && cached.expiresAt > this.now()) return cached.policy;
-    const { policy } = await this.find(tenantId);
-    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(tenantId, { policy, expiresAt: this.now() + this.ttlMs });
-    return policy;
+  get(tenantId: string): Promise<TenantPolicy> {
+    return this.cache.get(tenantId, async (key) => (await this.find(key)).policy);
   }
 
   /** Forget a tenant's cached policy (it changed in another process), or every tenant's. */
   invalidate(tenantId?: string): void {
-    if (tenantId === undefined) this.cache.clear();
-    else this.cache.delete(tenantId);
+    this.cache.invalidate(tenantId);
   }
 
   /** The stored policy with defaults applied, read from Postgres (no cache). */
@@ -67,7 +57,7 @@ export class TenantPolicyRepository {
        ON CONFLICT (tenant_id) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()
        RETURNING updated_at`,
       [tenantId, JSON.stringify(input ?? {})]);
-    this.cache.delete(tenantId);
+    this.cache.invalidate(tenantId);
     return { tenantId, policy, updatedAt: result.rows[0]!.updated_at };
   }
 }

@@ -3,7 +3,7 @@
  * release, the regions and the open circuits — all read from per-process caches — pure functions
  * either refuse the request (no workflow is started) or build the plan the workflow will follow.
  */
-import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
+import { buildAttemptPlan, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
 import type { ModelAliasRelease } from './model-alias';
 import type { QosClass } from './qos';
@@ -34,11 +34,6 @@ export function hasAdmissionLimits(policy: TenantPolicy): boolean {
 /** Policy refusals that need no shared state: a QoS class the tenant may not use. */
 export function policyRefusal(policy: TenantPolicy, qosClass: QosClass): ReasonCode | undefined {
   return policy.allowed_qos_classes.includes(qosClass) ? undefined : 'rejected_policy';
-}
-
-/** The circuit keys a release's targets map to, over their regions. */
-export function releaseCircuitKeys(release: ModelAliasRelease, regions: (provider: string) => readonly string[]): string[] {
-  return release.targets.flatMap((target) => regions(target.provider).map((region) => circuitKey(target.provider, region, target.model)));
 }
 
 /**

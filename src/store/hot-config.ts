@@ -48,11 +48,6 @@ export class CircuitCache {
     return this.refreshing;
   }
 
-  /** The last view without waiting (empty before the first read). */
-  peek(): CircuitView {
-    return this.current ?? { open: new Set(), dirty: new Set() };
-  }
-
   invalidate(): void {
     this.current = undefined;
     this.generation += 1;

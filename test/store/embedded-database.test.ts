@@ -135,6 +135,45 @@ describe('openDatabase (embedded PostgreSQL server)', () => {
     }
   }, 120_000);
 
+  it('lets in only who has its password (every local user can reach its port)', () => {
+    const result = run(`
+      const { Client } = require('pg');
+      const url = new URL(db.pool.options.connectionString);
+      const attempt = (password) => { const client = new Client({ host: url.hostname, port: Number(url.port), user: 'postgres', database: 'postgres', password });
+        return client.connect().then(() => client.end()).then(() => 'in', (error) => error.message); };
+      process.stdout.write(JSON.stringify({ wrong: await attempt('guess'), right: await attempt(decodeURIComponent(url.password)) }));
+      await db.close();`, dataDir);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ wrong: 'password authentication failed for user "postgres"', right: 'in' });
+    expect(fs.statSync(path.join(dataDir, 'postgres.password')).mode & 0o077).toBe(0);
+  }, 120_000);
+
+  it('converts a cluster that trusted every local connection (as clusters made before the password were)', () => {
+    expect(run(`await db.pool.query('CREATE TABLE kept (v text)'); await db.pool.query("INSERT INTO kept VALUES ('hello')"); await db.close();`, dataDir).stderr).toBe('');
+    const hba = path.join(dataDir, 'postgres', 'data', 'pg_hba.conf');
+    fs.writeFileSync(hba, 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n');
+    fs.rmSync(path.join(dataDir, 'postgres.password'));
+    const next = run(`
+      const { Client } = require('pg');
+      const url = new URL(db.pool.options.connectionString);
+      const client = new Client({ host: url.hostname, port: Number(url.port), user: 'postgres', database: 'postgres', password: 'guess' });
+      const wrong = await client.connect().then(() => client.end()).then(() => 'in', (error) => error.message);
+      process.stdout.write(JSON.stringify({ rows: (await db.pool.query('SELECT v FROM kept')).rows, wrong }));
+      await db.close();`, dataDir);
+    expect(next.stderr).toBe('');
+    expect(JSON.parse(next.stdout)).toEqual({ rows: [{ v: 'hello' }], wrong: 'password authentication failed for user "postgres"' });
+    expect(fs.readFileSync(hba, 'utf8')).not.toMatch(/trust\s*$/m);
+  }, 120_000);
+
+  it('says which file to restore when its password file was lost (instead of waiting for a server that will not let it in)', () => {
+    expect(run('await db.close();', dataDir).stderr).toBe('');
+    fs.rmSync(path.join(dataDir, 'postgres.password'));
+    const next = run('await db.close();', dataDir);
+    expect(next.status).toBe(1);
+    expect(next.stderr).toContain(`embedded PostgreSQL refuses the password in ${path.join(dataDir, 'postgres.password')}`);
+    expect(fs.existsSync(path.join(dataDir, 'postgres', 'data', 'postmaster.pid'))).toBe(false);
+  }, 120_000);
+
   it('restarts a server that dies under it, and the pool answers again', () => {
     const result = run(`
       const before = Number(require('fs').readFileSync(require('path').join(process.argv[1], 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\\n')[0]);

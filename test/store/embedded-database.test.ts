@@ -9,20 +9,20 @@ import { PROJECT_ROOT } from '../../src/project-root';
 // as root (CI), the server runs as `nobody`.
 const DATABASE_JS = JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'src', 'store', 'database.js'));
 
-/** A node program that opens the embedded database on the data dir in argv[1] as `db`, then runs `body`; pino logs errors to stderr. */
-function program(body: string): string {
+/** A node program that opens the embedded database on the data dir in argv[1] as `db`, then runs `body`; pino logs (errors only, by default) to stderr. */
+function program(body: string, level = 'error'): string {
   return `
     const { openDatabase } = require(${DATABASE_JS});
     const pino = require('pino');
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     (async () => {
-      const db = await openDatabase({ dataDir: process.argv[1], logger: pino({ level: 'error' }, pino.destination(2)) });
+      const db = await openDatabase({ dataDir: process.argv[1], logger: pino({ level: '${level}' }, pino.destination(2)) });
       ${body}
     })().catch((error) => { console.error(error.message); process.exit(1); });`;
 }
 
-function run(body: string, dataDir: string) {
-  return spawnSync(process.execPath, ['-e', program(body), dataDir], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 90_000 });
+function run(body: string, dataDir: string, level?: string) {
+  return spawnSync(process.execPath, ['-e', program(body, level), dataDir], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 90_000 });
 }
 
 function postmasterPid(dataDir: string): number {
@@ -81,6 +81,16 @@ describe('openDatabase (embedded PostgreSQL server)', () => {
     expect(JSON.parse(second.stdout)).toEqual([{ v: 'hello' }]);
   }, 120_000);
 
+  it('starts beside the PGlite data dir Zumik used before, says it is not read, and leaves it alone', () => {
+    // PGlite kept its cluster in <data dir>/pgdata (a PG_VERSION of its own, files no server of ours may open).
+    fs.mkdirSync(path.join(dataDir, 'pgdata', 'base'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'pgdata', 'PG_VERSION'), '17\n');
+    const result = run(`process.stdout.write(String((await db.pool.query('SELECT 1 AS one')).rows[0].one)); await db.close();`, dataDir, 'warn');
+    expect(result.stdout).toBe('1');
+    expect(result.stderr).toContain('this is the data of the PGlite database Zumik used before');
+    expect(fs.readFileSync(path.join(dataDir, 'pgdata', 'PG_VERSION'), 'utf8')).toBe('17\n');
+  }, 120_000);
+
   it('stops the server a SIGKILLed Zumik left running, and starts on the same data with its own', () => {
     const killed = run(`await db.pool.query('CREATE TABLE kept (v text)'); await db.pool.query("INSERT INTO kept VALUES ('hello')"); process.kill(process.pid, 'SIGKILL');`, dataDir);
     expect(killed.signal).toBe('SIGKILL');
@@ -132,6 +142,20 @@ describe('openDatabase (embedded PostgreSQL server)', () => {
       expect(output).toBe('ready\n2');
     } finally {
       owner.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('as root, names the directory its unprivileged server account cannot pass (as anyone else, just starts)', () => {
+    fs.chmodSync(dataDir, 0o711);
+    const closed = path.join(dataDir, 'private'); // like /root: drwx------
+    fs.mkdirSync(closed, { mode: 0o700 });
+    const result = run(`process.stdout.write(String((await db.pool.query('SELECT 1 AS one')).rows[0].one)); await db.close();`, path.join(closed, 'zumik'));
+    if (process.getuid!() === 0) {
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`PostgreSQL runs as \`nobody\`, which cannot enter ${closed} (mode 700)`);
+    } else {
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('1');
     }
   }, 120_000);
 

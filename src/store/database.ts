@@ -24,10 +24,16 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   return openEmbedded(options.dataDir, options.logger, poolConfig);
 }
 
+/**
+ * The embedded pool is smaller: the request path writes one statement per request and reads its
+ * configuration from caches, and every connection is a server process of its own (bench/README.md
+ * measured the whole tree's memory with three).
+ */
+const EMBEDDED_POOL_SIZE = 3;
+
 async function openEmbedded(dataDir: string, logger: Logger, poolConfig: PoolConfig): Promise<Database> {
   const server = await startEmbeddedPostgres({ dataDir, logger });
-  // The usual pool: a real server runs its connections in parallel (PGlite's socket server needed one).
-  const pool = new Pool({ ...poolConfig, connectionString: server.url });
+  const pool = new Pool({ ...poolConfig, max: Math.min(poolConfig.max ?? EMBEDDED_POOL_SIZE, EMBEDDED_POOL_SIZE), connectionString: server.url });
   let closing = false;
   // pool.end() does not wait for the server to see its clients go: the server's shutdown may still tell
   // one of them it is terminated, which is no news while closing.

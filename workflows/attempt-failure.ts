@@ -1,6 +1,7 @@
 /** How chatRequestWorkflow (both shapes) reads a failed attempt. Deterministic: no I/O. */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
+import { OUTAGE_FAILURE_KINDS } from '../src/domain/failure-kinds';
 import type { AttemptRecord, PlannedAttempt } from '../src/domain/request-outcome';
 
 
@@ -20,4 +21,19 @@ export function attemptFromFailure(error: unknown, candidate: PlannedAttempt, n:
     failure_kind: cancelled ? 'cancelled' : timedOut ? 'timeout' : 'unknown',
     ...(firstTokenAt === null ? {} : { after_first_token: true }),
   });
+}
+
+/**
+ * The last-resort OpenRouter bridge (DESIGN §4.5): when every attempt failed with an outage, nothing
+ * reached the client and the deadline still holds, the plan's first target through OpenRouter — or
+ * undefined when the bridge may not run.
+ */
+export function bridgeCandidate(first: PlannedAttempt, attempts: readonly AttemptRecord[], last: AttemptRecord, allowBrokered: boolean,
+  deadlineExpired: boolean): PlannedAttempt | undefined {
+  const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_FAILURE_KINDS.has(attempt.failure_kind));
+  if (!allowBrokered || !allOutages || last.after_first_token || deadlineExpired) return undefined;
+  return {
+    targetIndex: first.targetIndex, execution_profile: 'managed_provider', provider: 'openrouter',
+    model: `${first.provider}/${first.model}`, model_revision: first.model_revision, region: 'default', role: 'bridge',
+  };
 }

@@ -18,10 +18,9 @@ import { manifestFor } from '../src/domain/capabilities';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import { admissionOfRefusal, attemptRunsLocally, type PolicySnapshot, type RequestDecision } from '../src/domain/request-decision';
 import type { Admission, AttemptRecord, ChatRequestInput, ChatRequestResult, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
-import { OUTAGE_FAILURE_KINDS } from '../src/domain/failure-kinds';
 import { decideNextStep } from '../src/domain/retry-decision';
 import { SearchAttributes } from '../src/temporal/search-attributes';
-import { attemptFromFailure } from './attempt-failure';
+import { attemptFromFailure, bridgeCandidate } from './attempt-failure';
 import { legacyChatRequestWorkflow } from './legacy-chat-request-workflow';
 import { outcomeQuery, stateQuery } from './request-queries';
 
@@ -180,15 +179,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
           activePolicy.retry, Math.random);
         if (step.action === 'stop') {
           if (step.reason === 'expired_during_execution') deadlineExpired = true;
-          const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_FAILURE_KINDS.has(attempt.failure_kind));
-          if (activePolicy.allowBrokered && allOutages && !failed.after_first_token && !deadlineExpired) {
-            const first = plan[0]!;
-            const bridge: PlannedAttempt = {
-              targetIndex: first.targetIndex, execution_profile: 'managed_provider', provider: 'openrouter',
-              model: `${first.provider}/${first.model}`, model_revision: first.model_revision, region: 'default', role: 'bridge',
-            };
-            bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
-          }
+          const bridge = bridgeCandidate(plan[0]!, attempts, failed, activePolicy.allowBrokered, deadlineExpired);
+          if (bridge) bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
           break;
         }
         if (step.action === 'failover') {

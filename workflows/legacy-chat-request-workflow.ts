@@ -23,10 +23,9 @@ import type { ReasonCode } from '../src/domain/reason-codes';
 import type {
   Admission, AttemptRecord, ChatRequestInput, ChatRequestResult, OutcomeFacts, PlannedAttempt, RequestOutcome,
 } from '../src/domain/request-outcome';
-import { OUTAGE_FAILURE_KINDS } from '../src/domain/failure-kinds';
 import { decideNextStep } from '../src/domain/retry-decision';
 import { SearchAttributes } from '../src/temporal/search-attributes';
-import { attemptFromFailure } from './attempt-failure';
+import { attemptFromFailure, bridgeCandidate } from './attempt-failure';
 import { outcomeQuery, stateQuery } from './request-queries';
 
 
@@ -171,15 +170,8 @@ export async function legacyChatRequestWorkflow(input: ChatRequestInput): Promis
           if (step.action === 'stop') {
             if (step.reason === 'expired_during_execution') deadlineExpired = true;
 
-            const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_FAILURE_KINDS.has(attempt.failure_kind));
-            if (policy.allowBrokered && allOutages && !failed.after_first_token && !deadlineExpired) {
-              const first = plan.candidates[0]!;
-              const bridge: PlannedAttempt = {
-                targetIndex: first.targetIndex, execution_profile: 'managed_provider', provider: 'openrouter',
-                model: `${first.provider}/${first.model}`, model_revision: first.model_revision, region: 'default', role: 'bridge',
-              };
-              bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
-            }
+            const bridge = bridgeCandidate(plan.candidates[0]!, attempts, failed, policy.allowBrokered, deadlineExpired);
+            if (bridge) bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
             break;
           }
           if (step.action === 'failover') {

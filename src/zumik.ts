@@ -13,7 +13,8 @@ import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
 import { CredentialResolver } from '../activities/credential-resolver';
 import { ProviderDirectory } from './providers/provider-directory';
-import { loadMasterKey } from './secrets/master-key';
+import { decodeMasterKey, loadMasterKey } from './secrets/master-key';
+import { EncryptionCodec } from './temporal/payload-codec';
 import { SecretBox } from './secrets/secret-box';
 import { ChatGateway } from './server/chat-gateway';
 import { createStreamBus } from './streaming/create-stream-bus';
@@ -51,6 +52,8 @@ export interface Zumik {
   temporalAddress: string;
   database: Database;
   client: Client;
+  /** The payload codec (absent when ZUMIK_PAYLOAD_ENCRYPTION=off): what reads this instance's raw histories. */
+  codec?: EncryptionCodec;
   devServer?: DevServer;
   stop(): Promise<void>;
 }
@@ -80,7 +83,11 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     await migrate(database.pool, logger);
     const apiKeys = new ApiKeyRepository(database.pool);
     const modelAliases = new ModelAliasRepository(database.pool);
-    const secretBox = new SecretBox(loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir }));
+    const masterKey = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
+    const previousKeys = config.previousMasterKeys.map((key, index) => decodeMasterKey(key, `ZUMIK_PREVIOUS_MASTER_KEYS[${index}]`));
+    const secretBox = new SecretBox(masterKey, previousKeys);
+    // Every Temporal payload encrypted under the master key: no prompt or answer in the engine's stores in plaintext.
+    const codec = config.payloadEncryption ? new EncryptionCodec(masterKey, previousKeys) : undefined;
     const credentials = new CredentialRepository(database.pool, secretBox);
     const endpoints = new ByocEndpointRepository(database.pool, secretBox);
     const policies = new TenantPolicyRepository(database.pool);
@@ -112,7 +119,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       const added = await registerSearchAttributes(connection.operatorService, config.temporal.namespace);
       if (added.length > 0) logger.info({ added }, 'registered search attributes');
     }
-    const client = createClient(connection, config.temporal.namespace);
+    const client = createClient(connection, config.temporal.namespace, codec);
 
     // What the request path decides from: per-process caches, invalidated by the zumik_config feed.
     const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
@@ -153,7 +160,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
       });
       const worker: Worker = await createWorker({
-        connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue,
+        connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue, codec,
       });
       const running = worker.run();
       running.catch((error: unknown) => logger.fatal({ err: error }, 'the Temporal worker stopped with an error'));
@@ -183,6 +190,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
         requests, client, credentials, endpoints, policies, files, circuits,
+        ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun },
       });
@@ -204,7 +212,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
 
     let stopping: Promise<void> | undefined;
     return {
-      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, devServer,
+      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, codec, devServer,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

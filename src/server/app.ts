@@ -16,6 +16,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
 import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
+import { codecCors, codecRoutes, type CodecRouteDeps } from './routes/codec';
 import { credentialRoutes } from './routes/credentials';
 import { batchRoutes, type BatchRouteDeps } from './routes/batches';
 import { fileRoutes } from './routes/files';
@@ -46,6 +47,8 @@ export interface AppDeps {
   batches?: BatchRouteDeps;
   /** /v2/circuits (admin view of the shared circuit breakers). */
   circuits?: CircuitRouteDeps;
+  /** /v2/codec (Temporal's remote codec protocol for the payload encryption), when payloads are encrypted. */
+  codec?: CodecRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -64,6 +67,8 @@ export function createApp(deps: AppDeps): Express {
   if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);
 
+  // The codec's CORS preflight carries no key: answered before authentication.
+  if (deps.codec) app.use('/v2/codec', codecCors(deps.codec.corsOrigins));
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
   v2.use(modelAliasRoutes(deps.modelAliases));
@@ -74,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints));
   if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
   if (deps.circuits) v2.use(circuitRoutes(deps.circuits));
+  if (deps.codec) v2.use(codecRoutes(deps.codec));
   app.use('/v2', v2);
 
   app.use(notFoundHandler());

@@ -22,7 +22,7 @@ describe('API and worker in separate processes', () => {
     [api, worker] = await Promise.all([cluster.spawn('api'), cluster.spawn('worker')]);
     await cluster.installAlias(api, ALIAS, [target('openai', 'gpt-4o-mini')]);
     temporal = await Connection.connect({ address: process.env.ZUMIK_TEST_TEMPORAL_ADDRESS! });
-    client = new Client({ connection: temporal });
+    client = new Client({ connection: temporal, dataConverter: { payloadCodecs: [cluster.codec] } });
   }, 120_000);
   afterAll(async () => {
     await temporal?.close();
@@ -101,7 +101,7 @@ describe('API and worker in separate processes', () => {
       await handle.result();
       const history = await handle.fetchHistory();
       expect(eventTypes(history)).toContain('WorkflowTaskTimedOut');
-      expect(attemptsInHistory(history)).toEqual([
+      expect(attemptsInHistory(history, cluster.codec)).toEqual([
         { via: 'local', id: expect.any(String), summary: expect.stringMatching(/^attempt 1: openai\/gpt-4o-mini @default \(primary, worker_lost\)$/) },
       ]);
       return outcome;

@@ -122,6 +122,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const admissionStore = new AdmissionStore(database.pool);
     const decider = new RequestDecider({
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
+      keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { byocEndpointRoutes } from '../../src/server/routes/byoc-endpoints';
 import { SecretBox } from '../../src/secrets/secret-box';
 import { ByocEndpointRepository } from '../../src/store/byoc-endpoint-repository';
-import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
+import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, OPERATOR_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const ENDPOINT_KEY = 'dynamo-SECRET-key-0000000000000wxyz';
@@ -59,7 +59,11 @@ describe('byocEndpointRoutes (/v2/byoc-endpoints)', () => {
       expect(rekeyed.body).toMatchObject({ has_api_key: true, created_at: moved.body.created_at });
     });
 
-    it('acts on another tenant with ?tenant=, leaving the caller\'s endpoints alone', async () => {
+    it('acts on another tenant with ?tenant= for the operator only, leaving the caller\'s endpoints alone', async () => {
+      const refused = await app.call('PUT', '/v2/byoc-endpoints/acme-dynamo?tenant=globex', { body: { profile: 'byoc_epp', base_url: 'https://epp.globex.example/v1' } });
+      expect(refused.status).toBe(403); // a tenant admin acts on its own tenant only
+      expect(refused.body.error).toMatchObject({ code: 'insufficient_scope', param: 'tenant' });
+      app.principal = OPERATOR_PRINCIPAL;
       const response = await app.call('PUT', '/v2/byoc-endpoints/acme-dynamo?tenant=globex', { body: { profile: 'byoc_epp', base_url: 'https://epp.globex.example/v1' } });
       expect(response.body).toMatchObject({ tenant: 'globex', profile: 'byoc_epp' });
       expect((await app.call('GET', '/v2/byoc-endpoints/acme-dynamo')).body.profile).toBe('byoc_dynamo');
@@ -91,6 +95,7 @@ describe('byocEndpointRoutes (/v2/byoc-endpoints)', () => {
       expect(response.body.data.map((endpoint: { id: string }) => endpoint.id)).toEqual(['acme-dynamo', 'acme-reserved']);
       expect(response.text).not.toContain(ENDPOINT_KEY);
       for (const endpoint of response.body.data) expect(Object.keys(endpoint)).not.toContain('api_key');
+      app.principal = OPERATOR_PRINCIPAL;
       expect((await app.call('GET', '/v2/byoc-endpoints?tenant=globex')).body.data).toHaveLength(1);
     });
 

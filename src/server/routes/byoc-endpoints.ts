@@ -12,7 +12,8 @@ import { ENDPOINT_PROFILES, type ByocEndpointRecord, type ByocEndpointRepository
 import { badRequest, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
-import { apiKeySchema, requestedTenant } from './credentials';
+import { actingTenant } from '../middleware/tenant-scope';
+import { apiKeySchema } from './credentials';
 
 /** The same rule as `byocEndpoints` ids in ZUMIK_PROVIDERS_FILE. */
 const ENDPOINT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -56,18 +57,18 @@ export function byocEndpointRoutes(endpoints: ByocEndpointRepository): Router {
   const admin = requireScope('admin');
 
   router.get('/byoc-endpoints', admin, async (request, response) => {
-    response.json({ object: 'list', data: (await endpoints.list(requestedTenant(request))).map(toEndpointObject) });
+    response.json({ object: 'list', data: (await endpoints.list(actingTenant(request))).map(toEndpointObject) });
   });
 
   router.get('/byoc-endpoints/:id', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const record = await endpoints.find(tenantId, String(request.params.id));
     if (!record) throw notFound(`Tenant '${tenantId}' has no BYOC endpoint '${request.params.id}'.`, 'id');
     response.json(toEndpointObject(record));
   });
 
   router.put('/byoc-endpoints/:id', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const id = endpointId(request);
     const input = parseBody(putEndpointSchema, request.body);
     const record = await endpoints.put({
@@ -77,7 +78,7 @@ export function byocEndpointRoutes(endpoints: ByocEndpointRepository): Router {
   });
 
   router.delete('/byoc-endpoints/:id', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const id = String(request.params.id);
     if (!(await endpoints.delete(tenantId, id))) throw notFound(`Tenant '${tenantId}' has no BYOC endpoint '${id}'.`, 'id');
     response.json({ id, object: 'byoc_endpoint', tenant: tenantId, deleted: true });

@@ -98,13 +98,13 @@ export const tenantPolicySchema = z.strictObject({
    * The aliases the tenant may request (absent or null: every alias). Set by the operator: a request
    * for another alias is refused with 403 `rejected_allow_list` before any workflow.
    */
-  allowed_aliases: allowedAliasesSchema.nullish(),
+  allowed_aliases: allowedAliasesSchema.nullish().transform((list) => list ?? undefined),
   /**
    * The providers (built-in names, BYOC endpoint ids) the tenant's requests may reach (absent or
    * null: all). Set by the operator: targets on other providers are left out of the plan, and a request
    * with no target left is refused with 403 `rejected_allow_list`.
    */
-  allowed_providers: allowedProvidersSchema.nullish(),
+  allowed_providers: allowedProvidersSchema.nullish().transform((list) => list ?? undefined),
 }).superRefine((policy, context) => {
   if (!policy.allowed_qos_classes.includes(policy.default_qos_class)) {
     context.addIssue({ code: 'custom', path: ['default_qos_class'], message: 'default_qos_class must be one of allowed_qos_classes' });

@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
-  v1.use(modelRoutes(deps.modelAliases));
+  v1.use(modelRoutes(deps.modelAliases, deps.policies));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));

@@ -37,6 +37,13 @@ const REFUSED_RANGES: ReadonlyArray<readonly [string, number, 'ipv4' | 'ipv6', s
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
 
+/** Each refused range on its own, to name the one an address falls in. */
+const NAMED_RANGES = REFUSED_RANGES.map(([network, prefix, type, name]) => {
+  const range = new BlockList();
+  range.addSubnet(network, prefix, type);
+  return { range, name };
+});
+
 /** Names that reach a cloud's metadata service without an address in the URL. */
 const REFUSED_NAMES = /^(localhost|metadata|metadata\.google\.internal|instance-data(\.ec2\.internal)?)$|\.localhost$/i;
 
@@ -82,11 +89,7 @@ export class EgressPolicy {
     const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
     if (this.allowed.check(address, type)) return undefined;
     if (!this.refused.check(address, type)) return undefined;
-    return REFUSED_RANGES.find(([network, prefix, rangeType]) => {
-      const single = new BlockList();
-      single.addSubnet(network, prefix, rangeType);
-      return single.check(address, type);
-    })?.[3] ?? 'refused range';
+    return NAMED_RANGES.find(({ range }) => range.check(address, type))?.name ?? 'refused range';
   }
 
   /**

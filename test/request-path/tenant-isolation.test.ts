@@ -200,6 +200,21 @@ describe('tenant isolation and allow-lists', () => {
       expect((await harness.call('GET', `/v2/requests/${requestIdOf(refused)}`, as(keys.globex.admin))).body).toMatchObject({ reason_code: 'rejected_allow_list' });
     });
 
+    it("holds for batch lines too: a line for an alias outside the list ends in the error file as 403 model_not_allowed", async () => {
+      expect((await harness.call('PUT', '/v2/tenants/globex/policy', { body: { allowed_aliases: ['shared.chat'] } })).status).toBe(200);
+      const line = (id: string, model: string) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: 'hi' }] } });
+      const file = await upload(keys.globex.inference, [line('ok', 'shared.chat'), line('refused', 'shared.other')].join('\n'));
+      const created = await harness.call('POST', '/v1/batches', { key: keys.globex.inference, body: { input_file_id: file.body.id, endpoint: '/v1/chat/completions', completion_window: '24h' } });
+      let batch = created.body;
+      for (const until = Date.now() + 30_000; batch.status !== 'completed' && Date.now() < until;) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        batch = (await harness.call('GET', `/v1/batches/${created.body.id}`, as(keys.globex.inference))).body;
+      }
+      expect(batch).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 1, failed: 1 } });
+      const errors = (await harness.call('GET', `/v1/files/${batch.error_file_id}/content`, as(keys.globex.inference))).body;
+      expect(errors).toMatchObject({ custom_id: 'refused', response: { status_code: 403, body: { error: { code: 'model_not_allowed' } } } });
+    });
+
     it("refuses an alias outside a key's own list while the tenant allows it", async () => {
       const narrow = await createKey('globex', ['inference'], { allowed_aliases: ['shared.other'] }, keys.globex.admin);
       const refused = await chat(harness, { model: 'shared.chat' }, { headers: { authorization: `Bearer ${narrow.key}` } });

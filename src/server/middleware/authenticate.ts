@@ -1,7 +1,7 @@
 /**
- * Bearer API-key authentication and scope checks (scopes: src/store/api-key-repository.ts). Lookups are cached per process so the hot path does
- * one hash and no query; a revocation reaches other processes at once over the `zumik_config` feed,
- * and within the TTL (10 s) while the feed is down.
+ * Bearer API-key authentication and scope checks (the scopes: src/store/api-key-repository.ts).
+ * Lookups are cached per process so the hot path does one hash and no query; a revocation reaches
+ * other processes at once over the `zumik_config` feed, and within the TTL (10 s) while the feed is down.
  */
 import type { RequestHandler } from 'express';
 import { hashApiKey } from '../../ids';

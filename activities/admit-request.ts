@@ -25,7 +25,7 @@ export interface AdmissionGate {
 export interface AdmissionDeps {
   admission: AdmissionGate;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
-  aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> };
+  aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> };
   circuits: { openCircuits(keys?: string[]): Promise<Set<string>> };
   /** Regions per provider, preferred first (the provider directory's). */
   regions: (provider: string) => string[];
@@ -41,7 +41,7 @@ export interface PollAdmissionInput {
 
 export function createAdmissionActivities(deps: AdmissionDeps) {
   const resolve = async (input: AdmitInput): Promise<Resolution> => {
-    const release = (await deps.aliases.findActive(input.alias)) ?? null;
+    const release = (await deps.aliases.findActive(input.tenantId, input.alias)) ?? null;
     const regions: Record<string, string[]> = {};
     const keys: string[] = [];
     let manifest: CapabilityManifest = { revision: 'cap_custom', models: {} };

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { EgressPolicy } from './net/egress-policy';
 
 const optionalString = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -29,6 +30,10 @@ const schema = z.object({
   ZUMIK_PREVIOUS_MASTER_KEYS: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}(\s*,\s*[A-Za-z0-9+/=_-]{43,})*$/, 'expected comma-separated keys of 32 bytes, base64 or base64url').optional(),
   ZUMIK_PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
   ZUMIK_PROVIDERS_FILE: optionalString,
+  /** Exceptions to the egress rules for customer-supplied endpoints: CIDR ranges, addresses, `http`. */
+  ZUMIK_EGRESS_ALLOW: z.string().trim().default('').superRefine((value, context) => {
+    try { new EgressPolicy(value); } catch (error) { context.addIssue({ code: 'custom', message: (error as Error).message }); }
+  }),
   ZUMIK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default('10mb'),
   ZUMIK_CIRCUIT_FAILURE_THRESHOLD: circuitSetting.optional(),
@@ -81,6 +86,8 @@ export interface Config {
   /** Encrypt every Temporal payload (TemporalPayloadCodec) with a key derived from the master key. */
   payloadEncryption: boolean;
   providersFile?: string;
+  /** ZUMIK_EGRESS_ALLOW as written (src/net/egress-policy.ts): what customer-supplied endpoints may reach beyond the default. */
+  egressAllow: string;
   logLevel: z.infer<typeof schema>['ZUMIK_LOG_LEVEL'];
   bodyLimit: string;
   /** Circuit breaker settings (CircuitBreakerStore); unset (undefined) ones take the store's defaults. */
@@ -140,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     previousMasterKeys: values.ZUMIK_PREVIOUS_MASTER_KEYS?.split(',').map((key) => key.trim()) ?? [],
     payloadEncryption: values.ZUMIK_PAYLOAD_ENCRYPTION === 'on',
     providersFile: values.ZUMIK_PROVIDERS_FILE,
+    egressAllow: values.ZUMIK_EGRESS_ALLOW,
     logLevel: values.ZUMIK_LOG_LEVEL,
     bodyLimit: values.ZUMIK_BODY_LIMIT,
     circuits: {

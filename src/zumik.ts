@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
 import { CredentialResolver } from '../activities/credential-resolver';
+import { EgressPolicy } from './net/egress-policy';
 import { ProviderDirectory } from './providers/provider-directory';
 import { decodeMasterKey, loadMasterKey } from './secrets/master-key';
 import { EncryptionCodec } from './temporal/payload-codec';
@@ -123,12 +124,14 @@ export async function startZumik(config: Config, options: StartOptions): Promise
 
     // What the request path decides from: per-process caches, invalidated by the zumik_config feed.
     const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
+    const egress = new EgressPolicy(config.egressAllow);
     const releases = new ReleaseCache(modelAliases);
     const circuitCache = new CircuitCache(circuits);
     const authenticator = new ApiKeyAuthenticator(apiKeys);
     const admissionStore = new AdmissionStore(database.pool);
     const decider = new RequestDecider({
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
+      keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
@@ -143,7 +146,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
 
     const taskQueue = config.temporal.taskQueue;
     if (config.role !== 'api') {
-      const adapters = new AttemptAdapters(directory);
+      const adapters = new AttemptAdapters(directory, egress);
       cleanups.push(() => adapters.close());
       const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox });
       const activities = createActivities({
@@ -189,7 +192,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
           policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
-        requests, client, credentials, endpoints, policies, files, circuits,
+        requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun },

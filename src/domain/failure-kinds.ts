@@ -44,6 +44,13 @@ export const FAILURE_KINDS = {
    * the plan was made. Retrying the same target now would be refused again; fail over.
    */
   circuit_open: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
+   * No call was made: the endpoint's address is refused by the egress rules (a customer-supplied
+   * endpoint in a private, loopback, link-local or metadata range, or plain http). Retrying cannot
+   * help until the endpoint or the operator's allow-list changes; another target may. Not the target's
+   * health, so no circuit.
+   */
+  egress_refused: { retryable: false, failover: true, circuit: false, outage: false },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true, circuit: false, outage: false },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean; circuit: boolean; outage: boolean }>;

@@ -13,6 +13,7 @@ export const REASON_CODES = {
   rejected_rate_limit: "not admitted: the tenant's or key's request rate limit is exhausted",
   rejected_queue_full: 'not admitted: the admission queue is full',
   rejected_policy: "not admitted: the tenant's policy forbids this request (QoS class, tier or profile)",
+  rejected_allow_list: "not admitted: the alias, or every provider of its release, is outside the tenant's or the API key's allow-list",
   unknown_alias: 'the requested model alias has no live release',
   no_eligible_target: 'no target could serve: circuits open, context window too small, or no credentials',
   expired_before_start: 'the deadline passed while the request waited for admission',
@@ -34,6 +35,7 @@ export const REASON_CODES = {
   provider_stream_truncated: 'the stream ended before its finish on every attempt',
   provider_network: 'the provider could not be reached on every attempt',
   provider_bad_response: 'the provider answered malformed data on every attempt',
+  provider_egress_refused: "the endpoint's address is refused by the egress rules (private, loopback, link-local or metadata range, or plain http)",
   provider_unknown: 'an unclassified provider failure',
 } as const;
 

@@ -45,6 +45,8 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   policy: PolicySnapshot;
   regions: (provider: string) => readonly string[];
   openCircuits: ReadonlySet<string>;
+  /** The allow-lists' verdict on a provider (absent: every provider allowed). */
+  allowedProvider?: (provider: string) => boolean;
 }): { refusal: ReasonCode } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
@@ -54,7 +56,11 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
     promptTokens: estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
+    allowedProvider: context.allowedProvider,
   });
+  if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
+    return { refusal: 'rejected_allow_list' };
+  }
   // Flex runs at the provider's flex tier; targets without one serve it only where policy lets flex fall back to standard.
   const plan = input.qosClass === 'flex' && !context.policy.flexFallbackToStandard
     ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))

@@ -6,6 +6,7 @@
  * Pure: the store persists the JSON as written, and admission reads the parsed form.
  */
 import { z } from 'zod';
+import { allowedAliasesSchema, allowedProvidersSchema } from './allow-list';
 import { ALIAS_PATTERN } from './model-alias';
 import { QOS_CLASSES, qosProfile, type QosClass, type QosProfile } from './qos';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-decision';
@@ -93,6 +94,17 @@ export const tenantPolicySchema = z.strictObject({
     max_concurrency: count(1, 10_000).default(50),
   }).prefault({}),
   default_qos_class: qosClass.default('standard'),
+  /**
+   * The aliases the tenant may request (absent or null: every alias). Set by the operator: a request
+   * for another alias is refused with 403 `rejected_allow_list` before any workflow.
+   */
+  allowed_aliases: allowedAliasesSchema.nullish().transform((list) => list ?? undefined),
+  /**
+   * The providers (built-in names, BYOC endpoint ids) the tenant's requests may reach (absent or
+   * null: all). Set by the operator: targets on other providers are left out of the plan, and a request
+   * with no target left is refused with 403 `rejected_allow_list`.
+   */
+  allowed_providers: allowedProvidersSchema.nullish().transform((list) => list ?? undefined),
 }).superRefine((policy, context) => {
   if (!policy.allowed_qos_classes.includes(policy.default_qos_class)) {
     context.addIssue({ code: 'custom', path: ['default_qos_class'], message: 'default_qos_class must be one of allowed_qos_classes' });
@@ -142,8 +154,13 @@ export function tenantPolicyToJson(policy: TenantPolicy) {
     flex: { ...policy.flex },
     batch: { ...policy.batch },
     default_qos_class: policy.default_qos_class,
+    allowed_aliases: policy.allowed_aliases ? [...policy.allowed_aliases] : null,
+    allowed_providers: policy.allowed_providers ? [...policy.allowed_providers] : null,
   };
 }
+
+/** Fields only the operator may change: a tenant admin's PUT keeps them as they are. */
+export const OPERATOR_POLICY_FIELDS = ['limits', 'allowed_aliases', 'allowed_providers'] as const;
 
 /** Whether a content-filter refusal of a request for `alias` may fail over: the alias's override, else the tenant's field. */
 export function contentFilterFailover(policy: TenantPolicy, alias: string): boolean {

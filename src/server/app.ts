@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
+import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
 import type { CredentialRepository } from '../store/credential-repository';
@@ -40,6 +41,8 @@ export interface AppDeps {
   client?: Client;
   credentials?: CredentialRepository;
   endpoints?: ByocEndpointRepository;
+  /** The egress rules a registered BYOC base_url must pass (default: https to public addresses only). */
+  egress?: EgressPolicy;
   policies?: TenantPolicyRepository;
   /** /v1/files (the Batch API's input and output files). */
   files?: FileStore;
@@ -61,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
-  v1.use(modelRoutes(deps.modelAliases));
+  v1.use(modelRoutes(deps.modelAliases, deps.policies));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));
@@ -76,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));
   if (deps.credentials) v2.use(credentialRoutes(deps.credentials));
-  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints));
+  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints, deps.egress));
   if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
   if (deps.circuits) v2.use(circuitRoutes(deps.circuits));
   if (deps.codec) v2.use(codecRoutes(deps.codec));

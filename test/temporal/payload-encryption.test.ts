@@ -147,11 +147,13 @@ describe('payload encryption', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({ param: 'payloads', message: expect.stringContaining('failed authentication') });
 
-    // An inference-only key cannot read other people's prompts; no key at all is a 401.
-    const key = await harness.call('POST', '/v2/api-keys', { body: { name: 'inference only', scopes: ['inference'] } });
-    expect(key.status).toBe(201);
-    const forbidden = await harness.call('POST', '/v2/codec/decode', { key: key.body.key, body: { payloads: [wire] } });
-    expect(forbidden.status).toBe(403);
+    // Only the operator reads decoded payloads (any tenant's prompts): not a tenant admin, not an inference key; no key is a 401.
+    for (const scopes of [['admin'], ['inference']]) {
+      const key = await harness.call('POST', '/v2/api-keys', { body: { name: scopes[0], scopes } });
+      expect(key.status).toBe(201);
+      const forbidden = await harness.call('POST', '/v2/codec/decode', { key: key.body.key, body: { payloads: [wire] } });
+      expect(forbidden.status).toBe(403);
+    }
     const anonymous = await fetch(`${harness.url}/v2/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [wire] }) });
     expect(anonymous.status).toBe(401);
 

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ulid } from 'ulid';
+import type { AllowList } from '../../domain/allow-list';
 import { QOS_CLASSES, type QosClass } from '../../domain/qos';
 import { refusedOutcome } from '../../domain/outcome';
 import type { ReasonCode } from '../../domain/reason-codes';
@@ -27,7 +28,7 @@ export interface ChatRouteDeps {
   gateway: ChatGateway;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
-    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>, policy: TenantPolicy):
+    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>, policy: TenantPolicy, keyAllowList?: AllowList):
       Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }>;
     release(requestId: string): Promise<void>;
   };
@@ -74,7 +75,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     };
     let started: StartedRequest | undefined = replay ? await deps.gateway.replay(input) : undefined;
     if (!started) {
-      const decided = await deps.decider.decide(input, policy);
+      const decided = await deps.decider.decide(input, policy, principal.allowList);
       if ('refusal' in decided) throw await refuse(deps, input, decided);
       input.decision = decided.decision;
       input.decidedAt = Date.now();

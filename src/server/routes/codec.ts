@@ -3,7 +3,7 @@
  * operator's tools show the decrypted payloads of histories Zumik encrypted (the Temporal CLI with
  * `--codec-endpoint <zumik>/v2/codec --codec-auth "Bearer <admin key>"`, or a Temporal UI given the
  * endpoint). Body and answer: `{"payloads":[{"metadata":{"<key>":"<base64>"},"data":"<base64>"}]}`.
- * Operators only (`admin` scope): a decoded payload is a tenant's prompt or answer. Browsers may call
+ * Operators only (`operator` scope): a decoded payload is a tenant's prompt or answer. Browsers may call
  * it from the configured Temporal UI origins (CORS), with the key in `Authorization`.
  */
 import { Router, type RequestHandler } from 'express';
@@ -69,7 +69,7 @@ export function codecRoutes(deps: CodecRouteDeps): Router {
       })),
     });
   };
-  router.post('/codec/encode', requireScope('admin'), handle('encode'));
-  router.post('/codec/decode', requireScope('admin'), handle('decode'));
+  router.post('/codec/encode', requireScope('operator'), handle('encode'));
+  router.post('/codec/decode', requireScope('operator'), handle('decode'));
   return router;
 }

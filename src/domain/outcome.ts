@@ -63,7 +63,9 @@ export function attemptsCostUsd(attempts: readonly AttemptRecord[], manifest: Ca
 export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest): RequestOutcome {
   const { input, attempts } = facts;
   const last = attempts.at(-1);
-  const winner = last?.status === 'succeeded' && !facts.refusal ? last : undefined;
+  // A hedge's loser may be recorded after its winner (attempts are in the order they were numbered).
+  const succeeded = attempts.findLast((attempt) => attempt.status === 'succeeded');
+  const winner = succeeded && (last === succeeded || last?.failure_kind === 'hedge_lost') && !facts.refusal ? succeeded : undefined;
   const { completion, reason } = completionAndReason(facts, winner, last);
   const completed = completion === 'completed' && winner !== undefined;
 
@@ -93,7 +95,7 @@ export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest
     reason_code: reason,
     timing: { queued_ms: (facts.admittedAt ?? facts.endedAt) - input.receivedAt, ttft_ms: ttftMs, total_ms: totalMs },
     attempts,
-    usage: winner?.usage ?? null,
+    usage: winner ? summedUsage(attempts, winner) : null,
     cost_usd: attemptsCostUsd(attempts, manifest),
     workflow: facts.workflow,
   };
@@ -114,8 +116,41 @@ function completionAndReason(facts: OutcomeFacts, winner: AttemptRecord | undefi
 function successReason(facts: OutcomeFacts): ReasonCode {
   const [first, ...rest] = facts.attempts;
   if (facts.bridged) return 'ok_via_bridge';
+  if (facts.attempts.some((attempt) => attempt.continuation)) return 'ok_after_resume';
+  const hedged = facts.attempts.some((attempt) => attempt.failure_kind === 'hedge_lost' || attempt.retry_cause?.startsWith('hedge'));
+  if (hedged) {
+    const winner = facts.attempts.find((attempt) => attempt.status === 'succeeded');
+    // The hedge fired, but the first target answered first after all: as good as a first-attempt answer.
+    return winner === first && rest.every((attempt) => attempt.failure_kind === 'hedge_lost') ? 'ok' : 'ok_after_hedge';
+  }
   if (!first || rest.length === 0) return 'ok';
   return rest.every((attempt) => sameTarget(first, attempt)) ? 'ok_after_retry' : 'ok_after_failover';
+}
+
+/**
+ * The usage of a completed request: the winner's, plus every continued attempt's before it (a
+ * continuation's answer is theirs and its together: the client was billed for both), plus what
+ * a hedge's loser reported. Attempts that reported no usage add nothing.
+ */
+function summedUsage(attempts: readonly AttemptRecord[], winner: AttemptRecord): RequestOutcome['usage'] {
+  const parts = attempts.filter((attempt) => attempt === winner || (attempt.usage && (attempt.after_first_token || attempt.failure_kind === 'hedge_lost')));
+  if (parts.length === 1 || !winner.continuation) return winner.usage;
+  return addUsage(parts.map((attempt) => attempt.usage));
+}
+
+/** The sum of OpenAI usage objects (token counts and their details); null when none is known. */
+export function addUsage(usages: ReadonlyArray<RequestOutcome['usage'] | undefined>): RequestOutcome['usage'] {
+  const known = usages.filter((usage): usage is NonNullable<RequestOutcome['usage']> => usage != null);
+  if (known.length === 0) return null;
+  if (known.length === 1) return known[0]!;
+  const sum = (pick: (usage: NonNullable<RequestOutcome['usage']>) => number | undefined) => known.reduce((total, usage) => total + (pick(usage) ?? 0), 0);
+  return {
+    prompt_tokens: sum((usage) => usage.prompt_tokens),
+    completion_tokens: sum((usage) => usage.completion_tokens),
+    total_tokens: sum((usage) => usage.total_tokens),
+    prompt_tokens_details: { cached_tokens: sum((usage) => usage.prompt_tokens_details?.cached_tokens) },
+    completion_tokens_details: { reasoning_tokens: sum((usage) => usage.completion_tokens_details?.reasoning_tokens) },
+  };
 }
 
 /** The outcome's link to its workflow (and the Temporal UI page of its history, when the UI is known). */

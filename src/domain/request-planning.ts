@@ -10,7 +10,7 @@ import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
-import { tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
+import { streamResume, tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
 export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string): PolicySnapshot {
   const qos = tenantQosProfile(policy, qosClass);
@@ -21,6 +21,9 @@ export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: 
     flexFallbackToStandard: policy.flex.fallback_to_standard,
     // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
     leaseMs: qos.deadlineMs + 60_000,
+    streamResume: streamResume(policy, alias),
+    // Batch work has hours: racing a second provider for its first token would only spend money.
+    maxHedges: qosClass === 'batch' ? 0 : policy.max_hedges,
   };
 }
 

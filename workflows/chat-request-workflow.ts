@@ -171,13 +171,14 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
           ? plan[index + 1] : undefined;
         const before = attempts.length;
         const ran = await run(plan[index]!, retryCause, hedgeWith);
-        if (attempts.length - before > 1) {
-          // The hedge ran: it used one of the request's hedges and its target, so a failover goes past it.
-          hedgesLeft -= 1;
-          index += 1;
-        }
         // The attempt that decides what happens next: the one that failed last (not a hedge's loser).
         const failed = ran && (attempts.slice(before).filter((attempt) => attempt.failure_kind !== 'hedge_lost').at(-1) ?? ran);
+        if (attempts.length - before > 1) {
+          // The hedge ran and used one of the request's hedges. Unless the first target won it and then broke (it is the
+          // one to retry), the hedge's target is the current one now, so a failover goes past it.
+          hedgesLeft -= 1;
+          if (!(failed && failed.n === before + 1 && failed.after_first_token)) index += 1;
+        }
         if (!failed) break;
         // Workflow time stands still while local activities run inside one task: the attempt's own end is the later clock.
         const now = Math.max(Date.now(), Date.parse(failed.ended_at));

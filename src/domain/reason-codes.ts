@@ -20,7 +20,7 @@ export const REASON_CODES = {
   expired_before_start: 'the deadline passed while the request waited for admission',
   expired_during_execution: 'the deadline passed while attempts were running',
   cancelled: 'the client disconnected or cancelled the request',
-  stream_interrupted: 'the stream failed after its first token; the partial answer was not presented as complete',
+  stream_interrupted: 'the stream failed after its first token and could not be continued; the partial answer was not presented as complete',
   attempts_exhausted: 'every planned attempt failed with retryable errors',
   provider_auth: 'the provider rejected the credentials',
   provider_quota: "the provider account's quota or credit is exhausted",

@@ -63,9 +63,9 @@ export function attemptsCostUsd(attempts: readonly AttemptRecord[], manifest: Ca
 export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest): RequestOutcome {
   const { input, attempts } = facts;
   const last = attempts.at(-1);
-  // A hedge's loser may be recorded after its winner (attempts are in the order they were numbered).
+  // The other side of a hedge is numbered after the attempt it raced, and may end after the winner (lost or failed).
   const succeeded = attempts.findLast((attempt) => attempt.status === 'succeeded');
-  const winner = succeeded && (last === succeeded || last?.failure_kind === 'hedge_lost') && !facts.refusal ? succeeded : undefined;
+  const winner = succeeded && !facts.refusal && attempts.slice(attempts.indexOf(succeeded) + 1).every(isHedgeSide) ? succeeded : undefined;
   const { completion, reason } = completionAndReason(facts, winner, last);
   const completed = completion === 'completed' && winner !== undefined;
 
@@ -113,15 +113,19 @@ function completionAndReason(facts: OutcomeFacts, winner: AttemptRecord | undefi
   return { completion: 'failed', reason: last?.failure_kind ? providerFailureReason(last.failure_kind) : 'attempts_exhausted' };
 }
 
+/** A hedge's side: the attempt started beside a slow first token, or the side that lost the race. */
+function isHedgeSide(attempt: AttemptRecord): boolean {
+  return attempt.failure_kind === 'hedge_lost' || attempt.retry_cause?.startsWith('hedge:') === true;
+}
+
 function successReason(facts: OutcomeFacts): ReasonCode {
   const [first, ...rest] = facts.attempts;
   if (facts.bridged) return 'ok_via_bridge';
   if (facts.attempts.some((attempt) => attempt.continuation)) return 'ok_after_resume';
-  const hedged = facts.attempts.some((attempt) => attempt.failure_kind === 'hedge_lost' || attempt.retry_cause?.startsWith('hedge'));
-  if (hedged) {
-    const winner = facts.attempts.find((attempt) => attempt.status === 'succeeded');
+  if (facts.attempts.some(isHedgeSide)) {
     // The hedge fired, but the first target answered first after all: as good as a first-attempt answer.
-    return winner === first && rest.every((attempt) => attempt.failure_kind === 'hedge_lost') ? 'ok' : 'ok_after_hedge';
+    const winner = facts.attempts.find((attempt) => attempt.status === 'succeeded');
+    return winner === first && rest.every(isHedgeSide) ? 'ok' : 'ok_after_hedge';
   }
   if (!first || rest.length === 0) return 'ok';
   return rest.every((attempt) => sameTarget(first, attempt)) ? 'ok_after_retry' : 'ok_after_failover';

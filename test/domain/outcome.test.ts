@@ -266,4 +266,16 @@ describe('computeOutcome of continued and hedged streams', () => {
     expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok', fallback_used: false });
     expect(outcome.usage).toEqual(usage(1_000, 100));
   });
+
+  it('reads ok when the hedge failed before any content and the first target answered', () => {
+    const outcome = computeOutcome(facts({
+      attempts: [attempt(1), failed(2, { provider: 'anthropic', model: 'claude-sonnet-5', retry_cause: 'hedge:ttft' })],
+    }), manifest);
+    expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok', fallback_used: false });
+  });
+
+  it('is not completed when an attempt after the last success is not a hedge side', () => {
+    const outcome = computeOutcome(facts({ attempts: [attempt(1), failed(2)] }), manifest);
+    expect(outcome.completion).toBe('failed');
+  });
 });

@@ -289,6 +289,18 @@ describe('streams that survive their provider', () => {
       expect(attemptSummary(outcome)).toEqual([['openai', 'cancelled', 'hedge_lost'], ['anthropic', 'succeeded', null]]);
     });
 
+    it('a hedge that fails before any content leaves the first target to answer; both attempts are recorded', async () => {
+      harness.openai.inject({ kind: 'slow-first-token', delayMs: 1_200 });
+      harness.anthropic.inject({ kind: 'status', status: 503 });
+      const stream = read(await chat(harness, { model: 'hedge.openai-first', stream: true }, { headers: STANDARD }));
+      expectOneWholeResponse(stream, 'Hello from the emulator.');
+      expect(stream.response.headers.get('x-zumik-provider')).toBe('openai');
+      const outcome = await waitForRecorded(harness, requestIdOf(stream.response));
+      expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok', fallback_used: false });
+      expect(attemptSummary(outcome)).toEqual([['openai', 'succeeded', null], ['anthropic', 'failed', 'upstream_unavailable']]);
+      expect(outcome.attempts[1]).toMatchObject({ n: 2, retry_cause: 'hedge:ttft' });
+    });
+
     it('max_hedges: 0 in the tenant policy disables it: the request waits for the slow first token', async () => {
       await setPolicy(harness, { ...POLICY, max_hedges: 0 });
       try {

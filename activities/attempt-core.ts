@@ -4,6 +4,8 @@
  * never enters workflow state), calls the adapter, streams chunks to the waiting HTTP handler over the
  * StreamBus as they come, and hands the finished answer to the caller's `finish`. The single place a
  * ProviderError becomes an ApplicationFailure (`Provider.<kind>`, with the attempt record as details).
+ * A continuation (stream-continuation.ts) first asks the front door what its client has; one side of
+ * a hedge (hedge-race.ts) claims the race at its first content before it sends anything.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';

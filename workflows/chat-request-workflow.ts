@@ -5,7 +5,10 @@
  * local activity that answers the client, computes the outcome and records it, then one upsert of the
  * outcome's search attributes. Queued admission waits durably; failed attempts are retried and failed
  * over by the workflow, each attempt its own record in history; the outcome of a request that did not
- * complete is computed and recorded here.
+ * complete is computed and recorded here. A stream that broke after content is continued by the next
+ * attempt (`continuation`: the attempt fetches the delivered text from the front door, never from
+ * history); a slow first token is hedged inside the attempt activity (`hedge`), whose result or failure
+ * then carries the other side's record too.
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {

@@ -47,8 +47,11 @@ export function attemptsCostUsd(attempts: readonly AttemptRecord[], manifest: Ca
  *   admission `expired_before_start` → completion null, reason `expired_before_start`;
  *   `unknown_alias` → completion null (admission as given); any other refusal (`no_eligible_target`)
  *   → `failed` with that reason. A `rejected` admission without a refusal reads `rejected_policy`.
- * - the last attempt succeeded → `completed`: `ok_via_bridge` when bridged, `ok` for a single attempt,
- *   `ok_after_retry` when every attempt used the same provider, model and region, else `ok_after_failover`;
+ * - the last attempt succeeded (or the last success is followed only by a hedge's other side) →
+ *   `completed`: `ok_via_bridge` when bridged; `ok_after_resume` when an attempt continued a broken
+ *   stream (its record has `continuation`); when a hedge ran, `ok` if the first attempt won it, else
+ *   `ok_after_hedge`; `ok` for a single attempt, `ok_after_retry` when every attempt used the same
+ *   provider, model and region, else `ok_after_failover`;
  * - cancelled → `cancelled`; the deadline fired → `expired_during_execution`;
  * - otherwise `failed`: `stream_interrupted` when the last attempt had streamed content, else the
  *   last attempt's failure kind (`attempts_exhausted` when it has none, or there was no attempt).
@@ -58,7 +61,8 @@ export function attemptsCostUsd(attempts: readonly AttemptRecord[], manifest: Ca
  * within the TTFT target. `degraded`: fallback used, or completed but the target missed, or served
  * at a tier below the requested one (`default` for `priority` is; `default` for `flex` is not; an
  * unreported served tier is not). Timings are measured from receipt: `queued_ms` to admission (to
- * the end when never admitted), `ttft_ms` to the winning streamed attempt's first token.
+ * the end when never admitted), `ttft_ms` to the winning streamed attempt's first token. `usage` is
+ * the winner's; for a continued stream, summed with the usage of the broken attempts it continued.
  */
 export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest): RequestOutcome {
   const { input, attempts } = facts;

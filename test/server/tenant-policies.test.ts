@@ -11,6 +11,8 @@ const DEFAULT_JSON = {
   failover: true,
   content_filter_failover: false,
   aliases: {},
+  stream_resume: true,
+  max_hedges: 1,
   max_attempts: 4,
   allow_brokered_execution: false,
   flex: { fallback_to_standard: false },

@@ -201,6 +201,18 @@ describe('streams that survive their provider', () => {
       }
     });
 
+    it('does not continue a request with tools (half a tool call cannot be continued as text): a clean error instead', async () => {
+      harness.openai.setReply({ text: SIXTY });
+      harness.openai.inject({ kind: 'cut', afterEvents: 11 });
+      const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+      const stream = read(await chat(harness, { model: 'resume.openai', stream: true, tools }, { headers: INTERACTIVE }));
+      expect(stream.data).not.toContain('[DONE]');
+      expect(stream.data.at(-1)).toEqual({ error: expect.objectContaining({ code: 'stream_truncated' }) });
+      const outcome = await waitForRecorded(harness, requestIdOf(stream.response));
+      expect(outcome).toMatchObject({ completion: 'failed', reason_code: 'stream_interrupted' });
+      expect(calls(harness.openai)).toHaveLength(1);
+    });
+
     it('rejects an x-zumik-stream-resume value other than on/off with a 400 naming the header', async () => {
       const response = await chat(harness, { model: 'resume.openai', stream: true }, { headers: { 'x-zumik-stream-resume': 'sometimes' } });
       expect(response.status).toBe(400);

@@ -14,10 +14,10 @@ import { buildAttemptRecord } from '../src/domain/attempt-record';
 import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
 import { addUsage } from '../src/domain/outcome';
 import { requestChannel, type RequestMessage, type StreamCheckpoint } from '../src/domain/request-messages';
-import type { AttemptRecord, RequestOutcome } from '../src/domain/request-outcome';
+import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/contract/openai-renderers';
 import { performAttempt, type CallProviderDeps, type FinishedAttempt } from './attempt-core';
-import { HedgeRace, type HedgeLane } from './hedge-race';
+import { runHedged, type HedgeLane } from './hedge-race';
 import { fetchCheckpoint } from './stream-continuation';
 import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
 import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';
@@ -141,54 +141,4 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       };
     };
   }
-}
-
-type Settled = { ok: true; result: RunAttemptResult } | { ok: false; error: unknown; record?: AttemptRecord };
-
-/**
- * Run `input` and, when it has no content after `hedge.afterMs`, `hedge.candidate` beside it (attempt
- * n + 1): the first with content wins and stops the other (HedgeRace). One side failing before any
- * content leaves the other to answer. When both fail, the failure thrown is the one that is not the
- * hedge's loss, with the other side's record in its details (the workflow records both).
- */
-async function runHedged(input: RunAttemptInput, hedge: NonNullable<RunAttemptInput['hedge']>,
-  run: (call: RunAttemptInput, lane: HedgeLane) => Promise<RunAttemptResult>): Promise<RunAttemptResult> {
-  const race = new HedgeRace();
-  const start = (call: RunAttemptInput): Promise<Settled> => {
-    const startedAt = Date.now();
-    const orphan = () => buildAttemptRecord({ n: call.n, attempt: call.attempt, retryCause: call.retryCause, startedAt, endedAt: Date.now(), firstTokenAt: null },
-      { status: 'cancelled', failure_kind: 'hedge_lost' });
-    return run(call, race.lane(call.n, orphan)).then((result): Settled => {
-      race.ended(call.n, result.attempt);
-      return { ok: true, result };
-    }, (error: unknown): Settled => {
-      const record = failureRecord(error);
-      race.ended(call.n, record ?? orphan());
-      return { ok: false, error, record };
-    });
-  };
-  const primary = start(input);
-  let timer: NodeJS.Timeout | undefined;
-  const due = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), hedge.afterMs); });
-  const early = await Promise.race([primary, due]).finally(() => clearTimeout(timer));
-  if (early || race.claimed) return unwrap(await primary);
-  const second = start({ ...input, attempt: hedge.candidate, n: input.n + 1, retryCause: 'hedge:ttft', hedge: null, recovering: false });
-  const [one, other] = await Promise.all([primary, second]);
-  if (one.ok) return one.result;
-  if (other.ok) return other.result;
-  const [thrown, beside] = other.record?.failure_kind === 'hedge_lost' ? [one, other] : [other, one];
-  if (!(thrown.error instanceof ApplicationFailure) || !beside.record) throw thrown.error;
-  throw ApplicationFailure.create({
-    type: thrown.error.type ?? undefined, message: thrown.error.message, nonRetryable: true, details: [thrown.record, [beside.record]],
-  });
-}
-
-function unwrap(settled: Settled): RunAttemptResult {
-  if (settled.ok) return settled.result;
-  throw settled.error;
-}
-
-/** The attempt record an attempt's `Provider.<kind>` failure carries. */
-function failureRecord(error: unknown): AttemptRecord | undefined {
-  return error instanceof ApplicationFailure && error.type?.startsWith(PROVIDER_FAILURE_PREFIX) ? error.details?.[0] as AttemptRecord | undefined : undefined;
 }

@@ -28,30 +28,29 @@ const LOSER_SETTLE_MS = 5_000;
 
 export class HedgeRace {
   private winner?: number;
-  private readonly lanes = new Map<number, { controller: AbortController; ended: Promise<AttemptRecord>; end: (record: AttemptRecord) => void }>();
+  private readonly lanes = new Map<number, {
+    controller: AbortController; ended: Promise<AttemptRecord>; end: (record: AttemptRecord) => void; orphan: () => AttemptRecord;
+  }>();
 
-  lane(n: number, orphanRecord: () => AttemptRecord): HedgeLane {
+  /** A new side of the race; `orphan` describes it (cancelled, hedge_lost) should it never report its own record. */
+  lane(n: number, orphan: () => AttemptRecord): HedgeLane {
     const controller = new AbortController();
     let end: (record: AttemptRecord) => void = () => undefined;
     const ended = new Promise<AttemptRecord>((resolve) => { end = resolve; });
-    this.lanes.set(n, { controller, ended, end });
+    this.lanes.set(n, { controller, ended, end, orphan });
     return {
       n,
       signal: controller.signal,
       claim: () => this.claim(n),
       lost: () => this.winner !== undefined && this.winner !== n,
-      others: () => Promise.all([...this.lanes].filter(([other]) => other !== n).map(([other, lane]) => {
+      others: () => Promise.all([...this.lanes].filter(([other]) => other !== n).map(([, lane]) => {
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<AttemptRecord>((resolve) => {
-          timer = setTimeout(() => resolve(orphanRecordFor(other)), LOSER_SETTLE_MS);
+          timer = setTimeout(() => resolve({ ...lane.orphan(), status: 'cancelled', failure_kind: 'hedge_lost' }), LOSER_SETTLE_MS);
         });
         return Promise.race([lane.ended, late]).finally(() => clearTimeout(timer));
       })),
     };
-
-    function orphanRecordFor(other: number): AttemptRecord {
-      return { ...orphanRecord(), n: other, status: 'cancelled', failure_kind: 'hedge_lost' };
-    }
   }
 
   /** A lane ended (won, lost or failed): its record, for the winner's outcome. */

@@ -65,7 +65,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
   return {
     async admitRequest(input: AdmitInput): Promise<AdmitResult> {
       const policy = await deps.policies.get(input.tenantId);
-      const snapshot = policySnapshot(policy, input.qosClass, input.alias);
+      const snapshot = policySnapshot(policy, input.qosClass, input.alias, input.body.stream === true);
       if (!policy.allowed_qos_classes.includes(input.qosClass)) return { state: 'rejected', reason: 'rejected_policy', policy: snapshot };
       const result = await deps.admission.tryAdmit({
         requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,

@@ -51,6 +51,16 @@ export const FAILURE_KINDS = {
    * health, so no circuit.
    */
   egress_refused: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
+   * A hedged attempt that lost the race for the first token: it was cancelled because the other
+   * attempt produced content first. Not a provider failure; nothing to retry.
+   */
+  hedge_lost: { retryable: false, failover: false, circuit: false, outage: false },
+  /**
+   * A stream continuation could not be honest: the regenerated answer does not start with the text
+   * the client already has (or the checkpoint is gone). Another target may still continue it.
+   */
+  resume_mismatch: { retryable: false, failover: true, circuit: false, outage: false },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true, circuit: false, outage: false },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean; circuit: boolean; outage: boolean }>;

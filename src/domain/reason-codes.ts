@@ -9,6 +9,8 @@ export const REASON_CODES = {
   ok_after_retry: 'completed after retrying the same target',
   ok_after_failover: 'completed by a failover target after an earlier target failed',
   ok_via_bridge: 'completed by the last-resort OpenRouter bridge after every target failed with an outage',
+  ok_after_hedge: 'completed by a hedged attempt, started on the next target when the first token was later than the TTFT target',
+  ok_after_resume: 'a stream broke after content was delivered and was continued from that text: the client got one whole answer',
   rejected_concurrency_limit: 'not admitted: the tenant or key is at its concurrency limit and the queue is full',
   rejected_rate_limit: "not admitted: the tenant's or key's request rate limit is exhausted",
   rejected_queue_full: 'not admitted: the admission queue is full',
@@ -19,7 +21,7 @@ export const REASON_CODES = {
   expired_before_start: 'the deadline passed while the request waited for admission',
   expired_during_execution: 'the deadline passed while attempts were running',
   cancelled: 'the client disconnected or cancelled the request',
-  stream_interrupted: 'the stream failed after its first token; the partial answer was not presented as complete',
+  stream_interrupted: 'the stream failed after its first token and could not be continued; the partial answer was not presented as complete',
   attempts_exhausted: 'every planned attempt failed with retryable errors',
   provider_auth: 'the provider rejected the credentials',
   provider_quota: "the provider account's quota or credit is exhausted",
@@ -46,5 +48,7 @@ export function providerFailureReason(kind: FailureKind): ReasonCode {
   if (kind === 'cancelled') return 'cancelled';
   // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
   if (kind === 'circuit_open') return 'no_eligible_target';
+  // Both only ever follow content the client already has (or a race another attempt won).
+  if (kind === 'resume_mismatch' || kind === 'hedge_lost') return 'stream_interrupted';
   return `provider_${kind}` as ReasonCode;
 }

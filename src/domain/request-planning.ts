@@ -10,9 +10,9 @@ import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
-import { tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
+import { streamResume, tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
-export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string): PolicySnapshot {
+export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string, stream = true): PolicySnapshot {
   const qos = tenantQosProfile(policy, qosClass);
   return {
     qos,
@@ -21,6 +21,10 @@ export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: 
     flexFallbackToStandard: policy.flex.fallback_to_standard,
     // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
     leaseMs: qos.deadlineMs + 60_000,
+    streamResume: streamResume(policy, alias),
+    // Batch work has hours: racing a second provider for its first token would only spend money. A plain
+    // completion has no first token to watch: hedged only when the tenant asks (`hedge_non_streaming`).
+    maxHedges: qosClass === 'batch' || (!stream && !policy.hedge_non_streaming) ? 0 : policy.max_hedges,
   };
 }
 

@@ -47,7 +47,7 @@ export class RequestDecider {
   async decide(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList): Promise<DecideResult> {
     tenantPolicy ??= await this.deps.policies.get(input.tenantId);
     const lists = [{ aliases: tenantPolicy.allowed_aliases, providers: tenantPolicy.allowed_providers }, keyAllowList ?? await this.keyAllowList(input.apiKeyId)];
-    const snapshot = policySnapshot(tenantPolicy, input.qosClass, input.alias);
+    const snapshot = policySnapshot(tenantPolicy, input.qosClass, input.alias, input.body.stream === true);
     // The bridge is a provider too: a list without openrouter never reaches it.
     const policy = snapshot.allowBrokered && !providerAllowed(lists, 'openrouter') ? { ...snapshot, allowBrokered: false } : snapshot;
     const refused = policyRefusal(tenantPolicy, input.qosClass) ?? (aliasAllowed(lists, input.alias) ? undefined : 'rejected_allow_list');

@@ -25,7 +25,11 @@ export interface AdmissionGate {
 export interface AdmissionDeps {
   admission: AdmissionGate;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
-  aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> };
+  aliases: {
+    findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined>;
+    /** The release's manifest revision, loaded into this process once (absent: the built-in manifest). */
+    manifests?: { load(revision: string): Promise<CapabilityManifest> };
+  };
   circuits: { openCircuits(keys?: string[]): Promise<Set<string>> };
   /** Regions per provider, preferred first (the provider directory's). */
   regions: (provider: string) => string[];
@@ -46,7 +50,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
     const keys: string[] = [];
     let manifest: CapabilityManifest = { revision: 'cap_custom', models: {} };
     if (release) {
-      const full = manifestFor(release.capability_manifest_revision);
+      const full = await deps.aliases.manifests?.load(release.capability_manifest_revision) ?? manifestFor(release.capability_manifest_revision);
       manifest = { revision: full.revision, models: {} };
       for (const target of release.targets) {
         regions[target.provider] ??= safeRegions(deps.regions, target.provider);

@@ -52,6 +52,11 @@ export interface CallProviderDeps {
   circuits: CircuitRecorder;
   bus: StreamBus;
   logger: Logger;
+  /**
+   * Loads a release's capability manifest revision into this process once (revisions are immutable),
+   * so `manifestFor` answers it from memory; absent: the built-in manifest serves every revision.
+   */
+  manifests?: { load(revision: string): Promise<unknown> };
   /** How often a running (regular) attempt heartbeats, so a dead worker is noticed and cancellation arrives. */
   heartbeatIntervalMs?: number;
 }
@@ -99,6 +104,7 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
   finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, extras: AttemptExtras = {}): Promise<T> {
   const { lane } = extras;
   const context = Context.current();
+  await deps.manifests?.load(input.manifestRevision);
   const { request, attempt, n } = input;
   const channel = requestChannel(request.requestId);
   // Delivery is not the provider's business: a bus that fails (Redis down) loses this client's copy — its front

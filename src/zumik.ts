@@ -84,6 +84,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     await migrate(database.pool, logger);
     const apiKeys = new ApiKeyRepository(database.pool);
     const modelAliases = new ModelAliasRepository(database.pool);
+    await modelAliases.manifests.seedBuiltIn();
     const masterKey = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
     const previousKeys = config.previousMasterKeys.map((key, index) => decodeMasterKey(key, `ZUMIK_PREVIOUS_MASTER_KEYS[${index}]`));
     const secretBox = new SecretBox(masterKey, previousKeys);
@@ -132,6 +133,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const decider = new RequestDecider({
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
+      manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
@@ -156,7 +158,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         },
         calls: {
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
-          credentials: resolver,
+          credentials: resolver, manifests: modelAliases.manifests,
         },
         outcomes: requests,
         batches: { files, batches },

@@ -164,13 +164,26 @@ const buildManifest = (): CapabilityManifest => ({
   },
 });
 
+/** Manifest revisions this process has loaded from the store (immutable: never stale, never evicted). */
+const loaded = new Map<string, CapabilityManifest>();
+
+/** Make a stored revision known to `manifestFor` in this process (the store does, on first use of a revision). */
+export function registerManifest(manifest: CapabilityManifest): void {
+  loaded.set(manifest.revision, manifest);
+}
+
+/** Whether `manifestFor(revision)` answers that revision itself (the built-in one always). */
+export function isManifestLoaded(revision: string): boolean {
+  return revision === BUILT_IN_MANIFEST_REVISION || loaded.has(revision);
+}
+
 /**
- * The manifest a release's `capability_manifest_revision` names. Only the built-in `cap_custom`
- * ships today; any other revision falls back to it (its `revision` says so), so an unknown revision
- * degrades to list prices instead of failing a request.
+ * The manifest a release's `capability_manifest_revision` names, from this process's loaded
+ * revisions; `cap_custom` is the built-in one. A revision not loaded here (workflow code, which never
+ * loads any) falls back to the built-in manifest (its `revision` says so) rather than fail a request.
  */
-export function manifestFor(_revision: string): CapabilityManifest {
-  return builtInManifest();
+export function manifestFor(revision: string): CapabilityManifest {
+  return loaded.get(revision) ?? builtInManifest();
 }
 
 /** After a known model id, these characters start a suffix of the same model (a date, a version tag). */

@@ -25,6 +25,8 @@ import { requestRoutes } from './routes/requests';
 import { tenantPolicyRoutes } from './routes/tenant-policies';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { modelAliasRoutes } from './routes/model-aliases';
+import { capabilityManifestRoutes } from './routes/capability-manifests';
+import { routingPolicyRoutes } from './routes/routing-policies';
 import { modelRoutes } from './routes/models';
 
 export interface AppDeps {
@@ -75,6 +77,8 @@ export function createApp(deps: AppDeps): Express {
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
   v2.use(modelAliasRoutes(deps.modelAliases));
+  v2.use(capabilityManifestRoutes(deps.modelAliases.manifests));
+  v2.use(routingPolicyRoutes(deps.modelAliases.routingPolicies));
   v2.use(apiKeyRoutes(deps.apiKeys, deps.authenticator));
   if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));

@@ -80,12 +80,24 @@ export class ModelAliasRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
-  /** Freeze (or unfreeze) an owner's alias: while frozen, installs are refused and the live release stays. */
+  /**
+   * Freeze (or unfreeze) an owner's alias: while frozen, installs are refused and the live release stays.
+   * Under the install's advisory lock, so an install racing a freeze either lands before it or is refused.
+   */
   async setFrozen(tenantId: string | null, alias: string, frozen: boolean): Promise<void> {
-    if (frozen) {
-      await this.pool.query('INSERT INTO model_alias_freezes (owner, alias) VALUES ($1, $2) ON CONFLICT DO NOTHING', [ownerKey(tenantId), alias]);
-    } else {
-      await this.pool.query('DELETE FROM model_alias_freezes WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model_alias:${ownerKey(tenantId)}:${alias}`]);
+      await client.query(frozen
+        ? 'INSERT INTO model_alias_freezes (owner, alias) VALUES ($1, $2) ON CONFLICT DO NOTHING'
+        : 'DELETE FROM model_alias_freezes WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
     }
   }
 

@@ -167,9 +167,13 @@ const buildManifest = (): CapabilityManifest => ({
 /** Manifest revisions this process has loaded from the store (immutable: never stale, never evicted). */
 const loaded = new Map<string, CapabilityManifest>();
 
-/** Make a stored revision known to `manifestFor` in this process (the store does, on first use of a revision). */
-export function registerManifest(manifest: CapabilityManifest): void {
-  loaded.set(manifest.revision, manifest);
+/**
+ * Make a stored revision known to `manifestFor` in this process (the store does, on first use of a
+ * revision); `as` registers it under another revision (a revision the store does not have answers the
+ * built-in manifest, remembered so that it costs no further lookups).
+ */
+export function registerManifest(manifest: CapabilityManifest, as: string = manifest.revision): void {
+  loaded.set(as, manifest);
 }
 
 /** Whether `manifestFor(revision)` answers that revision itself (the built-in one always). */

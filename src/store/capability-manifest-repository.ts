@@ -2,7 +2,8 @@
  * Capability manifest revisions in Postgres (issue 10). Revisions are immutable, so each process
  * keeps every revision it has read, forever: after the first use of a revision, the request path
  * reads it from memory (`manifestFor`) with no SQL. The built-in manifest is the first revision
- * (`cap_custom`), seeded from code; the newest revision is "the current one".
+ * (`cap_custom`), seeded from code; the newest revision is "the current one". A revision the store
+ * lacks (releases older than this validation named free text) is served the built-in manifest.
  */
 import type { Pool } from 'pg';
 import { BUILT_IN_MANIFEST_REVISION, builtInManifest, isManifestLoaded, manifestFor, registerManifest, type CapabilityManifest } from '../domain/capabilities';
@@ -61,7 +62,8 @@ export class CapabilityManifestRepository {
    * (revisions never change), else read once. An unknown revision answers the built-in manifest.
    */
   async load(revision: string): Promise<CapabilityManifest> {
-    if (!isManifestLoaded(revision)) await this.find(revision);
+    // A revision the store lacks (a release installed before revisions were validated) is remembered as the built-in one.
+    if (!isManifestLoaded(revision) && !await this.find(revision)) registerManifest(builtInManifest(), revision);
     return manifestFor(revision);
   }
 

@@ -10,7 +10,7 @@ import type { PlannedAttempt } from '../src/domain/request-outcome';
 import type { TenantPolicy } from '../src/domain/tenant-policy';
 import type { BatchCapableAdapter, BatchJob, BatchLine } from '../src/providers/batch/batch-types';
 import { toChatCompletion } from '../src/contract/openai-renderers';
-import type { BatchActivityDeps } from './batch-activities';
+import { readInputLines, type BatchActivityDeps } from './batch-activities';
 import type { CredentialSource } from './call-provider';
 
 export interface ProviderBatchDeps {
@@ -45,7 +45,7 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
   };
   const credentialFor = async (tenantId: string, target: BatchTarget) =>
     ({ apiKey: (await deps.credentials.resolve({ tenantId, executionProfile: target.execution_profile, provider: target.provider })).apiKey });
-  const lines = async (range: LineRange) => (await deps.files.readLines(range.tenantId, range.inputFileId, range.fromLine, range.count))
+  const lines = async (range: LineRange) => (await readInputLines(deps.files, range.tenantId, range.inputFileId, range.fromLine, range.count))
     .map(({ index, value }) => ({ index, line: value as { custom_id: string; body: BatchLine['body'] & { model?: string } } }));
 
   return {
@@ -53,7 +53,7 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
     async planBatch(input: { batchId: string; tenantId: string; inputFileId: string }): Promise<BatchPlan> {
       const policy = await deps.policies.get(input.tenantId);
       if (!policy.batch.provider_native) return { mode: 'online' };
-      const [first] = await deps.files.readLines(input.tenantId, input.inputFileId, 0, 1);
+      const [first] = await readInputLines(deps.files, input.tenantId, input.inputFileId, 0, 1);
       const alias = String((first?.value as { body?: { model?: unknown } } | undefined)?.body?.model ?? '');
       const release = alias ? await deps.aliases.findActive(alias) : undefined;
       if (!release) return { mode: 'online' };

@@ -10,6 +10,7 @@ import type { RequestOutcome } from '../src/domain/request-outcome';
 import { outcomeErrorShape } from '../src/domain/reason-code-errors';
 import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
 import type { StreamBus } from '../src/streaming/stream-bus';
+import type { PayloadRefs } from './payload-refs';
 import type { RecordOutcomeInput } from './types';
 
 export interface OutcomeStore {
@@ -29,8 +30,14 @@ export function batchResultLine(outcome: RequestOutcome, response: Record<string
   return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.envelope }, error: null } };
 }
 
-export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>) {
-  return async function recordOutcome(input: RecordOutcomeInput): Promise<void> {
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, payloads?: PayloadRefs) {
+  return async function recordOutcome(carried: RecordOutcomeInput): Promise<void> {
+    const { responseRef, ...rest } = carried;
+    let input: Omit<RecordOutcomeInput, 'responseRef'> = rest;
+    if (responseRef) {
+      if (!payloads) throw new Error('an answer passed by reference needs the payload store in this worker');
+      input = { ...rest, response: await payloads.get<Record<string, unknown>>(input.outcome.tenant, responseRef) };
+    }
     const { batchLine, publish, ...record } = input;
     // The waiting client hears first; the record follows.
     if (publish && bus) await bus.publish(requestChannel(input.outcome.id), { type: 'outcome', outcome: input.outcome }).catch(() => undefined);

@@ -16,6 +16,7 @@ import { requestChannel, requestControlChannel, type RequestControlMessage } fro
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/contract/openai-renderers';
 import { performAttempt, type CallProviderDeps } from './attempt-core';
+import { overThreshold, withFullBody, type PayloadRefs } from './payload-refs';
 import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
 import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';
 
@@ -23,6 +24,8 @@ export interface RunAttemptDeps {
   calls: CallProviderDeps;
   outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome; response?: unknown } | undefined> };
   batches?: BatchResultSink;
+  /** The claim check's store: bodies that came by reference, answers too large for history. */
+  payloads?: PayloadRefs;
   logger: Logger;
 }
 
@@ -65,8 +68,10 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, waitMs
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches);
-  return async function runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads);
+  return async function runAttempt(carried: RunAttemptInput): Promise<RunAttemptResult> {
+    // A body above the claim-check threshold came as a reference: the provider gets the real one.
+    const input: RunAttemptInput = { ...carried, request: await withFullBody(deps.payloads, carried.request.tenantId, carried.request) };
     const { request, attempt, facts } = input;
     if (input.recovering) {
       // The task that ran this attempt died with its worker: if it got as far as the record, the client has its answer.
@@ -119,7 +124,13 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       }
       if (request.keepResponse) await send();
       // The attempts travel once: the workflow holds them, and the marker keeps this one in `attempt`.
-      return { attempt: done, outcome: { ...outcome, attempts: [] }, recorded, ...(!recorded && response ? { response } : {}) };
+      const attemptResult: RunAttemptResult = { attempt: done, outcome: { ...outcome, attempts: [] }, recorded };
+      if (!recorded && response) {
+        // The workflow records it again: a large answer goes by reference (the marker would carry it otherwise).
+        if (deps.payloads && overThreshold(response)) attemptResult.responseRef = await deps.payloads.put(request.tenantId, response, request.deadlineAt);
+        else attemptResult.response = response;
+      }
+      return attemptResult;
     });
   };
 }

@@ -1,6 +1,7 @@
 /** Inputs and results of the request-path activities (pure data: they land in workflow history; no secrets). */
 import type { CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
+import type { PayloadRef } from '../src/domain/payload-ref';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import type { PolicySnapshot } from '../src/domain/request-decision';
 import type { AttemptRecord, ChatRequestInput, OutcomeFacts, RequestOutcome } from '../src/domain/request-outcome';
@@ -57,6 +58,8 @@ export interface RecordOutcomeInput {
   endedAt: number;
   /** Stored when the request keeps its answer (background, Idempotency-Key, batch line). */
   response?: Record<string, unknown>;
+  /** The answer to keep when it was above the claim-check threshold (read back here, never carried in history). */
+  responseRef?: PayloadRef;
   /** For a batch line: its result line goes to the batch's output or error file (not when cancelled: the batch decides). */
   batchLine?: ChatRequestInput['batchLine'];
   /** Free the request's admission lease or queue ticket in the same statement. */
@@ -69,7 +72,9 @@ export interface RecordOutcomeInput {
 export interface BatchLineRef {
   lineIndex: number;
   customId: string;
+  /** The line's body, or only its stub when `bodyRef` is set (a line above the claim-check threshold). */
   body: ChatRequestInput['body'];
+  bodyRef?: PayloadRef;
 }
 
 /** The failure type prefix an attempt's ApplicationFailure carries: `Provider.<kind>`. */
@@ -92,4 +97,6 @@ export interface RunAttemptResult {
   /** False when the Postgres write failed: the workflow records it again (with `response` when it must be kept). */
   recorded: boolean;
   response?: Record<string, unknown>;
+  /** Instead of `response` when the answer is above the claim-check threshold. */
+  responseRef?: PayloadRef;
 }

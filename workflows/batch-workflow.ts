@@ -14,6 +14,7 @@ import {
 import type { Activities } from '../activities';
 import type { BatchPlan, ProviderJobRef } from '../activities/provider-batch-activities';
 import type { BatchLineRef } from '../activities/types';
+import { INPUT_FILE_MISSING } from '../src/domain/batch-failures';
 import type { ChatRequestInput, ChatRequestResult } from '../src/domain/request-outcome';
 
 export interface BatchWorkflowInput {
@@ -59,7 +60,14 @@ export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
 const activities = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
+/** Most lines a page holds; the page read also stops at a byte budget (BATCH_PAGE_BYTES), so big lines make short pages. */
 const PAGE_SIZE = 100;
+
+/** The message of an input-file-missing failure (an activity's cause), else undefined. */
+function inputFileMissing(error: unknown): string | undefined {
+  const cause = (error as { cause?: { type?: string; message?: string } } | undefined)?.cause;
+  return cause?.type === INPUT_FILE_MISSING ? cause.message ?? 'The input file is gone.' : undefined;
+}
 
 export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRunState): Promise<BatchProgress> {
   const state: BatchRunState = carried ?? { nextLine: 0, queuePos: 0, nativeDone: false, completed: 0, failed: 0, cancel: 'none', runs: 0 };
@@ -79,15 +87,28 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
   const expiryScope = new CancellationScope();
   void expiryScope.run(() => sleep(Math.max(0, input.expiresAt - Date.now()), { summary: 'completion window' }))
     .then(() => { expired = true; }, () => undefined);
-  const stopping = () => expired || state.cancel !== 'none';
+  // The input file deleted or expired under the batch: no more lines can be read; what runs finishes, the batch fails.
+  let missingInput: string | undefined;
+  const stopping = () => expired || state.cancel !== 'none' || missingInput !== undefined;
+  const readingInput = async <T>(read: () => Promise<T>, otherwise: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      missingInput = inputFileMissing(error);
+      if (missingInput === undefined) throw error;
+      return otherwise;
+    }
+  };
 
   if (!carried) {
     await activities.startBatch({ batchId: input.batchId, tenantId: input.tenantId });
-    state.plan = await activities.planBatch({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId });
+    state.plan = await readingInput(() => activities.planBatch({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId }),
+      { mode: 'online' } as BatchPlan);
   }
-  if (state.plan?.mode === 'provider_native' && !state.nativeDone) {
+  if (state.plan?.mode === 'provider_native' && !state.nativeDone && !stopping()) {
     status = 'provider_native';
-    state.onlineQueue = await runProviderNative(input, state.plan, stopping);
+    const plan = state.plan;
+    state.onlineQueue = await readingInput(() => runProviderNative(input, plan, stopping), []);
     state.nativeDone = true;
     status = 'in_progress';
   }
@@ -108,11 +129,13 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
     await condition(() => inFlight.size < input.window || stopping());
     if (stopping()) break;
     if (page.length === 0) {
-      page = state.onlineQueue
-        ? await activities.readBatchLinesAt({ tenantId: input.tenantId, inputFileId: input.inputFileId, indices: state.onlineQueue.slice(state.queuePos, state.queuePos + PAGE_SIZE) })
-        : await activities.readBatchLines({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId, fromLine: state.nextLine,
-          count: Math.min(PAGE_SIZE, input.totalLines - state.nextLine) });
-      if (page.length === 0) break; // fewer lines than counted: finalisation reports the missing ones
+      const onlineQueue = state.onlineQueue;
+      page = await readingInput(() => (onlineQueue
+        ? activities.readBatchLinesAt({ tenantId: input.tenantId, inputFileId: input.inputFileId,
+          indices: onlineQueue.slice(state.queuePos, state.queuePos + PAGE_SIZE), keepUntil: input.expiresAt })
+        : activities.readBatchLines({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId, fromLine: state.nextLine,
+          count: Math.min(PAGE_SIZE, input.totalLines - state.nextLine), keepUntil: input.expiresAt })), []);
+      if (page.length === 0) break; // fewer lines than counted (finalisation reports the missing ones), or the input is gone
     }
     const line = page.shift()!;
     if (state.onlineQueue) state.queuePos += 1;
@@ -125,14 +148,24 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
     });
   }
 
-  status = stopping() ? (expired ? 'expiring' : 'cancelling') : 'finishing';
+  status = stopping() ? (expired ? 'expiring' : missingInput !== undefined ? 'failing' : 'cancelling') : 'finishing';
   if (expired || state.cancel === 'cancel') childrenScope.cancel();
   await condition(() => inFlight.size === 0);
   expiryScope.cancel();
 
-  const finalStatus = expired ? 'expired' : state.cancel !== 'none' ? 'cancelled' : 'completed';
+  let finalStatus: 'expired' | 'cancelled' | 'completed' | 'failed' = expired ? 'expired' : state.cancel !== 'none' ? 'cancelled'
+    : missingInput !== undefined ? 'failed' : 'completed';
+  // Finalisation reads the input for lines without a result: a file gone by then fails the batch the same way.
+  if (finalStatus !== 'failed') {
+    await CancellationScope.nonCancellable(() => readingInput(
+      () => activities.finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: finalStatus }), undefined));
+  }
+  if (missingInput !== undefined) {
+    finalStatus = 'failed';
+    const error = { code: 'input_file_missing', message: missingInput, param: 'input_file_id', line: null };
+    await CancellationScope.nonCancellable(() => activities.finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: 'failed', error }));
+  }
   status = finalStatus;
-  await CancellationScope.nonCancellable(() => activities.finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: finalStatus }));
   return progress();
 }
 
@@ -181,6 +214,7 @@ async function runLine(input: BatchWorkflowInput, line: BatchLineRef, inFlight: 
     requestId: `batch_req_${input.batchId.replace(/^batch_/, '')}_${line.lineIndex}`,
     tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: String(line.body.model ?? ''), qosClass: 'batch',
     receivedAt: Date.now(), deadlineAt: input.expiresAt, stream: false, body: { ...line.body, stream: false },
+    ...(line.bodyRef ? { bodyRef: line.bodyRef } : {}),
     delivery: 'background', uiBaseUrl: input.uiBaseUrl, decideInWorkflow: true,
     batchLine: { batchId: input.batchId, customId: line.customId, lineIndex: line.lineIndex },
   };

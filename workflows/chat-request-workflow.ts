@@ -55,6 +55,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
   if (!decision) {
     const decided = await admission.decideRequest({
       requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass, body: input.body,
+      ...(input.bodyRef ? { bodyRef: input.bodyRef } : {}),
     });
     if ('refusal' in decided) {
       refusal = decided.refusal;
@@ -125,7 +126,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
         const args: RunAttemptInput = {
           request: {
             requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass,
-            stream: input.stream, body: input.body, receivedAt: input.receivedAt, deadlineAt: input.deadlineAt, delivery: input.delivery,
+            stream: input.stream, body: input.body, ...(input.bodyRef ? { bodyRef: input.bodyRef } : {}), receivedAt: input.receivedAt, deadlineAt: input.deadlineAt, delivery: input.delivery,
             batchLine: input.batchLine, keepResponse: input.keepResponse, uiBaseUrl: input.uiBaseUrl,
           },
           attempt: candidate, n, retryCause: retryCause ?? (lostFirst ? 'worker_lost' : null),
@@ -215,7 +216,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     upsertSearchAttributes(outcomeAttributes(input, outcome));
     if (!won?.recorded) {
       await bookkeeping.recordOutcome({
-        outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt, response: won?.response, batchLine: input.batchLine,
+        outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt, response: won?.response, responseRef: won?.responseRef,
+        batchLine: input.batchLine,
         // A waiter that was cancelled or expired while queued gives up its ticket now, not at the ticket's TTL.
         releaseLease: holdsLease || admissionState === 'queued' || admissionState === 'expired_before_start',
         publish: input.delivery === 'sync' && !won,

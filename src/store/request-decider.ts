@@ -12,7 +12,7 @@ import type { TenantPolicy } from '../domain/tenant-policy';
 import type { AdmissionStore } from './admission-store';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 
-export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>;
+export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef'>;
 
 export type DecideResult =
   | { decision: RequestDecision }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ulid } from 'ulid';
+import { PAYLOAD_REF_THRESHOLD_BYTES } from '../../domain/payload-ref';
 import { QOS_CLASSES, type QosClass } from '../../domain/qos';
 import { refusedOutcome } from '../../domain/outcome';
 import type { ReasonCode } from '../../domain/reason-codes';
@@ -15,6 +16,7 @@ import type { PolicySnapshot, RequestDecision } from '../../domain/request-decis
 import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outcome';
 import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
 import type { ChatRequest } from '../../contract/chat';
+import type { PayloadStore } from '../../store/payload-store';
 import type { ChatGateway, Delivery, StartedRequest } from '../chat-gateway';
 import { chatRequestSchema, withoutNulls } from '../../contract/chat-request-schema';
 import { badRequest, HttpError } from '../errors';
@@ -36,6 +38,8 @@ export interface ChatRouteDeps {
     record(input: { outcome: RequestOutcome; apiKeyId?: string; receivedAt: number; endedAt: number }): Promise<void>;
   };
   uiBaseUrl: string | null;
+  /** The claim check: a body above the threshold goes to Postgres and the workflow input carries its reference. */
+  payloads?: Pick<PayloadStore, 'keepBody'>;
 }
 
 export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'): Router {
@@ -79,6 +83,10 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       input.decision = decided.decision;
       input.decidedAt = Date.now();
       try {
+        // Only a body that may be large is measured (no cost on the small path); a large one travels by reference.
+        if (deps.payloads && !(Number(request.get('content-length')) <= PAYLOAD_REF_THRESHOLD_BYTES / 2)) {
+          Object.assign(input, await deps.payloads.keepBody(input.tenantId, input.body, input.deadlineAt));
+        }
         started = await deps.gateway.start(input);
       } catch (error) {
         if (decided.decision.admission !== 'none') await deps.decider.release(requestId).catch(() => undefined);

@@ -15,8 +15,8 @@ import { FileNotFoundError } from '../src/store/file-errors';
 import type { PayloadRefs } from './payload-refs';
 import type { BatchLineRef } from './types';
 
-/** Most bytes of line bodies one page carries into history (each line above the claim-check threshold counts as its reference). */
-export const BATCH_PAGE_BYTES = 4 * PAYLOAD_REF_THRESHOLD_BYTES;
+/** Most bytes one page carries into history: the claim-check threshold (a line above it counts as its reference); at least one line. */
+export const BATCH_PAGE_BYTES = PAYLOAD_REF_THRESHOLD_BYTES;
 /** Lines read from the store at a time while a page fills (memory stays a few lines, even at 10 MiB a line). */
 const READ_STEP = 10;
 

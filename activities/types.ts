@@ -66,6 +66,8 @@ export interface RecordOutcomeInput {
   releaseLease?: boolean;
   /** Send the outcome to the waiting HTTP handler (a request that ended without an answer on the bus). */
   publish?: boolean;
+  /** The fallback after a record that failed: every string made well-formed (lone surrogates and NUL become U+FFFD). */
+  sanitize?: boolean;
 }
 
 /** One input line of a batch, as the batch workflow hands it to a child request. */
@@ -79,6 +81,9 @@ export interface BatchLineRef {
 
 /** The failure type prefix an attempt's ApplicationFailure carries: `Provider.<kind>`. */
 export const PROVIDER_FAILURE_PREFIX = 'Provider.';
+
+/** The failure type recordOutcome throws (non-retryable) when Postgres refuses the record's data: retrying cannot help. */
+export const RECORD_INVALID_DATA = 'Record.invalid_data';
 
 /** The lean path's attempt: everything the outcome needs besides the attempt itself travels with it (small). */
 export interface RunAttemptInput extends AttemptCall {

@@ -9,10 +9,10 @@
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
-  CancellationScope, isCancellation, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope, isCancellation, log, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunAttemptInput, RunAttemptResult } from '../activities/types';
+import type { RecordOutcomeInput, RunAttemptInput, RunAttemptResult } from '../activities/types';
 import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
 import { manifestFor } from '../src/domain/capabilities';
 import type { ReasonCode } from '../src/domain/reason-codes';
@@ -27,7 +27,11 @@ import { outcomeQuery, stateQuery } from './request-queries';
 export { outcomeQuery, stateQuery } from './request-queries';
 
 const decideOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '50ms', maximumInterval: '1s' } } as const;
-const bookkeepingOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: 20, initialInterval: '200ms', maximumInterval: '10s' } } as const;
+/**
+ * Bounded: a record that keeps failing (about 6 s of retries; at once when Postgres refuses its data) is
+ * written once more sanitised, never retried for minutes.
+ */
+const bookkeepingOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: 6, initialInterval: '200ms', maximumInterval: '3s' } } as const;
 /** One attempt = one activity execution; the workflow owns retries so every attempt stays in history. */
 const attemptOptions = { retry: { maximumAttempts: 1 }, heartbeatTimeout: '10s' } as const;
 const localAttemptOptions = { retry: { maximumAttempts: 1 } } as const;
@@ -214,18 +218,32 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     }, manifestFor(release?.capability_manifest_revision ?? 'cap_custom'));
     finalOutcome = outcome;
     upsertSearchAttributes(outcomeAttributes(input, outcome));
+    let unrecorded = false;
     if (!won?.recorded) {
-      await bookkeeping.recordOutcome({
+      const record: RecordOutcomeInput = {
         outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt, response: won?.response, responseRef: won?.responseRef,
         batchLine: input.batchLine,
         // A waiter that was cancelled or expired while queued gives up its ticket now, not at the ticket's TTL.
         releaseLease: holdsLease || admissionState === 'queued' || admissionState === 'expired_before_start',
         publish: input.delivery === 'sync' && !won,
-      });
+      };
+      try {
+        await bookkeeping.recordOutcome(record);
+      } catch (error) {
+        // Bounded retries are spent (or the data was refused): the fallback record, every string made well-formed.
+        log.warn('recording the outcome failed; writing the sanitised fallback', { requestId: input.requestId, error: String(error) });
+        try {
+          await bookkeeping.recordOutcome({ ...record, publish: false, sanitize: true });
+        } catch (fallbackError) {
+          log.error('the sanitised fallback record failed too; the outcome stays in this history', { requestId: input.requestId, error: String(fallbackError) });
+          unrecorded = true;
+        }
+      }
     }
     state = 'done';
     // The answer went to the client on the bus and, when kept, to Postgres with the whole outcome: the result is how it ended.
-    return { outcome: { ...outcome, attempts: [] }, response: null };
+    // Unrecorded (Postgres refused even the fallback): the full outcome stays in the result, the audit of last resort.
+    return { outcome: unrecorded ? outcome : { ...outcome, attempts: [] }, response: null };
   });
 }
 

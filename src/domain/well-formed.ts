@@ -3,6 +3,7 @@
  * UTF-16 surrogate (which JSON.stringify escapes as `\ud800`, and jsonb refuses) or a NUL becomes
  * U+FFFD. The fallback a record that failed on its data is written with (issue 17).
  */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres refuses
 const ILL_FORMED = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\u0000/g;
 
 export function wellFormed<T>(value: T): T {

@@ -9,7 +9,7 @@
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
-  CancellationScope, isCancellation, log, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope, continueAsNew, isCancellation, log, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RecordOutcomeInput, RunAttemptInput, RunAttemptResult } from '../activities/types';
@@ -17,7 +17,9 @@ import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
 import { manifestFor } from '../src/domain/capabilities';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import { admissionOfRefusal, attemptRunsLocally, type PolicySnapshot, type RequestDecision } from '../src/domain/request-decision';
-import type { Admission, AttemptRecord, ChatRequestInput, ChatRequestResult, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
+import {
+  QUEUE_POLLS_PER_RUN, type Admission, type AttemptRecord, type ChatRequestInput, type ChatRequestResult, type PlannedAttempt, type RequestOutcome,
+} from '../src/domain/request-outcome';
 import { decideNextStep } from '../src/domain/retry-decision';
 import { SearchAttributes } from '../src/temporal/search-attributes';
 import { attemptFromFailure, bridgeCandidate } from './attempt-failure';
@@ -86,12 +88,18 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     if (decision?.admission === 'queued') {
       admittedAt = null;
       const queueDeadline = Math.min(input.deadlineAt, input.receivedAt + decision.policy.qos.maxQueueWaitMs);
-      let position = decision.position;
-      let delay = 50;
+      let position = input.queueWait ? input.queueWait.position : decision.position;
+      let delay = input.queueWait?.delay ?? 50;
+      let polls = 0;
       for (;;) {
         state = `queued (position ${position ?? '?'})`;
         const left = queueDeadline - Date.now();
         if (left <= 0) break;
+        if (polls >= (input.queuePollsPerRun ?? QUEUE_POLLS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+          // A long wait goes on in a fresh run (same workflow id, same ticket): its history stays bounded.
+          await continueAsNew<typeof chatRequestWorkflow>({ ...input, queueWait: { position, delay, runs: (input.queueWait?.runs ?? 0) + 1 } });
+        }
+        polls += 1;
         await sleep(Math.min(delay, left), { summary: `waiting for capacity (position ${position ?? '?'})` });
         delay = Math.min(delay * 2, 2_000);
         const polled = await admission.pollAdmission({

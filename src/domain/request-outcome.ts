@@ -48,7 +48,17 @@ export interface ChatRequestInput {
   decidedAt?: number;
   /** Keep the answer in Postgres (an Idempotency-Key replay, a background poll, a batch line reads it back). */
   keepResponse?: boolean;
+  /** Admission polls per workflow run before a queued request continues-as-new (default QUEUE_POLLS_PER_RUN; tests set it small). */
+  queuePollsPerRun?: number;
+  /** A queued request's wait, carried into the next run by continue-as-new. */
+  queueWait?: { position?: number; delay: number; runs: number };
 }
+
+/**
+ * A queued request's admission polls per workflow run (each costs about six history events) before it
+ * continues-as-new: a long queue never nears Temporal's 51,200-event history limit.
+ */
+export const QUEUE_POLLS_PER_RUN = 1_000;
 
 /** One target of the plan: which release target, in which region. */
 export interface PlannedAttempt {

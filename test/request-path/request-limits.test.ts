@@ -1,4 +1,6 @@
+import { eventTypes } from '../support/history';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
+import { chat, eventually, setPolicy } from './request-path-helpers';
 
 async function waitForRecorded(harness: Harness, id: string, timeoutMs = 20_000): Promise<any> {
   const started = Date.now();
@@ -13,11 +15,44 @@ async function waitForRecorded(harness: Harness, id: string, timeoutMs = 20_000)
 describe('request path limits', () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness();
+    // A queued request continues-as-new after 2 admission polls (about 2 s here: the dev server fires timers on a 1 s tick) (default 1,000): the test drives the loop past it.
+    harness = await startHarness({ env: { ZUMIK_QUEUE_POLLS_PER_RUN: '2' } });
     await harness.installAlias('limits.basic', [target('openai', 'gpt-4o-mini')]);
   }, 120_000);
   afterAll(async () => { await harness.stop(); });
-  beforeEach(() => { harness.openai.reset(); harness.openai.resetReply(); });
+  beforeEach(async () => {
+    harness.openai.reset();
+    harness.openai.resetReply();
+    harness.openai.options.latencyMs = 0;
+    await setPolicy(harness, {});
+  });
+
+  describe('the admission queue', () => {
+    it('continues-as-new while a request waits past the polls-per-run threshold, and the request still completes', async () => {
+      await setPolicy(harness, { limits: { concurrency: 1 } });
+      harness.openai.options.latencyMs = 5_000;
+      const first = chat(harness, { model: 'limits.basic' });
+      await eventually(() => harness.openai.requests.length === 1, 5_000, 'the first upstream call');
+      const second = await chat(harness, { model: 'limits.basic' });
+      expect((await first).status).toBe(200);
+      expect(second.status).toBe(200);
+      expect(second.headers.get('x-zumik-admission')).toBe('queued');
+      expect(second.body.choices[0].message.content).toEqual(expect.any(String));
+      const recorded = await waitForRecorded(harness, second.body.id);
+      expect(recorded).toMatchObject({ admission: 'queued', completion: 'completed', reason_code: 'ok' });
+
+      const workflowId = `req:default:${second.body.id}`;
+      const latest = harness.zumik.client.workflow.getHandle(workflowId);
+      const description = await latest.describe();
+      const started = (await latest.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+      expect(started.continuedExecutionRunId).toBeTruthy();
+      expect(started.firstExecutionRunId).not.toBe(description.runId);
+      const firstRun = await harness.zumik.client.workflow.getHandle(workflowId, started.firstExecutionRunId!).fetchHistory();
+      expect(eventTypes(firstRun).at(-1)).toBe('WorkflowExecutionContinuedAsNew');
+      // The later run keeps the search attributes operators filter by.
+      expect(description.searchAttributes.ZumikTenant).toEqual(['default']);
+    });
+  });
 
   describe('recordOutcome', () => {
     it('writes a sanitised fallback record at once when Postgres refuses the data (a lone surrogate), instead of retrying for minutes', async () => {

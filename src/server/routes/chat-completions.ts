@@ -40,6 +40,8 @@ export interface ChatRouteDeps {
   uiBaseUrl: string | null;
   /** The claim check: a body above the threshold goes to Postgres and the workflow input carries its reference. */
   payloads?: Pick<PayloadStore, 'keepBody'>;
+  /** ZUMIK_QUEUE_POLLS_PER_RUN: a queued request's polls per workflow run (unset: the workflow's default). */
+  queuePollsPerRun?: number;
 }
 
 export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'): Router {
@@ -82,6 +84,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       if ('refusal' in decided) throw await refuse(deps, input, decided);
       input.decision = decided.decision;
       input.decidedAt = Date.now();
+      if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
       try {
         // Only a body that may be large is measured (no cost on the small path); a large one travels by reference.
         if (deps.payloads && !(Number(request.get('content-length')) <= PAYLOAD_REF_THRESHOLD_BYTES / 2)) {

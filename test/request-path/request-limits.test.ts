@@ -54,6 +54,72 @@ describe('request path limits', () => {
     });
   });
 
+  describe('Idempotency-Key', () => {
+    const calls = () => harness.openai.requests.filter((request) => request.path.endsWith('/chat/completions')).length;
+    const send = (key: string, content = 'hi', apiKey?: string) => harness.call('POST', '/v1/chat/completions', {
+      body: { model: 'limits.basic', messages: [{ role: 'user', content }] }, headers: { 'Idempotency-Key': key }, key: apiKey,
+    });
+
+    it('runs a resend again after the first request was cancelled by its client, then replays the new answer', async () => {
+      const key = `cancelled-${Date.now()}`;
+      harness.openai.options.latencyMs = 2_000;
+      const aborted = new AbortController();
+      const first = fetch(`${harness.url}/v1/chat/completions`, {
+        method: 'POST', signal: aborted.signal,
+        headers: { authorization: `Bearer ${harness.adminKey}`, 'content-type': 'application/json', 'Idempotency-Key': key },
+        body: JSON.stringify({ model: 'limits.basic', messages: [{ role: 'user', content: 'hi' }] }),
+      }).catch(() => undefined);
+      await eventually(() => calls() === 1, 5_000, 'the first upstream call');
+      aborted.abort();
+      await first;
+      const firstId = (await harness.database.pool.query('SELECT request_id FROM idempotency_keys WHERE key = $1', [key])).rows[0].request_id;
+      expect(await waitForRecorded(harness, firstId)).toMatchObject({ completion: 'cancelled', reason_code: 'cancelled' });
+
+      harness.openai.options.latencyMs = 0;
+      const resent = await send(key);
+      expect(resent.status).toBe(200);
+      expect(resent.body.id).not.toBe(firstId);
+      expect(calls()).toBe(2);
+      const again = await send(key);
+      expect(again.body).toEqual(resent.body);
+      expect(calls()).toBe(2);
+    });
+
+    it('replays a failed first request (its failure) without calling the provider again', async () => {
+      const key = `failed-${Date.now()}`;
+      harness.openai.inject({ kind: 'status', status: 400 });
+      const first = await send(key);
+      expect(first.status).toBe(400);
+      const again = await send(key);
+      expect(again.status).toBe(400);
+      expect(again.body).toEqual(first.body);
+      expect(calls()).toBe(1);
+    });
+
+    it('holds a key for 24 hours: after that the same key starts a new request', async () => {
+      const key = `expiring-${Date.now()}`;
+      const first = await send(key);
+      expect((await send(key)).body.id).toBe(first.body.id);
+      await harness.database.pool.query(`UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute' WHERE key = $1`, [key]);
+      const later = await send(key, 'a different body is fine too: the old use is gone');
+      expect(later.status).toBe(200);
+      expect(later.body.id).not.toBe(first.body.id);
+      expect(calls()).toBe(2);
+    });
+
+    it('is scoped per tenant: another tenant\'s same key is its own request', async () => {
+      const other = await harness.call('POST', '/v2/api-keys', { body: { name: 'other', tenant: 'tenant-b' } });
+      await harness.call('PUT', '/v2/tenants/tenant-b/policy', { body: {} });
+      const key = `shared-${Date.now()}`;
+      const mine = await send(key);
+      const theirs = await send(key, 'another body', other.body.key);
+      expect(mine.status).toBe(200);
+      expect(theirs.status).toBe(200);
+      expect(theirs.body.id).not.toBe(mine.body.id);
+      expect((await send(key, 'a third body')).status).toBe(422);
+    });
+  });
+
   describe('recordOutcome', () => {
     it('writes a sanitised fallback record at once when Postgres refuses the data (a lone surrogate), instead of retrying for minutes', async () => {
       // The answer is kept (Idempotency-Key), and jsonb refuses the lone surrogate in it.

@@ -35,6 +35,8 @@ export interface ChatRouteDeps {
   };
   requests: {
     claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }>;
+    rekeyIdempotencyKey(tenantId: string, key: string, fromRequestId: string, toRequestId: string): Promise<string>;
+    find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome } | undefined>;
     record(input: { outcome: RequestOutcome; apiKeyId?: string; receivedAt: number; endedAt: number }): Promise<void>;
   };
   uiBaseUrl: string | null;
@@ -68,8 +70,16 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       if (!claim.sameBody) {
         throw new HttpError(422, 'This Idempotency-Key was already used with a different request body.', 'idempotency_key_reused', 'Idempotency-Key');
       }
-      requestId = claim.requestId;
-      replay = !claim.fresh;
+      if (claim.fresh) {
+        requestId = claim.requestId;
+      } else {
+        // A first request that never ran (its client cancelled it, or admission refused it) does not hold the key: this one runs.
+        const first = await deps.requests.find(principal.tenantId, claim.requestId);
+        const rerun = first !== undefined && neverRan(first.outcome);
+        const now = rerun ? await deps.requests.rekeyIdempotencyKey(principal.tenantId, idempotencyKey, claim.requestId, requestId) : claim.requestId;
+        replay = now !== requestId;
+        requestId = now;
+      }
     }
 
     const input: ChatRequestInput = {
@@ -117,6 +127,15 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     }
   });
   return router;
+}
+
+/**
+ * Idempotency-Key's rule for a first request that did not run to an answer or a failure: cancelled by
+ * its client (499), or never admitted (a 429 refusal, a queue wait that expired). A resend with the key
+ * runs again instead of replaying that for the key's lifetime. Completed and failed requests replay.
+ */
+function neverRan(outcome: RequestOutcome): boolean {
+  return outcome.completion === 'cancelled' || outcome.completion === null;
 }
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */

@@ -50,6 +50,21 @@ describe('provider-native batch tier', () => {
     for (const entry of output) expect(entry.response).toMatchObject({ status_code: 200, body: { object: 'chat.completion', choices: [{ message: { role: 'assistant' } }] } });
   });
 
+  it('never submits a provider batch twice: a retry after the creation answer was lost finds the job by its submission key', async () => {
+    await harness.call('PUT', '/v2/tenants/default/policy', { body: { batch: { provider_native: true, poll_interval_ms: 200 } } });
+    harness.openai.batches.lostCreateAnswers = 1;
+    const ids = ['k1', 'k2', 'k3'];
+    const { batch, output } = await runBatch(client, ids);
+    expect(batch.status).toBe('completed');
+    expect(batch.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
+    expect(output.map((entry) => entry.custom_id)).toEqual(ids);
+    // One job at the provider (created once, its answer lost), looked up by the retry; no line ran online.
+    expect(batchCreates()).toBe(1);
+    expect(harness.openai.batches.jobs.size).toBe(1);
+    expect(harness.openai.requests.some((request) => request.method === 'GET' && request.path.endsWith('/batches'))).toBe(true);
+    expect(chatCalls()).toBe(0);
+  });
+
   it('sends the lines a provider job failed back to the online path when the policy says so', async () => {
     await harness.call('PUT', '/v2/tenants/default/policy', { body: { batch: { provider_native: true, poll_interval_ms: 200, fallback_to_online: true } } });
     harness.openai.batches.failCustomIds.add('y');

@@ -23,7 +23,7 @@ const schema = z.object({
   ZUMIK_TEMPORAL_UI_URL: url.optional(),
   ZUMIK_TASK_QUEUE: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits, . _ : -').default('zumik'),
   ZUMIK_BATCH_LINES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),
-  ZUMIK_QUEUE_POLLS_PER_RUN: z.coerce.number().int().min(1).max(5_000).optional(),
+  ZUMIK_POLLS_PER_RUN: z.coerce.number().int().min(1).max(5_000).optional(),
   ZUMIK_STREAM_BUS: z.string().trim().regex(/^(memory|redis:\/\/\S+)$/, 'expected memory or redis://host:port').default('memory'),
   ZUMIK_ADMIN_KEY: z.string().trim().min(20, 'must be at least 20 characters').optional(),
   ZUMIK_MASTER_KEY: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected 32 bytes, base64 or base64url').optional(),
@@ -73,8 +73,8 @@ export interface Config {
   streamBus: string;
   /** Batch lines per batchWorkflow run before it continues-as-new. */
   batchLinesPerRun: number;
-  /** A queued request's admission polls per workflow run before continue-as-new (unset: the workflow's default). */
-  queuePollsPerRun?: number;
+  /** Durable polls (a queued request's admission, a batch's provider jobs) per workflow run before continue-as-new (unset: the workflows' defaults). */
+  pollsPerRun?: number;
   adminKey?: string;
   masterKey?: string;
   providersFile?: string;
@@ -132,7 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     },
     streamBus: values.ZUMIK_STREAM_BUS,
     batchLinesPerRun: values.ZUMIK_BATCH_LINES_PER_RUN,
-    queuePollsPerRun: values.ZUMIK_QUEUE_POLLS_PER_RUN,
+    pollsPerRun: values.ZUMIK_POLLS_PER_RUN,
     adminKey: values.ZUMIK_ADMIN_KEY,
     masterKey: values.ZUMIK_MASTER_KEY,
     providersFile: values.ZUMIK_PROVIDERS_FILE,

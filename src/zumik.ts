@@ -183,11 +183,11 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
-          policies, decider, requests, payloads, queuePollsPerRun: config.queuePollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
+          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
         requests, client, credentials, endpoints, policies, files, circuits,
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
-          linesPerRun: config.batchLinesPerRun },
+          linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;

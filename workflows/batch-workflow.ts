@@ -29,6 +29,8 @@ export interface BatchWorkflowInput {
   window: number;
   /** Lines per workflow run before continue-as-new (bounds each run's history). */
   linesPerRun?: number;
+  /** Provider-job poll rounds per workflow run before continue-as-new (default NATIVE_POLLS_PER_RUN). */
+  pollsPerRun?: number;
   uiBaseUrl?: string | null;
 }
 
@@ -40,13 +42,31 @@ export interface BatchRunState {
   queuePos: number;
   plan?: BatchPlan;
   nativeDone: boolean;
+  /** The provider-native phase in progress: carried across continue-as-new while its jobs are polled. */
+  native?: NativeProgress;
   completed: number;
   failed: number;
   cancel: 'none' | 'finish' | 'cancel';
   runs: number;
 }
 
-export interface BatchProgress extends Omit<BatchRunState, 'onlineQueue' | 'plan'> {
+/** What the provider-native phase has done so far (its jobs, their lines sent online, the polling's backoff). */
+export interface NativeProgress {
+  jobs: ProviderJobRef[];
+  online: number[];
+  /** Job ids not done yet. */
+  pending: string[];
+  delay: number;
+  cancelled: boolean;
+}
+
+/**
+ * Provider-job poll rounds per run (each a timer plus one activity per job) before continue-as-new: a
+ * day of polling at a short interval never nears Temporal's 51,200-event history limit.
+ */
+const NATIVE_POLLS_PER_RUN = 500;
+
+export interface BatchProgress extends Omit<BatchRunState, 'onlineQueue' | 'plan' | 'native'> {
   total: number;
   inFlight: number;
   status: string;
@@ -75,7 +95,7 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
   let status = 'in_progress';
   const inFlight = new Map<number, ChildWorkflowHandle<never> | undefined>();
   const progress = (): BatchProgress => {
-    const { onlineQueue, plan, ...rest } = state;
+    const { onlineQueue, plan, native: _native, ...rest } = state;
     return { ...rest, total: input.totalLines, inFlight: inFlight.size, status, mode: plan?.mode ?? 'planning', onlineLines: onlineQueue?.length ?? null };
   };
   setHandler(batchProgressQuery, progress);
@@ -105,11 +125,17 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
     state.plan = await readingInput(() => activities.planBatch({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId }),
       { mode: 'online' } as BatchPlan);
   }
-  if (state.plan?.mode === 'provider_native' && !state.nativeDone && !stopping()) {
+  // A native phase already under way (this run continued it) resumes even when stopping: it cancels its jobs.
+  if (state.plan?.mode === 'provider_native' && !state.nativeDone && (state.native !== undefined || !stopping())) {
     status = 'provider_native';
     const plan = state.plan;
-    state.onlineQueue = await readingInput(() => runProviderNative(input, plan, stopping), []);
+    const continueRun = async () => {
+      expiryScope.cancel();
+      await continueAsNew<typeof batchWorkflow>(input, state);
+    };
+    state.onlineQueue = await readingInput(() => runProviderNative(input, plan, stopping, state, continueRun), []);
     state.nativeDone = true;
+    state.native = undefined;
     status = 'in_progress';
   }
 
@@ -173,32 +199,38 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
  * Submit the lines as provider jobs, poll them with durable timers (backing off to the policy's
  * interval), cancel them if the batch stops, and collect their results. Returns the lines that go online.
  */
-async function runProviderNative(input: BatchWorkflowInput, plan: Extract<BatchPlan, { mode: 'provider_native' }>, stopping: () => boolean): Promise<number[]> {
-  const online: number[] = [];
-  const jobs: ProviderJobRef[] = [];
+async function runProviderNative(input: BatchWorkflowInput, plan: Extract<BatchPlan, { mode: 'provider_native' }>, stopping: () => boolean,
+  state: BatchRunState, continueRun: () => Promise<void>): Promise<number[]> {
   const range = { batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId };
-  for (let fromLine = 0; fromLine < input.totalLines && !stopping(); fromLine += plan.linesPerJob) {
-    const count = Math.min(plan.linesPerJob, input.totalLines - fromLine);
-    const submitted = await activities.submitProviderBatch({ ...range, fromLine, count, alias: plan.alias, target: plan.target });
-    online.push(...submitted.online);
-    if (submitted.job) jobs.push(submitted.job);
-  }
-  const pending = new Set(jobs.map((job) => job.jobId));
-  let delay = 1_000;
-  let cancelled = false;
-  while (pending.size > 0) {
-    if (stopping() && !cancelled) {
-      cancelled = true;
-      for (const jobId of pending) await activities.cancelProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
+  if (!state.native) {
+    const jobs: ProviderJobRef[] = [];
+    const online: number[] = [];
+    for (let fromLine = 0; fromLine < input.totalLines && !stopping(); fromLine += plan.linesPerJob) {
+      const count = Math.min(plan.linesPerJob, input.totalLines - fromLine);
+      const submitted = await activities.submitProviderBatch({ ...range, fromLine, count, alias: plan.alias, target: plan.target });
+      online.push(...submitted.online);
+      if (submitted.job) jobs.push(submitted.job);
     }
-    await condition(() => stopping() && !cancelled, Math.min(delay, plan.pollIntervalMs));
-    delay = Math.min(delay * 2, plan.pollIntervalMs);
-    for (const jobId of [...pending]) {
+    state.native = { jobs, online, pending: jobs.map((job) => job.jobId), delay: 1_000, cancelled: false };
+  }
+  const native = state.native;
+  let polls = 0;
+  while (native.pending.length > 0) {
+    if (polls >= (input.pollsPerRun ?? NATIVE_POLLS_PER_RUN) || workflowInfo().continueAsNewSuggested) await continueRun();
+    polls += 1;
+    if (stopping() && !native.cancelled) {
+      native.cancelled = true;
+      for (const jobId of native.pending) await activities.cancelProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
+    }
+    await condition(() => stopping() && !native.cancelled, Math.min(native.delay, plan.pollIntervalMs));
+    native.delay = Math.min(native.delay * 2, plan.pollIntervalMs);
+    for (const jobId of [...native.pending]) {
       const job = await activities.pollProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
-      if (job.done) pending.delete(jobId);
+      if (job.done) native.pending = native.pending.filter((id) => id !== jobId);
     }
   }
-  for (const job of jobs) {
+  const online = [...native.online];
+  for (const job of native.jobs) {
     const collected = await activities.collectProviderBatch({
       ...range, fromLine: job.fromLine, count: job.count, alias: plan.alias, target: plan.target, jobId: job.jobId,
       fallbackOnline: plan.fallbackOnline && !stopping(),

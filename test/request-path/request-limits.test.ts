@@ -16,7 +16,7 @@ describe('request path limits', () => {
   let harness: Harness;
   beforeAll(async () => {
     // A queued request continues-as-new after 2 admission polls (about 2 s here: the dev server fires timers on a 1 s tick) (default 1,000): the test drives the loop past it.
-    harness = await startHarness({ env: { ZUMIK_QUEUE_POLLS_PER_RUN: '2' } });
+    harness = await startHarness({ env: { ZUMIK_POLLS_PER_RUN: '2' } });
     await harness.installAlias('limits.basic', [target('openai', 'gpt-4o-mini')]);
   }, 120_000);
   afterAll(async () => { await harness.stop(); });

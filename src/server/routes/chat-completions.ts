@@ -42,7 +42,7 @@ export interface ChatRouteDeps {
   uiBaseUrl: string | null;
   /** The claim check: a body above the threshold goes to Postgres and the workflow input carries its reference. */
   payloads?: Pick<PayloadStore, 'keepBody'>;
-  /** ZUMIK_QUEUE_POLLS_PER_RUN: a queued request's polls per workflow run (unset: the workflow's default). */
+  /** ZUMIK_POLLS_PER_RUN: a queued request's admission polls per workflow run (unset: the workflow's default). */
   queuePollsPerRun?: number;
 }
 

@@ -6,6 +6,7 @@
  * by it). A cancelled line writes no result: the batch decides what a cancelled line means.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { RECORD_INVALID_DATA } from '../src/domain/record-failures';
 import { requestChannel } from '../src/domain/request-messages';
 import { wellFormed } from '../src/domain/well-formed';
 import type { RequestOutcome } from '../src/domain/request-outcome';
@@ -13,7 +14,7 @@ import { outcomeErrorShape } from '../src/domain/reason-code-errors';
 import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
 import type { StreamBus } from '../src/streaming/stream-bus';
 import type { PayloadRefs } from './payload-refs';
-import { RECORD_INVALID_DATA, type RecordOutcomeInput } from './types';
+import type { RecordOutcomeInput } from './types';
 
 export interface OutcomeStore {
   record(input: Omit<RecordOutcomeInput, 'batchLine'>): Promise<void>;

@@ -82,9 +82,6 @@ export interface BatchLineRef {
 /** The failure type prefix an attempt's ApplicationFailure carries: `Provider.<kind>`. */
 export const PROVIDER_FAILURE_PREFIX = 'Provider.';
 
-/** The failure type recordOutcome throws (non-retryable) when Postgres refuses the record's data: retrying cannot help. */
-export const RECORD_INVALID_DATA = 'Record.invalid_data';
-
 /** The lean path's attempt: everything the outcome needs besides the attempt itself travels with it (small). */
 export interface RunAttemptInput extends AttemptCall {
   request: AttemptCall['request'] & Pick<ChatRequestInput, 'apiKeyId' | 'batchLine' | 'keepResponse' | 'uiBaseUrl'>;

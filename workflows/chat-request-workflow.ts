@@ -21,6 +21,7 @@ import {
   QUEUE_POLLS_PER_RUN, type Admission, type AttemptRecord, type ChatRequestInput, type ChatRequestResult, type PlannedAttempt, type RequestOutcome,
 } from '../src/domain/request-outcome';
 import { decideNextStep } from '../src/domain/retry-decision';
+import { RECORD_INVALID_DATA } from '../src/domain/record-failures';
 import { SearchAttributes } from '../src/temporal/search-attributes';
 import { attemptFromFailure, bridgeCandidate } from './attempt-failure';
 import { legacyChatRequestWorkflow } from './legacy-chat-request-workflow';
@@ -31,9 +32,12 @@ export { outcomeQuery, stateQuery } from './request-queries';
 const decideOptions = { startToCloseTimeout: '10s', retry: { maximumAttempts: 5, initialInterval: '50ms', maximumInterval: '1s' } } as const;
 /**
  * Bounded: a record that keeps failing (about 6 s of retries; at once when Postgres refuses its data) is
- * written once more sanitised, never retried for minutes.
+ * then written sanitised — never retried for minutes inside a workflow task. Only a store that is down
+ * gets more time, on durable timers (FALLBACK_RECORD_ROUNDS).
  */
 const bookkeepingOptions = { startToCloseTimeout: '30s', retry: { maximumAttempts: 6, initialInterval: '200ms', maximumInterval: '3s' } } as const;
+/** Rounds of the sanitised fallback record on durable timers (1 s doubling to 30 s: about 3 min) while the store is down. */
+const FALLBACK_RECORD_ROUNDS = 10;
 /** One attempt = one activity execution; the workflow owns retries so every attempt stays in history. */
 const attemptOptions = { retry: { maximumAttempts: 1 }, heartbeatTimeout: '10s' } as const;
 const localAttemptOptions = { retry: { maximumAttempts: 1 } } as const;
@@ -238,13 +242,22 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
       try {
         await bookkeeping.recordOutcome(record);
       } catch (error) {
-        // Bounded retries are spent (or the data was refused): the fallback record, every string made well-formed.
+        // Bounded retries are spent (or the data was refused): the fallback record, every string made well-formed. A
+        // store that is down gets more time on durable timers (cheap: no task held open); refused data does not.
         log.warn('recording the outcome failed; writing the sanitised fallback', { requestId: input.requestId, error: String(error) });
-        try {
-          await bookkeeping.recordOutcome({ ...record, publish: false, sanitize: true });
-        } catch (fallbackError) {
-          log.error('the sanitised fallback record failed too; the outcome stays in this history', { requestId: input.requestId, error: String(fallbackError) });
-          unrecorded = true;
+        for (let round = 0; ; round += 1) {
+          try {
+            await bookkeeping.recordOutcome({ ...record, publish: false, sanitize: true });
+            break;
+          } catch (fallbackError) {
+            const refused = (fallbackError as { cause?: { type?: string } }).cause?.type === RECORD_INVALID_DATA;
+            if (refused || round >= FALLBACK_RECORD_ROUNDS) {
+              log.error('the sanitised fallback record failed; the outcome stays in this history', { requestId: input.requestId, error: String(fallbackError) });
+              unrecorded = true;
+              break;
+            }
+            await sleep(Math.min(30_000, 1_000 * 2 ** round), { summary: 'waiting for the store to record the outcome' });
+          }
         }
       }
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { PAYLOAD_REF_THRESHOLD_BYTES } from '../../src/domain/payload-ref';
 import { attemptsInHistory, largestPayloadBytes } from '../support/history';
@@ -82,6 +83,20 @@ describe('Large payloads by reference (claim check)', () => {
     const history = await historyOf(data.id);
     expect(attemptsInHistory(history).map((attempt) => attempt.via)).toEqual(['local', 'activity']);
     expect(largestPayloadBytes(history)).toBeLessThanOrEqual(PAYLOAD_REF_THRESHOLD_BYTES);
+  });
+
+  it('keeps a body by reference when it arrived gzip-compressed (small on the wire, 2.5 MB parsed)', async () => {
+    const content = `${'the same sentence again. '.repeat(100_000)}end`;
+    const wire = gzipSync(JSON.stringify({ model: 'big.basic', messages: [{ role: 'user', content }] }));
+    expect(wire.length).toBeLessThan(64 * 1024);
+    const response = await fetch(`${harness.url}/v1/chat/completions`, {
+      method: 'POST', body: wire,
+      headers: { authorization: `Bearer ${harness.adminKey}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expect(response.status).toBe(200);
+    const answer = await response.json() as { id: string };
+    expect(sha256(receivedPrompt(harness.openai))).toBe(sha256(content));
+    expect(largestPayloadBytes(await historyOf(answer.id))).toBeLessThanOrEqual(PAYLOAD_REF_THRESHOLD_BYTES);
   });
 
   it('leaves a small body in the workflow input: no payload row', async () => {

@@ -97,7 +97,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
       try {
         // Only a body that may be large is measured (no cost on the small path); a large one travels by reference.
-        if (deps.payloads && !(Number(request.get('content-length')) <= PAYLOAD_REF_THRESHOLD_BYTES / 2)) {
+        if (deps.payloads && mayExceedThreshold(request)) {
           Object.assign(input, await deps.payloads.keepBody(input.tenantId, input.body, input.deadlineAt));
         }
         started = await deps.gateway.start(input);
@@ -127,6 +127,17 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     }
   });
   return router;
+}
+
+/**
+ * Whether the parsed body may be above the claim-check threshold, so that only those are measured: a
+ * body that arrived compressed (a gzip of 100 KB can hold megabytes) or chunked may be; an uncompressed
+ * one of at most an eighth of the threshold may not (re-serialised JSON grows at most about 5x, `1e20`).
+ */
+function mayExceedThreshold(request: Request): boolean {
+  const encoding = request.get('content-encoding');
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return true;
+  return !(Number(request.get('content-length')) <= PAYLOAD_REF_THRESHOLD_BYTES / 8);
 }
 
 /**

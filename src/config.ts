@@ -24,6 +24,7 @@ const schema = z.object({
   ZUMIK_TEMPORAL_UI_URL: url.optional(),
   ZUMIK_TASK_QUEUE: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits, . _ : -').default('zumik'),
   ZUMIK_BATCH_LINES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),
+  ZUMIK_POLLS_PER_RUN: z.coerce.number().int().min(1).max(5_000).optional(),
   ZUMIK_STREAM_BUS: z.string().trim().regex(/^(memory|redis:\/\/\S+)$/, 'expected memory or redis://host:port').default('memory'),
   ZUMIK_ADMIN_KEY: z.string().trim().min(20, 'must be at least 20 characters').optional(),
   ZUMIK_MASTER_KEY: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected 32 bytes, base64 or base64url').optional(),
@@ -79,6 +80,8 @@ export interface Config {
   streamBus: string;
   /** Batch lines per batchWorkflow run before it continues-as-new. */
   batchLinesPerRun: number;
+  /** Durable polls (a queued request's admission, a batch's provider jobs) per workflow run before continue-as-new (unset: the workflows' defaults). */
+  pollsPerRun?: number;
   adminKey?: string;
   masterKey?: string;
   /** Master keys retired by a rotation: sealed secrets and encrypted payloads still open with them. */
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     },
     streamBus: values.ZUMIK_STREAM_BUS,
     batchLinesPerRun: values.ZUMIK_BATCH_LINES_PER_RUN,
+    pollsPerRun: values.ZUMIK_POLLS_PER_RUN,
     adminKey: values.ZUMIK_ADMIN_KEY,
     masterKey: values.ZUMIK_MASTER_KEY,
     previousMasterKeys: values.ZUMIK_PREVIOUS_MASTER_KEYS?.split(',').map((key) => key.trim()) ?? [],

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REASON_CODES, type ReasonCode } from '../src/domain/reason-codes';
+import { PAYLOAD_REF_THRESHOLD_BYTES } from '../src/domain/payload-ref';
 import { DEFAULT_QOS } from '../src/domain/qos';
+import { IDEMPOTENCY_KEY_TTL_HOURS } from '../src/store/request-repository';
 import { PROJECT_ROOT } from '../src/project-root';
 import { outcomeError } from '../src/server/outcome-http';
 
@@ -27,5 +29,10 @@ describe('README', () => {
       expect(cells).toEqual([profile.deadlineMs, profile.maxQueueWaitMs, profile.ttftTargetMs, profile.totalTargetMs,
         profile.firstTokenTimeoutMs, profile.stallTimeoutMs].map(seconds));
     }
+  });
+
+  it('states the Idempotency-Key lifetime and the claim-check threshold the code uses', () => {
+    expect(readme).toContain(`- **Lifetime**: ${IDEMPOTENCY_KEY_TTL_HOURS} hours from the first use.`);
+    expect(readme).toContain(`A chat body larger than ${PAYLOAD_REF_THRESHOLD_BYTES / 1024} KB (as JSON)`);
   });
 });

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { REQUEST_BODY_LIMIT_SETTING } from './contract/limits';
 
 const optionalString = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -28,7 +29,7 @@ const schema = z.object({
   ZUMIK_MASTER_KEY: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected 32 bytes, base64 or base64url').optional(),
   ZUMIK_PROVIDERS_FILE: optionalString,
   ZUMIK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default('10mb'),
+  ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default(REQUEST_BODY_LIMIT_SETTING),
   ZUMIK_CIRCUIT_FAILURE_THRESHOLD: circuitSetting.optional(),
   ZUMIK_CIRCUIT_WINDOW_MS: circuitSetting.optional(),
   ZUMIK_CIRCUIT_OPEN_MS: circuitSetting.optional(),

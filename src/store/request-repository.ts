@@ -11,12 +11,13 @@ export interface StoredRequest {
 }
 
 /**
- * JSON for a jsonb column: Postgres refuses the NUL character (`\u0000`) in jsonb text, and a model
- * may well produce one; it becomes U+FFFD rather than losing the whole record.
+ * JSON for a jsonb column: Postgres refuses the NUL character (`\u0000`) and lone UTF-16 surrogates
+ * (`\ud800`, which JSON.stringify writes as escapes) in jsonb text, and a model or a client may well
+ * produce either; each becomes U+FFFD rather than losing the whole record.
  */
 export function jsonb(value: unknown): string {
   const text = JSON.stringify(value);
-  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
+  return /\\u(?:0000|d[89a-f])/.test(text) ? text.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, '$1\\ufffd') : text;
 }
 
 export class RequestRepository {

@@ -17,6 +17,7 @@ import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy'
 import type { ChatRequest } from '../../contract/chat';
 import type { ChatGateway, Delivery, StartedRequest } from '../chat-gateway';
 import { chatRequestSchema, withoutNulls } from '../../contract/chat-request-schema';
+import { describeBytes, INLINE_REQUEST_MAX_BYTES } from '../../contract/limits';
 import { badRequest, HttpError } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
@@ -51,6 +52,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     const deadlineMs = Math.min(profile.deadlineMs, deadlineHeader(request) ?? Infinity);
     const background = body.background === true;
     const { background: _background, ...forwarded } = body;
+    refuseOversizedInline(request, forwarded);
 
     let requestId = `chatcmpl-${ulid().toLowerCase()}`;
     let replay = false;
@@ -106,6 +108,19 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     }
   });
   return router;
+}
+
+/**
+ * A body the request workflow cannot carry inline (Temporal's 2 MiB payload limit) is a clear 413
+ * before anything is claimed or started, never a failed start (500). Cheap: only a body that arrived
+ * large is measured again.
+ */
+function refuseOversizedInline(request: Request, forwarded: Record<string, unknown>): void {
+  if ((request.bodyBytes ?? 0) <= INLINE_REQUEST_MAX_BYTES) return;
+  const bytes = Buffer.byteLength(JSON.stringify(forwarded));
+  if (bytes <= INLINE_REQUEST_MAX_BYTES) return;
+  throw new HttpError(413, `The chat request is ${bytes} bytes; chat requests are limited to ${describeBytes(INLINE_REQUEST_MAX_BYTES)}.`,
+    'request_too_large');
 }
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */

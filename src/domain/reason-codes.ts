@@ -34,6 +34,7 @@ export const REASON_CODES = {
   provider_stream_truncated: 'the stream ended before its finish on every attempt',
   provider_network: 'the provider could not be reached on every attempt',
   provider_bad_response: 'the provider answered malformed data on every attempt',
+  provider_response_too_large: "the provider's answer exceeded Zumik's upstream size limit",
   provider_unknown: 'an unclassified provider failure',
 } as const;
 

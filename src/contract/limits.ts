@@ -29,6 +29,9 @@ export const JSON_MAX_DEPTH = 64;
 /** Largest `/v1/files` upload (`purpose: batch`), as OpenAI's Batch API allows. */
 export const UPLOAD_MAX_BYTES = 200 * MIB;
 
+/** Longest `custom_id` of a batch input line (it is stored and written back into the output file). */
+export const CUSTOM_ID_MAX_LENGTH = 512;
+
 /** Longest stored upload filename (characters); longer names are cut. */
 export const FILENAME_MAX_LENGTH = 255;
 

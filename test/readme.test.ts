@@ -4,6 +4,7 @@ import { REASON_CODES, type ReasonCode } from '../src/domain/reason-codes';
 import { DEFAULT_QOS } from '../src/domain/qos';
 import { PROJECT_ROOT } from '../src/project-root';
 import { outcomeError } from '../src/server/outcome-http';
+import * as limits from '../src/contract/limits';
 
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
 
@@ -27,5 +28,20 @@ describe('README', () => {
       expect(cells).toEqual([profile.deadlineMs, profile.maxQueueWaitMs, profile.ttftTargetMs, profile.totalTargetMs,
         profile.firstTokenTimeoutMs, profile.stallTimeoutMs].map(seconds));
     }
+  });
+
+  it('states the limits the code enforces (the Limits table)', () => {
+    const row = (what: string) => readme.split('\n').find((line) => line.startsWith(`| ${what} |`)) ?? '';
+    const mib = (bytes: number) => `${bytes / 1024 / 1024} MiB`;
+    expect(row('JSON request body')).toContain(mib(limits.REQUEST_BODY_MAX_BYTES));
+    expect(limits.REQUEST_BODY_LIMIT_SETTING).toBe(`${limits.REQUEST_BODY_MAX_BYTES / 1024 / 1024}mb`);
+    expect(row('chat request body carried by its workflow')).toContain(`${(2 * 1024 * 1024 - limits.INLINE_REQUEST_MAX_BYTES) / 1024} KiB`);
+    expect(row('`model`')).toContain(`${limits.MODEL_MAX_LENGTH} characters`);
+    expect(row('JSON nesting')).toContain(`${limits.JSON_MAX_DEPTH} levels`);
+    expect(row('`/v1/files` upload')).toContain(mib(limits.UPLOAD_MAX_BYTES));
+    expect(row('batch line `custom_id`')).toContain(`${limits.CUSTOM_ID_MAX_LENGTH} characters`);
+    expect(row('upload filename')).toContain(`${limits.FILENAME_MAX_LENGTH} characters`);
+    expect(row('provider answer (JSON)')).toContain(mib(limits.UPSTREAM_RESPONSE_MAX_BYTES));
+    expect(row('provider stream')).toContain(`${mib(limits.UPSTREAM_STREAM_MAX_BYTES)} in all, ${mib(limits.UPSTREAM_EVENT_MAX_BYTES)} per event`);
   });
 });

@@ -25,7 +25,7 @@ export interface AdmissionGate {
 export interface AdmissionDeps {
   admission: AdmissionGate;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
-  aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> };
+  aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> };
   circuits: { openCircuits(keys?: string[]): Promise<Set<string>> };
   /** Regions per provider, preferred first (the provider directory's). */
   regions: (provider: string) => string[];
@@ -41,7 +41,7 @@ export interface PollAdmissionInput {
 
 export function createAdmissionActivities(deps: AdmissionDeps) {
   const resolve = async (input: AdmitInput): Promise<Resolution> => {
-    const release = (await deps.aliases.findActive(input.alias)) ?? null;
+    const release = (await deps.aliases.findActive(input.tenantId, input.alias)) ?? null;
     const regions: Record<string, string[]> = {};
     const keys: string[] = [];
     let manifest: CapabilityManifest = { revision: 'cap_custom', models: {} };
@@ -65,7 +65,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
   return {
     async admitRequest(input: AdmitInput): Promise<AdmitResult> {
       const policy = await deps.policies.get(input.tenantId);
-      const snapshot = policySnapshot(policy, input.qosClass, input.alias);
+      const snapshot = policySnapshot(policy, input.qosClass, input.alias, input.body.stream === true);
       if (!policy.allowed_qos_classes.includes(input.qosClass)) return { state: 'rejected', reason: 'rejected_policy', policy: snapshot };
       const result = await deps.admission.tryAdmit({
         requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,

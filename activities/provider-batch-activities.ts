@@ -4,6 +4,7 @@
  * submits provider jobs, polls them with durable timers, and maps results back by custom_id. Lines a
  * provider fails (or never serves) go back to the online path when the policy says so.
  */
+import { aliasAllowed, providerAllowed } from '../src/domain/allow-list';
 import { buildAttemptPlan, seededRandom } from '../src/domain/attempt-plan';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { PlannedAttempt } from '../src/domain/request-outcome';
@@ -17,7 +18,7 @@ export interface ProviderBatchDeps {
   directory: { batchAdapter(provider: string, region?: string): BatchCapableAdapter | undefined; regions(provider: string): string[] };
   credentials: CredentialSource;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
-  aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> };
+  aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> };
   files: BatchActivityDeps['files'];
 }
 
@@ -55,10 +56,15 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
       if (!policy.batch.provider_native) return { mode: 'online' };
       const [first] = await deps.files.readLines(input.tenantId, input.inputFileId, 0, 1);
       const alias = String((first?.value as { body?: { model?: unknown } } | undefined)?.body?.model ?? '');
-      const release = alias ? await deps.aliases.findActive(alias) : undefined;
+      // The tenant's allow-lists hold here too; a refused alias goes online, where each line is refused with its reason.
+      const lists = [{ aliases: policy.allowed_aliases, providers: policy.allowed_providers }];
+      const release = alias && aliasAllowed(lists, alias) ? await deps.aliases.findActive(input.tenantId, alias) : undefined;
       if (!release) return { mode: 'online' };
       const regions = Object.fromEntries(release.targets.map((target) => [target.provider, safeRegions(deps, target.provider)]));
-      const plan = buildAttemptPlan(release, { random: seededRandom(input.batchId), regions, openCircuits: new Set(), contextWindow: () => undefined });
+      const plan = buildAttemptPlan(release, {
+        random: seededRandom(input.batchId), regions, openCircuits: new Set(), contextWindow: () => undefined,
+        allowedProvider: (provider) => providerAllowed(lists, provider),
+      });
       const candidate = plan.candidates.find((entry) => NATIVE_PROFILES.has(entry.execution_profile) && deps.directory.batchAdapter(entry.provider) !== undefined);
       if (!candidate) return { mode: 'online' };
       const adapter = adapterFor(candidate);

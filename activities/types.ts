@@ -3,7 +3,7 @@ import type { CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import type { PolicySnapshot } from '../src/domain/request-decision';
-import type { AttemptRecord, ChatRequestInput, OutcomeFacts, RequestOutcome } from '../src/domain/request-outcome';
+import type { AttemptRecord, ChatRequestInput, OutcomeFacts, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
 import type { ChatResult } from '../src/contract/chat';
 import type { AttemptCall } from './attempt-core';
 
@@ -83,6 +83,11 @@ export interface RunAttemptInput extends AttemptCall {
   holdsLease: boolean;
   /** The first workflow task was lost with its worker: the request may already be answered and recorded. */
   recovering?: boolean;
+  /**
+   * Hedged first token: when no content came within `afterMs`, start `candidate` beside this attempt (as
+   * attempt n + 1); the first with content wins. Absent: no hedge.
+   */
+  hedge?: { candidate: PlannedAttempt; afterMs: number } | null;
 }
 
 export interface RunAttemptResult {
@@ -92,4 +97,6 @@ export interface RunAttemptResult {
   /** False when the Postgres write failed: the workflow records it again (with `response` when it must be kept). */
   recorded: boolean;
   response?: Record<string, unknown>;
+  /** The other attempts this activity ran (a hedge's loser, or a side that failed first), numbered beside `attempt`. */
+  hedged?: AttemptRecord[];
 }

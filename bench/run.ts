@@ -11,7 +11,7 @@
  *
  * Options (env): BENCH_SEQ_N (300), BENCH_STREAM_N (200), BENCH_DURATION_S (10), BENCH_CONCURRENCY
  * ("10,50"), BENCH_EVENT_INTERVAL_MS (10), BENCH_WARMUP_S (3), BENCH_TARGETS
- * ("direct,floor,zumik,zumik-pg"; zumik-pg = Zumik with DATABASE_URL on BENCH_POSTGRES_URL's server,
+ * ("direct,floor,audit,zumik,zumik-pg"; audit = the audit minimum, bench/audit-floor; zumik-plain (not by default) = Zumik without payload encryption; zumik-pg = Zumik with DATABASE_URL on BENCH_POSTGRES_URL's server,
  * skipped when none answers), BENCH_MAX_MINUTES (12), ZUMIK_TEMPORAL_BIN. `--quick`: a short smoke run
  * (numbers not meaningful). `--profile`: the gateways run under `node --cpu-prof` for the warm-up and
  * the c phases only, and the report adds where their JS threads spent the CPU (not for comparisons:
@@ -52,13 +52,15 @@ export const SETTINGS = {
   concurrency: (process.env.BENCH_CONCURRENCY ?? '10,50').split(',').map((value) => Number(value.trim())).filter((value) => value > 0 && value <= 500),
   eventIntervalMs: int('BENCH_EVENT_INTERVAL_MS', 10, 10),
   warmupS: int('BENCH_WARMUP_S', 3, 1),
-  targets: (process.env.BENCH_TARGETS ?? 'direct,floor,zumik,zumik-pg').split(',').map((value) => value.trim()),
+  targets: (process.env.BENCH_TARGETS ?? 'direct,floor,audit,zumik,zumik-pg').split(',').map((value) => value.trim()),
   maxMinutes: int('BENCH_MAX_MINUTES', 12, 6),
   quick,
   profile,
 };
 
 const FLOOR_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'floor');
+/** The audit minimum: the floor plus the per-request audit's least (bench/audit-floor/server.mjs; run from source). */
+const AUDIT_SERVER = path.join(PROJECT_ROOT, 'bench', 'audit-floor', 'server.mjs');
 const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
 const ZUMIK_MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
 const EMULATOR_KEY = 'sk-perf-floor'; // the floor sends this key upstream
@@ -212,7 +214,42 @@ async function main(): Promise<void> {
         inspect: { address: `127.0.0.1:${line[2]}`, workflowType: 'chat', knownPorts: [Number(line[2])] },
       });
     }
-    for (const variant of ['zumik', 'zumik-pg'] as const) {
+    if (SETTINGS.targets.includes('audit')) {
+      // The audit minimum (bench/audit-floor): the floor plus only the per-request audit, on the machine's PostgreSQL.
+      const databaseName = `zumik_bench_audit_${randomBytes(5).toString('hex')}`;
+      try {
+        await adminQuery(`CREATE DATABASE ${databaseName}`);
+        cleanups.push(() => adminQuery(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`).catch(() => undefined));
+        const url = new URL(POSTGRES_URL);
+        url.pathname = `/${databaseName}`;
+        const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-bench-audit-'));
+        tempDirs.push(dataDir);
+        const [port] = await freePorts(1);
+        const started = Date.now();
+        const auditProfileDir = path.join(logDir, 'profile-audit');
+        const audit = startProcess('audit', process.execPath, [...profileArgs(auditProfileDir), AUDIT_SERVER], {
+          cwd: PROJECT_ROOT, logFile: path.join(logDir, 'audit.log'),
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), UPSTREAM: upstream.url, TEMPORAL_BIN: temporalBin, DATA_DIR: dataDir, DATABASE_URL: url.toString() },
+        });
+        cleanups.push(() => stopProcess(audit));
+        const line = await audit.waitForLine(/audit minimum listening on (\d+), temporal on (\d+)/, 120_000);
+        audit.monitor = TreeMonitor.ofTree(audit.pid);
+        const origin = `http://127.0.0.1:${port}`;
+        await waitHttp(`${origin}/`, 30_000, audit);
+        const result = newResult('audit');
+        result.startupMs = Date.now() - started;
+        log(`audit minimum ready in ${result.startupMs} ms (temporal on ${line[2]})`);
+        runtimes.push({
+          clientTimes: new Map(), profileDir: profile ? auditProfileDir : undefined,
+          target: { name: 'audit', origin, path: '/v1/chat/completions', headers: {}, model: UPSTREAM_MODEL }, result, gateway: audit,
+          inspect: { address: `127.0.0.1:${line[2]}`, workflowType: 'chat', knownPorts: [Number(line[2])] },
+        });
+      } catch (error) {
+        skipped.push(`audit: ${(error as Error).message}`);
+        log(skipped.at(-1)!);
+      }
+    }
+    for (const variant of ['zumik', 'zumik-plain', 'zumik-pg'] as const) {
       if (!SETTINGS.targets.includes(variant)) continue;
       let databaseUrl: string | undefined;
       let databaseName: string | undefined;
@@ -268,7 +305,7 @@ async function main(): Promise<void> {
   log(`done: ${path.relative(PROJECT_ROOT, jsonFile)} and .md`);
 }
 
-async function startZumikTarget(name: 'zumik' | 'zumik-pg', upstream: { baseUrl: string }, temporalBin: string, logDir: string, tempDirs: string[],
+async function startZumikTarget(name: 'zumik' | 'zumik-plain' | 'zumik-pg', upstream: { baseUrl: string }, temporalBin: string, logDir: string, tempDirs: string[],
   cleanups: Array<() => Promise<void>>, log: (message: string) => void, databaseUrl?: string, databaseName?: string): Promise<Runtime> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `zumik-bench-${name}-`));
   tempDirs.push(dataDir);
@@ -283,6 +320,8 @@ async function startZumikTarget(name: 'zumik' | 'zumik-pg', upstream: { baseUrl:
       ZUMIK_TEMPORAL_PORT: String(temporalPort), ZUMIK_TEMPORAL_UI_PORT: String(uiPort), ZUMIK_TEMPORAL_BIN: temporalBin,
       ZUMIK_ADMIN_KEY: adminKey, OPENAI_API_KEY: EMULATOR_KEY, OPENAI_BASE_URL: upstream.baseUrl, ZUMIK_LOG_LEVEL: 'warn',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      // zumik-plain: the embedded defaults without payload encryption, to measure what the codec costs.
+      ...(name === 'zumik-plain' ? { ZUMIK_PAYLOAD_ENCRYPTION: 'off' } : {}),
     },
   });
   cleanups.push(() => stopProcess(zumik));

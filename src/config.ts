@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { REQUEST_BODY_LIMIT_SETTING } from './contract/limits';
+import { EgressPolicy } from './net/egress-policy';
 
 const optionalString = z.string().trim().min(1).optional();
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -27,7 +28,13 @@ const schema = z.object({
   ZUMIK_STREAM_BUS: z.string().trim().regex(/^(memory|redis:\/\/\S+)$/, 'expected memory or redis://host:port').default('memory'),
   ZUMIK_ADMIN_KEY: z.string().trim().min(20, 'must be at least 20 characters').optional(),
   ZUMIK_MASTER_KEY: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected 32 bytes, base64 or base64url').optional(),
+  ZUMIK_PREVIOUS_MASTER_KEYS: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}(\s*,\s*[A-Za-z0-9+/=_-]{43,})*$/, 'expected comma-separated keys of 32 bytes, base64 or base64url').optional(),
+  ZUMIK_PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
   ZUMIK_PROVIDERS_FILE: optionalString,
+  /** Exceptions to the egress rules for customer-supplied endpoints: CIDR ranges, addresses, `http`. */
+  ZUMIK_EGRESS_ALLOW: z.string().trim().default('').superRefine((value, context) => {
+    try { new EgressPolicy(value); } catch (error) { context.addIssue({ code: 'custom', message: (error as Error).message }); }
+  }),
   ZUMIK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default(REQUEST_BODY_LIMIT_SETTING),
   ZUMIK_CIRCUIT_FAILURE_THRESHOLD: circuitSetting.optional(),
@@ -75,7 +82,13 @@ export interface Config {
   batchLinesPerRun: number;
   adminKey?: string;
   masterKey?: string;
+  /** Master keys retired by a rotation: sealed secrets and encrypted payloads still open with them. */
+  previousMasterKeys: string[];
+  /** Encrypt every Temporal payload (TemporalPayloadCodec) with a key derived from the master key. */
+  payloadEncryption: boolean;
   providersFile?: string;
+  /** ZUMIK_EGRESS_ALLOW as written (src/net/egress-policy.ts): what customer-supplied endpoints may reach beyond the default. */
+  egressAllow: string;
   logLevel: z.infer<typeof schema>['ZUMIK_LOG_LEVEL'];
   bodyLimit: string;
   /** Circuit breaker settings (CircuitBreakerStore); unset (undefined) ones take the store's defaults. */
@@ -132,7 +145,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     batchLinesPerRun: values.ZUMIK_BATCH_LINES_PER_RUN,
     adminKey: values.ZUMIK_ADMIN_KEY,
     masterKey: values.ZUMIK_MASTER_KEY,
+    previousMasterKeys: values.ZUMIK_PREVIOUS_MASTER_KEYS?.split(',').map((key) => key.trim()) ?? [],
+    payloadEncryption: values.ZUMIK_PAYLOAD_ENCRYPTION === 'on',
     providersFile: values.ZUMIK_PROVIDERS_FILE,
+    egressAllow: values.ZUMIK_EGRESS_ALLOW,
     logLevel: values.ZUMIK_LOG_LEVEL,
     bodyLimit: values.ZUMIK_BODY_LIMIT,
     circuits: {

@@ -12,8 +12,10 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
 import { CredentialResolver } from '../activities/credential-resolver';
+import { EgressPolicy } from './net/egress-policy';
 import { ProviderDirectory } from './providers/provider-directory';
-import { loadMasterKey } from './secrets/master-key';
+import { decodeMasterKey, loadMasterKey } from './secrets/master-key';
+import { EncryptionCodec } from './temporal/payload-codec';
 import { SecretBox } from './secrets/secret-box';
 import { ChatGateway } from './server/chat-gateway';
 import { createStreamBus } from './streaming/create-stream-bus';
@@ -52,6 +54,8 @@ export interface Zumik {
   temporalAddress: string;
   database: Database;
   client: Client;
+  /** The payload codec (absent when ZUMIK_PAYLOAD_ENCRYPTION=off): what reads this instance's raw histories. */
+  codec?: EncryptionCodec;
   devServer?: DevServer;
   stop(): Promise<void>;
 }
@@ -81,7 +85,11 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     await migrate(database.pool, logger);
     const apiKeys = new ApiKeyRepository(database.pool);
     const modelAliases = new ModelAliasRepository(database.pool);
-    const secretBox = new SecretBox(loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir }));
+    const masterKey = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
+    const previousKeys = config.previousMasterKeys.map((key, index) => decodeMasterKey(key, `ZUMIK_PREVIOUS_MASTER_KEYS[${index}]`));
+    const secretBox = new SecretBox(masterKey, previousKeys);
+    // Every Temporal payload encrypted under the master key: no prompt or answer in the engine's stores in plaintext.
+    const codec = config.payloadEncryption ? new EncryptionCodec(masterKey, previousKeys) : undefined;
     const credentials = new CredentialRepository(database.pool, secretBox);
     const endpoints = new ByocEndpointRepository(database.pool, secretBox);
     const policies = new TenantPolicyRepository(database.pool);
@@ -113,16 +121,18 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       const added = await registerSearchAttributes(connection.operatorService, config.temporal.namespace);
       if (added.length > 0) logger.info({ added }, 'registered search attributes');
     }
-    const client = createClient(connection, config.temporal.namespace);
+    const client = createClient(connection, config.temporal.namespace, codec);
 
     // What the request path decides from: per-process caches, invalidated by the zumik_config feed.
     const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
+    const egress = new EgressPolicy(config.egressAllow);
     const releases = new ReleaseCache(modelAliases);
     const circuitCache = new CircuitCache(circuits);
     const authenticator = new ApiKeyAuthenticator(apiKeys);
     const admissionStore = new AdmissionStore(database.pool);
     const decider = new RequestDecider({
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
+      keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
@@ -137,7 +147,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
 
     const taskQueue = config.temporal.taskQueue;
     if (config.role !== 'api') {
-      const adapters = new AttemptAdapters(directory);
+      const adapters = new AttemptAdapters(directory, egress);
       cleanups.push(() => adapters.close());
       const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox });
       const activities = createActivities({
@@ -154,7 +164,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
       });
       const worker: Worker = await createWorker({
-        connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue,
+        connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue, codec,
       });
       const running = worker.run();
       running.catch((error: unknown) => logger.fatal({ err: error }, 'the Temporal worker stopped with an error'));
@@ -183,7 +193,8 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
           policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
-        requests, client, credentials, endpoints, policies, files, circuits,
+        requests, client, credentials, endpoints, egress, policies, files, circuits,
+        ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun },
       });
@@ -206,7 +217,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
 
     let stopping: Promise<void> | undefined;
     return {
-      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, devServer,
+      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, codec, devServer,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -15,13 +15,13 @@ describe('bootstrapAdminKey', () => {
   });
   afterEach(async () => { await database.drop(); });
 
-  it('generates an admin key once, prints it once, and keeps only its hash', async () => {
+  it('generates the operator key once, prints it once, and keeps only its hash', async () => {
     const printed: string[] = [];
     await bootstrapAdminKey(keys, undefined, logger, (text) => printed.push(text));
     await bootstrapAdminKey(keys, undefined, logger, (text) => printed.push(text));
     expect(printed).toHaveLength(1);
     const secret = /(zk_\S+)/.exec(printed[0]!)![1]!;
-    expect(await keys.findLiveByHash(hashApiKey(secret))).toMatchObject({ tenantId: 'default', scopes: ['admin'] });
+    expect(await keys.findLiveByHash(hashApiKey(secret))).toMatchObject({ tenantId: 'default', scopes: ['operator'] });
     const { rows } = await database.pool.query('SELECT count(*)::int AS n FROM api_keys');
     expect(rows[0].n).toBe(1);
   });
@@ -32,8 +32,16 @@ describe('bootstrapAdminKey', () => {
     await bootstrapAdminKey(keys, adminKey, logger, (text) => printed.push(text));
     await bootstrapAdminKey(keys, adminKey, logger, (text) => printed.push(text));
     expect(printed).toEqual([]);
-    expect(await keys.findLiveByHash(hashApiKey(adminKey))).toMatchObject({ scopes: ['admin'] });
+    expect(await keys.findLiveByHash(hashApiKey(adminKey))).toMatchObject({ scopes: ['operator'] });
     expect((await keys.list()).length).toBe(1);
+  });
+
+  it('generates an operator key even when tenant admin keys exist: a tenant admin is not the operator', async () => {
+    await keys.create({ tenantId: 'acme', name: 'acme admin', scopes: ['admin'] });
+    const printed: string[] = [];
+    await bootstrapAdminKey(keys, undefined, logger, (text) => printed.push(text));
+    expect(printed).toHaveLength(1);
+    expect(await keys.hasLiveOperatorKey()).toBe(true);
   });
 
   it('does not resurrect a configured admin key that an operator revoked', async () => {

@@ -23,6 +23,14 @@ export function attemptFromFailure(error: unknown, candidate: PlannedAttempt, n:
   });
 }
 
+/** The other attempts a failed attempt activity ran beside it (a hedge's other side), from its failure details. */
+export function otherAttemptsOfFailure(error: unknown): AttemptRecord[] {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (!(cause instanceof ApplicationFailure) || !cause.type?.startsWith('Provider.')) return [];
+  const others = cause.details?.[1];
+  return Array.isArray(others) ? others as AttemptRecord[] : [];
+}
+
 /**
  * The last-resort OpenRouter bridge (DESIGN §4.5): when every attempt failed with an outage, nothing
  * reached the client and the deadline still holds, the plan's first target through OpenRouter — or

@@ -5,7 +5,10 @@
  * local activity that answers the client, computes the outcome and records it, then one upsert of the
  * outcome's search attributes. Queued admission waits durably; failed attempts are retried and failed
  * over by the workflow, each attempt its own record in history; the outcome of a request that did not
- * complete is computed and recorded here.
+ * complete is computed and recorded here. A stream that broke after content is continued by the next
+ * attempt (`continuation`: the attempt fetches the delivered text from the front door, never from
+ * history); a slow first token is hedged inside the attempt activity (`hedge`), whose result or failure
+ * then carries the other side's record too.
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
@@ -20,7 +23,7 @@ import { admissionOfRefusal, attemptRunsLocally, type PolicySnapshot, type Reque
 import type { Admission, AttemptRecord, ChatRequestInput, ChatRequestResult, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
 import { decideNextStep } from '../src/domain/retry-decision';
 import { SearchAttributes } from '../src/temporal/search-attributes';
-import { attemptFromFailure, bridgeCandidate } from './attempt-failure';
+import { attemptFromFailure, bridgeCandidate, otherAttemptsOfFailure } from './attempt-failure';
 import { legacyChatRequestWorkflow } from './legacy-chat-request-workflow';
 import { outcomeQuery, stateQuery } from './request-queries';
 
@@ -114,7 +117,11 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     if (!refusal && decision) {
       const plan = decision.plan;
       const activePolicy = decision.policy;
-      const run = async (candidate: PlannedAttempt, retryCause: string | null): Promise<AttemptRecord | undefined> => {
+      // Continuation of a broken stream (policy, alias, request header; decided at the front door). Off in older histories.
+      const resume = input.stream && input.delivery === 'sync' && activePolicy.streamResume === true;
+      let hedgesLeft = input.batchLine || input.qosClass === 'batch' ? 0 : activePolicy.maxHedges ?? 0;
+      let continuation: { fromAttempt: number } | null = null;
+      const run = async (candidate: PlannedAttempt, retryCause: string | null, hedgeWith?: PlannedAttempt): Promise<AttemptRecord | undefined> => {
         const n = attempts.length + 1;
         state = `attempt ${n}: ${candidate.provider}/${candidate.model} @${candidate.region}`;
         // A local first attempt that runs while its task is replayed has no marker: the worker that ran it died
@@ -136,6 +143,9 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
             targets: { ttftTargetMs: activePolicy.qos.ttftTargetMs, totalTargetMs: activePolicy.qos.totalTargetMs },
           },
           holdsLease, recovering: lostFirst,
+          ...(resume ? { resume } : {}),
+          ...(continuation ? { continuation } : {}),
+          ...(hedgeWith ? { hedge: { candidate: hedgeWith, afterMs: activePolicy.qos.ttftTargetMs } } : {}),
         };
         const summary = `attempt ${n}: ${candidate.provider}/${candidate.model} @${candidate.region} (${candidate.role}${args.retryCause ? `, ${args.retryCause}` : ''})`;
         const startToCloseTimeout = Math.max(1_000, input.deadlineAt - Date.now());
@@ -144,12 +154,12 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
           const result = attemptRunsLocally(input, n)
             ? await localAttempt.executeWithOptions({ ...localAttemptOptions, startToCloseTimeout, summary }, [args])
             : await remoteAttempt.executeWithOptions({ ...attemptOptions, activityId: `attempt-${n}`, summary, startToCloseTimeout }, [args]);
-          attempts.push(result.attempt);
+          attempts.push(...[result.attempt, ...(result.hedged ?? [])].sort((a, b) => a.n - b.n));
           answered = result;
           return undefined;
         } catch (error) {
           const record = attemptFromFailure(error, candidate, n, args.retryCause, startedAt, Date.now());
-          attempts.push(record);
+          attempts.push(...[record, ...otherAttemptsOfFailure(error)].sort((a, b) => a.n - b.n));
           if (isCancellation(error)) throw error;
           return record;
         }
@@ -159,7 +169,19 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
       let sameCandidateAttempts = 0;
       let retryCause: string | null = null;
       for (;;) {
-        const failed = await run(plan[index]!, retryCause);
+        // Hedged first token: the next eligible target may start beside this attempt when its TTFT target passes.
+        const hedgeWith = hedgesLeft > 0 && activePolicy.retry.failover && activePolicy.qos.ttftTargetMs < activePolicy.qos.firstTokenTimeoutMs
+          ? plan[index + 1] : undefined;
+        const before = attempts.length;
+        const ran = await run(plan[index]!, retryCause, hedgeWith);
+        // The attempt that decides what happens next: the one that failed last (not a hedge's loser).
+        const failed = ran && (attempts.slice(before).filter((attempt) => attempt.failure_kind !== 'hedge_lost').at(-1) ?? ran);
+        if (attempts.length - before > 1) {
+          // The hedge ran and used one of the request's hedges. Unless the first target won it and then broke (it is the
+          // one to retry), the hedge's target is the current one now, so a failover goes past it.
+          hedgesLeft -= 1;
+          if (!(failed && failed.n === before + 1 && failed.after_first_token)) index += 1;
+        }
         if (!failed) break;
         // Workflow time stands still while local activities run inside one task: the attempt's own end is the later clock.
         const now = Math.max(Date.now(), Date.parse(failed.ended_at));
@@ -174,7 +196,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
         }
         sameCandidateAttempts += 1;
         const step = decideNextStep(
-          { kind: failed.failure_kind ?? 'unknown', retryAfterMs: failed.retry_after_ms ?? null, afterFirstToken: failed.after_first_token },
+          { kind: failed.failure_kind ?? 'unknown', retryAfterMs: failed.retry_after_ms ?? null, afterFirstToken: failed.after_first_token,
+            resumable: resume && failed.after_first_token === true },
           { attemptsMade: attempts.length, sameCandidateAttempts, candidatesLeft: plan.length - index - 1, now, deadlineAt: input.deadlineAt },
           activePolicy.retry, Math.random);
         if (step.action === 'stop') {
@@ -188,6 +211,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
           sameCandidateAttempts = 0;
         }
         retryCause = step.cause;
+        // After content reached the client, the next attempt continues the stream from the front door's checkpoint.
+        if (resume && failed.after_first_token) continuation = { fromAttempt: failed.n };
         if (step.delayMs > 0) await sleep(step.delayMs, { summary: `backoff ${step.delayMs} ms before attempt ${attempts.length + 1} (${step.cause})` });
       }
     }
@@ -199,7 +224,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
   // ---- the outcome: computed once (by the winning attempt, or here), recorded, and its search attributes ----
   return CancellationScope.nonCancellable(async () => {
     state = 'recording';
-    const won = answered && attempts.at(-1)?.status === 'succeeded' ? answered : undefined;
+    const won = answered && attempts.some((attempt) => attempt.status === 'succeeded') ? answered : undefined;
     const lastEnded = attempts.at(-1)?.ended_at;
     const endedAt = Math.max(Date.now(), lastEnded ? Date.parse(lastEnded) : 0);
     const outcome = won ? { ...won.outcome, attempts } : computeOutcome({

@@ -125,4 +125,6 @@ export type StreamPart =
   /** Final usage (and served tier) — emitted once, before `stream-end`, when the provider reports it. */
   | { type: 'usage'; usage: ChatUsage; serviceTier?: string; model?: string }
   /** The answer is complete: the provider's terminal event came, or the body ended after every choice's finish. */
-  | { type: 'stream-end' };
+  | { type: 'stream-end' }
+  /** An event that was not valid JSON was skipped (the stream goes on): counted in the attempt record, never sent to the client. */
+  | { type: 'skipped-event'; reason: string };

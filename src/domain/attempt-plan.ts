@@ -17,6 +17,8 @@ export interface PlanContext {
   promptTokens?: number;
   /** Known context window of a provider's model, if any. */
   contextWindow: (provider: string, model: string) => number | undefined;
+  /** The allow-lists' verdict on a provider (absent: every provider); a refused target is not drawn at all. */
+  allowedProvider?: (provider: string) => boolean;
 }
 
 export interface SkippedCandidate {
@@ -24,7 +26,7 @@ export interface SkippedCandidate {
   provider: string;
   model: string;
   region: string;
-  reason: 'circuit_open' | 'context_window';
+  reason: 'circuit_open' | 'context_window' | 'not_allowed';
 }
 
 export interface AttemptPlan {
@@ -82,12 +84,16 @@ function weightedOrder(pool: IndexedTarget[], random: () => number): IndexedTarg
  * starts with a `failover`, and `skipped` says why. An empty `candidates` means no eligible target.
  */
 export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContext): AttemptPlan {
-  const indexed = release.targets.map((target, targetIndex) => ({ targetIndex, target }));
+  const skipped: SkippedCandidate[] = [];
+  const indexed = release.targets.map((target, targetIndex) => ({ targetIndex, target })).filter(({ targetIndex, target }) => {
+    if (!context.allowedProvider || context.allowedProvider(target.provider)) return true;
+    skipped.push({ targetIndex, provider: target.provider, model: target.model, region: DEFAULT_REGION, reason: 'not_allowed' });
+    return false;
+  });
   const weighted = weightedOrder(indexed.filter((entry) => entry.target.weight > 0), context.random);
   const standbys = indexed.filter((entry) => entry.target.weight <= 0);
 
   const candidates: PlannedAttempt[] = [];
-  const skipped: SkippedCandidate[] = [];
   let first = true;
   for (const { targetIndex, target } of [...weighted, ...standbys]) {
     const standby = target.weight <= 0;

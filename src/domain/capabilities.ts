@@ -32,6 +32,13 @@ export interface ModelCapability {
   tiers?: Partial<Record<PricedTier, number>>;
   vision?: boolean;
   tools?: boolean;
+  /**
+   * The model continues a trailing assistant message (assistant prefill) instead of starting a new
+   * one: a broken stream can then be continued from the delivered text. Anthropic's Messages API does
+   * it natively; OpenAI's Chat Completions does not (a trailing assistant message is context, the answer
+   * starts afresh), so OpenAI-compatible models have it only where the manifest says so.
+   */
+  assistantPrefill?: boolean;
 }
 
 export interface CapabilityManifest {
@@ -67,7 +74,7 @@ const GPT56_CACHE = { read: 0.1, write: 1.25 }; // gpt-5.6+: cache writes billed
 const ANTHROPIC_TIERS = { priority: 1, batch: 0.5 } as const;
 const ANTHROPIC_CACHE = { read: 0.1, write: 1.25 };
 const anthropic = (input: number, output: number, contextWindow: number, maxOutputTokens: number): ModelCapability =>
-  ({ contextWindow, maxOutputTokens, price: price(input, output, ANTHROPIC_CACHE), tiers: ANTHROPIC_TIERS, vision: true, tools: true });
+  ({ contextWindow, maxOutputTokens, price: price(input, output, ANTHROPIC_CACHE), tiers: ANTHROPIC_TIERS, vision: true, tools: true, assistantPrefill: true });
 
 // Gemini: flex 0.5, priority +75–100 % → 2 (§3.6), batch 0.5 (§3.7); implicit cache reads ~0.1× (§3.5), no write cost.
 const GEMINI_TIERS = { flex: 0.5, priority: 2, batch: 0.5 } as const;
@@ -246,6 +253,17 @@ export function estimatePromptTokens(body: ChatRequest): number {
   }
   if (body.tools && body.tools.length > 0) characters += JSON.stringify(body.tools).length;
   return Math.ceil(characters / 4) + images * IMAGE_PART_TOKENS + body.messages.length * MESSAGE_OVERHEAD_TOKENS;
+}
+
+/** Providers whose every model continues a trailing assistant message (Anthropic's Messages API: PROVIDERS.md §2). */
+const PREFILL_PROVIDERS: ReadonlySet<string> = new Set(['anthropic']);
+
+/**
+ * Whether a broken stream on this target can be continued by assistant prefill: the manifest's
+ * `assistantPrefill` for the model when it says, else the provider's native support.
+ */
+export function supportsAssistantPrefill(manifest: CapabilityManifest, provider: string, model: string): boolean {
+  return modelCapability(manifest, provider, model)?.assistantPrefill ?? PREFILL_PROVIDERS.has(provider);
 }
 
 /** Whether the provider serves this model at a flex tier (cheaper, may wait for capacity). */

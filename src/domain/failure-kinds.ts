@@ -49,6 +49,23 @@ export const FAILURE_KINDS = {
    * the plan was made. Retrying the same target now would be refused again; fail over.
    */
   circuit_open: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
+   * No call was made: the endpoint's address is refused by the egress rules (a customer-supplied
+   * endpoint in a private, loopback, link-local or metadata range, or plain http). Retrying cannot
+   * help until the endpoint or the operator's allow-list changes; another target may. Not the target's
+   * health, so no circuit.
+   */
+  egress_refused: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
+   * A hedged attempt that lost the race for the first token: it was cancelled because the other
+   * attempt produced content first. Not a provider failure; nothing to retry.
+   */
+  hedge_lost: { retryable: false, failover: false, circuit: false, outage: false },
+  /**
+   * A stream continuation could not be honest: the regenerated answer does not start with the text
+   * the client already has (or the checkpoint is gone). Another target may still continue it.
+   */
+  resume_mismatch: { retryable: false, failover: true, circuit: false, outage: false },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true, circuit: false, outage: false },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean; circuit: boolean; outage: boolean }>;

@@ -15,6 +15,7 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   rejected_queue_full: { status: 429, code: 'queue_full', type: 'requests', message: 'The admission queue for this tenant is full.' },
   expired_before_start: { status: 429, code: 'expired_before_start', type: 'requests', message: 'The request waited for capacity until its deadline and was not started.' },
   rejected_policy: { status: 403, code: 'qos_class_not_allowed', type: 'invalid_request_error', param: 'x-zumik-qos-class', message: "The tenant's policy does not allow this QoS class." },
+  rejected_allow_list: { status: 403, code: 'model_not_allowed', type: 'invalid_request_error', param: 'model', message: "This model is not on the tenant's or the API key's allow-list (of aliases, or of providers for every target of its release)." },
   unknown_alias: { status: 404, code: 'model_not_found', type: 'invalid_request_error', param: 'model', message: 'The model does not exist or has no live release.' },
   no_eligible_target: { status: 503, code: 'no_eligible_target', type: 'server_error', message: 'No target of this model can serve the request right now (circuits open, context too long, or no credentials).' },
   expired_during_execution: { status: 504, code: 'deadline_exceeded', type: 'server_error', message: 'The request did not complete before its deadline.' },
@@ -27,6 +28,7 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   provider_quota: { status: 502, code: 'upstream_quota_exhausted', type: 'server_error', message: "The provider account's quota is exhausted." },
   provider_model_not_found: { status: 502, code: 'upstream_model_not_found', type: 'server_error', message: 'The provider does not know the configured model.' },
   provider_response_too_large: { status: 502, code: 'upstream_response_too_large', type: 'server_error', message: "The provider's answer was larger than Zumik accepts." },
+  provider_egress_refused: { status: 502, code: 'egress_refused', type: 'server_error', message: "The endpoint's address is refused by the deployment's egress rules." },
   provider_timeout: { status: 504, code: 'upstream_timeout', type: 'server_error', message: 'The provider did not answer in time.' },
 };
 

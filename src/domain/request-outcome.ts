@@ -82,6 +82,15 @@ export interface AttemptRecord {
   /** True when the stream had delivered content before the failure. */
   after_first_token?: boolean;
   retry_after_ms?: number | null;
+  /**
+   * Set on an attempt that continued a broken stream: which attempt's text it continued, from which
+   * offset (characters and chunks the client already had), and how (`prefill`: the delivered text as a
+   * trailing assistant message; `regenerate`: the answer asked for again, only what follows the
+   * delivered prefix sent on).
+   */
+  continuation?: { from_attempt: number; offset_chars: number; offset_chunks: number; mode: 'prefill' | 'regenerate' } | null;
+  /** Stream events that were not valid JSON and were skipped (the rest of the stream was valid). */
+  malformed_events?: number;
 }
 
 export interface RequestOutcome {

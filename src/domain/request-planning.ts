@@ -10,9 +10,9 @@ import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
-import { tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
+import { streamResume, tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
-export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string): PolicySnapshot {
+export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string, stream = true): PolicySnapshot {
   const qos = tenantQosProfile(policy, qosClass);
   return {
     qos,
@@ -21,6 +21,10 @@ export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: 
     flexFallbackToStandard: policy.flex.fallback_to_standard,
     // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
     leaseMs: qos.deadlineMs + 60_000,
+    streamResume: streamResume(policy, alias),
+    // Batch work has hours: racing a second provider for its first token would only spend money. A plain
+    // completion has no first token to watch: hedged only when the tenant asks (`hedge_non_streaming`).
+    maxHedges: qosClass === 'batch' || (!stream && !policy.hedge_non_streaming) ? 0 : policy.max_hedges,
   };
 }
 
@@ -45,6 +49,8 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   policy: PolicySnapshot;
   regions: (provider: string) => readonly string[];
   openCircuits: ReadonlySet<string>;
+  /** The allow-lists' verdict on a provider (absent: every provider allowed). */
+  allowedProvider?: (provider: string) => boolean;
 }): { refusal: ReasonCode } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
@@ -54,7 +60,11 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
     promptTokens: estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
+    allowedProvider: context.allowedProvider,
   });
+  if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
+    return { refusal: 'rejected_allow_list' };
+  }
   // Flex runs at the provider's flex tier; targets without one serve it only where policy lets flex fall back to standard.
   const plan = input.qosClass === 'flex' && !context.policy.flexFallbackToStandard
     ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))

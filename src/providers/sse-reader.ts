@@ -111,6 +111,31 @@ function lastEventBoundary(text: string): number {
   return end;
 }
 
+/** What `SkippedEvents.parse` returns for an event it skipped. */
+export const SKIPPED = Symbol('skipped event');
+
+/**
+ * Skip-and-continue for malformed events: a data payload that is not JSON is skipped (the parser
+ * yields a `skipped-event` part, counted in the attempt record) while the rest of the stream is valid;
+ * more than `max` of them in one stream is a `bad_response` (a body that is garbage, not one bad event).
+ */
+export class SkippedEvents {
+  count = 0;
+  constructor(private readonly provider: string, private readonly max = 3) {}
+
+  parse(data: string): unknown {
+    try {
+      return JSON.parse(data);
+    } catch (error) {
+      this.count += 1;
+      if (this.count > this.max) {
+        throw new ProviderError(`${this.provider}: ${this.count} malformed stream events`, { kind: 'bad_response', provider: this.provider }, { cause: error });
+      }
+      return SKIPPED;
+    }
+  }
+}
+
 /** Parse one SSE data payload as JSON, or throw `bad_response` (a malformed event). */
 export function parseEventJson(data: string, provider: string): unknown {
   try {

@@ -3,8 +3,9 @@
  * with connect/headers/body timeouts, abort by signal, and transport failures classified into the
  * taxonomy. Adapters get their dispatcher injected; tests point base URLs at loopback emulators.
  */
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { UPSTREAM_RESPONSE_MAX_BYTES } from '../contract/limits';
+import type { EgressPolicy } from '../net/egress-policy';
 import { ProviderError } from './provider-error';
 import type { CallTimeouts } from './types';
 
@@ -14,12 +15,29 @@ export interface UpstreamPoolOptions {
   keepAliveTimeoutMs?: number;
   /** Sockets per origin. */
   connections?: number;
+  /** Egress rules every connection must pass (customer-supplied endpoints): literal addresses and every resolved one are checked. */
+  egress?: EgressPolicy;
+}
+
+/** A connector that refuses, before any packet leaves, an address the egress rules refuse — the resolved ones included. */
+function guardedConnector(egress: EgressPolicy, timeout: number): buildConnector.connector {
+  const connect = buildConnector({ timeout, lookup: egress.lookup });
+  return (options, callback) => {
+    try {
+      egress.checkHost(options.hostname);
+    } catch (error) {
+      callback(error as Error, null);
+      return;
+    }
+    connect(options, callback);
+  };
 }
 
 /** One keep-alive dispatcher for all upstream origins (undici keeps a pool per origin inside an Agent). */
 export function createUpstreamDispatcher(options: UpstreamPoolOptions = {}): Dispatcher {
+  const timeout = options.connectTimeoutMs ?? 10_000;
   return new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    connect: options.egress ? guardedConnector(options.egress, timeout) : { timeout },
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     keepAliveMaxTimeout: 600_000,
     connections: options.connections ?? 256,
@@ -91,6 +109,9 @@ export function classifyTransportError(error: unknown, provider: string, signal?
       return phase === 'body'
         ? new ProviderError(`${provider}: the stream stalled`, { kind: 'stream_stalled', provider, phase: 'body' }, { cause: error })
         : new ProviderError(`${provider}: no answer body in time`, { kind: 'timeout', provider, phase: 'first_token' }, { cause: error });
+    case 'ZUMIK_EGRESS_REFUSED':
+      return new ProviderError(`${provider}: ${((error as { code?: string }).code === code ? error as Error : (error as { cause: Error }).cause).message}`,
+        { kind: 'egress_refused', provider }, { cause: error });
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new ProviderError(`${provider}: connection timed out`, { kind: 'timeout', provider, phase: 'connect' }, { cause: error });
     case 'ECONNREFUSED': case 'ECONNRESET': case 'EPIPE': case 'ENOTFOUND': case 'EAI_AGAIN': case 'EHOSTUNREACH': case 'ENETUNREACH':

@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
 import { REQUEST_BODY_LIMIT_SETTING } from '../contract/limits';
+import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
 import type { CredentialRepository } from '../store/credential-repository';
@@ -19,6 +20,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
 import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
+import { codecCors, codecRoutes, type CodecRouteDeps } from './routes/codec';
 import { credentialRoutes } from './routes/credentials';
 import { batchRoutes, type BatchRouteDeps } from './routes/batches';
 import { fileRoutes } from './routes/files';
@@ -42,6 +44,8 @@ export interface AppDeps {
   client?: Client;
   credentials?: CredentialRepository;
   endpoints?: ByocEndpointRepository;
+  /** The egress rules a registered BYOC base_url must pass (default: https to public addresses only). */
+  egress?: EgressPolicy;
   policies?: TenantPolicyRepository;
   /** /v1/files (the Batch API's input and output files). */
   files?: FileStore;
@@ -49,6 +53,8 @@ export interface AppDeps {
   batches?: BatchRouteDeps;
   /** /v2/circuits (admin view of the shared circuit breakers). */
   circuits?: CircuitRouteDeps;
+  /** /v2/codec (Temporal's remote codec protocol for the payload encryption), when payloads are encrypted. */
+  codec?: CodecRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -66,12 +72,14 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
-  v1.use(modelRoutes(deps.modelAliases));
+  v1.use(modelRoutes(deps.modelAliases, deps.policies));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);
 
+  // The codec's CORS preflight carries no key: answered before authentication.
+  if (deps.codec) app.use('/v2/codec', codecCors(deps.codec.corsOrigins));
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
   v2.use(modelAliasRoutes(deps.modelAliases));
@@ -79,9 +87,10 @@ export function createApp(deps: AppDeps): Express {
   if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));
   if (deps.credentials) v2.use(credentialRoutes(deps.credentials));
-  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints));
+  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints, deps.egress));
   if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
   if (deps.circuits) v2.use(circuitRoutes(deps.circuits));
+  if (deps.codec) v2.use(codecRoutes(deps.codec));
   app.use('/v2', v2);
 
   app.use(notFoundHandler());

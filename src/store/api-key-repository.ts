@@ -2,8 +2,19 @@
 import type { Pool } from 'pg';
 import { apiKeyPrefix, hashApiKey, newApiKeyId, newApiKeySecret } from '../ids';
 
-export const SCOPES = ['admin', 'inference'] as const;
+/**
+ * `operator`: the deployment's own role — every tenant (through `?tenant=`), shared aliases, every
+ * circuit; the bootstrap key holds it. `admin`: its own tenant's keys, aliases, credentials, endpoints,
+ * policy and data. `inference`: requests, files and batches of its tenant. Each holds the ones after it.
+ */
+export const SCOPES = ['operator', 'admin', 'inference'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** What a key may reach beyond its tenant's policy; `null` fields restrict nothing. */
+export interface KeyAllowList {
+  aliases: string[] | null;
+  providers: string[] | null;
+}
 
 export interface ApiKeyRecord {
   id: string;
@@ -11,6 +22,7 @@ export interface ApiKeyRecord {
   name: string;
   prefix: string;
   scopes: Scope[];
+  allowList: KeyAllowList;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -22,15 +34,18 @@ interface ApiKeyRow {
   name: string;
   prefix: string;
   scopes: Scope[];
+  allowed_aliases: string[] | null;
+  allowed_providers: string[] | null;
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
 }
 
-const COLUMNS = 'id, tenant_id, name, prefix, scopes, created_at, last_used_at, revoked_at';
+const COLUMNS = 'id, tenant_id, name, prefix, scopes, allowed_aliases, allowed_providers, created_at, last_used_at, revoked_at';
 
 const toRecord = (row: ApiKeyRow): ApiKeyRecord => ({
   id: row.id, tenantId: row.tenant_id, name: row.name, prefix: row.prefix, scopes: row.scopes,
+  allowList: { aliases: row.allowed_aliases, providers: row.allowed_providers },
   createdAt: row.created_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at,
 });
 
@@ -44,12 +59,15 @@ export class ApiKeyRepository {
   }
 
   /** Create a key; the returned secret is never stored. */
-  async create(input: { tenantId: string; name: string; scopes: Scope[]; secret?: string }): Promise<{ record: ApiKeyRecord; secret: string }> {
+  async create(input: { tenantId: string; name: string; scopes: Scope[]; secret?: string; allowList?: Partial<KeyAllowList> }):
+    Promise<{ record: ApiKeyRecord; secret: string }> {
     await this.ensureTenant(input.tenantId);
     const secret = input.secret ?? newApiKeySecret();
     const result = await this.pool.query<ApiKeyRow>(
-      `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-      [newApiKeyId(), input.tenantId, input.name, apiKeyPrefix(secret), hashApiKey(secret), input.scopes]);
+      `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, allowed_aliases, allowed_providers)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [newApiKeyId(), input.tenantId, input.name, apiKeyPrefix(secret), hashApiKey(secret), input.scopes,
+        input.allowList?.aliases ?? null, input.allowList?.providers ?? null]);
     return { record: toRecord(result.rows[0]!), secret };
   }
 
@@ -79,8 +97,9 @@ export class ApiKeyRepository {
     return result.rows[0] && toRecord(result.rows[0]);
   }
 
-  async hasLiveAdminKey(): Promise<boolean> {
-    const result = await this.pool.query(`SELECT 1 FROM api_keys WHERE 'admin' = ANY(scopes) AND revoked_at IS NULL LIMIT 1`);
+  /** True while some live key holds the operator role (the bootstrap key is generated only when none does). */
+  async hasLiveOperatorKey(): Promise<boolean> {
+    const result = await this.pool.query(`SELECT 1 FROM api_keys WHERE 'operator' = ANY(scopes) AND revoked_at IS NULL LIMIT 1`);
     return (result.rowCount ?? 0) > 0;
   }
 

@@ -10,20 +10,22 @@ import type { FailureKind } from '../domain/failure-kinds';
 import type { CircuitBreakerStore } from './circuit-breaker-store';
 import { TtlCache } from './ttl-cache';
 
+/** The release a tenant resolves for an alias (its own, else the shared one), per tenant and alias. */
 export class ReleaseCache {
   private readonly entries: TtlCache<string, ModelAliasRelease | undefined>;
 
-  constructor(private readonly aliases: { findActive(alias: string): Promise<ModelAliasRelease | undefined> }, ttlMs = 5_000) {
+  constructor(private readonly aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> }, ttlMs = 5_000) {
     this.entries = new TtlCache(ttlMs);
   }
 
-  get(alias: string): Promise<ModelAliasRelease | undefined> {
-    return this.entries.get(alias, (key) => this.aliases.findActive(key));
+  get(tenantId: string, alias: string): Promise<ModelAliasRelease | undefined> {
+    return this.entries.get(`${tenantId}\u0000${alias}`, () => this.aliases.findActive(tenantId, alias));
   }
 
-  /** Forget one alias (it changed), or all. */
+  /** Forget one alias for every tenant (a shared release changes what all of them resolve), or all. */
   invalidate(alias?: string): void {
-    this.entries.invalidate(alias);
+    if (alias === undefined) this.entries.invalidate();
+    else this.entries.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1) === alias);
   }
 }
 

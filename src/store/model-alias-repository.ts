@@ -2,6 +2,10 @@
  * Alias releases in Postgres. Installing is one transaction under a per-alias advisory lock: the
  * previous active release is retired and the new one inserted, so concurrent installs on one alias
  * serialise and never leave two active releases (a partial unique index backs this up).
+ *
+ * Ownership: a release belongs to a tenant, or (tenant null) is shared by every tenant — the
+ * operator's catalogue. A tenant sees the shared releases and its own; its own release of an alias
+ * shadows the shared one for that tenant only. Another tenant's releases are invisible (not found).
  */
 import type { Pool } from 'pg';
 import {
@@ -37,46 +41,63 @@ function toRelease(row: ReleaseRow): ModelAliasRelease {
   };
 }
 
+/** Whose releases a call sees: a tenant (its own and the shared ones), only the shared ones (null), or every release (`all`: the operator's reads by id). */
+export type ReleaseViewer = string | null | 'all';
+
+/** A tenant id, or null for the shared namespace; tenant ids never contain a NUL, so this key is unambiguous. */
+const ownerKey = (tenantId: string | null) => tenantId ?? '';
+
 export class ModelAliasRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Every live release, sorted by alias. */
-  async listActive(): Promise<ModelAliasRelease[]> {
-    const result = await this.pool.query<ReleaseRow>(`SELECT ${COLUMNS} FROM model_alias_releases WHERE status = 'active' ORDER BY alias`);
+  /** The live releases a tenant resolves (its own shadowing shared ones), or the shared ones (`null`), sorted by alias. */
+  async listActive(tenantId: string | null = null): Promise<ModelAliasRelease[]> {
+    const result = await this.pool.query<ReleaseRow>(
+      `SELECT DISTINCT ON (alias) ${COLUMNS} FROM model_alias_releases
+       WHERE status = 'active' AND (tenant_id IS NULL OR tenant_id = $1) ORDER BY alias, tenant_id NULLS LAST`, [tenantId]);
     return result.rows.map(toRelease);
   }
 
-  async findActive(alias: string): Promise<ModelAliasRelease | undefined> {
+  /** The live release a tenant's request for `alias` resolves: its own, else the shared one (`null`: shared only). */
+  async findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> {
     const result = await this.pool.query<ReleaseRow>(
-      `SELECT ${COLUMNS} FROM model_alias_releases WHERE alias = $1 AND status = 'active'`, [alias]);
+      `SELECT ${COLUMNS} FROM model_alias_releases WHERE alias = $1 AND status = 'active' AND (tenant_id IS NULL OR tenant_id = $2)
+       ORDER BY tenant_id NULLS LAST LIMIT 1`, [alias, tenantId]);
     return result.rows[0] && toRelease(result.rows[0]);
   }
 
-  async findById(id: string): Promise<ModelAliasRelease | undefined> {
-    const result = await this.pool.query<ReleaseRow>(`SELECT ${COLUMNS} FROM model_alias_releases WHERE id = $1`, [id]);
+  /** A release by id, when `viewer` may see it (another tenant's is undefined, as if it did not exist). */
+  async findById(id: string, viewer: ReleaseViewer = 'all'): Promise<ModelAliasRelease | undefined> {
+    const result = await this.pool.query<ReleaseRow>(
+      `SELECT ${COLUMNS} FROM model_alias_releases WHERE id = $1 AND ($2::boolean OR tenant_id IS NULL OR tenant_id = $3)`,
+      [id, viewer === 'all', viewer === 'all' ? null : viewer]);
     return result.rows[0] && toRelease(result.rows[0]);
   }
 
-  /** An alias's releases, newest first. */
-  async history(alias: string): Promise<ModelAliasRelease[]> {
-    const result = await this.pool.query<ReleaseRow>(
-      `SELECT ${COLUMNS} FROM model_alias_releases WHERE alias = $1 ORDER BY seq DESC`, [alias]);
-    return result.rows.map(toRelease);
+  /** The history, newest first, of the alias as `tenantId` resolves it: its own releases if it has any, else the shared ones. */
+  async history(tenantId: string | null, alias: string): Promise<ModelAliasRelease[]> {
+    const result = await this.pool.query<ReleaseRow & { tenant_id: string | null }>(
+      `SELECT ${COLUMNS}, tenant_id FROM model_alias_releases WHERE alias = $1 AND (tenant_id IS NULL OR tenant_id = $2) ORDER BY seq DESC`,
+      [alias, tenantId]);
+    const own = result.rows.filter((row) => row.tenant_id !== null);
+    return (own.length > 0 ? own : result.rows).map(toRelease);
   }
 
-  /** Install a new immutable release of `alias`, retiring the active one. */
-  async install(alias: string, input: InstallReleaseInput): Promise<ModelAliasRelease> {
+  /** Install a new immutable release of `alias` for a tenant (or shared: `null`), retiring that owner's active one. */
+  async install(alias: string, input: InstallReleaseInput, tenantId: string | null = null): Promise<ModelAliasRelease> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model_alias:${alias}`]);
+      if (tenantId !== null) await client.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [tenantId]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model_alias:${ownerKey(tenantId)}:${alias}`]);
       await client.query(
-        `UPDATE model_alias_releases SET status = 'retired', retired_at = now() WHERE alias = $1 AND status = 'active'`, [alias]);
+        `UPDATE model_alias_releases SET status = 'retired', retired_at = now()
+         WHERE alias = $1 AND status = 'active' AND tenant_id IS NOT DISTINCT FROM $2`, [alias, tenantId]);
       const result = await client.query<ReleaseRow>(
-        `INSERT INTO model_alias_releases (id, alias, status, policy_revision, capability_manifest_revision, targets)
-         VALUES ($1, $2, 'active', $3, $4, $5) RETURNING ${COLUMNS}`,
+        `INSERT INTO model_alias_releases (id, alias, status, policy_revision, capability_manifest_revision, targets, tenant_id)
+         VALUES ($1, $2, 'active', $3, $4, $5, $6) RETURNING ${COLUMNS}`,
         [newReleaseId(), alias, input.policy_revision ?? DEFAULT_POLICY_REVISION,
-          input.capability_manifest_revision ?? DEFAULT_CAPABILITY_MANIFEST_REVISION, JSON.stringify(input.targets)]);
+          input.capability_manifest_revision ?? DEFAULT_CAPABILITY_MANIFEST_REVISION, JSON.stringify(input.targets), tenantId]);
       await client.query('COMMIT');
       return toRelease(result.rows[0]!);
     } catch (error) {

@@ -4,6 +4,7 @@
  * when the tenant or key has a limit, one admission round trip (lease, queue ticket or refusal). The
  * front door uses it for every request; a batch line's workflow uses it in its first local activity.
  */
+import { aliasAllowed, providerAllowed, restrictsProviders, type AllowList } from '../domain/allow-list';
 import type { ReasonCode } from '../domain/reason-codes';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot } from '../domain/request-planning';
@@ -11,6 +12,7 @@ import type { ChatRequestInput } from '../domain/request-outcome';
 import type { TenantPolicy } from '../domain/tenant-policy';
 import type { AdmissionStore } from './admission-store';
 import type { CircuitCache, ReleaseCache } from './hot-config';
+import { TtlCache } from './ttl-cache';
 
 export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>;
 
@@ -26,19 +28,35 @@ export interface RequestDeciderDeps {
   /** Regions per provider, preferred first (the provider directory's). */
   regions: (provider: string) => readonly string[];
   admission: Pick<AdmissionStore, 'tryAdmit' | 'release'>;
+  /**
+   * A key's allow-list by key id, for callers that have no authenticated principal (a batch line's
+   * first activity); cached here for the keys' TTL (10 s), like the authenticator's cache.
+   */
+  keyAllowList?: (keyId: string) => Promise<AllowList | undefined>;
 }
 
 export class RequestDecider {
+  private readonly keyAllowLists = new TtlCache<string, AllowList | undefined>(10_000);
+
   constructor(private readonly deps: RequestDeciderDeps) {}
 
-  /** `tenantPolicy` when the caller has already read it (the front door reads it for the QoS class). */
-  async decide(input: DecideInput, tenantPolicy?: TenantPolicy): Promise<DecideResult> {
+  /**
+   * `tenantPolicy` when the caller has already read it (the front door reads it for the QoS class);
+   * `keyAllowList` when the caller holds the key (the front door's principal), else it is looked up.
+   */
+  async decide(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList): Promise<DecideResult> {
     tenantPolicy ??= await this.deps.policies.get(input.tenantId);
-    const policy = policySnapshot(tenantPolicy, input.qosClass, input.alias);
-    const refused = policyRefusal(tenantPolicy, input.qosClass);
+    const lists = [{ aliases: tenantPolicy.allowed_aliases, providers: tenantPolicy.allowed_providers }, keyAllowList ?? await this.keyAllowList(input.apiKeyId)];
+    const snapshot = policySnapshot(tenantPolicy, input.qosClass, input.alias, input.body.stream === true);
+    // The bridge is a provider too: a list without openrouter never reaches it.
+    const policy = snapshot.allowBrokered && !providerAllowed(lists, 'openrouter') ? { ...snapshot, allowBrokered: false } : snapshot;
+    const refused = policyRefusal(tenantPolicy, input.qosClass) ?? (aliasAllowed(lists, input.alias) ? undefined : 'rejected_allow_list');
     if (refused) return { refusal: refused, policy };
-    const [release, circuits] = await Promise.all([this.deps.releases.get(input.alias), this.deps.circuits.get()]);
-    const planned = planRequest(input, { release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open });
+    const [release, circuits] = await Promise.all([this.deps.releases.get(input.tenantId, input.alias), this.deps.circuits.get()]);
+    const planned = planRequest(input, {
+      release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open,
+      allowedProvider: restrictsProviders(lists) ? (provider) => providerAllowed(lists, provider) : undefined,
+    });
     const releaseRef = release && { id: release.id, capability_manifest_revision: release.capability_manifest_revision };
     if ('refusal' in planned) return { refusal: planned.refusal, policy, release: releaseRef };
     const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none' };
@@ -62,6 +80,12 @@ export class RequestDecider {
   /** Give back a lease or ticket the decision took, when its workflow could not be started. */
   async release(requestId: string): Promise<void> {
     await this.deps.admission.release(requestId);
+  }
+
+  private async keyAllowList(keyId: string): Promise<AllowList | undefined> {
+    const lookup = this.deps.keyAllowList;
+    if (!lookup || !keyId) return undefined;
+    return this.keyAllowLists.get(keyId, lookup);
   }
 
   private regions(provider: string): readonly string[] {

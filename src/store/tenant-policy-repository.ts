@@ -11,6 +11,8 @@ import { DEFAULT_TENANT_POLICY, parseTenantPolicy, type TenantPolicy, type Tenan
 export interface StoredTenantPolicy {
   tenantId: string;
   policy: TenantPolicy;
+  /** The policy as it was written (`{}` when none is stored). */
+  written: Record<string, unknown>;
   /** null for a tenant that has no stored policy (the defaults). */
   updatedAt: Date | null;
 }
@@ -44,8 +46,8 @@ export class TenantPolicyRepository {
     const result = await this.pool.query<{ policy: unknown; updated_at: Date }>(
       'SELECT policy, updated_at FROM tenant_policies WHERE tenant_id = $1', [tenantId]);
     const row = result.rows[0];
-    if (!row) return { tenantId, policy: DEFAULT_TENANT_POLICY, updatedAt: null };
-    return { tenantId, policy: parseTenantPolicy(row.policy), updatedAt: row.updated_at };
+    if (!row) return { tenantId, policy: DEFAULT_TENANT_POLICY, written: {}, updatedAt: null };
+    return { tenantId, policy: parseTenantPolicy(row.policy), written: (row.policy ?? {}) as Record<string, unknown>, updatedAt: row.updated_at };
   }
 
   /** Replace the tenant's policy; throws the ZodError of an invalid one before anything is written. */
@@ -58,6 +60,6 @@ export class TenantPolicyRepository {
        RETURNING updated_at`,
       [tenantId, JSON.stringify(input ?? {})]);
     this.cache.invalidate(tenantId);
-    return { tenantId, policy, updatedAt: result.rows[0]!.updated_at };
+    return { tenantId, policy, written: { ...(input ?? {}) } as Record<string, unknown>, updatedAt: result.rows[0]!.updated_at };
   }
 }

@@ -23,4 +23,9 @@ export class TtlCache<K, V> {
     if (key === undefined) this.entries.clear();
     else this.entries.delete(key);
   }
+
+  /** Forget every key that matches (one change that several keys depend on). */
+  invalidateWhere(matches: (key: K) => boolean): void {
+    for (const key of this.entries.keys()) if (matches(key)) this.entries.delete(key);
+  }
 }

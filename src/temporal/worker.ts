@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import type { PayloadCodec } from '@temporalio/common';
 import { PROJECT_ROOT } from '../project-root';
 import { TASK_QUEUE } from './task-queues';
 
@@ -60,8 +61,9 @@ export async function connectTemporal(address: string, timeoutMs = 60_000): Prom
   }
 }
 
-export function createClient(connection: NativeConnection, namespace: string): Client {
-  return new Client({ connection, namespace });
+/** `codec`: the payload codec (EncryptionCodec) every payload passes through; none in tests of the engine alone. */
+export function createClient(connection: NativeConnection, namespace: string, codec?: PayloadCodec): Client {
+  return new Client({ connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
 }
 
 export interface WorkerOptions {
@@ -70,6 +72,8 @@ export interface WorkerOptions {
   activities: object;
   bundlePath?: string;
   taskQueue?: string;
+  /** The same codec as the client's: the worker decodes what the client encoded, and the other way round. */
+  codec?: PayloadCodec;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -79,6 +83,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowBundle: { codePath: options.bundlePath ?? DEFAULT_BUNDLE_PATH },
     activities: options.activities,
+    ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     // Provider calls are I/O-bound: many in flight per worker.
     maxConcurrentActivityTaskExecutions: 512,
     maxConcurrentLocalActivityExecutions: 512,

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../../src/project-root';
 
 interface Service {
-  image?: string; build?: unknown; command?: unknown; healthcheck?: unknown; environment?: Record<string, string>;
+  image?: string; build?: unknown; command?: unknown; healthcheck?: unknown; environment?: Record<string, string>; ports?: string[];
   depends_on?: Record<string, { condition: string }>;
 }
 
@@ -23,6 +23,11 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
     expect(services['zumik-api']?.command).toEqual(['--role', 'api']);
     expect(services['zumik-worker']?.command).toEqual(['--role', 'worker']);
+  });
+
+  it('publishes the unauthenticated Temporal UI on the host loopback only, and the Temporal frontend and databases not at all', () => {
+    expect(services['temporal-ui']?.ports).toEqual(['127.0.0.1:8233:8080']);
+    for (const name of ['temporal', 'postgresql', 'redis']) expect([name, services[name]?.ports]).toEqual([name, undefined]);
   });
 
   it('gives every long-running service a health check', () => {

@@ -1,5 +1,5 @@
 import {
-  builtInManifest, costUsd, estimatePromptTokens, manifestFor, modelCapability, tierMultiplier, type CapabilityManifest,
+  builtInManifest, costUsd, estimatePromptTokens, manifestFor, modelCapability, supportsAssistantPrefill, tierMultiplier, type CapabilityManifest,
 } from '../../src/domain/capabilities';
 import type { ChatRequest, ChatUsage } from '../../src/contract/chat';
 
@@ -16,6 +16,21 @@ const manifest: CapabilityManifest = {
 const usage = (prompt: number, completion: number, cached = 0, written = 0): ChatUsage => ({
   prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
   prompt_tokens_details: { cached_tokens: cached, cache_write_tokens: written },
+});
+
+describe('supportsAssistantPrefill', () => {
+  it('is true for Anthropic models (the Messages API continues a trailing assistant turn) and false for OpenAI ones', () => {
+    const manifest = builtInManifest();
+    expect(supportsAssistantPrefill(manifest, 'anthropic', 'claude-haiku-4-5')).toBe(true);
+    expect(supportsAssistantPrefill(manifest, 'anthropic', 'claude-model-not-in-the-manifest')).toBe(true);
+    expect(supportsAssistantPrefill(manifest, 'openai', 'gpt-4o-mini')).toBe(false);
+  });
+
+  it('follows the manifest where it says, for an OpenAI-compatible model that accepts a trailing assistant message', () => {
+    const manifest = { revision: 'cap_test', models: { 'byoc-vllm/llama': { assistantPrefill: true }, 'anthropic/claude-x': { assistantPrefill: false } } };
+    expect(supportsAssistantPrefill(manifest, 'byoc-vllm', 'llama')).toBe(true);
+    expect(supportsAssistantPrefill(manifest, 'anthropic', 'claude-x')).toBe(false);
+  });
 });
 
 describe('manifestFor', () => {

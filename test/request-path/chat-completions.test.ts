@@ -37,7 +37,7 @@ describe('POST /v1/chat/completions', () => {
       const history = await handle.fetchHistory();
       expect(eventTypes(history)).toEqual(['WorkflowExecutionStarted', 'WorkflowTaskScheduled', 'WorkflowTaskStarted', 'WorkflowTaskCompleted',
         'MarkerRecorded', 'UpsertWorkflowSearchAttributes', 'WorkflowExecutionCompleted']);
-      expect(attemptsInHistory(history)).toEqual([{ via: 'local', id: expect.any(String), summary: 'attempt 1: openai/gpt-4o-mini @default (primary)' }]);
+      expect(attemptsInHistory(history, harness.zumik.codec)).toEqual([{ via: 'local', id: expect.any(String), summary: 'attempt 1: openai/gpt-4o-mini @default (primary)' }]);
     }
   });
 
@@ -72,7 +72,7 @@ describe('POST /v1/chat/completions', () => {
     const handle = harness.zumik.client.workflow.getHandle(outcome.workflow.id);
     await handle.result();
     const history = await handle.fetchHistory();
-    expect(attemptsInHistory(history)).toEqual([
+    expect(attemptsInHistory(history, harness.zumik.codec)).toEqual([
       { via: 'local', id: expect.any(String), summary: 'attempt 1: openai/gpt-4o-mini @default (primary)' },
       { via: 'activity', id: 'attempt-2', summary: 'attempt 2: anthropic/claude-haiku-4-5 @default (standby, failover:upstream_unavailable)' },
     ]);

@@ -31,7 +31,7 @@ describe('API keys (/v2/api-keys) and authentication', () => {
       expect(created.status).toBe(201);
       expect(created.body).toEqual({
         id: expect.stringMatching(/^key_/), object: 'api_key', name: 'ci', tenant: 'team-a', scopes: ['inference'],
-        prefix: expect.any(String), created_at: expect.any(Number), last_used_at: null, revoked_at: null, key: expect.stringMatching(/^zk_/),
+        allowed_aliases: null, allowed_providers: null, prefix: expect.any(String), created_at: expect.any(Number), last_used_at: null, revoked_at: null, key: expect.stringMatching(/^zk_/),
       });
       const secret: string = created.body.key;
       const { rows } = await app.database.pool.query('SELECT row_to_json(k)::text AS row FROM api_keys k WHERE id = $1', [created.body.id]);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { EgressPolicy } from '../../src/net/egress-policy';
 import { byocEndpointRoutes } from '../../src/server/routes/byoc-endpoints';
 import { SecretBox } from '../../src/secrets/secret-box';
 import { ByocEndpointRepository } from '../../src/store/byoc-endpoint-repository';
-import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
+import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, OPERATOR_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const ENDPOINT_KEY = 'dynamo-SECRET-key-0000000000000wxyz';
@@ -11,13 +12,16 @@ describe('byocEndpointRoutes (/v2/byoc-endpoints)', () => {
   let database: TestDatabase;
   let secretBox: SecretBox;
   let app: RouterTestApp;
+  let strict: RouterTestApp;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     secretBox = new SecretBox(randomBytes(32));
-    app = await startRouterTestApp(byocEndpointRoutes(new ByocEndpointRepository(database.pool, secretBox)));
+    // The subscription endpoint below is on a private network over http: the operator allows that range (ZUMIK_EGRESS_ALLOW).
+    app = await startRouterTestApp(byocEndpointRoutes(new ByocEndpointRepository(database.pool, secretBox), new EgressPolicy('10.0.0.0/8,http')));
+    strict = await startRouterTestApp(byocEndpointRoutes(new ByocEndpointRepository(database.pool, secretBox)));
   });
-  afterAll(async () => { await app.close(); await database.drop(); });
+  afterAll(async () => { await app.close(); await strict.close(); await database.drop(); });
   afterEach(() => { app.principal = ADMIN_PRINCIPAL; });
 
   const sealedKeyOf = async (id: string, tenant = 'acme') =>
@@ -59,7 +63,11 @@ describe('byocEndpointRoutes (/v2/byoc-endpoints)', () => {
       expect(rekeyed.body).toMatchObject({ has_api_key: true, created_at: moved.body.created_at });
     });
 
-    it('acts on another tenant with ?tenant=, leaving the caller\'s endpoints alone', async () => {
+    it('acts on another tenant with ?tenant= for the operator only, leaving the caller\'s endpoints alone', async () => {
+      const refused = await app.call('PUT', '/v2/byoc-endpoints/acme-dynamo?tenant=globex', { body: { profile: 'byoc_epp', base_url: 'https://epp.globex.example/v1' } });
+      expect(refused.status).toBe(403); // a tenant admin acts on its own tenant only
+      expect(refused.body.error).toMatchObject({ code: 'insufficient_scope', param: 'tenant' });
+      app.principal = OPERATOR_PRINCIPAL;
       const response = await app.call('PUT', '/v2/byoc-endpoints/acme-dynamo?tenant=globex', { body: { profile: 'byoc_epp', base_url: 'https://epp.globex.example/v1' } });
       expect(response.body).toMatchObject({ tenant: 'globex', profile: 'byoc_epp' });
       expect((await app.call('GET', '/v2/byoc-endpoints/acme-dynamo')).body.profile).toBe('byoc_dynamo');
@@ -84,6 +92,31 @@ describe('byocEndpointRoutes (/v2/byoc-endpoints)', () => {
     });
   });
 
+  describe('egress rules (default: https to public addresses only)', () => {
+    it.each([
+      ['plain http', 'http://api.example.com/v1', /https/],
+      ['a private address', 'https://10.0.0.7:8000/v1', /private/],
+      ['loopback', 'https://127.0.0.1:8000/v1', /loopback/],
+      ['localhost', 'https://localhost/v1', /loopback/],
+      ['the cloud metadata address', 'https://169.254.169.254/latest/meta-data', /metadata/],
+      ['the IPv6 metadata address', 'https://[fd00:ec2::254]/', /unique local/],
+      ['a CGNAT address', 'https://100.100.100.200/', /CGNAT/],
+    ])('refuses %s at registration with a 400 naming base_url, storing nothing', async (_case, baseUrl, message) => {
+      const response = await strict.call('PUT', '/v2/byoc-endpoints/probe', { body: { profile: 'byoc_epp', base_url: baseUrl } });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ param: 'base_url', type: 'invalid_request_error', message: expect.stringMatching(message) });
+      expect((await database.pool.query("SELECT 1 FROM byoc_endpoints WHERE id = 'probe'")).rowCount).toBe(0);
+    });
+
+    it("accepts what the operator's allow-list opens, and nothing beyond it", async () => {
+      expect((await app.call('PUT', '/v2/byoc-endpoints/lab', { body: { profile: 'byoc_epp', base_url: 'http://10.1.2.3:8000/v1' } })).status).toBe(200);
+      const metadata = await app.call('PUT', '/v2/byoc-endpoints/lab', { body: { profile: 'byoc_epp', base_url: 'http://169.254.169.254/' } });
+      expect(metadata.status).toBe(400);
+      expect(metadata.body.error.param).toBe('base_url');
+      expect((await app.call('DELETE', '/v2/byoc-endpoints/lab')).status).toBe(200);
+    });
+  });
+
   describe('GET', () => {
     it("lists the tenant's endpoints without keys", async () => {
       const response = await app.call('GET', '/v2/byoc-endpoints');
@@ -91,6 +124,7 @@ describe('byocEndpointRoutes (/v2/byoc-endpoints)', () => {
       expect(response.body.data.map((endpoint: { id: string }) => endpoint.id)).toEqual(['acme-dynamo', 'acme-reserved']);
       expect(response.text).not.toContain(ENDPOINT_KEY);
       for (const endpoint of response.body.data) expect(Object.keys(endpoint)).not.toContain('api_key');
+      app.principal = OPERATOR_PRINCIPAL;
       expect((await app.call('GET', '/v2/byoc-endpoints?tenant=globex')).body.data).toHaveLength(1);
     });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { credentialRoutes } from '../../src/server/routes/credentials';
 import { SecretBox } from '../../src/secrets/secret-box';
 import { CredentialRepository } from '../../src/store/credential-repository';
-import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
+import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, OPERATOR_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const OPENAI_KEY = 'sk-proj-acme-0123456789-SECRET-abcd';
@@ -49,7 +49,11 @@ describe('credentialRoutes (/v2/credentials)', () => {
       expect(second.body.updated_at).toBeGreaterThan(first.body.updated_at);
     });
 
-    it('acts on another tenant with ?tenant=', async () => {
+    it('acts on another tenant with ?tenant= for the operator only', async () => {
+      const refused = await app.call('PUT', '/v2/credentials/anthropic?tenant=globex', { body: { api_key: 'sk-ant-globex-00000000009999' } });
+      expect(refused.status).toBe(403); // a tenant admin acts on its own tenant only
+      expect(refused.body.error).toMatchObject({ code: 'insufficient_scope', param: 'tenant' });
+      app.principal = OPERATOR_PRINCIPAL;
       const response = await app.call('PUT', '/v2/credentials/anthropic?tenant=globex', { body: { api_key: 'sk-ant-globex-00000000009999' } });
       expect(response.body).toMatchObject({ tenant: 'globex', provider: 'anthropic', hint: '…9999' });
       expect((await app.call('GET', '/v2/credentials')).body.data.map((credential: { provider: string }) => credential.provider))
@@ -81,6 +85,7 @@ describe('credentialRoutes (/v2/credentials)', () => {
       expect(response.body.data[1]).toEqual({ object: 'credential', provider: 'openai', tenant: 'acme', hint: '…abcd',
         created_at: expect.any(Number), updated_at: expect.any(Number) });
       expect(response.text).not.toContain(OPENAI_KEY);
+      app.principal = OPERATOR_PRINCIPAL;
       expect((await app.call('GET', '/v2/credentials?tenant=globex')).body.data).toHaveLength(1);
       expect((await app.call('GET', '/v2/credentials?tenant=nobody')).body).toEqual({ object: 'list', data: [] });
     });
@@ -119,6 +124,7 @@ describe('credentialRoutes (/v2/credentials)', () => {
   });
 
   it('never returns or stores a secret in clear', async () => {
+    app.principal = OPERATOR_PRINCIPAL;
     const responses = await Promise.all(['/v2/credentials', '/v2/credentials?tenant=globex'].map((path) => app.call('GET', path)));
     for (const response of responses) expect(response.text).not.toMatch(/sk-proj|AIza|sk-ant/);
     for (const row of await storedRows()) expect(row).not.toMatch(/sk-proj|AIza-|sk-ant|fw-delete/);

@@ -137,4 +137,37 @@ describe('model-alias registry (/v2/model-aliases)', () => {
       expect(history.body.data.map((release: { status: string }) => release.status)).toEqual(['active', 'retired', 'retired']);
     });
   });
+
+  describe("tenants' own aliases", () => {
+    let acmeAdmin: string;
+    let globexAdmin: string;
+    beforeAll(async () => {
+      acmeAdmin = (await app.apiKeys.create({ tenantId: 'acme', name: 'acme admin', scopes: ['admin'] })).secret;
+      globexAdmin = (await app.apiKeys.create({ tenantId: 'globex', name: 'globex admin', scopes: ['admin'] })).secret;
+      await app.call('PUT', '/v2/model-aliases/own.shadowed', { body: { targets: [target({ model: 'shared-model' })] } });
+    });
+
+    it("shadow a shared alias for their own tenant only, with their own history, invisible to others", async () => {
+      const own = await app.call('PUT', '/v2/model-aliases/own.shadowed', { key: acmeAdmin, body: { targets: [target({ model: 'acme-model' })] } });
+      expect(own.status).toBe(200);
+      const resolved = async (key: string, path = '/v2/model-aliases/own.shadowed') => (await app.call('GET', path, { key })).body;
+      expect((await resolved(acmeAdmin)).targets[0].model).toBe('acme-model');
+      expect((await resolved(app.inferenceKey)).targets[0].model).toBe('acme-model'); // acme's inference key resolves it too
+      expect((await resolved(globexAdmin)).targets[0].model).toBe('shared-model');
+      expect((await resolved(app.adminKey)).targets[0].model).toBe('shared-model'); // the operator's default view: the shared catalogue
+      expect((await resolved(app.adminKey, '/v2/model-aliases/own.shadowed?tenant=acme')).targets[0].model).toBe('acme-model');
+      expect((await resolved(acmeAdmin, '/v2/model-aliases/own.shadowed/releases')).data.map((release: { id: string }) => release.id)).toEqual([own.body.id]);
+      expect((await app.call('GET', `/v2/model-alias-releases/${own.body.id}`, { key: globexAdmin })).status).toBe(404);
+      expect((await app.call('GET', `/v2/model-alias-releases/${own.body.id}`)).status).toBe(200);
+      // The shared release stays active: acme's install retired nothing of anyone else's.
+      expect((await resolved(app.adminKey)).status).toBe('active');
+    });
+
+    it('may not be installed by an inference key, nor for another tenant by a tenant admin', async () => {
+      expect((await app.call('PUT', '/v2/model-aliases/own.x', { key: app.inferenceKey, body: { targets: [target()] } })).status).toBe(403);
+      const other = await app.call('PUT', '/v2/model-aliases/own.x?tenant=globex', { key: acmeAdmin, body: { targets: [target()] } });
+      expect([other.status, other.body.error.param]).toEqual([403, 'tenant']);
+      expect((await app.call('GET', '/v2/model-aliases/own.x', { key: globexAdmin })).status).toBe(404);
+    });
+  });
 });

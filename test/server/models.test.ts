@@ -25,6 +25,15 @@ describe('GET /v1/models', () => {
     await expect(client.models.retrieve('models.none')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
+  it("lists and retrieves only the aliases the key's allow-list lets it request", async () => {
+    const narrow = await app.apiKeys.create({ tenantId: 'acme', name: 'narrow', scopes: ['inference'], allowList: { aliases: ['models.a'] } });
+    const client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: narrow.secret, maxRetries: 0 });
+    const models = [];
+    for await (const model of client.models.list()) models.push(model.id);
+    expect(models).toEqual(['models.a']);
+    await expect(client.models.retrieve('models.b')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it('rejects a wrong key the way OpenAI does (AuthenticationError)', async () => {
     const client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'zk_wrong', maxRetries: 0 });
     await expect(client.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);

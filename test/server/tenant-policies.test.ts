@@ -1,7 +1,7 @@
 import { DEFAULT_TENANT_POLICY } from '../../src/domain/tenant-policy';
 import { tenantPolicyRoutes } from '../../src/server/routes/tenant-policies';
 import { TenantPolicyRepository } from '../../src/store/tenant-policy-repository';
-import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
+import { ADMIN_PRINCIPAL, INFERENCE_PRINCIPAL, OPERATOR_PRINCIPAL, startRouterTestApp, type RouterTestApp } from '../support/router-test-app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const DEFAULT_JSON = {
@@ -11,11 +11,16 @@ const DEFAULT_JSON = {
   failover: true,
   content_filter_failover: false,
   aliases: {},
+  stream_resume: true,
+  max_hedges: 1,
+  hedge_non_streaming: false,
   max_attempts: 4,
   allow_brokered_execution: false,
   flex: { fallback_to_standard: false },
   batch: { provider_native: false, fallback_to_online: true, poll_interval_ms: 60_000, max_concurrency: 50 },
   default_qos_class: 'standard',
+  allowed_aliases: null,
+  allowed_providers: null,
 };
 
 describe('tenantPolicyRoutes (/v2/tenants/{tenant}/policy)', () => {
@@ -27,7 +32,8 @@ describe('tenantPolicyRoutes (/v2/tenants/{tenant}/policy)', () => {
     app = await startRouterTestApp(tenantPolicyRoutes(new TenantPolicyRepository(database.pool)));
   });
   afterAll(async () => { await app.close(); await database.drop(); });
-  afterEach(() => { app.principal = ADMIN_PRINCIPAL; });
+  // The operator writes policies (limits and allow-lists are its fields); the tenant admin's view is below.
+  beforeEach(() => { app.principal = OPERATOR_PRINCIPAL; });
 
   it('answers the defaults for a tenant without a stored policy', async () => {
     const response = await app.call('GET', '/v2/tenants/acme/policy');
@@ -98,6 +104,55 @@ describe('tenantPolicyRoutes (/v2/tenants/{tenant}/policy)', () => {
     const response = await app.call('GET', '/v2/tenants/-bad/policy');
     expect(response.status).toBe(400);
     expect(response.body.error.param).toBe('tenant');
+  });
+
+  describe("a tenant admin (acme's)", () => {
+    beforeEach(async () => {
+      app.principal = OPERATOR_PRINCIPAL;
+      await app.call('PUT', '/v2/tenants/acme/policy', { body: { limits: { concurrency: 5 }, allowed_aliases: ['code.fast'], max_attempts: 2 } });
+      app.principal = ADMIN_PRINCIPAL;
+    });
+
+    it("answers 404 for another tenant's policy, read or written, as for a tenant that does not exist", async () => {
+      app.principal = OPERATOR_PRINCIPAL;
+      await app.call('PUT', '/v2/tenants/globex/policy', { body: { max_attempts: 7 } });
+      app.principal = ADMIN_PRINCIPAL;
+      for (const tenant of ['globex', 'nobody']) {
+        for (const method of ['GET', 'PUT'] as const) {
+          const response = await app.call(method, `/v2/tenants/${tenant}/policy`, { body: method === 'PUT' ? { max_attempts: 1 } : undefined });
+          expect(response.status).toBe(404);
+          expect(response.body.error).toMatchObject({ param: 'tenant', code: 'invalid_request_error' });
+        }
+      }
+      app.principal = OPERATOR_PRINCIPAL;
+      expect((await app.call('GET', '/v2/tenants/globex/policy')).body.max_attempts).toBe(7);
+    });
+
+    it("writes its own tenant's fields and keeps the operator's limits and allow-lists as they are", async () => {
+      const response = await app.call('PUT', '/v2/tenants/acme/policy', { body: { max_attempts: 3 } });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ max_attempts: 3, limits: { concurrency: 5 }, allowed_aliases: ['code.fast'] });
+      // GET → edit → PUT with the operator's fields sent back unchanged works too.
+      const { updated_at: _updatedAt, ...current } = (await app.call('GET', '/v2/tenants/acme/policy')).body;
+      expect((await app.call('PUT', '/v2/tenants/acme/policy', { body: { ...current, failover: false } })).status).toBe(200);
+    });
+
+    it.each([
+      ['limits', { limits: { concurrency: 500 } }],
+      ['allowed_aliases', { allowed_aliases: null }],
+      ['allowed_providers', { allowed_providers: ['openai'] }],
+    ])('answers 403 naming %s when it tries to change an operator field, and changes nothing', async (field, body) => {
+      const response = await app.call('PUT', '/v2/tenants/acme/policy', { body });
+      expect(response.status).toBe(403);
+      expect(response.body.error).toMatchObject({ code: 'insufficient_scope', param: field });
+      expect((await app.call('GET', '/v2/tenants/acme/policy')).body).toMatchObject({ limits: { concurrency: 5 }, allowed_aliases: ['code.fast'], allowed_providers: null });
+    });
+  });
+
+  it('validates allow-lists, naming the bad entry', async () => {
+    const response = await app.call('PUT', '/v2/tenants/acme/policy', { body: { allowed_providers: ['OpenAI!'] } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.param).toBe('allowed_providers[0]');
   });
 
   it('answers 403 insufficient_scope to a key without admin scope', async () => {

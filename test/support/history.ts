@@ -3,6 +3,7 @@
  * UI: a local attempt is a `core_local_activity` marker, a regular one an ActivityTaskScheduled event,
  * each with its summary.
  */
+import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
 type History = temporal.api.history.v1.IHistory;
@@ -19,10 +20,14 @@ function text(payload: { data?: Uint8Array | null } | null | undefined): string 
   return payload?.data ? Buffer.from(payload.data).toString() : '';
 }
 
-export function attemptsInHistory(history: History): HistoryAttempt[] {
+/** A payload codec's synchronous decryption (EncryptionCodec): summaries are encrypted payloads like any other. */
+export interface HistoryDecoder { decrypt(payload: Payload): Payload }
+
+export function attemptsInHistory(history: History, codec?: HistoryDecoder): HistoryAttempt[] {
   const attempts: HistoryAttempt[] = [];
   for (const event of history.events ?? []) {
-    const summary = text(event.userMetadata?.summary).replace(/^"|"$/g, '');
+    const raw = event.userMetadata?.summary as Payload | null | undefined;
+    const summary = text(raw && codec ? codec.decrypt(raw) : raw).replace(/^"|"$/g, '');
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled && ATTEMPT_ACTIVITIES.has(scheduled.activityType?.name ?? '')) {
       attempts.push({ via: 'activity', id: scheduled.activityId ?? '', summary });

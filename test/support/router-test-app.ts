@@ -12,13 +12,15 @@ import { errorHandler, notFoundHandler } from '../../src/server/middleware/error
 
 export interface RouterTestApp {
   url: string;
-  /** Principal for the next calls; admin of tenant `acme` by default. */
+  /** Principal for the next calls; tenant admin of `acme` by default. */
   principal: Principal;
   call(method: string, path: string, options?: { body?: unknown; rawBody?: string }): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
 
 export const ADMIN_PRINCIPAL: Principal = { keyId: 'key_admin', tenantId: 'acme', scopes: ['admin'] };
+/** The deployment's operator (the bootstrap key's role): may act on any tenant with `?tenant=`. */
+export const OPERATOR_PRINCIPAL: Principal = { keyId: 'key_operator', tenantId: 'acme', scopes: ['operator'] };
 export const INFERENCE_PRINCIPAL: Principal = { keyId: 'key_inference', tenantId: 'acme', scopes: ['inference'] };
 
 export async function startRouterTestApp(router: Router): Promise<RouterTestApp> {

@@ -1,6 +1,6 @@
 /**
  * The front door in-process over real HTTP (createApp + listen on 127.0.0.1:0) against a real test
- * database, with an admin and an inference key ready to use.
+ * database, with an operator key (`adminKey`) and an inference key ready to use.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +30,7 @@ export async function startTestApp(options: { readiness?: Record<string, Readine
   const database = await createTestDatabase();
   const apiKeys = new ApiKeyRepository(database.pool);
   const modelAliases = new ModelAliasRepository(database.pool);
-  const admin = await apiKeys.create({ tenantId: 'default', name: 'test admin', scopes: ['admin'] });
+  const admin = await apiKeys.create({ tenantId: 'default', name: 'test operator', scopes: ['operator'] });
   const inference = await apiKeys.create({ tenantId: 'acme', name: 'test inference', scopes: ['inference'] });
   const app = createApp({
     logger: pino({ level: 'silent' }), apiKeys, modelAliases, authenticator: new ApiKeyAuthenticator(apiKeys),

@@ -14,6 +14,7 @@ import { freePorts } from './ports';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { EMULATOR_KEY } from './zumik-harness';
 import { spawnZumik, waitForReady, type ZumikProcess } from './zumik-process';
+import { EncryptionCodec } from '../../src/temporal/payload-codec';
 
 export const REDIS_URL = process.env.ZUMIK_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -37,6 +38,8 @@ export interface Cluster {
   taskQueue: string;
   openai: OpenAICompatibleEmulator;
   xai: OpenAICompatibleEmulator;
+  /** The processes' payload codec (same master key): a test's own Temporal client reads their workflows with it. */
+  codec: EncryptionCodec;
   /** Start one process in `role` and wait until its /readyz answers 200. */
   spawn(role: Role, env?: Record<string, string>): Promise<RoleProcess>;
   /** Install an alias release through `via` (admin). */
@@ -65,10 +68,11 @@ export async function startCluster(options: { emulator?: Partial<OpenAICompatibl
   const taskQueue = `test-mp-${randomBytes(6).toString('hex')}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-cluster-'));
   const processes: RoleProcess[] = [];
+  const masterKey = randomBytes(32);
   const baseEnv: Record<string, string> = {
     DATABASE_URL: database.url, TEMPORAL_ADDRESS: options.temporalAddress ?? process.env.ZUMIK_TEST_TEMPORAL_ADDRESS!, ZUMIK_TASK_QUEUE: taskQueue,
     ZUMIK_STREAM_BUS: REDIS_URL, ZUMIK_ADMIN_KEY: adminKey, ZUMIK_DATA_DIR: dataDir,
-    ZUMIK_MASTER_KEY: randomBytes(32).toString('base64url'), ZUMIK_LOG_LEVEL: process.env.ZUMIK_TEST_LOG_LEVEL ?? 'info',
+    ZUMIK_MASTER_KEY: masterKey.toString('base64url'), ZUMIK_LOG_LEVEL: process.env.ZUMIK_TEST_LOG_LEVEL ?? 'info',
     OPENAI_API_KEY: EMULATOR_KEY, OPENAI_BASE_URL: openai.baseUrl, XAI_API_KEY: EMULATOR_KEY, XAI_BASE_URL: xai.baseUrl,
   };
 
@@ -108,7 +112,7 @@ export async function startCluster(options: { emulator?: Partial<OpenAICompatibl
   };
 
   return {
-    database, adminKey, taskQueue, openai, xai, spawn,
+    database, adminKey, taskQueue, openai, xai, spawn, codec: new EncryptionCodec(masterKey),
     async installAlias(via, alias, targets) {
       const response = await via.call('PUT', `/v2/model-aliases/${alias}`, { body: { targets } });
       if (response.status !== 200) throw new Error(`installAlias ${alias}: ${response.status} ${response.text}`);

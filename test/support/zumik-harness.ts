@@ -35,7 +35,11 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: { env?: Record<string, string>; emulatorOptions?: { eventIntervalMs?: number } } = {}): Promise<Harness> {
+export async function startHarness(options: {
+  env?: Record<string, string>; emulatorOptions?: { eventIntervalMs?: number };
+  /** Collects every log line Zumik writes (at debug level) instead of discarding them. */
+  logs?: string[];
+} = {}): Promise<Harness> {
   const database = await createTestDatabase({ migrate: false });
   const emulatorOptions = { apiKey: EMULATOR_KEY, ...options.emulatorOptions };
   const openai = await new OpenAICompatibleEmulator({ flavour: 'openai', ...emulatorOptions }).start();
@@ -56,7 +60,10 @@ export async function startHarness(options: { env?: Record<string, string>; emul
     GEMINI_API_KEY: EMULATOR_KEY, GEMINI_BASE_URL: gemini.url,
     ...options.env,
   }, []);
-  const zumik = await startZumik(config, { logger: pino({ level: process.env.ZUMIK_TEST_LOG_LEVEL ?? 'silent' }), workflowBundlePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE });
+  const logger = options.logs
+    ? pino({ level: 'debug' }, { write: (line: string) => { options.logs!.push(line); } })
+    : pino({ level: process.env.ZUMIK_TEST_LOG_LEVEL ?? 'silent' });
+  const zumik = await startZumik(config, { logger, workflowBundlePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE });
   const call: Harness['call'] = async (method, requestPath, callOptions = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${callOptions.key ?? adminKey}`, ...callOptions.headers };
     if (callOptions.body !== undefined) headers['content-type'] = 'application/json';

@@ -1,17 +1,19 @@
 /**
- * Bearer API-key authentication and scope checks. Lookups are cached per process so the hot path does
- * one hash and no query; a revocation reaches other processes at once over the `zumik_config` feed,
- * and within the TTL (10 s) while the feed is down.
+ * Bearer API-key authentication and scope checks (the scopes: src/store/api-key-repository.ts).
+ * Lookups are cached per process so the hot path does one hash and no query; a revocation reaches
+ * other processes at once over the `zumik_config` feed, and within the TTL (10 s) while the feed is down.
  */
 import type { RequestHandler } from 'express';
 import { hashApiKey } from '../../ids';
-import type { ApiKeyRepository, Scope } from '../../store/api-key-repository';
+import type { ApiKeyRepository, KeyAllowList, Scope } from '../../store/api-key-repository';
 import { forbidden, unauthorized } from '../errors';
 
 export interface Principal {
   keyId: string;
   tenantId: string;
   scopes: Scope[];
+  /** The key's own allow-lists (absent: none), checked with the tenant's before any workflow. */
+  allowList?: KeyAllowList;
 }
 
 declare module 'express-serve-static-core' {
@@ -30,7 +32,7 @@ export class ApiKeyAuthenticator {
     const cached = this.cache.get(keyHash);
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
     const record = await this.keys.findLiveByHash(keyHash);
-    const principal = record && { keyId: record.id, tenantId: record.tenantId, scopes: record.scopes };
+    const principal = record && { keyId: record.id, tenantId: record.tenantId, scopes: record.scopes, allowList: record.allowList };
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(keyHash, { principal, expiresAt: Date.now() + this.ttlMs });
     if (record) void this.keys.touch(record.id).catch(() => undefined);
@@ -63,11 +65,21 @@ export function authenticate(authenticator: ApiKeyAuthenticator): RequestHandler
   };
 }
 
-/** Require a scope; `admin` holds every scope. */
+/** Each scope holds the ones after it: an operator may do what a tenant admin may, a tenant admin what an inference key may. */
+const IMPLIED: Record<Scope, readonly Scope[]> = { operator: ['operator', 'admin', 'inference'], admin: ['admin', 'inference'], inference: ['inference'] };
+
+export function hasScope(principal: Pick<Principal, 'scopes'> | undefined, scope: Scope): boolean {
+  return (principal?.scopes ?? []).some((held) => IMPLIED[held]?.includes(scope));
+}
+
+export function isOperator(principal: Pick<Principal, 'scopes'> | undefined): boolean {
+  return hasScope(principal, 'operator');
+}
+
+/** Require a scope (or one that holds it). */
 export function requireScope(scope: Scope): RequestHandler {
   return (request, _response, next) => {
-    const scopes = request.principal?.scopes ?? [];
-    if (!scopes.includes('admin') && !scopes.includes(scope)) {
+    if (!hasScope(request.principal, scope)) {
       throw forbidden(`This API key lacks the \`${scope}\` scope required for ${request.method} ${request.baseUrl}${request.path}.`);
     }
     next();

@@ -1,7 +1,8 @@
 /**
  * `/v1/batches` (OpenAI's Batch API): create a batch over an uploaded `purpose: batch` file, retrieve
  * it (with live request_counts), list, cancel. Each batch is one batchWorkflow; its lines run through
- * the same request path as online requests.
+ * the same request path as online requests. Tenant-scoped: another tenant's batch ids answer 404 (the
+ * operator reaches them with `?tenant=`).
  */
 import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
@@ -13,6 +14,7 @@ import { newBatchId } from '../../store/file-ids';
 import type { FileStore } from '../../store/file-store';
 import { badRequest, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
+import { actingTenant } from '../middleware/tenant-scope';
 import { parseBody } from '../middleware/parse-body';
 
 export interface BatchRouteDeps {
@@ -96,7 +98,7 @@ export function batchRoutes(deps: BatchRouteDeps): Router {
 
   router.get('/batches', async (request, response) => {
     const { after, limit } = listQuery(request);
-    const page = await deps.batches.list(request.principal!.tenantId, { after, limit });
+    const page = await deps.batches.list(actingTenant(request), { after, limit });
     response.json({
       object: 'list', data: page.data.map((batch) => toBatchObject(batch)), first_id: page.data[0]?.id ?? null,
       last_id: page.data.at(-1)?.id ?? null, has_more: page.hasMore,
@@ -124,7 +126,7 @@ export function batchRoutes(deps: BatchRouteDeps): Router {
 
 async function found(deps: BatchRouteDeps, request: Request): Promise<BatchRecord> {
   const id = String(request.params.id);
-  const batch = await deps.batches.get(request.principal!.tenantId, id);
+  const batch = await deps.batches.get(actingTenant(request), id);
   if (!batch) throw notFound(`No such Batch object: ${id}`, 'batch_id');
   return batch;
 }

@@ -3,16 +3,20 @@
  * `byoc_epp`) and reserved-capacity deployments (`subscription`). A release target with one of those
  * profiles names the endpoint's id as its `provider`. The optional API key is write-only: responses
  * say `has_api_key` and show a hint. On PUT, an omitted `api_key` keeps the stored one (so a base URL
- * can change without re-sending the secret) and `null` removes it.
+ * can change without re-sending the secret) and `null` removes it. The base URL must pass the egress
+ * rules (https, no private, loopback, link-local or metadata address: src/net/egress-policy.ts) —
+ * checked here, and again at every connection.
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../../config';
+import { EgressPolicy } from '../../net/egress-policy';
 import { ENDPOINT_PROFILES, type ByocEndpointRecord, type ByocEndpointRepository } from '../../store/byoc-endpoint-repository';
 import { badRequest, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
-import { apiKeySchema, requestedTenant } from './credentials';
+import { actingTenant } from '../middleware/tenant-scope';
+import { apiKeySchema } from './credentials';
 
 /** The same rule as `byocEndpoints` ids in ZUMIK_PROVIDERS_FILE. */
 const ENDPOINT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -20,7 +24,7 @@ const MAX_METADATA_BYTES = 16 * 1024;
 
 const baseUrlSchema = z.string({ error: (issue) => (issue.input === undefined ? 'base_url is required' : 'base_url must be a string') })
   .trim().max(2048, 'base_url must be at most 2048 characters')
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'base_url must be an http or https URL')
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'base_url must be an https URL')
   .refine((value) => !URL.canParse(value) || (!new URL(value).username && !new URL(value).password),
     'base_url must not carry credentials; send the key as api_key');
 
@@ -51,25 +55,27 @@ function endpointId(request: Request): string {
   return id;
 }
 
-export function byocEndpointRoutes(endpoints: ByocEndpointRepository): Router {
+export function byocEndpointRoutes(endpoints: ByocEndpointRepository, egress = new EgressPolicy()): Router {
   const router = Router();
   const admin = requireScope('admin');
 
   router.get('/byoc-endpoints', admin, async (request, response) => {
-    response.json({ object: 'list', data: (await endpoints.list(requestedTenant(request))).map(toEndpointObject) });
+    response.json({ object: 'list', data: (await endpoints.list(actingTenant(request))).map(toEndpointObject) });
   });
 
   router.get('/byoc-endpoints/:id', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const record = await endpoints.find(tenantId, String(request.params.id));
     if (!record) throw notFound(`Tenant '${tenantId}' has no BYOC endpoint '${request.params.id}'.`, 'id');
     response.json(toEndpointObject(record));
   });
 
   router.put('/byoc-endpoints/:id', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const id = endpointId(request);
     const input = parseBody(putEndpointSchema, request.body);
+    const problem = await egress.urlProblem(input.base_url);
+    if (problem) throw badRequest(problem, 'base_url');
     const record = await endpoints.put({
       tenantId, id, profile: input.profile, baseUrl: input.base_url, apiKey: input.api_key, metadata: input.metadata,
     });
@@ -77,7 +83,7 @@ export function byocEndpointRoutes(endpoints: ByocEndpointRepository): Router {
   });
 
   router.delete('/byoc-endpoints/:id', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const id = String(request.params.id);
     if (!(await endpoints.delete(tenantId, id))) throw notFound(`Tenant '${tenantId}' has no BYOC endpoint '${id}'.`, 'id');
     response.json({ id, object: 'byoc_endpoint', tenant: tenantId, deleted: true });

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ulid } from 'ulid';
+import type { AllowList } from '../../domain/allow-list';
 import { QOS_CLASSES, type QosClass } from '../../domain/qos';
 import { refusedOutcome } from '../../domain/outcome';
 import type { ReasonCode } from '../../domain/reason-codes';
@@ -28,7 +29,7 @@ export interface ChatRouteDeps {
   gateway: ChatGateway;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
-    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>, policy: TenantPolicy):
+    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>, policy: TenantPolicy, keyAllowList?: AllowList):
       Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }>;
     release(requestId: string): Promise<void>;
   };
@@ -51,6 +52,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     const profile = tenantQosProfile(policy, qosClass);
     const deadlineMs = Math.min(profile.deadlineMs, deadlineHeader(request) ?? Infinity);
     const background = body.background === true;
+    const resumeWanted = streamResumeHeader(request);
     const { background: _background, ...forwarded } = body;
     refuseOversizedInline(request, forwarded);
 
@@ -76,9 +78,9 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     };
     let started: StartedRequest | undefined = replay ? await deps.gateway.replay(input) : undefined;
     if (!started) {
-      const decided = await deps.decider.decide(input, policy);
+      const decided = await deps.decider.decide(input, policy, principal.allowList);
       if ('refusal' in decided) throw await refuse(deps, input, decided);
-      input.decision = decided.decision;
+      input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
       input.decidedAt = Date.now();
       try {
         started = await deps.gateway.start(input);
@@ -210,7 +212,9 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           if (outcome.completion !== 'completed' && !failed) {
             // The attempt died after the first token without a stream-error (its worker was lost): still an explicit error.
             failed = true;
-            write(`data: ${JSON.stringify({ error: { message: outcomeError(outcome).message, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
+            const cut = outcome.reason_code === 'stream_interrupted'
+              ? ` The stream was cut after ${received} chunks and could not be continued; the text sent is not a complete answer.` : '';
+            write(`data: ${JSON.stringify({ error: { message: `${outcomeError(outcome).message}${cut}`, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
           }
           end(outcome);
           return;
@@ -238,6 +242,25 @@ function qosClassOf(request: Request, serviceTier: string | undefined, policy: T
   }
   if (serviceTier === 'flex') return 'flex';
   return policy.default_qos_class;
+}
+
+/** `x-zumik-stream-resume: off` opts this request out of stream continuation; `on` (the default) follows the policy. */
+function streamResumeHeader(request: Request): boolean {
+  const header = request.get('x-zumik-stream-resume');
+  if (header === undefined) return true;
+  const value = header.trim().toLowerCase();
+  if (value !== 'on' && value !== 'off') throw badRequest('x-zumik-stream-resume must be "on" or "off"', 'x-zumik-stream-resume');
+  return value === 'on';
+}
+
+/**
+ * A broken stream is continued only where that can be honest: a stream (a JSON answer is retried
+ * whole anyway), one choice, no tools (a half-sent tool call cannot be continued as text), and the
+ * policy (tenant, alias) allows it.
+ */
+function canResume(input: ChatRequestInput, policy: PolicySnapshot): boolean {
+  const { body } = input;
+  return input.stream && policy.streamResume === true && (body.n ?? 1) === 1 && !(body.tools && body.tools.length > 0);
 }
 
 function deadlineHeader(request: Request): number | undefined {

@@ -2,11 +2,14 @@
  * `GET /v2/circuits` (admin): the circuit breakers of the deployment, as every process shares them
  * through Postgres — per `provider|region|model` that has seen a counted failure: its state
  * (`closed`, `open`, `half_open`), outage failures since the last success, the current (or latest)
- * opening, the last failure, and the half-open probes in flight against the allowed number.
+ * opening, the last failure, and the half-open probes in flight against the allowed number. The
+ * operator sees every circuit; a tenant admin those of the built-in providers (shared by every tenant),
+ * never another tenant's BYOC endpoint ids or models.
  */
 import { Router } from 'express';
 import type { CircuitRecord } from '../../store/circuit-breaker-store';
-import { requireScope } from '../middleware/authenticate';
+import { PROVIDER_NAMES } from '../../config';
+import { isOperator, requireScope } from '../middleware/authenticate';
 
 export interface CircuitRouteDeps {
   list(): Promise<CircuitRecord[]>;
@@ -15,8 +18,9 @@ export interface CircuitRouteDeps {
 
 export function circuitRoutes(circuits: CircuitRouteDeps): Router {
   const router = Router();
-  router.get('/circuits', requireScope('admin'), async (_request, response) => {
-    const records = await circuits.list();
+  router.get('/circuits', requireScope('admin'), async (request, response) => {
+    const builtIn = (record: CircuitRecord) => (PROVIDER_NAMES as readonly string[]).includes(record.key.split('|')[0]!);
+    const records = (await circuits.list()).filter((record) => isOperator(request.principal) || builtIn(record));
     response.json({ object: 'list', data: records.map((record) => toCircuitObject(record, circuits.settings.maxProbes)) });
   });
   return router;

@@ -1,16 +1,16 @@
 /**
  * `/v2/credentials` (admin): a tenant's BYOK keys, write-only. A key goes in with PUT and is sealed
- * at once; no route ever returns it, lists show a hint (`…abcd`). `?tenant=` administers another
- * tenant than the caller's own.
+ * at once; no route ever returns it, lists show a hint (`…abcd`). A tenant admin manages its own
+ * tenant's; the operator any tenant's with `?tenant=`.
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { PROVIDER_NAMES, type ProviderName } from '../../config';
-import { TENANT_ID_PATTERN, TENANT_ID_RULE } from '../../domain/tenant-policy';
 import type { CredentialRecord, CredentialRepository } from '../../store/credential-repository';
 import { badRequest, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
+import { actingTenant } from '../middleware/tenant-scope';
 
 /** A provider key as providers issue them: printable ASCII without spaces (it travels in a header). */
 export const apiKeySchema = z.string({ error: (issue) => (issue.input === undefined ? 'api_key is required' : 'api_key must be a string') })
@@ -28,14 +28,6 @@ function toCredentialObject(record: CredentialRecord) {
   };
 }
 
-/** The tenant an admin request acts on: `?tenant=`, else the caller's own. */
-export function requestedTenant(request: Request): string {
-  const tenant = request.query.tenant;
-  if (tenant === undefined) return request.principal!.tenantId;
-  if (typeof tenant !== 'string' || !TENANT_ID_PATTERN.test(tenant)) throw badRequest(TENANT_ID_RULE, 'tenant');
-  return tenant;
-}
-
 function providerParam(request: Request): ProviderName {
   const provider = String(request.params.provider);
   if (!(PROVIDER_NAMES as readonly string[]).includes(provider)) {
@@ -49,11 +41,11 @@ export function credentialRoutes(credentials: CredentialRepository): Router {
   const admin = requireScope('admin');
 
   router.get('/credentials', admin, async (request, response) => {
-    response.json({ object: 'list', data: (await credentials.list(requestedTenant(request))).map(toCredentialObject) });
+    response.json({ object: 'list', data: (await credentials.list(actingTenant(request))).map(toCredentialObject) });
   });
 
   router.get('/credentials/:provider', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const provider = providerParam(request);
     const record = await credentials.find(tenantId, provider);
     if (!record) throw notFound(`Tenant '${tenantId}' has no credential for ${provider}.`, 'provider');
@@ -61,14 +53,14 @@ export function credentialRoutes(credentials: CredentialRepository): Router {
   });
 
   router.put('/credentials/:provider', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const provider = providerParam(request);
     const input = parseBody(putCredentialSchema, request.body);
     response.json(toCredentialObject(await credentials.put({ tenantId, provider, apiKey: input.api_key })));
   });
 
   router.delete('/credentials/:provider', admin, async (request, response) => {
-    const tenantId = requestedTenant(request);
+    const tenantId = actingTenant(request);
     const provider = providerParam(request);
     if (!(await credentials.delete(tenantId, provider))) throw notFound(`Tenant '${tenantId}' has no credential for ${provider}.`, 'provider');
     response.json({ object: 'credential', provider, tenant: tenantId, deleted: true });

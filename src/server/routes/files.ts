@@ -1,10 +1,14 @@
-/** `/v1/files` (OpenAI Files API, for batch input and output): upload, list, retrieve, download, delete; tenant-scoped. */
+/**
+ * `/v1/files` (OpenAI Files API, for batch input and output): upload, list, retrieve, download, delete;
+ * tenant-scoped (another tenant's file ids answer 404; the operator reaches them with `?tenant=`).
+ */
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request } from 'express';
 import { FileRejectedError } from '../../store/file-errors';
 import type { FileRecord, FileStore } from '../../store/file-store';
 import { badRequest, HttpError, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
+import { actingTenant } from '../middleware/tenant-scope';
 import { receiveUpload } from '../multipart-upload';
 
 /** The OpenAI file object. `status` is always `processed`: a file is visible only once validated and stored. */
@@ -70,18 +74,18 @@ export function fileRoutes(files: FileStore): Router {
   });
 
   router.get('/files', async (request, response) => {
-    const { data, hasMore } = await files.list(request.principal!.tenantId, listQuery(request));
+    const { data, hasMore } = await files.list(actingTenant(request), listQuery(request));
     response.json({ object: 'list', data: data.map(toFileObject), first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: hasMore });
   });
 
   router.get('/files/:id', async (request, response) => {
-    const file = await files.get(request.principal!.tenantId, request.params.id);
+    const file = await files.get(actingTenant(request), request.params.id);
     if (!file) throw fileNotFound(request.params.id);
     response.json(toFileObject(file));
   });
 
   router.get('/files/:id/content', async (request, response) => {
-    const opened = await files.openContent(request.principal!.tenantId, request.params.id);
+    const opened = await files.openContent(actingTenant(request), request.params.id);
     if (!opened) throw fileNotFound(request.params.id);
     const { file, stream } = opened;
     response.status(200).set({
@@ -100,7 +104,7 @@ export function fileRoutes(files: FileStore): Router {
   });
 
   router.delete('/files/:id', async (request, response) => {
-    if (!(await files.delete(request.principal!.tenantId, request.params.id))) throw fileNotFound(request.params.id);
+    if (!(await files.delete(actingTenant(request), request.params.id))) throw fileNotFound(request.params.id);
     response.json({ id: request.params.id, object: 'file', deleted: true });
   });
 

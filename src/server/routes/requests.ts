@@ -1,18 +1,19 @@
 /**
  * `GET /v2/requests/{id}`: a request's full outcome (attempts, usage, cost, the Temporal UI link) from
  * Postgres once recorded; while it still runs, its live state from the workflow. Tenant-scoped: a
- * tenant never sees another's requests.
+ * tenant never sees another's requests (their ids answer 404); the operator reaches them with `?tenant=`.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { RequestRepository } from '../../store/request-repository';
 import { workflowIdFor } from '../chat-gateway';
 import { notFound } from '../errors';
+import { actingTenant } from '../middleware/tenant-scope';
 
 export function requestRoutes(deps: { requests: RequestRepository; client: Client }): Router {
   const router = Router();
   router.get('/requests/:id', async (request, response) => {
-    const tenantId = request.principal!.tenantId;
+    const tenantId = actingTenant(request);
     const id = String(request.params.id);
     const stored = await deps.requests.find(tenantId, id);
     if (stored) {

@@ -1,15 +1,20 @@
 /**
- * `/v2/tenants/{tenant}/policy` (admin): read and replace a tenant's policy. The body is the policy
+ * `/v2/tenants/{tenant}/policy` (admin): read and replace a tenant's policy. A tenant admin reaches its
+ * own tenant's (another tenant's answers 404), the operator every tenant's. The operator's fields
+ * (`limits`, `allowed_aliases`, `allowed_providers`: OPERATOR_POLICY_FIELDS) stay as the operator set
+ * them when a tenant admin writes the policy: sent back unchanged (or left out) they are kept, changed
+ * they are a 403 naming the field. The body is the policy
  * (strict: an unknown field is a 400 naming it); every omitted field takes its default, and both
  * routes answer with the effective policy, defaults applied. The read-only fields of that answer
  * (`object`, `tenant`, `updated_at`) may be sent back unchanged, so GET → edit → PUT works.
  */
 import { Router, type Request } from 'express';
-import { TENANT_ID_PATTERN, TENANT_ID_RULE, tenantPolicySchema, tenantPolicyToJson, type TenantPolicyInput } from '../../domain/tenant-policy';
+import { OPERATOR_POLICY_FIELDS, parseTenantPolicy, tenantPolicySchema, tenantPolicyToJson, type TenantPolicyInput } from '../../domain/tenant-policy';
 import type { StoredTenantPolicy, TenantPolicyRepository } from '../../store/tenant-policy-repository';
-import { badRequest } from '../errors';
-import { requireScope } from '../middleware/authenticate';
+import { badRequest, HttpError } from '../errors';
+import { isOperator, requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
+import { pathTenant } from '../middleware/tenant-scope';
 
 function toPolicyObject(stored: StoredTenantPolicy) {
   return {
@@ -19,9 +24,7 @@ function toPolicyObject(stored: StoredTenantPolicy) {
 }
 
 function tenantParam(request: Request): string {
-  const tenant = String(request.params.tenant);
-  if (!TENANT_ID_PATTERN.test(tenant)) throw badRequest(TENANT_ID_RULE, 'tenant');
-  return tenant;
+  return pathTenant(request, String(request.params.tenant));
 }
 
 /** The body without the read-only fields of a GET answer; a `tenant` that names another tenant is an error. */
@@ -31,6 +34,21 @@ function withoutReadOnlyFields(body: unknown, tenant: string): unknown {
   if (object !== undefined && object !== 'tenant_policy') throw badRequest("object must be 'tenant_policy' when given", 'object');
   if (bodyTenant !== undefined && bodyTenant !== tenant) throw badRequest('tenant in the body must match the tenant in the path', 'tenant');
   return policy;
+}
+
+/** A tenant admin's policy with the operator's fields as stored; a changed one is refused. */
+function keepOperatorFields(input: Record<string, unknown>, stored: StoredTenantPolicy): Record<string, unknown> {
+  const submitted = tenantPolicyToJson(parseTenantPolicy(input));
+  const current = tenantPolicyToJson(stored.policy);
+  const kept: Record<string, unknown> = { ...input };
+  for (const field of OPERATOR_POLICY_FIELDS) {
+    if (Object.hasOwn(input, field) && JSON.stringify(submitted[field]) !== JSON.stringify(current[field])) {
+      throw new HttpError(403, `${field} is set by the operator; a tenant admin may send it back unchanged but not change it.`, 'insufficient_scope', field);
+    }
+    delete kept[field];
+    if (Object.hasOwn(stored.written, field)) kept[field] = stored.written[field];
+  }
+  return kept;
 }
 
 export function tenantPolicyRoutes(policies: TenantPolicyRepository): Router {
@@ -45,8 +63,9 @@ export function tenantPolicyRoutes(policies: TenantPolicyRepository): Router {
     const tenant = tenantParam(request);
     const input = withoutReadOnlyFields(request.body, tenant);
     parseBody(tenantPolicySchema, input);
+    const written = isOperator(request.principal) ? input : keepOperatorFields(input as Record<string, unknown>, await policies.find(tenant));
     // Stored as written (validated above), so that fields left out follow Zumik's defaults as they evolve.
-    response.json(toPolicyObject(await policies.put(tenant, input as TenantPolicyInput)));
+    response.json(toPolicyObject(await policies.put(tenant, written as TenantPolicyInput)));
   });
 
   return router;

@@ -269,8 +269,9 @@ function malformed(context: FuzzContext): fc.Arbitrary<FuzzRequest> {
       'GET /v1/models HTTP/1.1\nhost: x\n\n',
       `\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u0001\u00fc\u0003\u0003`,
     ),
+    // Junk that is only line breaks is no request at all (an idle connection, answered 408 at the headers timeout).
     fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((code) => String.fromCharCode(code)), minLength: 1, maxLength: 60 })
-      .map((junk) => `${junk}\r\n\r\n`),
+      .filter((junk) => /[^\r\n]/.test(junk)).map((junk) => `${junk}\r\n\r\n`),
   ).map((raw) => ({ category: 'malformed', method: 'RAW', target: '', headers: [], raw: Buffer.from(raw, 'latin1') }));
 }
 
@@ -302,6 +303,13 @@ export function hostileRequest(context: FuzzContext): fc.Arbitrary<FuzzRequest> 
     input_file_id: fc.oneof(fc.constant(context.fileId), hostileText), endpoint: fc.oneof(fc.constant('/v1/chat/completions'), hostileText),
     completion_window: fc.oneof(fc.constant('24h'), hostileText), metadata: fc.oneof(fc.dictionary(hostileText, hostileText, { maxKeys: 3 }), hostileJson),
   }, { requiredKeys: [] });
+  const base64 = fc.oneof(fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('base64')), hostileText);
+  const codecBody = fc.oneof(
+    fc.record({ payloads: fc.array(fc.record({
+      metadata: fc.oneof(fc.constant({ encoding: Buffer.from('binary/encrypted').toString('base64') }), fc.dictionary(hostileText, base64, { maxKeys: 2 })),
+      data: base64 }, { requiredKeys: [] }), { maxLength: 3 }) }),
+    hostileJson,
+  );
   const surface = fc.constantFrom('/v1', '/v2');
   return fc.oneof(
     { weight: 30, arbitrary: surface.chain((prefix) => json('POST', `${prefix}/chat/completions`, chatBody(context), `chat${prefix}`, context)) },
@@ -329,6 +337,7 @@ export function hostileRequest(context: FuzzContext): fc.Arbitrary<FuzzRequest> 
     { weight: 2, arbitrary: noBody(fc.constant('GET'), tenant.map((name) => `/v2/tenants/${name}/policy`), 'admin', context) },
     { weight: 4, arbitrary: noBody(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PROPFIND'), fc.tuple(fc.constantFrom('/v1', '/v2', '', '/v3'), anyId, anyId)
       .map(([prefix, first, second]) => `${prefix}/${first}/${second}`), 'paths', context) },
+    { weight: 3, arbitrary: fc.tuple(fc.constantFrom('encode', 'decode'), codecBody).chain(([direction, body]) => json('POST', `/v2/codec/${direction}`, fc.constant(body), 'codec', context)) },
     { weight: 4, arbitrary: malformed(context) },
   );
 }

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { REQUEST_BODY_LIMIT_SETTING } from './contract/limits';
 import { EgressPolicy } from './net/egress-policy';
 
 const optionalString = z.string().trim().min(1).optional();
@@ -36,7 +37,7 @@ const schema = z.object({
     try { new EgressPolicy(value); } catch (error) { context.addIssue({ code: 'custom', message: (error as Error).message }); }
   }),
   ZUMIK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default('10mb'),
+  ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default(REQUEST_BODY_LIMIT_SETTING),
   ZUMIK_CIRCUIT_FAILURE_THRESHOLD: circuitSetting.optional(),
   ZUMIK_CIRCUIT_WINDOW_MS: circuitSetting.optional(),
   ZUMIK_CIRCUIT_OPEN_MS: circuitSetting.optional(),

@@ -34,6 +34,7 @@ import { TenantPolicyRepository } from './store/tenant-policy-repository';
 import { bootstrapAdminKey } from './bootstrap-admin';
 import type { Config } from './config';
 import { createApp } from './server/app';
+import { answerClientErrors } from './server/client-error';
 import { ApiKeyAuthenticator } from './server/middleware/authenticate';
 import { healthRoutes } from './server/routes/health';
 import { ApiKeyRepository } from './store/api-key-repository';
@@ -202,6 +203,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
+    answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

@@ -4,6 +4,7 @@
  * the bad field the way OpenAI does and any OpenAI SDK's requests pass.
  */
 import { z } from 'zod';
+import { MODEL_MAX_LENGTH } from './limits';
 
 const text = z.string();
 const contentPart = z.looseObject({ type: z.string({ error: 'each content part needs a type' }) }).superRefine((part, context) => {
@@ -50,7 +51,10 @@ const responseFormat = z.discriminatedUnion('type', [
 const nonNegativeInteger = z.number().int().min(0);
 
 export const chatRequestSchema = z.looseObject({
-  model: z.string({ error: (issue) => (issue.input === undefined ? 'you must provide a model parameter' : 'model must be a string') }).min(1, 'model must not be empty'),
+  model: z.string({ error: (issue) => (issue.input === undefined ? 'you must provide a model parameter' : 'model must be a string') })
+    .min(1, 'model must not be empty').max(MODEL_MAX_LENGTH, `model must be at most ${MODEL_MAX_LENGTH} characters`)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f\ufffd]*$/, 'model must not contain control characters or invalid text'),
   messages: z.array(message, { error: (issue) => (issue.input === undefined ? 'messages is required' : 'messages must be an array') })
     .min(1, 'messages must contain at least one message'),
   stream: z.boolean().nullish(),

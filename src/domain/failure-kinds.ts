@@ -37,6 +37,11 @@ export const FAILURE_KINDS = {
   network: { retryable: true, failover: true, circuit: true, outage: true },
   /** The provider answered something that is not its documented format (malformed JSON or SSE event). */
   bad_response: { retryable: true, failover: true, circuit: true, outage: true },
+  /**
+   * The answer exceeded Zumik's size limit (UPSTREAM_RESPONSE_MAX_BYTES, UPSTREAM_STREAM_MAX_BYTES): the
+   * same target would likely answer as much again; another target may not. Not evidence of an outage.
+   */
+  response_too_large: { retryable: false, failover: true, circuit: false, outage: false },
   /** The call was aborted by the caller (client disconnect, cancellation): not a provider failure. */
   cancelled: { retryable: false, failover: false, circuit: false, outage: false },
   /**

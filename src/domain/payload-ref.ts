@@ -5,8 +5,8 @@
  */
 import type { ChatRequest } from '../contract/chat';
 
-/** One constant for every claim check: bodies and answers larger than this (UTF-8 JSON bytes) travel by reference. */
-export const PAYLOAD_REF_THRESHOLD_BYTES = 256 * 1024;
+/** One constant for every claim check (with the other limits, in the contract): bodies and answers larger than this (UTF-8 JSON bytes) travel by reference. */
+export { PAYLOAD_REF_THRESHOLD_BYTES } from '../contract/limits';
 
 /** What history holds instead of a large payload: the stored row, its size and its digest (checked on read). */
 export interface PayloadRef {

@@ -37,6 +37,7 @@ export const REASON_CODES = {
   provider_stream_truncated: 'the stream ended before its finish on every attempt',
   provider_network: 'the provider could not be reached on every attempt',
   provider_bad_response: 'the provider answered malformed data on every attempt',
+  provider_response_too_large: "the provider's answer exceeded Zumik's upstream size limit",
   provider_egress_refused: "the endpoint's address is refused by the egress rules (private, loopback, link-local or metadata range, or plain http)",
   provider_unknown: 'an unclassified provider failure',
 } as const;

@@ -4,19 +4,11 @@
  */
 import type { Pool } from 'pg';
 import type { RequestOutcome } from '../domain/request-outcome';
+import { jsonb } from './jsonb';
 
 export interface StoredRequest {
   outcome: RequestOutcome;
   response: unknown;
-}
-
-/**
- * JSON for a jsonb column: Postgres refuses the NUL character (`\u0000`) in jsonb text, and a model
- * may well produce one; it becomes U+FFFD rather than losing the whole record.
- */
-export function jsonb(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
 }
 
 /**

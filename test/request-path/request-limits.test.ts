@@ -121,8 +121,9 @@ describe('request path limits', () => {
   });
 
   describe('recordOutcome', () => {
-    it('writes a sanitised fallback record at once when Postgres refuses the data (a lone surrogate), instead of retrying for minutes', async () => {
-      // The answer is kept (Idempotency-Key), and jsonb refuses the lone surrogate in it.
+    it('records an answer with a lone surrogate (which jsonb refuses) at once, sanitised, instead of retrying for minutes', async () => {
+      // The answer is kept (Idempotency-Key), and jsonb refuses the lone surrogate in it: the writer replaces it (or, for
+      // data it does not foresee, the bounded retries end in a sanitised fallback record).
       harness.openai.setReply({ text: 'broken \ud800 answer' });
       const response = await harness.call('POST', '/v1/chat/completions', {
         body: { model: 'limits.basic', messages: [{ role: 'user', content: 'hi' }] }, headers: { 'Idempotency-Key': `surrogate-${Date.now()}` },
@@ -134,6 +135,7 @@ describe('request path limits', () => {
       const row = await harness.database.pool.query('SELECT response FROM requests WHERE id = $1', [id]);
       expect(row.rows[0].response.choices[0].message.content).toBe('broken \ufffd answer');
       const handle = harness.zumik.client.workflow.getHandle(`req:default:${id}`);
+      await handle.result();
       expect((await handle.describe()).status.name).toBe('COMPLETED');
     });
   });

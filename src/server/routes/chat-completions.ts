@@ -18,7 +18,7 @@ import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outc
 import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
 import type { ChatRequest } from '../../contract/chat';
 import type { PayloadStore } from '../../store/payload-store';
-import type { ChatGateway, Delivery, StartedRequest } from '../chat-gateway';
+import { EngineUnavailableError, type ChatGateway, type Delivery, type StartedRequest } from '../chat-gateway';
 import { chatRequestSchema, withoutNulls } from '../../contract/chat-request-schema';
 import { badRequest, HttpError } from '../errors';
 import { requireScope } from '../middleware/authenticate';
@@ -90,7 +90,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       delivery: background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl,
       ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
     };
-    let started: StartedRequest | undefined = replay ? await deps.gateway.replay(input) : undefined;
+    let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
     if (!started) {
       const decided = await deps.decider.decide(input, policy, principal.allowList);
       if ('refusal' in decided) throw await refuse(deps, input, decided);
@@ -102,7 +102,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
         if (deps.payloads && mayExceedThreshold(request)) {
           Object.assign(input, await deps.payloads.keepBody(input.tenantId, input.body, input.deadlineAt));
         }
-        started = await deps.gateway.start(input);
+        started = await engineOrThrow(deps.gateway.start(input));
       } catch (error) {
         if (decided.decision.admission !== 'none') await deps.decider.release(requestId).catch(() => undefined);
         throw error;
@@ -149,6 +149,24 @@ function mayExceedThreshold(request: Request): boolean {
  */
 function neverRan(outcome: RequestOutcome): boolean {
   return outcome.completion === 'cancelled' || outcome.completion === null;
+}
+
+/** Seconds a client waits before resending while the workflow engine is unreachable. */
+const ENGINE_RETRY_AFTER_S = 5;
+
+/**
+ * The engine unreachable is a 503 with Retry-After: nothing was started, and the same request (and
+ * Idempotency-Key: it is not used up) goes through once the engine is back.
+ */
+async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (!(error instanceof EngineUnavailableError)) throw error;
+    throw new HttpError(503, 'The workflow engine is unreachable right now; nothing was started. Send the request again (with the same '
+      + `Idempotency-Key, if it had one) after ${ENGINE_RETRY_AFTER_S} seconds.`, 'engine_unavailable', null, 'server_error',
+    { 'retry-after': String(ENGINE_RETRY_AFTER_S) });
+  }
 }
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */

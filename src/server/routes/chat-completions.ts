@@ -77,7 +77,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     let started: StartedRequest | undefined = replay ? await deps.gateway.replay(input) : undefined;
     if (!started) {
       const decided = await deps.decider.decide(input, policy, principal.allowList);
-      if ('refusal' in decided) throw await refuse(deps, input, decided);
+      if ('refusal' in decided) throw await refuse(deps, input, decided, surface);
       input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
       input.decidedAt = Date.now();
       try {
@@ -112,7 +112,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }, surface: 'v1' | 'v2'): Promise<HttpError> {
   const endedAt = Date.now();
   const outcome = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
@@ -122,7 +122,7 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
   await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
-  return outcomeError(outcome);
+  return outcomeError(outcome, surface);
 }
 
 async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {
@@ -134,7 +134,7 @@ async function deliverJson(started: StartedRequest, response: Response, surface:
     if (delivery.type === 'result') {
       const { outcome, response: answer } = delivery.result;
       if (outcome.completion === 'completed' && answer) sendCompletion(response, outcome, answer, surface);
-      else throw outcomeError(outcome);
+      else throw outcomeError(outcome, surface);
       return;
     }
   }
@@ -211,7 +211,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           end(outcome);
           return;
         }
-        throw outcomeError(outcome);
+        throw outcomeError(outcome, surface);
       }
     }
   }

@@ -5,17 +5,23 @@
  * attempt; `degraded` for a lower served tier, carried in /v1's headers; a failed /v2 request answers
  * the error envelope and the full outcome.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { CircuitBreakerStore } from '../../src/store/circuit-breaker-store';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
 import { chat, eventually, requestIdOf, resetCircuits, setPolicy, waitForRecorded, type TimedResponse } from './request-path-helpers';
 
 const INTERACTIVE = { 'x-zumik-qos-class': 'interactive' };
 const QOS = { interactive: { first_token_timeout_ms: 500, stall_timeout_ms: 500, deadline_ms: 8_000 } };
+/** Where the replay test finds histories of the workflow's paths (written when ZUMIK_RECORD_HISTORIES=1). */
+const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
 
 describe('contract promises on the request path', () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness();
+    // A recorded history must replay without the deployment's payload key: record it unencrypted.
+    harness = await startHarness(process.env.ZUMIK_RECORD_HISTORIES === '1' ? { env: { ZUMIK_PAYLOAD_ENCRYPTION: 'off' } } : {});
     await harness.installAlias('promise.pair', [target('openai', 'gpt-4o-mini', 1), target('anthropic', 'claude-haiku-4-5', 0)]);
     await harness.installAlias('promise.trio', [target('openai', 'gpt-4o-mini', 1), target('anthropic', 'claude-haiku-4-5', 0), target('xai', 'grok-4', 0)]);
     await harness.installAlias('promise.single', [target('openai', 'gpt-4o-mini')]);
@@ -27,6 +33,15 @@ describe('contract promises on the request path', () => {
     await resetCircuits(harness);
     await setPolicy(harness, { qos: QOS, max_attempts: 4 });
   });
+
+  async function recordHistory(workflowId: string, file: string): Promise<void> {
+    if (process.env.ZUMIK_RECORD_HISTORIES !== '1') return;
+    const handle = harness.zumik.client.workflow.getHandle(workflowId);
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const json = temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
+    fs.writeFileSync(path.join(HISTORIES, file), JSON.stringify(json));
+  }
 
   const bridgeCalls = () => harness.openrouter.requests.filter((request) => request.path.endsWith('/chat/completions'));
 
@@ -55,6 +70,7 @@ describe('contract promises on the request path', () => {
         { provider: 'openai', model: 'gpt-4o-mini', region: 'default', failure_kind: 'upstream_unavailable' },
         { provider: 'anthropic', model: 'claude-haiku-4-5', region: 'default', failure_kind: 'overloaded' },
       ]);
+      await recordHistory(outcome.workflow.id, 'v3-bridge-verified-outage.json');
     });
 
     it('does not count provider rate limits as an outage', async () => {

@@ -82,7 +82,8 @@ const GEMINI_TIERS = { flex: 0.5, priority: 2, batch: 0.5 } as const;
 const gemini = (input: number, output: number, contextWindow = 1_048_576, maxOutputTokens = 65_536): ModelCapability =>
   ({ contextWindow, maxOutputTokens, price: price(input, output, { read: 0.1 }), tiers: GEMINI_TIERS, vision: true, tools: true });
 
-// xAI: cached input 0.25× (§4.4); the batch discount is not confirmed (§4.5), so no tier multiplier.
+// xAI: cached input 0.25× (§4.4). Its native Batch API is driven (xai-batch-adapter.ts), but its "reduced pricing" has no
+// published rate (§4.5): batch lines are priced at list rather than at a guessed discount.
 const xai = (input: number, output: number, contextWindow: number, vision = true): ModelCapability =>
   ({ contextWindow, price: price(input, output, { read: 0.25 }), vision, tools: true });
 

@@ -1,9 +1,9 @@
 /**
  * The provider-native batch tier on every provider whose API has a batch path Zumik drives (OpenAI is
- * proven in provider-native.test.ts): Anthropic Message Batches and Gemini batch mode, end to end
- * (OpenAI Batch API in front, the batch workflow, durable polling, results mapped back by custom_id).
- * xAI and Fireworks have native batch APIs (PROVIDERS.md §4.5, §5.5) that Zumik does not drive yet:
- * their lines run online, and the manifest prices them at list (capabilities.test.ts).
+ * proven in provider-native.test.ts): Anthropic Message Batches, Gemini batch mode and xAI's Batch
+ * API, end to end (OpenAI Batch API in front, the batch workflow, durable polling, results mapped back
+ * by custom_id). Fireworks' batch inference (datasets + batchInferenceJobs, PROVIDERS.md §5.5) is not
+ * driven yet: its lines run online, and the manifest prices them at list (capabilities.test.ts).
  */
 import OpenAI, { toFile } from 'openai';
 import type { ReceivedRequest } from '../emulators/emulator-kit';
@@ -34,6 +34,7 @@ describe('provider-native batch on each provider with a batch API', () => {
     harness = await startHarness();
     harness.anthropic.batches.clock.processingMs = 150;
     harness.gemini.batches.clock.processingMs = 150;
+    harness.xai.xaiBatches.clock.processingMs = 150;
     await harness.installAlias('batch.anthropic', [target('anthropic', 'claude-haiku-4-5')]);
     await harness.installAlias('batch.gemini', [target('gemini', 'gemini-3.5-flash')]);
     await harness.installAlias('batch.xai', [target('xai', 'grok-4.3')]);
@@ -46,6 +47,7 @@ describe('provider-native batch on each provider with a batch API', () => {
     for (const emulator of [harness.anthropic, harness.gemini, harness.xai, harness.fireworks]) emulator.reset();
     harness.anthropic.batches.reset();
     harness.gemini.batches.reset();
+    harness.xai.xaiBatches.reset();
   });
 
   const online = (requests: readonly ReceivedRequest[]) =>
@@ -54,8 +56,9 @@ describe('provider-native batch on each provider with a batch API', () => {
   it.each([
     ['anthropic', 'batch.anthropic', /^\/v1\/messages\/batches$/],
     ['gemini', 'batch.gemini', /^\/v1beta\/models\/gemini-3\.5-flash:batchGenerateContent$/],
+    ['xai', 'batch.xai', /^\/v1\/batches$/],
   ] as const)('%s: the lines run as one provider batch job, mapped back by custom_id', async (provider, alias, createPath) => {
-    const emulator = provider === 'anthropic' ? harness.anthropic : harness.gemini;
+    const emulator = harness[provider];
     const ids = ['a', 'b', 'c', 'd'];
     const { batch, output, errors } = await runBatch(client, alias, ids);
     expect(batch.status).toBe('completed');
@@ -69,7 +72,7 @@ describe('provider-native batch on each provider with a batch API', () => {
     }
   });
 
-  it.each([['xai', 'batch.xai'], ['fireworks', 'batch.fireworks']] as const)(
+  it.each([['fireworks', 'batch.fireworks']] as const)(
     '%s: no native path is driven, so the lines run online', async (provider, alias) => {
       const emulator = harness[provider];
       const { batch, output } = await runBatch(client, alias, ['x', 'y']);

@@ -198,7 +198,7 @@ describe('manifest facts of issue 10', () => {
     expect(costUsd(manifest, 'openai', 'gpt-5.4', usage, 'priority')).toBe(2 * costUsd(manifest, 'openai', 'gpt-5.4', usage, 'default')!);
   });
 
-  it('does not price Fireworks or xAI at a batch discount Zumik cannot use, nor a dedicated deployment per token', () => {
+  it('prices no batch discount that is unused (Fireworks) or unpublished (xAI), nor a dedicated deployment per token', () => {
     for (const [provider, model] of [['fireworks', 'accounts/fireworks/models/gpt-oss-120b'], ['xai', 'grok-4.3']]) {
       expect(modelCapability(manifest, provider!, model!)?.tiers?.batch).toBeUndefined();
       expect(costUsd(manifest, provider!, model!, usage, 'batch')).toBe(costUsd(manifest, provider!, model!, usage, 'default'));

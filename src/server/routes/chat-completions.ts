@@ -93,7 +93,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
     if (!started) {
       const decided = await deps.decider.decide(input, policy, principal.allowList);
-      if ('refusal' in decided) throw await refuse(deps, input, decided);
+      if ('refusal' in decided) throw await refuse(deps, input, decided, surface);
       input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
       input.decidedAt = Date.now();
       if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
@@ -171,7 +171,7 @@ async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }, surface: 'v1' | 'v2'): Promise<HttpError> {
   const endedAt = Date.now();
   const outcome = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
@@ -181,7 +181,7 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
   await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
-  return outcomeError(outcome);
+  return outcomeError(outcome, surface);
 }
 
 async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {
@@ -193,7 +193,7 @@ async function deliverJson(started: StartedRequest, response: Response, surface:
     if (delivery.type === 'result') {
       const { outcome, response: answer } = delivery.result;
       if (outcome.completion === 'completed' && answer) sendCompletion(response, outcome, answer, surface);
-      else throw outcomeError(outcome);
+      else throw outcomeError(outcome, surface);
       return;
     }
   }
@@ -270,7 +270,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           end(outcome);
           return;
         }
-        throw outcomeError(outcome);
+        throw outcomeError(outcome, surface);
       }
     }
   }

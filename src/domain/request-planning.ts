@@ -6,7 +6,7 @@
 import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
 import type { ModelAliasRelease } from './model-alias';
-import { bridgeForOpenCircuits } from './outage-bridge';
+import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
@@ -61,7 +61,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
     promptTokens: estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-    allowedProvider: context.allowedProvider,
+    // OpenRouter is only ever the bridge: a release stored before installs refused it as an ordinary target
+    // still never routes to it as one.
+    allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };

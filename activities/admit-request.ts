@@ -12,6 +12,7 @@ import type { ReasonCode } from '../src/domain/reason-codes';
 import { policySnapshot } from '../src/domain/request-planning';
 import { tenantQosProfile, type TenantPolicy } from '../src/domain/tenant-policy';
 import type { DecideInput, DecideResult, RequestDecider } from '../src/store/request-decider';
+import { withFullBody, type PayloadRefs } from './payload-refs';
 import type { AdmitInput, AdmitResult, Resolution } from './types';
 
 export interface AdmissionGate {
@@ -34,6 +35,8 @@ export interface AdmissionDeps {
   /** Regions per provider, preferred first (the provider directory's). */
   regions: (provider: string) => string[];
   decider: Pick<RequestDecider, 'decide'>;
+  /** Reads a batch line's body that came by reference (its prompt size decides the plan). */
+  payloads?: PayloadRefs;
 }
 
 export interface PollAdmissionInput {
@@ -86,7 +89,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
     },
 
     async decideRequest(input: DecideInput): Promise<DecideResult> {
-      return deps.decider.decide(input);
+      return deps.decider.decide(await withFullBody(deps.payloads, input.tenantId, input));
     },
 
     /** A queued request asks again: its ticket keeps its place (FIFO) and is refreshed. */

@@ -63,7 +63,7 @@ export interface CallProviderDeps {
 
 /** What every attempt activity is told. Pure data: in history for a regular activity, never a secret. */
 export interface AttemptCall {
-  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'receivedAt' | 'deadlineAt' | 'delivery'>;
+  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'bodyRef' | 'receivedAt' | 'deadlineAt' | 'delivery'>;
   attempt: PlannedAttempt;
   n: number;
   retryCause: string | null;

@@ -18,6 +18,7 @@ import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/contract/openai-renderers';
 import { performAttempt, type CallProviderDeps, type FinishedAttempt } from './attempt-core';
 import { runHedged, type HedgeLane } from './hedge-race';
+import { overThreshold, withFullBody, type PayloadRefs } from './payload-refs';
 import { fetchCheckpoint } from './stream-continuation';
 import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
 import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';
@@ -26,6 +27,8 @@ export interface RunAttemptDeps {
   calls: CallProviderDeps;
   outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome; response?: unknown } | undefined> };
   batches?: BatchResultSink;
+  /** The claim check's store: bodies that came by reference, answers too large for history. */
+  payloads?: PayloadRefs;
   logger: Logger;
 }
 
@@ -52,8 +55,10 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, delive
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches);
-  return async function runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads);
+  return async function runAttempt(carried: RunAttemptInput): Promise<RunAttemptResult> {
+    // A body above the claim-check threshold came as a reference: the provider gets the real one.
+    const input: RunAttemptInput = { ...carried, request: await withFullBody(deps.payloads, carried.request.tenantId, carried.request) };
     const { request } = input;
     let checkpoint: StreamCheckpoint | undefined;
     if (input.recovering) {
@@ -135,10 +140,15 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       }
       if (request.keepResponse) await send();
       // The attempts travel once: the workflow holds them, and the marker keeps this one in `attempt`.
-      return {
-        attempt: done, outcome: { ...outcome, attempts: [] }, recorded, ...(!recorded && response ? { response } : {}),
-        ...(others.length > 0 ? { hedged: others } : {}),
+      const attemptResult: RunAttemptResult = {
+        attempt: done, outcome: { ...outcome, attempts: [] }, recorded, ...(others.length > 0 ? { hedged: others } : {}),
       };
+      if (!recorded && response) {
+        // The workflow records it again: a large answer goes by reference (the marker would carry it otherwise).
+        if (deps.payloads && overThreshold(response)) attemptResult.responseRef = await deps.payloads.put(request.tenantId, response, request.deadlineAt);
+        else attemptResult.response = response;
+      }
+      return attemptResult;
     };
   }
 }

@@ -28,11 +28,13 @@ import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config'
 import { RequestDecider } from './store/request-decider';
 import { CredentialRepository } from './store/credential-repository';
 import { FileStore } from './store/file-store';
+import { PayloadStore } from './store/payload-store';
 import { RequestRepository } from './store/request-repository';
 import { TenantPolicyRepository } from './store/tenant-policy-repository';
 import { bootstrapAdminKey } from './bootstrap-admin';
 import type { Config } from './config';
 import { createApp } from './server/app';
+import { answerClientErrors } from './server/client-error';
 import { ApiKeyAuthenticator } from './server/middleware/authenticate';
 import { healthRoutes } from './server/routes/health';
 import { ApiKeyRepository } from './store/api-key-repository';
@@ -95,6 +97,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const policies = new TenantPolicyRepository(database.pool);
     const requests = new RequestRepository(database.pool);
     const files = new FileStore(database.pool);
+    const payloads = new PayloadStore(database.pool);
     const batches = new BatchRepository(database.pool);
     const circuits = new CircuitBreakerStore(database.pool, config.circuits);
     const bus = createStreamBus(config.streamBus, {
@@ -163,6 +166,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         outcomes: requests,
         batches: { files, batches },
         providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
+        payloads,
       });
       const worker: Worker = await createWorker({
         connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue, codec,
@@ -192,15 +196,16 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
-          policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
+          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
-          linesPerRun: config.batchLinesPerRun },
+          linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
+    answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

@@ -66,6 +66,11 @@ export interface ChatRequest {
   safety_identifier?: string;
   user?: string;
   metadata?: Record<string, string>;
+  /**
+   * Predicted output (speculative decoding): OpenAI and Fireworks take it as is; the usage reports
+   * `completion_tokens_details.accepted_prediction_tokens` / `rejected_prediction_tokens`.
+   */
+  prediction?: { type: 'content'; content: string | Array<{ type: 'text'; text: string }> };
   /** Fields OpenAI clients may send that Zumik does not model; passed through to OpenAI-compatible providers. */
   [extra: string]: unknown;
 }

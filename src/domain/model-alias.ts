@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { modelCapability, type CapabilityManifest } from './capabilities';
 import { manifestProviders } from './capability-manifest';
+import { BRIDGE_PROVIDER } from './outage-bridge';
 
 export const EXECUTION_PROFILES = ['managed_provider', 'byok', 'byoc_dynamo', 'byoc_epp', 'subscription'] as const;
 export type ExecutionProfile = (typeof EXECUTION_PROFILES)[number];
@@ -43,7 +44,9 @@ const targetSchema = z.strictObject({
   execution_profile: z.enum(EXECUTION_PROFILES, {
     error: (issue) => (issue.input === undefined ? 'execution_profile is required' : `execution_profile must be one of ${EXECUTION_PROFILES.join(', ')}`),
   }),
-  provider: requiredText('provider'),
+  // OpenRouter carries traffic only as the last-resort outage bridge, never as routine routing (the contract's promise).
+  provider: requiredText('provider').refine((provider) => provider.toLowerCase() !== BRIDGE_PROVIDER,
+    `provider ${BRIDGE_PROVIDER} is not a release target: it serves only as the last-resort outage bridge, with the tenant policy's allow_brokered_execution`),
   model: requiredText('model'),
   model_revision: requiredText('model_revision'),
   weight: z.number({ error: (issue) => (issue.input === undefined ? 'weight is required' : 'weight must be a number') })

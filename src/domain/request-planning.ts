@@ -3,9 +3,10 @@
  * release, the regions and the open circuits — all read from per-process caches — pure functions
  * either refuse the request (no workflow is started) or build the plan the workflow will follow.
  */
-import { buildAttemptPlan, seededRandom, type SkippedCandidate } from './attempt-plan';
+import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
 import type { ModelAliasRelease } from './model-alias';
+import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
@@ -60,7 +61,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
     promptTokens: estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-    allowedProvider: context.allowedProvider,
+    // OpenRouter is only ever the bridge: a release stored before installs refused it as an ordinary target
+    // still never routes to it as one.
+    allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -70,6 +73,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))
     : candidates;
   if (plan.length === 0) {
+    // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
+    const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;
+    if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) return { plan: [bridge], skipped };
     return { refusal: 'no_eligible_target' };
   }
   return { plan, skipped };

@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
+import { REQUEST_BODY_LIMIT_SETTING } from '../contract/limits';
 import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
@@ -12,7 +13,9 @@ import type { RequestRepository } from '../store/request-repository';
 import type { TenantPolicyRepository } from '../store/tenant-policy-repository';
 import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { jsonBodyGuard } from './middleware/json-body-guard';
 import { requestId } from './middleware/request-id';
+import { urlGuard } from './middleware/url-guard';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
@@ -35,7 +38,7 @@ export interface AppDeps {
   modelAliases: ModelAliasRepository;
   authenticator: ApiKeyAuthenticator;
   readiness: Record<string, ReadinessCheck>;
-  /** Largest accepted JSON body, e.g. `10mb`. */
+  /** Largest accepted JSON body, e.g. `10mb` (default: REQUEST_BODY_LIMIT_SETTING). */
   bodyLimit?: string;
   /** The request path (absent in tests of the registry alone). */
   chat?: ChatRouteDeps;
@@ -61,8 +64,13 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId());
+  app.use(urlGuard());
   app.use(healthRoutes(deps.readiness));
-  app.use(express.json({ limit: deps.bodyLimit ?? '10mb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({
+    limit: deps.bodyLimit ?? REQUEST_BODY_LIMIT_SETTING, type: ['application/json', 'application/*+json'],
+    verify: (request, _response, buffer) => { (request as express.Request).bodyBytes = buffer.length; },
+  }));
+  app.use(jsonBodyGuard());
 
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));

@@ -41,6 +41,28 @@ export interface StartedRequest {
   cancel(): Promise<void>;
 }
 
+/**
+ * The workflow engine could not be reached (Temporal down, restarting or overloaded): nothing was
+ * started, so the request can be sent again — with the same Idempotency-Key, which is not used up.
+ */
+export class EngineUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the workflow engine is unreachable', { cause });
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** gRPC codes that mean "the engine is not there right now": DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE. */
+const ENGINE_DOWN_CODES = new Set([4, 8, 14]);
+
+function engineDown(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'number' && ENGINE_DOWN_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 export function workflowIdFor(tenantId: string, requestId: string): string {
   return `req:${tenantId}:${requestId}`;
 }
@@ -88,7 +110,7 @@ export class ChatGateway {
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
         await unsubscribe();
-        throw error;
+        throw engineDown(error) ? new EngineUnavailableError(error) : error;
       }
       handle = this.options.client.workflow.getHandle(workflowId);
       attached = true;
@@ -135,7 +157,7 @@ export class ChatGateway {
     try {
       await handle.describe();
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      if (!(error instanceof WorkflowNotFoundError)) throw engineDown(error) ? new EngineUnavailableError(error) : error;
       // Recorded meanwhile (a refusal at the front door writes no workflow)?
       const late = await this.options.requests.find(input.tenantId, input.requestId);
       if (!late) return undefined;

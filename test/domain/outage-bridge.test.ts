@@ -75,7 +75,9 @@ describe('bridgeForOpenCircuits', () => {
 
 describe('installReleaseSchema', () => {
   it('refuses openrouter as an ordinary release target, naming the target', () => {
-    const parsed = installReleaseSchema.safeParse({ targets: [{ provider: 'openai', model: 'm', model_revision: '1' }, { provider: 'OpenRouter', model: 'openai/m', model_revision: '1' }] });
+    const targets = [{ provider: 'openai', model: 'm' }, { provider: 'OpenRouter', model: 'openai/m' }]
+      .map((target) => ({ execution_profile: 'managed_provider', ...target, model_revision: '1', weight: 1 }));
+    const parsed = installReleaseSchema.safeParse({ targets });
     expect(parsed.success).toBe(false);
     expect(parsed.error!.issues[0]).toMatchObject({ path: ['targets', 1, 'provider'], message: expect.stringContaining('last-resort outage bridge') });
   });

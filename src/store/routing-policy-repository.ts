@@ -14,7 +14,8 @@ const toStored = (row: PolicyRow): StoredRoutingPolicy =>
   ({ revision: row.revision, tenantId: row.tenant_id, policy: row.policy, createdAt: Math.floor(row.created_at.getTime() / 1000) });
 
 export class RoutingPolicyRepository {
-  private readonly cache = new Map<string, StoredRoutingPolicy>();
+  /** Revisions read in this process; null for one the store lacks (ids are minted here, so it never appears later). */
+  private readonly cache = new Map<string, StoredRoutingPolicy | null>();
 
   constructor(private readonly pool: Pool) {}
 
@@ -31,10 +32,10 @@ export class RoutingPolicyRepository {
   /** A revision any owner's (from memory after the first read in this process). */
   async find(revision: string): Promise<StoredRoutingPolicy | undefined> {
     const cached = this.cache.get(revision);
-    if (cached) return cached;
+    if (cached !== undefined) return cached ?? undefined;
     const result = await this.pool.query<PolicyRow>('SELECT revision, tenant_id, policy, created_at FROM routing_policies WHERE revision = $1', [revision]);
     const stored = result.rows[0] && toStored(result.rows[0]);
-    if (stored) this.cache.set(revision, stored);
+    this.cache.set(revision, stored ?? null);
     return stored;
   }
 

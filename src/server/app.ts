@@ -19,6 +19,7 @@ import { urlGuard } from './middleware/url-guard';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
+import { embeddingsRoutes } from './routes/embeddings';
 import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
 import { codecCors, codecRoutes, type CodecRouteDeps } from './routes/codec';
 import { credentialRoutes } from './routes/credentials';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(authenticate(deps.authenticator));
   v1.use(modelRoutes(deps.modelAliases, deps.policies));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
+  if (deps.chat) v1.use(embeddingsRoutes(deps.chat));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);

@@ -114,7 +114,7 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       const others = lane ? await lane.others() : [];
       const mine = [done, ...others].sort((a, b) => a.n - b.n);
       const body = (embeddings ? toEmbeddingsResponse(embeddings, embeddingsBodyOf(request).encoding_format)
-        : toChatCompletion(result, { id: request.requestId })) as unknown as Record<string, unknown>;
+        : toChatCompletion(result, { id: request.requestId, includeReasoning: request.ingress === 'anthropic_messages' })) as unknown as Record<string, unknown>;
       const endedAt = Date.now();
       const info = Context.current().info;
       const outcome = computeOutcome({

@@ -25,10 +25,10 @@ describe('POST /v1/messages (Anthropic Messages front door)', () => {
 
   describe('non-streaming', () => {
     it('answers an Anthropic SDK client from an OpenAI target, in Anthropic\'s Message format with the outcome in headers', async () => {
-      const { data, response } = await anthropic.messages.create({
-        model: 'msg.openai', max_tokens: 100, system: 'Be brief.', stop_sequences: ['END'], temperature: 0.5,
-        messages: [{ role: 'user', content: 'Say hi' }],
-      }).withResponse();
+      // This SDK's types no longer list temperature (newer models fix it); clients of older ones still send it.
+      const params = { model: 'msg.openai', max_tokens: 100, system: 'Be brief.', stop_sequences: ['END'], temperature: 0.5,
+        messages: [{ role: 'user' as const, content: 'Say hi' }] };
+      const { data, response } = await anthropic.messages.create(params).withResponse();
       expect(data).toMatchObject({ type: 'message', role: 'assistant', model: 'gpt-4o-mini', stop_reason: 'end_turn', stop_sequence: null });
       expect(data.id).toMatch(/^msg_/);
       expect(data.content).toEqual([{ type: 'text', text: 'Hello from the emulator.' }]);
@@ -211,8 +211,9 @@ describe('POST /v1/messages (Anthropic Messages front door)', () => {
         expect(answer.body.error.message).toContain(field);
       }
       expect(harness.openai.requests).toHaveLength(0);
-      await expect(anthropic.messages.create({ model: 'msg.openai', max_tokens: 10, top_k: 3, messages: [{ role: 'user', content: 'hi' }] }))
-        .rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      // This SDK's types no longer list top_k; older clients still send it.
+      const withTopK = { model: 'msg.openai', max_tokens: 10, top_k: 3, messages: [{ role: 'user' as const, content: 'hi' }] };
+      await expect(anthropic.messages.create(withTopK)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
     });
 
     it('answers an unknown alias with a 404 not_found_error', async () => {

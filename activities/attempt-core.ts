@@ -212,6 +212,8 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     let embeddings: EmbeddingsResult | undefined;
     if (request.operation === 'embeddings') {
       embeddings = await embedWith(adapter, attempt.provider, embeddingsBodyOf(request), options);
+      // A hedged plain request (hedge_non_streaming): the first answer wins, as for a chat completion.
+      if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
       result = embeddingsAsChatResult(embeddings);
     } else if (!request.stream) {
       result = await adapter.generate(body, options);

@@ -12,7 +12,8 @@
  */
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
-  CancellationScope, continueAsNew, isCancellation, log, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  CancellationScope, continueAsNew, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RecordOutcomeInput, RunAttemptInput, RunAttemptResult } from '../activities/types';
@@ -26,7 +27,8 @@ import {
 import { decideNextStep } from '../src/domain/retry-decision';
 import { RECORD_INVALID_DATA } from '../src/domain/record-failures';
 import { SearchAttributes } from '../src/temporal/search-attributes';
-import { attemptFromFailure, bridgeCandidate, otherAttemptsOfFailure } from './attempt-failure';
+import { bridgeAfterOutage } from '../src/domain/outage-bridge';
+import { attemptFromFailure, legacyBridgeCandidate, otherAttemptsOfFailure } from './attempt-failure';
 import { legacyChatRequestWorkflow } from './legacy-chat-request-workflow';
 import { outcomeQuery, stateQuery } from './request-queries';
 
@@ -49,6 +51,9 @@ const admission = proxyLocalActivities<Activities>(decideOptions);
 const bookkeeping = proxyLocalActivities<Activities>(bookkeepingOptions);
 const remoteAttempt = proxyActivities<Activities>({ ...attemptOptions, startToCloseTimeout: '10m' }).runAttempt;
 const localAttempt = proxyLocalActivities<Activities>({ ...localAttemptOptions, startToCloseTimeout: '10m' }).runAttempt;
+
+/** The bridge needs a verified total outage (every candidate tried, outage kinds only); histories before it replay the first rules. */
+export const BRIDGE_VERIFIED_OUTAGE_PATCH = 'bridge-verified-outage';
 
 export async function chatRequestWorkflow(input: ChatRequestInput): Promise<ChatRequestResult> {
   // More than the started event and the first task's two: an earlier first task was lost with its worker.
@@ -220,7 +225,10 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
           activePolicy.retry, Math.random);
         if (step.action === 'stop') {
           if (step.reason === 'expired_during_execution') deadlineExpired = true;
-          const bridge = bridgeCandidate(plan[0]!, attempts, failed, activePolicy.allowBrokered, deadlineExpired);
+          // Only a tenant that allows brokered execution ever asks (and only its new requests record the patch marker).
+          const bridge = !activePolicy.allowBrokered ? undefined : patched(BRIDGE_VERIFIED_OUTAGE_PATCH)
+            ? bridgeAfterOutage({ candidates: plan, skipped: decision.skipped ?? [] }, attempts, failed, true, deadlineExpired)
+            : legacyBridgeCandidate(plan[0]!, attempts, failed, true, deadlineExpired);
           if (bridge) bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
           break;
         }

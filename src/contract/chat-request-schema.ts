@@ -76,6 +76,12 @@ export const chatRequestSchema = z.looseObject({
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   service_tier: z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast'], { error: "service_tier must be one of 'auto', 'default', 'flex', 'scale', 'priority', 'fast'" }).nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
+  /** Speculative decoding (OpenAI, Fireworks): the predicted output, passed through; its usage fields come back in `usage`. */
+  prediction: z.strictObject({
+    type: z.literal('content', { error: "prediction.type must be 'content'" }),
+    content: z.union([z.string(), z.array(z.strictObject({ type: z.literal('text'), text: z.string() }))],
+      { error: 'prediction.content must be a string or an array of text parts' }),
+  }, { error: 'prediction must be an object with type and content' }).nullish(),
   /** Zumik /v2 only: return at once and poll GET /v2/requests/{id}. */
   background: z.boolean().optional(),
 });

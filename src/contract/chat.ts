@@ -74,6 +74,11 @@ export interface ChatRequest {
    * as is; OpenAI-compatible reasoning models get the nearest `reasoning_effort`; other targets drop it.
    */
   thinking?: ChatThinking;
+  /**
+   * Predicted output (speculative decoding): OpenAI and Fireworks take it as is; the usage reports
+   * `completion_tokens_details.accepted_prediction_tokens` / `rejected_prediction_tokens`.
+   */
+  prediction?: { type: 'content'; content: string | Array<{ type: 'text'; text: string }> };
   /** Fields OpenAI clients may send that Zumik does not model; passed through to OpenAI-compatible providers. */
   [extra: string]: unknown;
 }

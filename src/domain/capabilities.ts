@@ -22,7 +22,7 @@ export interface ModelPrice {
   output: number;
 }
 
-export type PricedTier = 'flex' | 'priority' | 'batch';
+export type PricedTier = 'flex' | 'scale' | 'priority' | 'batch';
 
 export interface ModelCapability {
   contextWindow?: number;
@@ -61,9 +61,10 @@ const price = (input: number, output: number, cache: { read?: number; write?: nu
 });
 const round = (value: number): number => Math.round(value * 1e6) / 1e6;
 
-// OpenAI: flex 0.5, priority 2, batch 0.5 (PROVIDERS.md §1.5, §1.7); cached input 0.1× on the gpt-5 family.
-const OPENAI_TIERS = { flex: 0.5, priority: 2, batch: 0.5 } as const;
-const OPENAI_TIERS_NO_FLEX = { priority: 2, batch: 0.5 } as const;
+// OpenAI: flex 0.5, priority 2, batch 0.5 (PROVIDERS.md §1.5, §1.7); cached input 0.1× on the gpt-5 family. Scale Tier is
+// committed capacity bought ahead (§1.5 gives no token price): its tokens are priced list-equivalent 1×, as Anthropic's Priority Tier.
+const OPENAI_TIERS = { flex: 0.5, scale: 1, priority: 2, batch: 0.5 } as const;
+const OPENAI_TIERS_NO_FLEX = { scale: 1, priority: 2, batch: 0.5 } as const;
 const openai = (input: number, output: number, contextWindow: number, maxOutputTokens: number, cache: { read?: number; write?: number }, tiers: ModelCapability['tiers'] = OPENAI_TIERS): ModelCapability =>
   ({ contextWindow, maxOutputTokens, price: price(input, output, cache), tiers, vision: true, tools: true });
 const GPT5_CACHE = { read: 0.1 };
@@ -81,13 +82,18 @@ const GEMINI_TIERS = { flex: 0.5, priority: 2, batch: 0.5 } as const;
 const gemini = (input: number, output: number, contextWindow = 1_048_576, maxOutputTokens = 65_536): ModelCapability =>
   ({ contextWindow, maxOutputTokens, price: price(input, output, { read: 0.1 }), tiers: GEMINI_TIERS, vision: true, tools: true });
 
-// xAI: cached input 0.25× (§4.4); the batch discount is not confirmed (§4.5), so no tier multiplier.
+// xAI: cached input 0.25× (§4.4). Its native Batch API is driven (xai-batch-adapter.ts), but its "reduced pricing" has no
+// published rate (§4.5): batch lines are priced at list rather than at a guessed discount.
 const xai = (input: number, output: number, contextWindow: number, vision = true): ModelCapability =>
   ({ contextWindow, price: price(input, output, { read: 0.25 }), vision, tools: true });
 
-// Fireworks serverless: cached input 0.5× (§5.4), batch 0.5 (§5.5); priority is honoured but unpriced here.
+// Fireworks serverless: cached input 0.5× (§5.4); priority is honoured but unpriced here. Fireworks' API offers batch
+// inference at 0.5 (§5.5: datasets + batchInferenceJobs), but Zumik has no native path to it yet: batch lines run as
+// ordinary calls at list price, so no batch multiplier is claimed. Dedicated deployments (`accounts/<acct>/deployments/<id>`,
+// or `<model>#<deployment>`, §0) are billed per GPU hour, not per token: they carry no price here (cost_usd null) and are
+// best run as the `subscription` profile (a tenant endpoint on Fireworks' base URL naming the deployment as its model).
 const fireworks = (input: number, output: number, contextWindow: number): ModelCapability =>
-  ({ contextWindow, price: price(input, output, { read: 0.5 }), tiers: { batch: 0.5 }, tools: true });
+  ({ contextWindow, price: price(input, output, { read: 0.5 }), tools: true });
 const FW = 'fireworks/accounts/fireworks/models/';
 
 /**
@@ -134,7 +140,13 @@ const buildManifest = (): CapabilityManifest => ({
     'anthropic/claude-sonnet-4-6': anthropic(3, 15, 1 * M, 64 * K),
     'anthropic/claude-sonnet-5': anthropic(3, 15, 1 * M, 64 * K),
     'anthropic/claude-haiku-4-5': anthropic(1, 5, 200 * K, 64 * K),
+    // Claude Fable 5: PROVIDERS.md names it (mid-conversation system messages, §2.1; 512-token cache minimum [3P], §2.5) but
+    // gives neither its price nor its context window: both stay unknown (cost_usd null, no window skip) until a manifest says.
+    'anthropic/claude-fable-5': { tiers: ANTHROPIC_TIERS, vision: true, tools: true, assistantPrefill: true },
 
+    // Google offered a 2,097,152-token window on Gemini 1.5 Pro (input $1.25/M, output $5/M up to 128K, list); the 2.5 and 3
+    // families are served at 1,048,576. PROVIDERS.md (§3) states no windows.
+    'gemini/gemini-1.5-pro': gemini(1.25, 5, 2_097_152, 8_192),
     'gemini/gemini-2.5-pro': gemini(1.25, 10),
     'gemini/gemini-2.5-flash': gemini(0.3, 2.5),
     'gemini/gemini-2.5-flash-lite': gemini(0.1, 0.4),
@@ -198,7 +210,7 @@ export function modelCapability(manifest: CapabilityManifest, provider: string, 
 /** The price multiplier of a served tier; `default`, `auto`, `standard`, unknown and missing tiers cost list price. */
 export function tierMultiplier(capability: ModelCapability, servedTier?: string | null): number {
   const tier = servedTier === 'fast' ? 'priority' : servedTier;
-  if (tier !== 'flex' && tier !== 'priority' && tier !== 'batch') return 1;
+  if (tier !== 'flex' && tier !== 'scale' && tier !== 'priority' && tier !== 'batch') return 1;
   return capability.tiers?.[tier] ?? 1;
 }
 

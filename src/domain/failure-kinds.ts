@@ -13,8 +13,8 @@ export const FAILURE_KINDS = {
   auth: { retryable: false, failover: true, circuit: false, outage: false },
   /** The account's quota or credit is exhausted: unlike a rate limit, waiting does not help; fail over. */
   quota: { retryable: false, failover: true, circuit: false, outage: false },
-  /** Too many requests right now: retry after the provider's Retry-After, or fail over. */
-  rate_limit: { retryable: true, failover: true, circuit: false, outage: true },
+  /** Too many requests right now: retry after the provider's Retry-After, or fail over. Pacing, not an outage: never opens the bridge. */
+  rate_limit: { retryable: true, failover: true, circuit: false, outage: false },
   /** The provider is overloaded (Anthropic 529 and the like): retry with backoff, or fail over. */
   overloaded: { retryable: true, failover: true, circuit: true, outage: true },
   /** The request itself is invalid for this provider: neither retry nor failover is likely to help. */
@@ -46,9 +46,10 @@ export const FAILURE_KINDS = {
   cancelled: { retryable: false, failover: false, circuit: false, outage: false },
   /**
    * No call was made: the target's circuit opened (or its half-open probe slots were all taken) after
-   * the plan was made. Retrying the same target now would be refused again; fail over.
+   * the plan was made. Retrying the same target now would be refused again; fail over. The open
+   * circuit is itself the verified outage of that target (for the bridge).
    */
-  circuit_open: { retryable: false, failover: true, circuit: false, outage: false },
+  circuit_open: { retryable: false, failover: true, circuit: false, outage: true },
   /**
    * No call was made: the endpoint's address is refused by the egress rules (a customer-supplied
    * endpoint in a private, loopback, link-local or metadata range, or plain http). Retrying cannot

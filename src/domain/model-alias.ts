@@ -3,6 +3,7 @@
  * validation of an install. Pure; the store persists, the server speaks HTTP.
  */
 import { z } from 'zod';
+import { BRIDGE_PROVIDER } from './outage-bridge';
 
 export const EXECUTION_PROFILES = ['managed_provider', 'byok', 'byoc_dynamo', 'byoc_epp', 'subscription'] as const;
 export type ExecutionProfile = (typeof EXECUTION_PROFILES)[number];
@@ -38,7 +39,9 @@ const requiredText = (field: string) => z.string({ error: (issue) => (issue.inpu
 const targetSchema = z.strictObject({
   execution_profile: z.enum(EXECUTION_PROFILES, { error: () => `execution_profile must be one of ${EXECUTION_PROFILES.join(', ')}` })
     .default('managed_provider'),
-  provider: requiredText('provider'),
+  // OpenRouter carries traffic only as the last-resort outage bridge, never as routine routing (the contract's promise).
+  provider: requiredText('provider').refine((provider) => provider.toLowerCase() !== BRIDGE_PROVIDER,
+    `provider ${BRIDGE_PROVIDER} is not a release target: it serves only as the last-resort outage bridge, with the tenant policy's allow_brokered_execution`),
   model: requiredText('model'),
   model_revision: requiredText('model_revision'),
   weight: z.number({ error: 'weight must be a number' }).int('weight must be an integer').min(0, 'weight must not be negative').default(1),

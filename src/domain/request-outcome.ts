@@ -80,6 +80,16 @@ export interface PlannedAttempt {
   region: string;
   /** Why this candidate is in the plan: the weighted pick, a failover, a weight-0 standby, or the bridge. */
   role: 'primary' | 'failover' | 'standby' | 'bridge';
+  /** The bridge only: the verified total outage that let it run (src/domain/outage-bridge.ts). */
+  verified_outage?: OutageEvidence[];
+}
+
+/** One target and region of a verified outage, and how it failed (`circuit_open`: skipped, its circuit open). */
+export interface OutageEvidence {
+  provider: string;
+  model: string;
+  region: string;
+  failure_kind: FailureKind;
 }
 
 export interface AttemptRecord {
@@ -114,6 +124,8 @@ export interface AttemptRecord {
   continuation?: { from_attempt: number; offset_chars: number; offset_chunks: number; mode: 'prefill' | 'regenerate' } | null;
   /** Stream events that were not valid JSON and were skipped (the rest of the stream was valid). */
   malformed_events?: number;
+  /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
+  verified_outage?: OutageEvidence[];
 }
 
 export interface RequestOutcome {

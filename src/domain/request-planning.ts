@@ -3,9 +3,10 @@
  * release, the regions and the open circuits — all read from per-process caches — pure functions
  * either refuse the request (no workflow is started) or build the plan the workflow will follow.
  */
-import { buildAttemptPlan, seededRandom, type SkippedCandidate } from './attempt-plan';
+import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
 import type { ModelAliasRelease } from './model-alias';
+import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
@@ -62,7 +63,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     // A chat model's context window says nothing about an embeddings model's input limit.
     promptTokens: input.operation === 'embeddings' ? undefined : estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-    allowedProvider: context.allowedProvider,
+    // OpenRouter is only ever the bridge: a release stored before installs refused it as an ordinary target
+    // still never routes to it as one.
+    allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
     unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
@@ -74,8 +77,11 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     : candidates;
   if (plan.length === 0) {
     // Every target was left out because none can do this operation at all: the request is wrong for this alias, not unlucky.
-    const unsupported = skipped.length > 0 && skipped.every((skip) => skip.reason === 'operation_unsupported');
-    return { refusal: unsupported ? 'unsupported_operation' : 'no_eligible_target' };
+    if (skipped.length > 0 && skipped.every((skip) => skip.reason === 'operation_unsupported')) return { refusal: 'unsupported_operation' };
+    // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
+    const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;
+    if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) return { plan: [bridge], skipped };
+    return { refusal: 'no_eligible_target' };
   }
   return { plan, skipped };
 }

@@ -49,6 +49,8 @@ export interface IntakeRequest {
   alias: string;
   stream: boolean;
   background: boolean;
+  /** Where a refusal is answered: `/v2` adds the full outcome to the error body. */
+  surface: 'v1' | 'v2';
   /** Public id prefix: `chatcmpl-`, `msg_`, `emb-`. */
   idPrefix: string;
   ingress: Ingress;
@@ -106,7 +108,7 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
   let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
   if (!started) {
     const decided = await deps.decider.decide(input, policy, principal.allowList);
-    if ('refusal' in decided) throw await refuse(deps, input, decided);
+    if ('refusal' in decided) throw await refuse(deps, input, decided, intake.surface);
     input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
     input.decidedAt = Date.now();
     if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
@@ -174,7 +176,7 @@ async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }, surface: 'v1' | 'v2'): Promise<HttpError> {
   const endedAt = Date.now();
   const outcome = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
@@ -184,7 +186,7 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
   await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
-  return outcomeError(outcome);
+  return outcomeError(outcome, surface);
 }
 
 function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {

@@ -1,6 +1,5 @@
 import OpenAI from 'openai';
 import { emulatedVector } from '../emulators/embeddings-emulation';
-import { OpenAICompatibleEmulator } from '../emulators/openai-compatible-emulator';
 import { eventTypes } from '../support/history';
 import { validateAgainstSchema } from '../support/openapi-validator';
 import { EMULATOR_KEY, startHarness, target, type Harness } from '../support/zumik-harness';
@@ -13,11 +12,9 @@ function decodeBase64(text: string): number[] {
 
 describe('POST /v1/embeddings', () => {
   let harness: Harness;
-  let fireworks: OpenAICompatibleEmulator;
   let client: OpenAI;
   beforeAll(async () => {
-    fireworks = await new OpenAICompatibleEmulator({ flavour: 'fireworks', apiKey: EMULATOR_KEY }).start();
-    harness = await startHarness({ env: { FIREWORKS_API_KEY: EMULATOR_KEY, FIREWORKS_BASE_URL: fireworks.baseUrl } });
+    harness = await startHarness();
     await harness.installAlias('embed.openai', [target('openai', 'text-embedding-3-small')]);
     await harness.installAlias('embed.gemini', [target('gemini', 'gemini-embedding-001')]);
     await harness.installAlias('embed.fireworks', [target('fireworks', 'nomic-ai/nomic-embed-text-v1.5')]);
@@ -26,11 +23,8 @@ describe('POST /v1/embeddings', () => {
     await harness.installAlias('embed.anthropic', [target('anthropic', 'claude-haiku-4-5')]);
     client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: harness.adminKey, maxRetries: 0 });
   }, 120_000);
-  afterAll(async () => {
-    await harness.stop();
-    await fireworks.close();
-  });
-  beforeEach(() => { harness.openai.reset(); harness.gemini.reset(); harness.anthropic.reset(); fireworks.reset(); });
+  afterAll(async () => { await harness.stop(); });
+  beforeEach(() => { harness.openai.reset(); harness.gemini.reset(); harness.anthropic.reset(); harness.fireworks.reset(); });
 
   it('answers through the official SDK (which asks for base64) with the provider vectors, usage and the outcome in headers', async () => {
     const { data, response } = await client.embeddings.create({ model: 'embed.openai', input: ['alpha', 'beta'], dimensions: 8 }).withResponse();
@@ -79,7 +73,7 @@ describe('POST /v1/embeddings', () => {
   it('serves Fireworks targets through its OpenAI-compatible /inference/v1/embeddings', async () => {
     const answer = await client.embeddings.create({ model: 'embed.fireworks', input: 'hello', encoding_format: 'float' });
     expect(answer.data[0]!.embedding).toEqual(emulatedVector('hello', 768));
-    expect(fireworks.requests.at(-1)!.path).toBe('/inference/v1/embeddings');
+    expect(harness.fireworks.requests.at(-1)!.path).toBe('/inference/v1/embeddings');
   });
 
   it('fails over to the next target (OpenAI 500 → Gemini) and records it in the outcome, with the ingress', async () => {

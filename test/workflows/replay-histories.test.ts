@@ -23,6 +23,11 @@ describe('chatRequestWorkflow replay of stored histories', () => {
     expect(files).toEqual(expect.arrayContaining(['v2-stream-resume.json', 'v2-hedge.json']));
   });
 
+  it('has a history of the bridge after a verified outage (the bridge-verified-outage patch) to replay', () => {
+    // Recorded by test/request-path/contract-promises.test.ts with ZUMIK_RECORD_HISTORIES=1.
+    expect(files).toContain('v3-bridge-verified-outage.json');
+  });
+
   it.each(files)('replays %s without a nondeterminism error', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE! } }, history, file);

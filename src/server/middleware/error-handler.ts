@@ -42,7 +42,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (known) {
-      response.status(known.status).set(known.headers).json(known.toEnvelope());
+      response.status(known.status).set(known.headers).json({ ...known.extraBody, ...known.toEnvelope() });
       return;
     }
     logger.error({ err: error, requestId, method: request.method, path: request.path }, 'unhandled error');

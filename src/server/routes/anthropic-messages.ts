@@ -35,7 +35,7 @@ export function anthropicMessagesRoutes(deps: ChatRouteDeps, authenticator: ApiK
       throw error;
     }
     const { input, started } = await startRequest(deps, request, {
-      body: chat, alias: body.model, stream: body.stream === true, background: false, idPrefix: 'msg_', ingress: 'anthropic_messages',
+      body: chat, alias: body.model, stream: body.stream === true, background: false, surface: 'v1', idPrefix: 'msg_', ingress: 'anthropic_messages',
       idempotencyScope: { surface: 'v1/messages', body }, serviceTier: chat.service_tier,
     });
     const client = cancelOnClientGone(response, started);

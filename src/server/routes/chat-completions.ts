@@ -27,7 +27,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     const background = body.background === true;
     const { background: _background, ...forwarded } = body;
     const { input, started } = await startRequest(deps, request, {
-      body: forwarded as ChatRequest, alias: body.model, stream: body.stream === true, background, idPrefix: 'chatcmpl-',
+      body: forwarded as ChatRequest, alias: body.model, stream: body.stream === true, background, surface, idPrefix: 'chatcmpl-',
       ingress: 'openai_chat', idempotencyScope: { surface, body }, serviceTier: body.service_tier ?? undefined,
     });
     if (background) {
@@ -56,7 +56,7 @@ async function deliverJson(started: StartedRequest, response: Response, surface:
     if (delivery.type === 'result') {
       const { outcome, response: answer } = delivery.result;
       if (outcome.completion === 'completed' && answer) sendCompletion(response, outcome, answer, surface);
-      else throw outcomeError(outcome);
+      else throw outcomeError(outcome, surface);
       return;
     }
   }
@@ -133,7 +133,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           end(outcome);
           return;
         }
-        throw outcomeError(outcome);
+        throw outcomeError(outcome, surface);
       }
     }
   }

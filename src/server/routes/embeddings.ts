@@ -20,7 +20,7 @@ export function embeddingsRoutes(deps: ChatRouteDeps): Router {
   router.post('/embeddings', requireScope('inference'), async (request, response) => {
     const body = parseBody(embeddingsRequestSchema, request.body) as EmbeddingsRequest & { model: string };
     const { started } = await startRequest(deps, request, {
-      body: embeddingsAsBody(body), alias: body.model, stream: false, background: false, idPrefix: 'emb-',
+      body: embeddingsAsBody(body), alias: body.model, stream: false, background: false, surface: 'v1', idPrefix: 'emb-',
       ingress: 'openai_embeddings', operation: 'embeddings', idempotencyScope: { surface: 'v1/embeddings', body },
     });
     const client = cancelOnClientGone(response, started);

@@ -6,7 +6,7 @@
  * record, idempotency and headers; only the wire formats around it differ.
  */
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { ulid } from 'ulid';
 import type { AllowList } from '../domain/allow-list';
 import { PAYLOAD_REF_THRESHOLD_BYTES } from '../domain/payload-ref';
@@ -127,7 +127,7 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
 }
 
 /** A client that goes away cancels the workflow, and with it the upstream call. Call `done` once the answer is written. */
-export function cancelOnClientGone(response: import('express').Response, started: StartedRequest): { done(): void } {
+export function cancelOnClientGone(response: Response, started: StartedRequest): { done(): void } {
   let finished = false;
   // 'close' also follows a response that was fully written: only an unfinished one means the client left.
   response.on('close', () => {

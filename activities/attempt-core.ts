@@ -19,7 +19,9 @@ import {
 import type { AttemptRecord, ChatRequestInput, PlannedAttempt } from '../src/domain/request-outcome';
 import { ProviderError } from '../src/providers/provider-error';
 import { type FailureKind } from '../src/domain/failure-kinds';
-import type { ProviderCallOptions } from '../src/providers/types';
+import { canEmbed, type ProviderAdapter, type ProviderCallOptions } from '../src/providers/types';
+import type { EmbeddingsRequest, EmbeddingsResult } from '../src/contract/embeddings';
+import { embeddingsBodyOf } from '../src/domain/request-operation';
 import type { ChatResult, ChatUsage } from '../src/contract/chat';
 import type { StreamBus } from '../src/streaming/stream-bus';
 import type { AttemptAdapters, ResolvedEndpoint } from './attempt-adapters';
@@ -63,7 +65,7 @@ export interface CallProviderDeps {
 
 /** What every attempt activity is told. Pure data: in history for a regular activity, never a secret. */
 export interface AttemptCall {
-  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'bodyRef' | 'receivedAt' | 'deadlineAt' | 'delivery'>;
+  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'bodyRef' | 'receivedAt' | 'deadlineAt' | 'delivery' | 'operation' | 'ingress'>;
   attempt: PlannedAttempt;
   n: number;
   retryCause: string | null;
@@ -92,6 +94,8 @@ export interface AttemptExtras {
 export interface FinishedAttempt {
   record: AttemptRecord;
   result: ChatResult;
+  /** An embeddings request's answer (`result` then only carries its usage and model for the record). */
+  embeddings?: EmbeddingsResult;
   /** Streams: how many chunks went out on the bus. */
   chunkCount?: number;
 }
@@ -211,7 +215,13 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
       { ...meta, attempt: n, provider: attempt.provider }, publish, onFirstToken, (count) => { chunkCount = count; },
       { continuing, onSkipped: (reason) => { malformedEvents += 1; deps.logger.warn({ requestId: request.requestId, attempt: n, reason }, 'skipped a malformed stream event'); } });
     let result: ChatResult;
-    if (!request.stream) {
+    let embeddings: EmbeddingsResult | undefined;
+    if (request.operation === 'embeddings') {
+      embeddings = await embedWith(adapter, attempt.provider, embeddingsBodyOf(request), options);
+      // A hedged plain request (hedge_non_streaming): the first answer wins, as for a chat completion.
+      if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
+      result = embeddingsAsChatResult(embeddings);
+    } else if (!request.stream) {
       result = await adapter.generate(body, options);
       if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
     } else if (continuing?.mode === 'prefill') {
@@ -229,7 +239,7 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     }
     firstTokenAt ??= Date.now();
     const done = record('succeeded', { http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model });
-    const finished = await finish({ record: done, result, chunkCount }, publish);
+    const finished = await finish({ record: done, result, chunkCount, ...(embeddings ? { embeddings } : {}) }, publish);
     if (guarded) await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
     return finished;
   } catch (error) {
@@ -283,4 +293,20 @@ function tierFor(request: AttemptCall['request'], attempt: PlannedAttempt, manif
   if (supportsFlex(manifestFor(manifestRevision), attempt.provider, attempt.model)) return { ...body, service_tier: 'flex' };
   const { service_tier: _tier, ...standard } = body;
   return standard;
+}
+
+/** The embeddings call of an attempt; a provider without one fails as `invalid_request` (the plan normally leaves it out). */
+async function embedWith(adapter: ProviderAdapter, provider: string, body: EmbeddingsRequest, options: ProviderCallOptions): Promise<EmbeddingsResult> {
+  if (!canEmbed(adapter)) throw new ProviderError(`${provider}: has no embeddings API`, { kind: 'invalid_request', provider });
+  return adapter.embed(body, options);
+}
+
+/** The parts of an embeddings answer the attempt record and outcome keep: model and (input-only) usage. */
+function embeddingsAsChatResult(embeddings: EmbeddingsResult): ChatResult {
+  return {
+    providerResponseId: embeddings.providerRequestId ?? '', model: embeddings.model, created: Math.floor(Date.now() / 1000), choices: [],
+    usage: { prompt_tokens: embeddings.promptTokens, completion_tokens: 0, total_tokens: embeddings.promptTokens },
+    warnings: embeddings.estimatedUsage ? [{ type: 'approximated-setting', setting: 'usage', message: 'the provider reports no token counts for embeddings: usage is estimated' }] : [],
+    ...(embeddings.providerRequestId ? { providerRequestId: embeddings.providerRequestId } : {}),
+  };
 }

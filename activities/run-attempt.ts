@@ -16,6 +16,8 @@ import { addUsage } from '../src/domain/outcome';
 import { requestChannel, type RequestMessage, type StreamCheckpoint } from '../src/domain/request-messages';
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/contract/openai-renderers';
+import { toEmbeddingsResponse } from '../src/contract/embeddings';
+import { embeddingsBodyOf } from '../src/domain/request-operation';
 import { performAttempt, type CallProviderDeps, type FinishedAttempt } from './attempt-core';
 import { runHedged, type HedgeLane } from './hedge-race';
 import { overThreshold, withFullBody, type PayloadRefs } from './payload-refs';
@@ -107,17 +109,19 @@ export function createRunAttempt(deps: RunAttemptDeps) {
   function finishFor(input: RunAttemptInput, lane: HedgeLane | undefined) {
     const { request, attempt, facts } = input;
     const previous = facts.previousAttempts;
-    return async ({ record: done, result, chunkCount }: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>): Promise<RunAttemptResult> => {
+    return async ({ record: done, result, chunkCount, embeddings }: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>): Promise<RunAttemptResult> => {
       // A hedge's winner: the other side was stopped at this attempt's first content; its record joins the outcome.
       const others = lane ? await lane.others() : [];
       const mine = [done, ...others].sort((a, b) => a.n - b.n);
-      const body = toChatCompletion(result, { id: request.requestId }) as unknown as Record<string, unknown>;
+      const body = (embeddings ? toEmbeddingsResponse(embeddings, embeddingsBodyOf(request).encoding_format)
+        : toChatCompletion(result, { id: request.requestId, includeReasoning: request.ingress === 'anthropic_messages' })) as unknown as Record<string, unknown>;
       const endedAt = Date.now();
       const info = Context.current().info;
       const outcome = computeOutcome({
         input: {
           requestId: request.requestId, tenantId: request.tenantId, alias: request.alias, qosClass: request.qosClass, receivedAt: request.receivedAt,
           deadlineAt: request.deadlineAt, stream: request.stream, requestedServiceTier: request.body.service_tier ?? undefined,
+          ...(request.ingress ? { ingress: request.ingress } : {}),
         },
         release: facts.release, admission: facts.admission, admittedAt: facts.admittedAt, targets: facts.targets,
         attempts: [...previous, ...mine], endedAt, cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',

@@ -62,7 +62,9 @@ export async function streamAttempt(adapter: ProviderAdapter, input: AttemptCall
   const offset = continuing?.checkpoint.chunks ?? 0;
   let sent = 0;
   const includeUsage = request.body.stream_options?.include_usage === true;
-  for await (const chunk of toChatCompletionChunks(parts(), { id: request.requestId, created, model, includeUsage })) {
+  // An Anthropic Messages client gets the thinking back as thinking blocks: the chunks carry it as `reasoning_content`.
+  const includeReasoning = request.ingress === 'anthropic_messages';
+  for await (const chunk of toChatCompletionChunks(parts(), { id: request.requestId, created, model, includeUsage, includeReasoning })) {
     // The client has its role chunk from the attempt it continues.
     if (continuing && sent === 0 && chunk.choices[0]?.delta.role !== undefined) { onFirstToken(); continue; }
     if (sent === 0) onFirstToken();

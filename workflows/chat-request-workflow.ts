@@ -156,6 +156,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
             requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass,
             stream: input.stream, body: input.body, ...(input.bodyRef ? { bodyRef: input.bodyRef } : {}), receivedAt: input.receivedAt, deadlineAt: input.deadlineAt, delivery: input.delivery,
             batchLine: input.batchLine, keepResponse: input.keepResponse, uiBaseUrl: input.uiBaseUrl,
+            ...(input.operation ? { operation: input.operation } : {}), ...(input.ingress ? { ingress: input.ingress } : {}),
           },
           attempt: candidate, n, retryCause: retryCause ?? (lostFirst ? 'worker_lost' : null),
           timeouts: { firstTokenMs: activePolicy.qos.firstTokenTimeoutMs, stallMs: activePolicy.qos.stallTimeoutMs },
@@ -256,6 +257,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
       input: {
         requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
         deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined,
+        ...(input.ingress ? { ingress: input.ingress } : {}),
       },
       release, admission: admissionState, refusal, admittedAt, attempts, endedAt, cancelled, deadlineExpired, bridged,
       targets: { ttftTargetMs: policy?.qos.ttftTargetMs ?? 0, totalTargetMs: policy?.qos.totalTargetMs ?? 0 },

@@ -35,6 +35,9 @@ export type ChatResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean } };
 
+/** Anthropic's `thinking` configuration. */
+export type ChatThinking = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' } | { type: 'adaptive' };
+
 /** OpenAI's `service_tier` values; `fast` is served as `priority`. */
 export type ServiceTier = 'auto' | 'default' | 'flex' | 'scale' | 'priority' | 'fast';
 
@@ -66,6 +69,11 @@ export interface ChatRequest {
   safety_identifier?: string;
   user?: string;
   metadata?: Record<string, string>;
+  /**
+   * Anthropic's extended-thinking switch (an Anthropic Messages client sends it): Anthropic targets get it
+   * as is; OpenAI-compatible reasoning models get the nearest `reasoning_effort`; other targets drop it.
+   */
+  thinking?: ChatThinking;
   /**
    * Predicted output (speculative decoding): OpenAI and Fireworks take it as is; the usage reports
    * `completion_tokens_details.accepted_prediction_tokens` / `rejected_prediction_tokens`.

@@ -19,6 +19,8 @@ export interface PlanContext {
   contextWindow: (provider: string, model: string) => number | undefined;
   /** The allow-lists' verdict on a provider (absent: every provider); a refused target is not drawn at all. */
   allowedProvider?: (provider: string) => boolean;
+  /** Why a provider cannot perform the request's operation (Anthropic has no embeddings), or undefined. */
+  unsupported?: (provider: string) => string | undefined;
 }
 
 export interface SkippedCandidate {
@@ -26,7 +28,7 @@ export interface SkippedCandidate {
   provider: string;
   model: string;
   region: string;
-  reason: 'circuit_open' | 'context_window' | 'not_allowed';
+  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported';
 }
 
 export interface AttemptPlan {
@@ -86,8 +88,13 @@ function weightedOrder(pool: IndexedTarget[], random: () => number): IndexedTarg
 export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContext): AttemptPlan {
   const skipped: SkippedCandidate[] = [];
   const indexed = release.targets.map((target, targetIndex) => ({ targetIndex, target })).filter(({ targetIndex, target }) => {
+    const where = { targetIndex, provider: target.provider, model: target.model, region: DEFAULT_REGION };
+    if (context.unsupported?.(target.provider) !== undefined) {
+      skipped.push({ ...where, reason: 'operation_unsupported' });
+      return false;
+    }
     if (!context.allowedProvider || context.allowedProvider(target.provider)) return true;
-    skipped.push({ targetIndex, provider: target.provider, model: target.model, region: DEFAULT_REGION, reason: 'not_allowed' });
+    skipped.push({ ...where, reason: 'not_allowed' });
     return false;
   });
   const weighted = weightedOrder(indexed.filter((entry) => entry.target.weight > 0), context.random);

@@ -102,6 +102,7 @@ export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest
     usage: winner ? summedUsage(attempts, winner) : null,
     cost_usd: attemptsCostUsd(attempts, manifest),
     workflow: facts.workflow,
+    ...(input.ingress ? { ingress: input.ingress } : {}),
   };
 }
 

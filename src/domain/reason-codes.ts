@@ -18,6 +18,7 @@ export const REASON_CODES = {
   rejected_allow_list: "not admitted: the alias, or every provider of its release, is outside the tenant's or the API key's allow-list",
   unknown_alias: 'the requested model alias has no live release',
   no_eligible_target: 'no target could serve: circuits open and no bridge allowed, context window too small, or no credentials',
+  unsupported_operation: "no target of the alias can perform the request's operation (embeddings on an alias whose only targets are Anthropic, which has no embeddings API)",
   expired_before_start: 'the deadline passed while the request waited for admission',
   expired_during_execution: 'the deadline passed while attempts were running',
   cancelled: 'the client disconnected or cancelled the request',

@@ -52,7 +52,17 @@ export interface ChatRequestInput {
   queuePollsPerRun?: number;
   /** A queued request's wait, carried into the next run by continue-as-new. */
   queueWait?: { position?: number; delay: number; runs: number };
+  /** What the attempts do: absent is a chat completion; `embeddings` carries an EmbeddingsRequest as `body` (request-operation.ts). */
+  operation?: RequestOperation;
+  /** The front door the request came through (shown in its outcome); absent in older histories. */
+  ingress?: Ingress;
 }
+
+/** What a request's attempts call: the adapter's chat completion (absent) or its embeddings. */
+export type RequestOperation = 'embeddings';
+
+/** The wire format a request arrived in: its outcome says which front door served the client. */
+export type Ingress = 'openai_chat' | 'anthropic_messages' | 'openai_embeddings';
 
 /**
  * A queued request's admission polls per workflow run (each costs about six history events) before it
@@ -137,6 +147,8 @@ export interface RequestOutcome {
   cost_usd: number | null;
   /** null for a request refused at the front door: no workflow was started for it. */
   workflow: WorkflowRef | null;
+  /** The front door the request came through (absent for requests recorded before it was kept). */
+  ingress?: Ingress;
 }
 
 export interface WorkflowRef {
@@ -147,7 +159,7 @@ export interface WorkflowRef {
 
 /** What the workflow knows when the request ends; `computeOutcome` turns it into a RequestOutcome. */
 export interface OutcomeFacts {
-  input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'receivedAt' | 'deadlineAt' | 'stream'> & {
+  input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'receivedAt' | 'deadlineAt' | 'stream' | 'ingress'> & {
     /** The `service_tier` the client asked for (body.service_tier): a lower served tier makes the outcome degraded. */
     requestedServiceTier?: string;
   };

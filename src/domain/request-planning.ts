@@ -11,6 +11,7 @@ import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
+import { operationIneligibility } from './request-operation';
 import { streamResume, tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
 export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string, stream = true): PolicySnapshot {
@@ -45,7 +46,7 @@ export function policyRefusal(policy: TenantPolicy, qosClass: QosClass): ReasonC
  * The plan for one request: refused when the alias has no live release or no target is eligible.
  * Same release, request id, circuits and prompt ⇒ same plan (a PRNG seeded with the request id).
  */
-export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' | 'qosClass' | 'body'>, context: {
+export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' | 'qosClass' | 'body' | 'operation'>, context: {
   release: ModelAliasRelease | undefined;
   policy: PolicySnapshot;
   regions: (provider: string) => readonly string[];
@@ -59,11 +60,13 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   const regions = Object.fromEntries(release.targets.map((target) => [target.provider, context.regions(target.provider)]));
   const { candidates, skipped } = buildAttemptPlan(release, {
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
-    promptTokens: estimatePromptTokens(input.body),
+    // A chat model's context window says nothing about an embeddings model's input limit.
+    promptTokens: input.operation === 'embeddings' ? undefined : estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
     // OpenRouter is only ever the bridge: a release stored before installs refused it as an ordinary target
     // still never routes to it as one.
     allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
+    unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -73,6 +76,8 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))
     : candidates;
   if (plan.length === 0) {
+    // Every target was left out because none can do this operation at all: the request is wrong for this alias, not unlucky.
+    if (skipped.length > 0 && skipped.every((skip) => skip.reason === 'operation_unsupported')) return { refusal: 'unsupported_operation' };
     // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
     const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;
     if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) return { plan: [bridge], skipped };

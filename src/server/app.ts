@@ -19,6 +19,9 @@ import { urlGuard } from './middleware/url-guard';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
+import { embeddingsRoutes } from './routes/embeddings';
+import { anthropicMessagesRoutes } from './routes/anthropic-messages';
+import { anthropicErrorHandler } from './middleware/anthropic-front-door';
 import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
 import { codecCors, codecRoutes, type CodecRouteDeps } from './routes/codec';
 import { credentialRoutes } from './routes/credentials';
@@ -72,10 +75,13 @@ export function createApp(deps: AppDeps): Express {
   }));
   app.use(jsonBodyGuard());
 
+  // Anthropic's Messages API: its own key header and error envelope, so it is mounted before /v1's bearer check.
+  if (deps.chat) app.use('/v1/messages', anthropicMessagesRoutes(deps.chat, deps.authenticator));
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
   v1.use(modelRoutes(deps.modelAliases, deps.policies));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
+  if (deps.chat) v1.use(embeddingsRoutes(deps.chat));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);
@@ -97,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.codec) v2.use(codecRoutes(deps.codec));
   app.use('/v2', v2);
 
+  app.use('/v1/messages', anthropicErrorHandler(deps.logger));
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));
   return app;

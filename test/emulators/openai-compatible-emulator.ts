@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type RouteContext } from './emulator-kit';
+import { openAIEmbeddingsAnswer } from './embeddings-emulation';
 import { OpenAIBatchEmulation } from './openai-batch-emulation';
 import {
   completionBody, DEFAULT_REPLY, responseId, servedTier, streamPayloads, type AnswerContext, type EmulatorReply,
@@ -62,6 +63,7 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
     this.replyFor = options.replyFor;
     this.route('POST', `${this.pathPrefix}/chat/completions`, (context) => this.chatCompletions(context));
     this.route('GET', `${this.pathPrefix}/models`, (context) => this.listModels(context));
+    this.route('POST', `${this.pathPrefix}/embeddings`, (context) => this.embeddings(context));
     this.batches = new OpenAIBatchEmulation(this.flavour === 'openai' ? this : undefined, this.pathPrefix, {
       reply: () => this.reply,
       authError: (headers) => { const wrong = this.authorized(headers); return wrong === undefined ? undefined : authErrorBody(this.flavour, wrong); },
@@ -131,6 +133,17 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
       return;
     }
     await this.writeJson(response, 200, completionBody(context), fault, headers);
+  }
+
+  /** `POST …/embeddings`: deterministic vectors in OpenAI's format (embeddings-emulation.ts), and the kit's status faults. */
+  private async embeddings({ request, response, fault }: RouteContext): Promise<void> {
+    const wrong = this.authorized(request.headers);
+    if (wrong !== undefined) return sendJson(response, 401, authErrorBody(this.flavour, wrong), this.headers());
+    if (fault?.kind === 'status') {
+      return this.sendError(response, fault.status, fault.body ?? statusErrorBody(this.flavour, fault.status), { ...this.headers(fault.status), ...faultHeaders(fault) });
+    }
+    const answer = openAIEmbeddingsAnswer((typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>);
+    await this.writeJson(response, answer.status, answer.body, fault, this.headers());
   }
 
   private sendError(response: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {

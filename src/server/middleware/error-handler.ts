@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import { describeBytes } from '../../contract/limits';
 import { HttpError } from '../errors';
 
-interface BodyParserError extends Error {
+export interface BodyParserError extends Error {
   type?: string;
   status?: number;
   limit?: number;
 }
 
-function fromBodyParser(error: BodyParserError): HttpError | undefined {
+/** A body-parser or router failure as the HttpError it means (undefined for anything else). */
+export function fromBodyParser(error: BodyParserError): HttpError | undefined {
   switch (error.type) {
     case 'entity.parse.failed':
       return new HttpError(400, 'We could not parse the JSON body of your request. The body must be valid JSON.', 'invalid_json');

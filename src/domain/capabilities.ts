@@ -127,6 +127,10 @@ const buildManifest = (): CapabilityManifest => ({
     'openai/gpt-4.1-mini': openai(0.4, 1.6, 1_047_576, 32_768, { read: 0.25 }, OPENAI_TIERS_NO_FLEX),
     'openai/gpt-4o': openai(2.5, 10, 128 * K, 16_384, { read: 0.5 }, OPENAI_TIERS_NO_FLEX),
     'openai/gpt-4o-mini': openai(0.15, 0.6, 128 * K, 16_384, { read: 0.5 }, OPENAI_TIERS_NO_FLEX),
+    // Embedding models (POST /v1/embeddings): input tokens only, at the providers' published list prices (PROVIDERS.md
+    // has no embeddings section); the window is the longest single input.
+    'openai/text-embedding-3-small': { contextWindow: 8_191, price: price(0.02, 0, {}), tiers: { batch: 0.5 } },
+    'openai/text-embedding-3-large': { contextWindow: 8_191, price: price(0.13, 0, {}), tiers: { batch: 0.5 } },
 
     'anthropic/claude-opus-4': anthropic(15, 75, 200 * K, 32 * K),
     'anthropic/claude-opus-4-1': anthropic(15, 75, 200 * K, 32 * K),
@@ -155,6 +159,7 @@ const buildManifest = (): CapabilityManifest => ({
     'gemini/gemini-3.1-pro': gemini(2, 12),
     'gemini/gemini-3.1-flash-lite': gemini(0.25, 1.5),
     'gemini/gemini-3.5-flash': gemini(0.5, 3),
+    'gemini/gemini-embedding-001': { contextWindow: 2_048, price: price(0.15, 0, {}) },
 
     'xai/grok-4': xai(3, 15, 256 * K),
     'xai/grok-4-fast': xai(0.2, 0.5, 2 * M),
@@ -173,6 +178,7 @@ const buildManifest = (): CapabilityManifest => ({
     [`${FW}qwen3-coder-480b-a35b-instruct`]: fireworks(0.45, 1.8, 262_144),
     [`${FW}llama-v3p3-70b-instruct`]: fireworks(0.9, 0.9, 131_072),
     [`${FW}glm-4p6`]: fireworks(0.55, 2.19, 202_752),
+    'fireworks/nomic-ai/nomic-embed-text-v1.5': { contextWindow: 8_192, price: price(0.008, 0, {}) },
   },
 });
 

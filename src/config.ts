@@ -56,6 +56,9 @@ const schema = z.object({
   OPENROUTER_BASE_URL: url.optional(),
 });
 
+/** Every environment variable Zumik reads: what the README's configuration table and docker-compose.yml may name. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export type Role = 'api' | 'worker' | 'all';
 
 export interface Config {

@@ -20,7 +20,9 @@ import { StreamResultAssembler } from '../src/providers/stream-result-assembler'
 import type { ProviderAdapter, ProviderCallOptions } from '../src/providers/types';
 import type { ChatResult, StreamPart } from '../src/contract/chat';
 import type { StreamBus } from '../src/streaming/stream-bus';
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { AttemptAdapters, ResolvedEndpoint } from './attempt-adapters';
+import { recordProviderAnswer, recordProviderFailure, withProviderCallSpan } from './provider-call-span';
 import { PROVIDER_FAILURE_PREFIX } from './types';
 
 export interface CredentialSource {
@@ -49,6 +51,8 @@ export interface CallProviderDeps {
   logger: Logger;
   /** How often a running (regular) attempt heartbeats, so a dead worker is noticed and cancellation arrives. */
   heartbeatIntervalMs?: number;
+  /** Tracing on: each attempt's provider call gets its GenAI span. Absent: no span code runs. */
+  tracer?: Tracer;
 }
 
 /** What every attempt activity is told. Pure data: in history for a regular activity, never a secret. */
@@ -75,6 +79,11 @@ export interface FinishedAttempt {
  */
 export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCall, meta: Omit<StreamMeta, 'attempt' | 'provider' | 'model'>,
   finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>): Promise<T> {
+  return withProviderCallSpan(deps.tracer, input, { releaseId: meta.releaseId }, (span) => attemptOnce(deps, input, meta, finish, span));
+}
+
+async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: Omit<StreamMeta, 'attempt' | 'provider' | 'model'>,
+  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, span: Span | undefined): Promise<T> {
   const context = Context.current();
   const { request, attempt, n } = input;
   const channel = requestChannel(request.requestId);
@@ -148,6 +157,7 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
         () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); probeAnswered(); } }, (count) => { chunkCount = count; })
       : await adapter.generate(body, options);
     firstTokenAt ??= Date.now();
+    recordProviderAnswer(span, result);
     const done = record('succeeded', { http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model });
     const finished = await finish({ record: done, result, chunkCount }, publish);
     if (guarded) await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
@@ -163,6 +173,7 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     }
     const failure = error instanceof ProviderError ? error
       : new ProviderError(`${attempt.provider}: ${(error as Error)?.message ?? 'unknown error'}`, { kind: 'unknown', provider: attempt.provider }, { cause: error });
+    recordProviderFailure(span, failure);
     const afterFirstToken = request.stream && firstTokenAt !== null;
     const failed = record(failure.kind === 'timeout' ? 'timed_out' : 'failed', {
       http_status: failure.status ?? null, failure_kind: failure.kind, retry_after_ms: failure.retryAfterMs ?? null,

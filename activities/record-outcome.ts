@@ -10,6 +10,7 @@ import type { RequestOutcome } from '../src/domain/request-outcome';
 import { outcomeErrorShape } from '../src/domain/reason-code-errors';
 import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
 import type { StreamBus } from '../src/streaming/stream-bus';
+import { activeTraceId, recordReasonCode } from './provider-call-span';
 import type { RecordOutcomeInput } from './types';
 
 export interface OutcomeStore {
@@ -29,8 +30,16 @@ export function batchResultLine(outcome: RequestOutcome, response: Record<string
   return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.envelope }, error: null } };
 }
 
-export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>) {
-  return async function recordOutcome(input: RecordOutcomeInput): Promise<void> {
+/** `tracing`: the recorded outcome carries the trace it ran in (`trace_id`), and the span its reason code. */
+function withTraceId(input: RecordOutcomeInput): RecordOutcomeInput {
+  recordReasonCode(input.outcome.reason_code);
+  const traceId = input.outcome.trace_id ?? activeTraceId();
+  return traceId ? { ...input, outcome: { ...input.outcome, trace_id: traceId } } : input;
+}
+
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, tracing = false) {
+  return async function recordOutcome(traced: RecordOutcomeInput): Promise<void> {
+    const input = tracing ? withTraceId(traced) : traced;
     const { batchLine, publish, ...record } = input;
     // The waiting client hears first; the record follows.
     if (publish && bus) await bus.publish(requestChannel(input.outcome.id), { type: 'outcome', outcome: input.outcome }).catch(() => undefined);

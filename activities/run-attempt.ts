@@ -65,7 +65,7 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, waitMs
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches);
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.calls.tracer !== undefined);
   return async function runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
     const { request, attempt, facts } = input;
     if (input.recovering) {

@@ -103,6 +103,8 @@ export interface RequestOutcome {
   cost_usd: number | null;
   /** null for a request refused at the front door: no workflow was started for it. */
   workflow: WorkflowRef | null;
+  /** The OpenTelemetry trace the request ran in (W3C trace id, 32 hex digits), recorded when tracing is on. */
+  trace_id?: string;
 }
 
 export interface WorkflowRef {

@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
+import type { Tracer } from '@opentelemetry/api';
 import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
@@ -13,6 +14,7 @@ import type { TenantPolicyRepository } from '../store/tenant-policy-repository';
 import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
+import { traceRequest } from './middleware/trace-request';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
@@ -52,6 +54,8 @@ export interface AppDeps {
   circuits?: CircuitRouteDeps;
   /** /v2/codec (Temporal's remote codec protocol for the payload encryption), when payloads are encrypted. */
   codec?: CodecRouteDeps;
+  /** Tracing on: a span per HTTP request (absent: no middleware at all). */
+  tracer?: Tracer;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -60,6 +64,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestId());
   app.use(healthRoutes(deps.readiness));
+  // After the health routes: probes every few seconds are not traffic worth a trace.
+  if (deps.tracer) app.use(traceRequest(deps.tracer));
   app.use(express.json({ limit: deps.bodyLimit ?? '10mb', type: ['application/json', 'application/*+json'] }));
 
   const v1 = express.Router();

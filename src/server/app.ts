@@ -13,6 +13,7 @@ import type { RequestRepository } from '../store/request-repository';
 import type { TenantPolicyRepository } from '../store/tenant-policy-repository';
 import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { openApiDocument } from './openapi/openapi-document';
 import { requestId } from './middleware/request-id';
 import { traceRequest } from './middleware/trace-request';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -66,6 +67,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.readiness));
   // After the health routes: probes every few seconds are not traffic worth a trace.
   if (deps.tracer) app.use(traceRequest(deps.tracer));
+  // The API's description needs no key: what a client generator or an operator's tool reads first.
+  app.get('/openapi.json', (_request, response) => { response.json(openApiDocument()); });
   app.use(express.json({ limit: deps.bodyLimit ?? '10mb', type: ['application/json', 'application/*+json'] }));
 
   const v1 = express.Router();

@@ -91,6 +91,19 @@ describe('OpenTelemetry tracing', () => {
     });
   });
 
+  it('a request that fails is traced too: its recorded outcome has the trace id, and the span recording it its reason code', async () => {
+    harness.openai.inject({ kind: 'status', status: 401 });
+    const response = await chat(harness, { model: 'traced' });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    const id = response.headers.get('x-zumik-request-id')!;
+    const outcome = await waitForRecorded(harness, id);
+    expect(outcome).toMatchObject({ completion: 'failed', reason_code: 'provider_auth', trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    await eventually(() => spansOf(outcome.trace_id).some((span) => span.attributes['zumik.reason_code'] === 'provider_auth'), 10_000, 'the reason code span');
+    const spans = spansOf(outcome.trace_id);
+    expect(named(spans, 'chat gpt-4o-mini')[0]!.attributes).toMatchObject({ 'zumik.failure_kind': 'auth', 'http.response.status_code': 401 });
+    expect(spans.find((span) => span.attributes['zumik.reason_code'] === 'provider_auth')!.name).toBe('RunActivity:recordOutcome');
+  });
+
   it("writes the trace id on the log lines of the request's work", async () => {
     harness.openai.inject({ kind: 'status', status: 503 });
     const response = await chat(harness, { model: 'traced.failover' }, { headers: { 'x-zumik-qos-class': 'interactive' } });

@@ -30,13 +30,14 @@ export function batchResultLine(outcome: RequestOutcome, response: Record<string
   return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.envelope }, error: null } };
 }
 
-/** `tracing`: the recorded outcome carries the trace it ran in (`trace_id`), and the span its reason code. */
+/** The outcome with the trace this activity runs in; the reason code on the span that records it. */
 function withTraceId(input: RecordOutcomeInput): RecordOutcomeInput {
   recordReasonCode(input.outcome.reason_code);
   const traceId = input.outcome.trace_id ?? activeTraceId();
   return traceId ? { ...input, outcome: { ...input.outcome, trace_id: traceId } } : input;
 }
 
+/** `tracing`: the recorded outcome carries the trace it ran in (`trace_id`), and the span its reason code. */
 export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, tracing = false) {
   return async function recordOutcome(traced: RecordOutcomeInput): Promise<void> {
     const input = tracing ? withTraceId(traced) : traced;

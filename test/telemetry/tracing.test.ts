@@ -104,6 +104,18 @@ describe('OpenTelemetry tracing', () => {
     expect(spans.find((span) => span.attributes['zumik.reason_code'] === 'provider_auth')!.name).toBe('RunActivity:recordOutcome');
   });
 
+  it('a request refused at the front door (no workflow) records the trace of its HTTP request', async () => {
+    const response = await chat(harness, { model: 'no.such.alias' });
+    expect(response.status).toBe(404);
+    const id = response.headers.get('x-zumik-request-id')!;
+    const outcome = await waitForRecorded(harness, id);
+    expect(outcome).toMatchObject({ reason_code: 'unknown_alias', workflow: null, trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    await eventually(() => named(spansOf(outcome.trace_id), 'POST /v1/chat/completions').length === 1, 10_000, 'the front door span');
+    expect(named(spansOf(outcome.trace_id), 'POST /v1/chat/completions')[0]!.attributes).toMatchObject({
+      'zumik.reason_code': 'unknown_alias', 'http.response.status_code': 404,
+    });
+  });
+
   it("writes the trace id on the log lines of the request's work", async () => {
     harness.openai.inject({ kind: 'status', status: 503 });
     const response = await chat(harness, { model: 'traced.failover' }, { headers: { 'x-zumik-qos-class': 'interactive' } });

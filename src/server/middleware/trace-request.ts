@@ -30,8 +30,24 @@ export function traceRequest(tracer: Tracer): RequestHandler {
   };
 }
 
-/** `/v1/chat/completions`, `/v2/requests/:id`: the matched route's template, when one matched. */
+/**
+ * `/v1/chat/completions`, `/v2/requests/:id`: the matched route's template, when one matched. A route
+ * that passed an error on is answered after Express has left its router (baseUrl reset): the mount is
+ * then the path's `/v1` or `/v2`, where app.ts mounts every router.
+ */
 function routeOf(request: Request): string | undefined {
   const path = request.route?.path;
-  return typeof path === 'string' ? `${request.baseUrl}${path}` : undefined;
+  if (typeof path !== 'string') return undefined;
+  return `${request.baseUrl || (/^\/v\d+(?=\/)/.exec(request.originalUrl)?.[0] ?? '')}${path}`;
+}
+
+/**
+ * For an outcome the front door records itself (a request refused before any workflow): the trace of
+ * the HTTP request, with the reason code on its span. Undefined when tracing is off.
+ */
+export function frontDoorTraceId(reasonCode: string): string | undefined {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return undefined;
+  span.setAttribute('zumik.reason_code', reasonCode);
+  return span.spanContext().traceId;
 }

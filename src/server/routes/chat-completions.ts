@@ -22,6 +22,7 @@ import { badRequest, HttpError } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
 import { completionAsChunks } from '../../contract/openai-renderers';
+import { frontDoorTraceId } from '../middleware/trace-request';
 import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../outcome-http';
 
 export interface ChatRouteDeps {
@@ -120,7 +121,8 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
     release: decided.release ?? null, endedAt, workflow: null,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
-  await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
+  const traceId = frontDoorTraceId(outcome.reason_code);
+  await deps.requests.record({ outcome: traceId ? { ...outcome, trace_id: traceId } : outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
   return outcomeError(outcome);
 }
 

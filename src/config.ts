@@ -106,7 +106,11 @@ export interface Config {
    * OpenTelemetry tracing, off unless OTEL_TRACES_EXPORTER is `otlp` or `console`, or an OTLP endpoint is
    * set without OTEL_TRACES_EXPORTER. Off, Zumik installs no interceptor and makes no span.
    */
-  tracing: { exporter: 'otlp' | 'console' | 'none'; serviceName: string };
+  tracing: {
+    exporter: 'otlp' | 'console' | 'none'; serviceName: string;
+    /** Where OTLP/HTTP spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces` (unset: the exporter's default, localhost:4318). */
+    otlpTracesUrl?: string;
+  };
   /** Managed-profile credentials and endpoints by provider; a provider without a key is unavailable. */
   providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
 }
@@ -172,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       exporter: values.OTEL_TRACES_EXPORTER
         ?? (values.OTEL_EXPORTER_OTLP_ENDPOINT || values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'otlp' : 'none'),
       serviceName: values.OTEL_SERVICE_NAME,
+      otlpTracesUrl: values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+        ?? (values.OTEL_EXPORTER_OTLP_ENDPOINT ? `${values.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
     },
     providers: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, provider(name)])) as Config['providers'],
   };

@@ -30,6 +30,8 @@ export interface Tracing {
 export interface TracingOptions {
   exporter: 'otlp' | 'console' | 'none';
   serviceName: string;
+  /** The OTLP/HTTP traces URL (config.ts derives it from the OTEL_* variables). */
+  otlpTracesUrl?: string;
   /** Spans go here, exported one by one, whatever `exporter` says (tests: InMemorySpanExporter). */
   spanExporter?: SpanExporter;
 }
@@ -37,8 +39,8 @@ export interface TracingOptions {
 /** Tracing as configured, or undefined when it is off. */
 export function startTracing(options: TracingOptions): Tracing | undefined {
   const spanProcessor = options.spanExporter ? new SimpleSpanProcessor(options.spanExporter)
-    // The OTLP exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT itself, as the specification says.
-    : options.exporter === 'otlp' ? new BatchSpanProcessor(new OTLPTraceExporter())
+    // The URL from the configuration; the exporter reads the other OTEL_EXPORTER_OTLP_* settings (headers, timeout) itself.
+    : options.exporter === 'otlp' ? new BatchSpanProcessor(new OTLPTraceExporter(options.otlpTracesUrl ? { url: options.otlpTracesUrl } : {}))
       : options.exporter === 'console' ? new SimpleSpanProcessor(new ConsoleSpanExporter())
         : undefined;
   if (!spanProcessor) return undefined;

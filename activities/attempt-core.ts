@@ -4,24 +4,29 @@
  * never enters workflow state), calls the adapter, streams chunks to the waiting HTTP handler over the
  * StreamBus as they come, and hands the finished answer to the caller's `finish`. The single place a
  * ProviderError becomes an ApplicationFailure (`Provider.<kind>`, with the attempt record as details).
+ * A continuation (stream-continuation.ts) first asks the front door what its client has; one side of
+ * a hedge (hedge-race.ts) claims the race at its first content before it sends anything.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { circuitKey } from '../src/domain/attempt-plan';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
-import { manifestFor, supportsFlex } from '../src/domain/capabilities';
-import { requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
+import { manifestFor, supportsAssistantPrefill, supportsFlex } from '../src/domain/capabilities';
+import {
+  requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage, type StreamCheckpoint, type StreamMeta,
+} from '../src/domain/request-messages';
 import type { AttemptRecord, ChatRequestInput, PlannedAttempt } from '../src/domain/request-outcome';
-import { toChatCompletionChunks } from '../src/contract/openai-renderers';
 import { ProviderError } from '../src/providers/provider-error';
 import { type FailureKind } from '../src/domain/failure-kinds';
-import { StreamResultAssembler } from '../src/providers/stream-result-assembler';
-import type { ProviderAdapter, ProviderCallOptions } from '../src/providers/types';
-import type { ChatResult, StreamPart } from '../src/contract/chat';
+import type { ProviderCallOptions } from '../src/providers/types';
+import type { ChatResult, ChatUsage } from '../src/contract/chat';
 import type { StreamBus } from '../src/streaming/stream-bus';
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { AttemptAdapters, ResolvedEndpoint } from './attempt-adapters';
+import type { HedgeLane } from './hedge-race';
+import { streamAttempt, type Continuing } from './stream-attempt';
+import { fetchCheckpoint, prefillBody, type ContinuationMode } from './stream-continuation';
 import { recordProviderAnswer, recordProviderFailure, withProviderCallSpan } from './provider-call-span';
 import { PROVIDER_FAILURE_PREFIX } from './types';
 
@@ -49,6 +54,11 @@ export interface CallProviderDeps {
   circuits: CircuitRecorder;
   bus: StreamBus;
   logger: Logger;
+  /**
+   * Loads a release's capability manifest revision into this process once (revisions are immutable),
+   * so `manifestFor` answers it from memory; absent: the built-in manifest serves every revision.
+   */
+  manifests?: { load(revision: string): Promise<unknown> };
   /** How often a running (regular) attempt heartbeats, so a dead worker is noticed and cancellation arrives. */
   heartbeatIntervalMs?: number;
   /** Tracing on: each attempt's provider call gets its GenAI span. Absent: no span code runs. */
@@ -57,13 +67,30 @@ export interface CallProviderDeps {
 
 /** What every attempt activity is told. Pure data: in history for a regular activity, never a secret. */
 export interface AttemptCall {
-  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'receivedAt' | 'deadlineAt' | 'delivery'>;
+  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'bodyRef' | 'receivedAt' | 'deadlineAt' | 'delivery'>;
   attempt: PlannedAttempt;
   n: number;
   retryCause: string | null;
   timeouts: { firstTokenMs: number; stallMs: number };
-  /** The release's capability manifest revision (flex tiers). */
+  /** The release's capability manifest revision (flex tiers, assistant prefill). */
   manifestRevision: string;
+  /**
+   * The stream may be continued should it break after content: the attempt then sends no error event
+   * of its own (the continuation, or the workflow's final outcome, ends the stream). Absent: off.
+   */
+  resume?: boolean;
+  /** This attempt continues the stream attempt `fromAttempt` broke off: it asks the front door for the checkpoint first. */
+  continuation?: { fromAttempt: number } | null;
+}
+
+/** In-memory extras of one attempt run (never in history). */
+export interface AttemptExtras {
+  /** This attempt is one side of a hedge. */
+  lane?: HedgeLane;
+  /** A checkpoint the caller already fetched: a lost worker's re-run continues its own stream from it. */
+  checkpoint?: StreamCheckpoint;
+  /** Usage of the earlier attempts whose text the client has: a continuation's usage chunk adds it. */
+  priorUsage?: ChatUsage | null;
 }
 
 export interface FinishedAttempt {
@@ -78,13 +105,16 @@ export interface FinishedAttempt {
  * lean path, records it). Throws `Provider.<kind>` ApplicationFailures, or CancelledFailure.
  */
 export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCall, meta: Omit<StreamMeta, 'attempt' | 'provider' | 'model'>,
-  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>): Promise<T> {
-  return withProviderCallSpan(deps.tracer, input, { releaseId: meta.releaseId }, (span) => attemptOnce(deps, input, meta, finish, span));
+  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, extras: AttemptExtras = {}): Promise<T> {
+  return withProviderCallSpan(deps.tracer, input, { releaseId: meta.releaseId }, (span) => attemptOnce(deps, input, meta, finish, extras, span));
 }
 
 async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: Omit<StreamMeta, 'attempt' | 'provider' | 'model'>,
-  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, span: Span | undefined): Promise<T> {
+  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, extras: AttemptExtras,
+  span: Span | undefined): Promise<T> {
+  const { lane } = extras;
   const context = Context.current();
+  await deps.manifests?.load(input.manifestRevision);
   const { request, attempt, n } = input;
   const channel = requestChannel(request.requestId);
   // Delivery is not the provider's business: a bus that fails (Redis down) loses this client's copy — its front
@@ -100,8 +130,19 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
   // Regular attempts heartbeat; the details tell the workflow, should this worker die, that the client already has content.
   const beat = () => { if (!context.info.isLocal) context.heartbeat(firstTokenAt === null ? undefined : { firstTokenAt }); };
   const heartbeat = context.info.isLocal ? undefined : setInterval(beat, deps.heartbeatIntervalMs ?? 2_000);
+  // A continuation: what the client has (from the front door), and how this target continues it.
+  let continuing: Continuing | undefined;
+  let malformedEvents = 0;
   const record = (status: AttemptRecord['status'], extra: Partial<AttemptRecord> = {}) => buildAttemptRecord(
-    { n, attempt, retryCause: input.retryCause, startedAt, endedAt: Date.now(), firstTokenAt }, { status, ...extra });
+    { n, attempt, retryCause: input.retryCause, startedAt, endedAt: Date.now(), firstTokenAt }, {
+      status,
+      ...(continuing ? { continuation: {
+        from_attempt: input.continuation?.fromAttempt ?? n, offset_chars: continuing.checkpoint.text.length,
+        offset_chunks: continuing.checkpoint.chunks, mode: continuing.mode,
+      } } : {}),
+      ...(malformedEvents > 0 ? { malformed_events: malformedEvents } : {}),
+      ...extra,
+    });
   const key = circuitKey(attempt.provider, attempt.region, attempt.model);
   // A client that disconnects aborts the upstream call at once (over the bus), not at the next heartbeat.
   const clientGone = new AbortController();
@@ -110,7 +151,7 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
       if ((message as RequestControlMessage).type === 'cancel') clientGone.abort();
     }).catch(() => async () => undefined)
     : async () => undefined;
-  const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal]);
+  const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal, ...(lane ? [lane.signal] : [])]);
   const guarded = await (deps.circuits.guarded?.(key) ?? Promise.resolve(true)).catch(() => true);
   let probeId: string | undefined;
   // A half-open probe whose stream has begun has shown the target answers: close the circuit now, not when a long stream ends.
@@ -119,6 +160,22 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
   };
 
   try {
+    if (request.stream && (input.continuation || extras.checkpoint)) {
+      const checkpoint = extras.checkpoint ?? await fetchCheckpoint(deps.bus, request.requestId);
+      if (!checkpoint) {
+        // No front door holds the client any more: nobody to continue the answer for.
+        clientGone.abort();
+        throw new ProviderError(`attempt ${n}: no front door holds this stream's client any more`, { kind: 'cancelled', provider: attempt.provider });
+      }
+      if (checkpoint.chunks > 0) {
+        const mode: ContinuationMode = supportsAssistantPrefill(manifestFor(input.manifestRevision), attempt.provider, attempt.model) ? 'prefill' : 'regenerate';
+        continuing = { checkpoint, mode, priorUsage: extras.priorUsage ?? null };
+        if (!checkpoint.resumable) {
+          throw new ProviderError(`${attempt.provider}: the delivered part (tool calls, a refusal or several choices) cannot be continued honestly`,
+            { kind: 'resume_mismatch', provider: attempt.provider, afterFirstToken: true });
+        }
+      }
+    }
     let credential: { apiKey: string } & ResolvedEndpoint;
     try {
       credential = await deps.credentials.resolve({ tenantId: request.tenantId, executionProfile: attempt.execution_profile, provider: attempt.provider });
@@ -152,10 +209,34 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
     };
     let chunkCount: number | undefined;
     const body = tierFor(request, attempt, input.manifestRevision);
-    const result = request.stream
-      ? await streamAttempt(adapter, { ...input, request: { ...request, body } }, options, { ...meta, attempt: n, provider: attempt.provider }, publish,
-        () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); probeAnswered(); } }, (count) => { chunkCount = count; })
-      : await adapter.generate(body, options);
+    const onFirstToken = () => {
+      if (firstTokenAt !== null) return;
+      // A hedge: the first lane with content wins; the other stops here, before it sends the client anything.
+      if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
+      firstTokenAt = Date.now();
+      beat();
+      probeAnswered();
+    };
+    const stream = (streamBody: typeof body) => streamAttempt(adapter, { ...input, request: { ...request, body: streamBody } }, options,
+      { ...meta, attempt: n, provider: attempt.provider }, publish, onFirstToken, (count) => { chunkCount = count; },
+      { continuing, onSkipped: (reason) => { malformedEvents += 1; deps.logger.warn({ requestId: request.requestId, attempt: n, reason }, 'skipped a malformed stream event'); } });
+    let result: ChatResult;
+    if (!request.stream) {
+      result = await adapter.generate(body, options);
+      if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
+    } else if (continuing?.mode === 'prefill') {
+      try {
+        result = await stream(prefillBody(body, continuing.checkpoint.text));
+      } catch (error) {
+        // The target refused the trailing assistant message before sending anything: ask again without it.
+        if (!(error instanceof ProviderError && error.kind === 'invalid_request' && firstTokenAt === null)) throw error;
+        deps.logger.info({ requestId: request.requestId, attempt: n, provider: attempt.provider }, 'assistant prefill refused; regenerating');
+        continuing.mode = 'regenerate';
+        result = await stream(body);
+      }
+    } else {
+      result = await stream(body);
+    }
     firstTokenAt ??= Date.now();
     recordProviderAnswer(span, result);
     const done = record('succeeded', { http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model });
@@ -164,6 +245,13 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
     return finished;
   } catch (error) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure(`attempt ${n} cancelled`);
+    if (lane?.lost()) {
+      // The other side of the hedge produced content first: this one was stopped, not failed.
+      throw ApplicationFailure.create({
+        type: `${PROVIDER_FAILURE_PREFIX}hedge_lost`, message: `attempt ${n} lost the hedge and was cancelled`, nonRetryable: true,
+        details: [record('cancelled', { failure_kind: 'hedge_lost' })],
+      });
+    }
     if (clientGone.signal.aborted) {
       // The client went away before Temporal's cancellation reached this attempt: record it as cancelled, not failed.
       throw ApplicationFailure.create({
@@ -174,15 +262,17 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
     const failure = error instanceof ProviderError ? error
       : new ProviderError(`${attempt.provider}: ${(error as Error)?.message ?? 'unknown error'}`, { kind: 'unknown', provider: attempt.provider }, { cause: error });
     recordProviderFailure(span, failure);
-    const afterFirstToken = request.stream && firstTokenAt !== null;
+    // A continuation fails after the first token even before its own: the client holds the earlier text.
+    const afterFirstToken = request.stream && (firstTokenAt !== null || continuing !== undefined);
     const failed = record(failure.kind === 'timeout' ? 'timed_out' : 'failed', {
       http_status: failure.status ?? null, failure_kind: failure.kind, retry_after_ms: failure.retryAfterMs ?? null,
       after_first_token: afterFirstToken,
     });
-    if (afterFirstToken) {
+    // A stream that may be continued gets no error event here: the continuation, or the workflow's outcome, ends it.
+    if (afterFirstToken && !input.resume) {
       await publish({ type: 'stream-error', attempt: n, error: { message: `the upstream stream failed: ${failure.message}`, type: 'server_error', code: failure.kind } });
     }
-    await deps.circuits.recordFailure(key, failure.kind).catch((circuitError: unknown) => deps.logger.warn({ err: circuitError }, 'circuit update failed'));
+    if (failure.kind !== 'resume_mismatch') await deps.circuits.recordFailure(key, failure.kind).catch((circuitError: unknown) => deps.logger.warn({ err: circuitError }, 'circuit update failed'));
     deps.logger.info({ requestId: request.requestId, attempt: n, provider: attempt.provider, kind: failure.kind, status: failure.status }, 'attempt failed');
     throw ApplicationFailure.create({
       type: `${PROVIDER_FAILURE_PREFIX}${failure.kind}`, message: failure.message, nonRetryable: true, details: [failed],
@@ -205,38 +295,4 @@ function tierFor(request: AttemptCall['request'], attempt: PlannedAttempt, manif
   if (supportsFlex(manifestFor(manifestRevision), attempt.provider, attempt.model)) return { ...body, service_tier: 'flex' };
   const { service_tier: _tier, ...standard } = body;
   return standard;
-}
-
-/** Stream one attempt: chunks go out on the bus as they arrive (the first carries `meta`); returns the assembled result. */
-async function streamAttempt(adapter: ProviderAdapter, input: AttemptCall, options: ProviderCallOptions, meta: Omit<StreamMeta, 'model'>,
-  publish: (message: RequestMessage) => Promise<void>, onFirstToken: () => void, onDone: (chunkCount: number) => void): Promise<ChatResult> {
-  const { request, attempt, n } = input;
-  const created = Math.floor(Date.now() / 1000);
-  const iterator = adapter.stream(request.body, options)[Symbol.asyncIterator]();
-  // The model name goes on every chunk: take it from the provider's first event.
-  const first = await iterator.next();
-  const firstPart: StreamPart | undefined = first.done ? undefined : first.value;
-  const model = (firstPart?.type === 'stream-start' && firstPart.model) || attempt.model;
-  const assembler = new StreamResultAssembler(model, created);
-  let ended = false;
-  async function* parts(): AsyncGenerator<StreamPart> {
-    if (firstPart) { assembler.add(firstPart); if (firstPart.type === 'stream-end') ended = true; yield firstPart; }
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      assembler.add(next.value);
-      if (next.value.type === 'stream-end') ended = true;
-      yield next.value;
-    }
-  }
-  let sent = 0;
-  const includeUsage = request.body.stream_options?.include_usage === true;
-  for await (const chunk of toChatCompletionChunks(parts(), { id: request.requestId, created, model, includeUsage })) {
-    if (sent === 0) onFirstToken();
-    await publish({ type: 'chunk', attempt: n, seq: sent, chunk: chunk as unknown as Record<string, unknown>, ...(sent === 0 ? { meta: { ...meta, model } } : {}) });
-    sent += 1;
-  }
-  onDone(sent);
-  if (!ended) throw new ProviderError(`${attempt.provider}: the stream ended without its terminal event`, { kind: 'stream_truncated', provider: attempt.provider });
-  return assembler.result();
 }

@@ -66,6 +66,11 @@ export interface ChatRequest {
   safety_identifier?: string;
   user?: string;
   metadata?: Record<string, string>;
+  /**
+   * Predicted output (speculative decoding): OpenAI and Fireworks take it as is; the usage reports
+   * `completion_tokens_details.accepted_prediction_tokens` / `rejected_prediction_tokens`.
+   */
+  prediction?: { type: 'content'; content: string | Array<{ type: 'text'; text: string }> };
   /** Fields OpenAI clients may send that Zumik does not model; passed through to OpenAI-compatible providers. */
   [extra: string]: unknown;
 }
@@ -125,4 +130,6 @@ export type StreamPart =
   /** Final usage (and served tier) — emitted once, before `stream-end`, when the provider reports it. */
   | { type: 'usage'; usage: ChatUsage; serviceTier?: string; model?: string }
   /** The answer is complete: the provider's terminal event came, or the body ended after every choice's finish. */
-  | { type: 'stream-end' };
+  | { type: 'stream-end' }
+  /** An event that was not valid JSON was skipped (the stream goes on): counted in the attempt record, never sent to the client. */
+  | { type: 'skipped-event'; reason: string };

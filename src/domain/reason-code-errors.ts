@@ -27,6 +27,7 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   provider_auth: { status: 502, code: 'upstream_auth_failed', type: 'server_error', message: 'The provider rejected the credentials Zumik holds for it.' },
   provider_quota: { status: 502, code: 'upstream_quota_exhausted', type: 'server_error', message: "The provider account's quota is exhausted." },
   provider_model_not_found: { status: 502, code: 'upstream_model_not_found', type: 'server_error', message: 'The provider does not know the configured model.' },
+  provider_response_too_large: { status: 502, code: 'upstream_response_too_large', type: 'server_error', message: "The provider's answer was larger than Zumik accepts." },
   provider_egress_refused: { status: 502, code: 'egress_refused', type: 'server_error', message: "The endpoint's address is refused by the deployment's egress rules." },
   provider_timeout: { status: 504, code: 'upstream_timeout', type: 'server_error', message: 'The provider did not answer in time.' },
 };

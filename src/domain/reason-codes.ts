@@ -8,18 +8,20 @@ export const REASON_CODES = {
   ok: 'completed on the first attempt',
   ok_after_retry: 'completed after retrying the same target',
   ok_after_failover: 'completed by a failover target after an earlier target failed',
-  ok_via_bridge: 'completed by the last-resort OpenRouter bridge after every target failed with an outage',
+  ok_via_bridge: "completed by the last-resort OpenRouter bridge after a verified total outage: every target and region tried and failed with an outage kind (not a rate limit), or every circuit open; the bridge's attempt records `verified_outage`",
+  ok_after_hedge: 'completed by a hedged attempt, started on the next target when the first token was later than the TTFT target',
+  ok_after_resume: 'a stream broke after content was delivered and was continued from that text: the client got one whole answer',
   rejected_concurrency_limit: 'not admitted: the tenant or key is at its concurrency limit and the queue is full',
   rejected_rate_limit: "not admitted: the tenant's or key's request rate limit is exhausted",
   rejected_queue_full: 'not admitted: the admission queue is full',
   rejected_policy: "not admitted: the tenant's policy forbids this request (QoS class, tier or profile)",
   rejected_allow_list: "not admitted: the alias, or every provider of its release, is outside the tenant's or the API key's allow-list",
   unknown_alias: 'the requested model alias has no live release',
-  no_eligible_target: 'no target could serve: circuits open, context window too small, or no credentials',
+  no_eligible_target: 'no target could serve: circuits open and no bridge allowed, context window too small, or no credentials',
   expired_before_start: 'the deadline passed while the request waited for admission',
   expired_during_execution: 'the deadline passed while attempts were running',
   cancelled: 'the client disconnected or cancelled the request',
-  stream_interrupted: 'the stream failed after its first token; the partial answer was not presented as complete',
+  stream_interrupted: 'the stream failed after its first token and could not be continued; the partial answer was not presented as complete',
   attempts_exhausted: 'every planned attempt failed with retryable errors',
   provider_auth: 'the provider rejected the credentials',
   provider_quota: "the provider account's quota or credit is exhausted",
@@ -35,6 +37,7 @@ export const REASON_CODES = {
   provider_stream_truncated: 'the stream ended before its finish on every attempt',
   provider_network: 'the provider could not be reached on every attempt',
   provider_bad_response: 'the provider answered malformed data on every attempt',
+  provider_response_too_large: "the provider's answer exceeded Zumik's upstream size limit",
   provider_egress_refused: "the endpoint's address is refused by the egress rules (private, loopback, link-local or metadata range, or plain http)",
   provider_unknown: 'an unclassified provider failure',
 } as const;
@@ -46,5 +49,7 @@ export function providerFailureReason(kind: FailureKind): ReasonCode {
   if (kind === 'cancelled') return 'cancelled';
   // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
   if (kind === 'circuit_open') return 'no_eligible_target';
+  // Both only ever follow content the client already has (or a race another attempt won).
+  if (kind === 'resume_mismatch' || kind === 'hedge_lost') return 'stream_interrupted';
   return `provider_${kind}` as ReasonCode;
 }

@@ -3,16 +3,17 @@
  * release, the regions and the open circuits — all read from per-process caches — pure functions
  * either refuse the request (no workflow is started) or build the plan the workflow will follow.
  */
-import { buildAttemptPlan, seededRandom, type SkippedCandidate } from './attempt-plan';
+import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
 import type { ModelAliasRelease } from './model-alias';
+import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
-import { tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
+import { streamResume, tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
-export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string): PolicySnapshot {
+export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string, stream = true): PolicySnapshot {
   const qos = tenantQosProfile(policy, qosClass);
   return {
     qos,
@@ -21,6 +22,10 @@ export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: 
     flexFallbackToStandard: policy.flex.fallback_to_standard,
     // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
     leaseMs: qos.deadlineMs + 60_000,
+    streamResume: streamResume(policy, alias),
+    // Batch work has hours: racing a second provider for its first token would only spend money. A plain
+    // completion has no first token to watch: hedged only when the tenant asks (`hedge_non_streaming`).
+    maxHedges: qosClass === 'batch' || (!stream && !policy.hedge_non_streaming) ? 0 : policy.max_hedges,
   };
 }
 
@@ -56,7 +61,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
     promptTokens: estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-    allowedProvider: context.allowedProvider,
+    // OpenRouter is only ever the bridge: a release stored before installs refused it as an ordinary target
+    // still never routes to it as one.
+    allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -66,6 +73,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))
     : candidates;
   if (plan.length === 0) {
+    // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
+    const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;
+    if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) return { plan: [bridge], skipped };
     return { refusal: 'no_eligible_target' };
   }
   return { plan, skipped };

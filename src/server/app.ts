@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
 import type { Tracer } from '@opentelemetry/api';
+import { REQUEST_BODY_LIMIT_SETTING } from '../contract/limits';
 import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
@@ -13,9 +14,11 @@ import type { RequestRepository } from '../store/request-repository';
 import type { TenantPolicyRepository } from '../store/tenant-policy-repository';
 import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
-import { openApiDocument } from './openapi/openapi-document';
+import { jsonBodyGuard } from './middleware/json-body-guard';
 import { requestId } from './middleware/request-id';
 import { traceRequest } from './middleware/trace-request';
+import { urlGuard } from './middleware/url-guard';
+import { openApiDocument } from './openapi/openapi-document';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
@@ -28,6 +31,8 @@ import { requestRoutes } from './routes/requests';
 import { tenantPolicyRoutes } from './routes/tenant-policies';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { modelAliasRoutes } from './routes/model-aliases';
+import { capabilityManifestRoutes } from './routes/capability-manifests';
+import { routingPolicyRoutes } from './routes/routing-policies';
 import { modelRoutes } from './routes/models';
 
 export interface AppDeps {
@@ -36,7 +41,7 @@ export interface AppDeps {
   modelAliases: ModelAliasRepository;
   authenticator: ApiKeyAuthenticator;
   readiness: Record<string, ReadinessCheck>;
-  /** Largest accepted JSON body, e.g. `10mb`. */
+  /** Largest accepted JSON body, e.g. `10mb` (default: REQUEST_BODY_LIMIT_SETTING). */
   bodyLimit?: string;
   /** The request path (absent in tests of the registry alone). */
   chat?: ChatRouteDeps;
@@ -64,12 +69,17 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId());
+  app.use(urlGuard());
   app.use(healthRoutes(deps.readiness));
   // After the health routes: probes every few seconds are not traffic worth a trace.
   if (deps.tracer) app.use(traceRequest(deps.tracer));
   // The API's description needs no key: what a client generator or an operator's tool reads first.
   app.get('/openapi.json', (_request, response) => { response.json(openApiDocument()); });
-  app.use(express.json({ limit: deps.bodyLimit ?? '10mb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({
+    limit: deps.bodyLimit ?? REQUEST_BODY_LIMIT_SETTING, type: ['application/json', 'application/*+json'],
+    verify: (request, _response, buffer) => { (request as express.Request).bodyBytes = buffer.length; },
+  }));
+  app.use(jsonBodyGuard());
 
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
@@ -84,6 +94,8 @@ export function createApp(deps: AppDeps): Express {
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
   v2.use(modelAliasRoutes(deps.modelAliases));
+  v2.use(capabilityManifestRoutes(deps.modelAliases.manifests));
+  v2.use(routingPolicyRoutes(deps.modelAliases.routingPolicies));
   v2.use(apiKeyRoutes(deps.apiKeys, deps.authenticator));
   if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));

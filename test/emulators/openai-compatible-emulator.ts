@@ -15,6 +15,7 @@ import {
   type OpenAICompatibleEmulatorFlavour,
 } from './openai-compatible-emulator-bodies';
 import { authErrorBody, reasoningLegacyParameterError, statusErrorBody } from './openai-compatible-emulator-errors';
+import { XaiBatchEmulation } from './xai-batch-emulation';
 
 export type { EmulatorReply, OpenAICompatibleEmulatorFlavour } from './openai-compatible-emulator-bodies';
 export { CONTEXT_LENGTH_BODY, INSUFFICIENT_QUOTA_BODY } from './openai-compatible-emulator-errors';
@@ -45,6 +46,8 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
   private reply: EmulatorReply = { ...DEFAULT_REPLY };
   /** Flavour `openai`: the Files and Batch API, with its clock, scripted line failures and job endings (openai-batch-emulation.ts). */
   readonly batches: OpenAIBatchEmulation;
+  /** Flavour `xai`: xAI's native Batch API (xai-batch-emulation.ts), with the same clock and scripts. */
+  readonly xaiBatches: XaiBatchEmulation;
   private readonly apiKey: string;
   private readonly models: string[];
   private readonly replyFor?: OpenAICompatibleEmulatorOptions['replyFor'];
@@ -60,6 +63,11 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
     this.route('POST', `${this.pathPrefix}/chat/completions`, (context) => this.chatCompletions(context));
     this.route('GET', `${this.pathPrefix}/models`, (context) => this.listModels(context));
     this.batches = new OpenAIBatchEmulation(this.flavour === 'openai' ? this : undefined, this.pathPrefix, {
+      reply: () => this.reply,
+      authError: (headers) => { const wrong = this.authorized(headers); return wrong === undefined ? undefined : authErrorBody(this.flavour, wrong); },
+      headers: () => this.headers(),
+    }, options.batchClock);
+    this.xaiBatches = new XaiBatchEmulation(this.flavour === 'xai' ? this : undefined, {
       reply: () => this.reply,
       authError: (headers) => { const wrong = this.authorized(headers); return wrong === undefined ? undefined : authErrorBody(this.flavour, wrong); },
       headers: () => this.headers(),

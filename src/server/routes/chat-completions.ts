@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { ulid } from 'ulid';
 import type { AllowList } from '../../domain/allow-list';
+import { PAYLOAD_REF_THRESHOLD_BYTES } from '../../domain/payload-ref';
 import { QOS_CLASSES, type QosClass } from '../../domain/qos';
 import { refusedOutcome } from '../../domain/outcome';
 import type { ReasonCode } from '../../domain/reason-codes';
@@ -16,7 +17,8 @@ import type { PolicySnapshot, RequestDecision } from '../../domain/request-decis
 import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outcome';
 import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
 import type { ChatRequest } from '../../contract/chat';
-import type { ChatGateway, Delivery, StartedRequest } from '../chat-gateway';
+import type { PayloadStore } from '../../store/payload-store';
+import { EngineUnavailableError, type ChatGateway, type Delivery, type StartedRequest } from '../chat-gateway';
 import { chatRequestSchema, withoutNulls } from '../../contract/chat-request-schema';
 import { badRequest, HttpError } from '../errors';
 import { requireScope } from '../middleware/authenticate';
@@ -35,9 +37,15 @@ export interface ChatRouteDeps {
   };
   requests: {
     claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }>;
+    rekeyIdempotencyKey(tenantId: string, key: string, fromRequestId: string, toRequestId: string): Promise<string>;
+    find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome } | undefined>;
     record(input: { outcome: RequestOutcome; apiKeyId?: string; receivedAt: number; endedAt: number }): Promise<void>;
   };
   uiBaseUrl: string | null;
+  /** The claim check: a body above the threshold goes to Postgres and the workflow input carries its reference. */
+  payloads?: Pick<PayloadStore, 'keepBody'>;
+  /** ZUMIK_POLLS_PER_RUN: a queued request's admission polls per workflow run (unset: the workflow's default). */
+  queuePollsPerRun?: number;
 }
 
 export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'): Router {
@@ -52,6 +60,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     const profile = tenantQosProfile(policy, qosClass);
     const deadlineMs = Math.min(profile.deadlineMs, deadlineHeader(request) ?? Infinity);
     const background = body.background === true;
+    const resumeWanted = streamResumeHeader(request);
     const { background: _background, ...forwarded } = body;
 
     let requestId = `chatcmpl-${ulid().toLowerCase()}`;
@@ -64,8 +73,16 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       if (!claim.sameBody) {
         throw new HttpError(422, 'This Idempotency-Key was already used with a different request body.', 'idempotency_key_reused', 'Idempotency-Key');
       }
-      requestId = claim.requestId;
-      replay = !claim.fresh;
+      if (claim.fresh) {
+        requestId = claim.requestId;
+      } else {
+        // A first request that never ran (its client cancelled it, or admission refused it) does not hold the key: this one runs.
+        const first = await deps.requests.find(principal.tenantId, claim.requestId);
+        const rerun = first !== undefined && neverRan(first.outcome);
+        const now = rerun ? await deps.requests.rekeyIdempotencyKey(principal.tenantId, idempotencyKey, claim.requestId, requestId) : claim.requestId;
+        replay = now !== requestId;
+        requestId = now;
+      }
     }
 
     const input: ChatRequestInput = {
@@ -74,14 +91,19 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       delivery: background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl,
       ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
     };
-    let started: StartedRequest | undefined = replay ? await deps.gateway.replay(input) : undefined;
+    let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
     if (!started) {
       const decided = await deps.decider.decide(input, policy, principal.allowList);
-      if ('refusal' in decided) throw await refuse(deps, input, decided);
-      input.decision = decided.decision;
+      if ('refusal' in decided) throw await refuse(deps, input, decided, surface);
+      input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
       input.decidedAt = Date.now();
+      if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
       try {
-        started = await deps.gateway.start(input);
+        // Only a body that may be large is measured (no cost on the small path); a large one travels by reference.
+        if (deps.payloads && mayExceedThreshold(request)) {
+          Object.assign(input, await deps.payloads.keepBody(input.tenantId, input.body, input.deadlineAt));
+        }
+        started = await engineOrThrow(deps.gateway.start(input));
       } catch (error) {
         if (decided.decision.admission !== 'none') await deps.decider.release(requestId).catch(() => undefined);
         throw error;
@@ -110,9 +132,47 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
   return router;
 }
 
+/**
+ * Whether the parsed body may be above the claim-check threshold, so that only those are measured: a
+ * body that arrived compressed (a gzip of 100 KB can hold megabytes) or chunked may be; an uncompressed
+ * one of at most an eighth of the threshold may not (re-serialised JSON grows at most about 5x, `1e20`).
+ */
+function mayExceedThreshold(request: Request): boolean {
+  const encoding = request.get('content-encoding');
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return true;
+  return !(Number(request.get('content-length')) <= PAYLOAD_REF_THRESHOLD_BYTES / 8);
+}
+
+/**
+ * Idempotency-Key's rule for a first request that did not run to an answer or a failure: cancelled by
+ * its client (499), or never admitted (a 429 refusal, a queue wait that expired). A resend with the key
+ * runs again instead of replaying that for the key's lifetime. Completed and failed requests replay.
+ */
+function neverRan(outcome: RequestOutcome): boolean {
+  return outcome.completion === 'cancelled' || outcome.completion === null;
+}
+
+/** Seconds a client waits before resending while the workflow engine is unreachable. */
+const ENGINE_RETRY_AFTER_S = 5;
+
+/**
+ * The engine unreachable is a 503 with Retry-After: nothing was started, and the same request (and
+ * Idempotency-Key: it is not used up) goes through once the engine is back.
+ */
+async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (!(error instanceof EngineUnavailableError)) throw error;
+    throw new HttpError(503, 'The workflow engine is unreachable right now; nothing was started. Send the request again (with the same '
+      + `Idempotency-Key, if it had one) after ${ENGINE_RETRY_AFTER_S} seconds.`, 'engine_unavailable', null, 'server_error',
+    { 'retry-after': String(ENGINE_RETRY_AFTER_S) });
+  }
+}
+
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }, surface: 'v1' | 'v2'): Promise<HttpError> {
   const endedAt = Date.now();
   const outcome = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
@@ -123,7 +183,7 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
   });
   const traceId = frontDoorTraceId(outcome.reason_code);
   await deps.requests.record({ outcome: traceId ? { ...outcome, trace_id: traceId } : outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
-  return outcomeError(outcome);
+  return outcomeError(outcome, surface);
 }
 
 async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {
@@ -135,7 +195,7 @@ async function deliverJson(started: StartedRequest, response: Response, surface:
     if (delivery.type === 'result') {
       const { outcome, response: answer } = delivery.result;
       if (outcome.completion === 'completed' && answer) sendCompletion(response, outcome, answer, surface);
-      else throw outcomeError(outcome);
+      else throw outcomeError(outcome, surface);
       return;
     }
   }
@@ -198,7 +258,9 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           if (outcome.completion !== 'completed' && !failed) {
             // The attempt died after the first token without a stream-error (its worker was lost): still an explicit error.
             failed = true;
-            write(`data: ${JSON.stringify({ error: { message: outcomeError(outcome).message, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
+            const cut = outcome.reason_code === 'stream_interrupted'
+              ? ` The stream was cut after ${received} chunks and could not be continued; the text sent is not a complete answer.` : '';
+            write(`data: ${JSON.stringify({ error: { message: `${outcomeError(outcome).message}${cut}`, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
           }
           end(outcome);
           return;
@@ -210,7 +272,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           end(outcome);
           return;
         }
-        throw outcomeError(outcome);
+        throw outcomeError(outcome, surface);
       }
     }
   }
@@ -226,6 +288,25 @@ function qosClassOf(request: Request, serviceTier: string | undefined, policy: T
   }
   if (serviceTier === 'flex') return 'flex';
   return policy.default_qos_class;
+}
+
+/** `x-zumik-stream-resume: off` opts this request out of stream continuation; `on` (the default) follows the policy. */
+function streamResumeHeader(request: Request): boolean {
+  const header = request.get('x-zumik-stream-resume');
+  if (header === undefined) return true;
+  const value = header.trim().toLowerCase();
+  if (value !== 'on' && value !== 'off') throw badRequest('x-zumik-stream-resume must be "on" or "off"', 'x-zumik-stream-resume');
+  return value === 'on';
+}
+
+/**
+ * A broken stream is continued only where that can be honest: a stream (a JSON answer is retried
+ * whole anyway), one choice, no tools (a half-sent tool call cannot be continued as text), and the
+ * policy (tenant, alias) allows it.
+ */
+function canResume(input: ChatRequestInput, policy: PolicySnapshot): boolean {
+  const { body } = input;
+  return input.stream && policy.streamResume === true && (body.n ?? 1) === 1 && !(body.tools && body.tools.length > 0);
 }
 
 function deadlineHeader(request: Request): number | undefined {

@@ -24,10 +24,12 @@ import type { EmbeddingsRequest, EmbeddingsResult } from '../src/contract/embedd
 import { embeddingsBodyOf } from '../src/domain/request-operation';
 import type { ChatResult, ChatUsage } from '../src/contract/chat';
 import type { StreamBus } from '../src/streaming/stream-bus';
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { AttemptAdapters, ResolvedEndpoint } from './attempt-adapters';
 import type { HedgeLane } from './hedge-race';
 import { streamAttempt, type Continuing } from './stream-attempt';
 import { fetchCheckpoint, prefillBody, type ContinuationMode } from './stream-continuation';
+import { recordProviderAnswer, recordProviderFailure, withProviderCallSpan } from './provider-call-span';
 import { PROVIDER_FAILURE_PREFIX } from './types';
 
 export interface CredentialSource {
@@ -61,6 +63,8 @@ export interface CallProviderDeps {
   manifests?: { load(revision: string): Promise<unknown> };
   /** How often a running (regular) attempt heartbeats, so a dead worker is noticed and cancellation arrives. */
   heartbeatIntervalMs?: number;
+  /** Tracing on: each attempt's provider call gets its GenAI span. Absent: no span code runs. */
+  tracer?: Tracer;
 }
 
 /** What every attempt activity is told. Pure data: in history for a regular activity, never a secret. */
@@ -106,6 +110,12 @@ export interface FinishedAttempt {
  */
 export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCall, meta: Omit<StreamMeta, 'attempt' | 'provider' | 'model'>,
   finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, extras: AttemptExtras = {}): Promise<T> {
+  return withProviderCallSpan(deps.tracer, input, { releaseId: meta.releaseId }, (span) => attemptOnce(deps, input, meta, finish, extras, span));
+}
+
+async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: Omit<StreamMeta, 'attempt' | 'provider' | 'model'>,
+  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, extras: AttemptExtras,
+  span: Span | undefined): Promise<T> {
   const { lane } = extras;
   const context = Context.current();
   await deps.manifests?.load(input.manifestRevision);
@@ -238,6 +248,7 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
       result = await stream(body);
     }
     firstTokenAt ??= Date.now();
+    recordProviderAnswer(span, result);
     const done = record('succeeded', { http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model });
     const finished = await finish({ record: done, result, chunkCount, ...(embeddings ? { embeddings } : {}) }, publish);
     if (guarded) await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
@@ -260,6 +271,7 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     }
     const failure = error instanceof ProviderError ? error
       : new ProviderError(`${attempt.provider}: ${(error as Error)?.message ?? 'unknown error'}`, { kind: 'unknown', provider: attempt.provider }, { cause: error });
+    recordProviderFailure(span, failure);
     // A continuation fails after the first token even before its own: the client holds the earlier text.
     const afterFirstToken = request.stream && (firstTokenAt !== null || continuing !== undefined);
     const failed = record(failure.kind === 'timeout' ? 'timed_out' : 'failed', {

@@ -47,7 +47,7 @@ export function createActivities(deps: ActivityDeps = {}) {
       ? createRunAttempt({ calls: deps.calls, outcomes: deps.outcomes, batches: batchResults, payloads: deps.payloads, logger: deps.calls.logger })
       : (missing('runAttempt') as ReturnType<typeof createRunAttempt>),
     callProvider: deps.calls ? createCallProvider(deps.calls) : (missing('callProvider') as ReturnType<typeof createCallProvider>),
-    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.payloads) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
+    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.payloads, deps.calls?.tracer !== undefined) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
     startBatch: batches?.startBatch ?? (missing('startBatch') as BatchActivities['startBatch']),
     readBatchLines: batches?.readBatchLines ?? (missing('readBatchLines') as BatchActivities['readBatchLines']),
     finalizeBatch: batches?.finalizeBatch ?? (missing('finalizeBatch') as BatchActivities['finalizeBatch']),

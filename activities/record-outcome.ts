@@ -13,6 +13,7 @@ import type { RequestOutcome } from '../src/domain/request-outcome';
 import { outcomeErrorShape } from '../src/domain/reason-code-errors';
 import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
 import type { StreamBus } from '../src/streaming/stream-bus';
+import { activeTraceId, recordReasonCode } from './provider-call-span';
 import type { PayloadRefs } from './payload-refs';
 import type { RecordOutcomeInput } from './types';
 
@@ -33,7 +34,15 @@ export function batchResultLine(outcome: RequestOutcome, response: Record<string
   return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.envelope }, error: null } };
 }
 
-export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, payloads?: PayloadRefs) {
+/** The outcome with the trace this activity runs in; the reason code on the span that records it. */
+function withTraceId<T extends { outcome: RequestOutcome }>(input: T): T {
+  recordReasonCode(input.outcome.reason_code);
+  const traceId = input.outcome.trace_id ?? activeTraceId();
+  return traceId ? { ...input, outcome: { ...input.outcome, trace_id: traceId } } : input;
+}
+
+/** `tracing`: the recorded outcome carries the trace it ran in (`trace_id`), and the span its reason code. */
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, payloads?: PayloadRefs, tracing = false) {
   return async function recordOutcome(carried: RecordOutcomeInput): Promise<void> {
     const { responseRef, ...rest } = carried;
     let input: Omit<RecordOutcomeInput, 'responseRef'> = rest;
@@ -42,6 +51,7 @@ export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSi
       input = { ...rest, response: await payloads.get<Record<string, unknown>>(input.outcome.tenant, responseRef) };
     }
     if (input.sanitize) input = { ...input, outcome: wellFormed(input.outcome), response: wellFormed(input.response) };
+    if (tracing) input = withTraceId(input);
     const { batchLine, publish, sanitize: _sanitize, ...record } = input;
     // The waiting client hears first; the record follows.
     if (publish && bus) await bus.publish(requestChannel(input.outcome.id), { type: 'outcome', outcome: input.outcome }).catch(() => undefined);

@@ -57,7 +57,7 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, delive
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads);
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads, deps.calls.tracer !== undefined);
   return async function runAttempt(carried: RunAttemptInput): Promise<RunAttemptResult> {
     // A body above the claim-check threshold came as a reference: the provider gets the real one.
     const input: RunAttemptInput = { ...carried, request: await withFullBody(deps.payloads, carried.request.tenantId, carried.request) };

@@ -44,6 +44,11 @@ const schema = z.object({
   ZUMIK_CIRCUIT_MAX_OPEN_MS: circuitSetting.optional(),
   ZUMIK_CIRCUIT_MAX_PROBES: circuitSetting.optional(),
   ZUMIK_CIRCUIT_PROBE_TTL_MS: circuitSetting.optional(),
+  /** OpenTelemetry's standard variables (the OTLP exporter reads its own OTEL_EXPORTER_OTLP_* settings too). */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('zumik'),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   GEMINI_API_KEY: optionalString,
@@ -57,6 +62,9 @@ const schema = z.object({
   FIREWORKS_BASE_URL: url.optional(),
   OPENROUTER_BASE_URL: url.optional(),
 });
+
+/** Every environment variable Zumik reads: what the README's configuration table and docker-compose.yml may name. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -97,6 +105,15 @@ export interface Config {
   /** Circuit breaker settings (CircuitBreakerStore); unset (undefined) ones take the store's defaults. */
   circuits: {
     failureThreshold?: number; windowMs?: number; openMs?: number; maxOpenMs?: number; maxProbes?: number; probeTtlMs?: number;
+  };
+  /**
+   * OpenTelemetry tracing, off unless OTEL_TRACES_EXPORTER is `otlp` or `console`, or an OTLP endpoint is
+   * set without OTEL_TRACES_EXPORTER. Off, Zumik installs no interceptor and makes no span.
+   */
+  tracing: {
+    exporter: 'otlp' | 'console' | 'none'; serviceName: string;
+    /** Where OTLP/HTTP spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces` (unset: the exporter's default, localhost:4318). */
+    otlpTracesUrl?: string;
   };
   /** Managed-profile credentials and endpoints by provider; a provider without a key is unavailable. */
   providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
@@ -159,6 +176,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       failureThreshold: values.ZUMIK_CIRCUIT_FAILURE_THRESHOLD, windowMs: values.ZUMIK_CIRCUIT_WINDOW_MS,
       openMs: values.ZUMIK_CIRCUIT_OPEN_MS, maxOpenMs: values.ZUMIK_CIRCUIT_MAX_OPEN_MS,
       maxProbes: values.ZUMIK_CIRCUIT_MAX_PROBES, probeTtlMs: values.ZUMIK_CIRCUIT_PROBE_TTL_MS,
+    },
+    tracing: {
+      exporter: values.OTEL_TRACES_EXPORTER
+        ?? (values.OTEL_EXPORTER_OTLP_ENDPOINT || values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'otlp' : 'none'),
+      serviceName: values.OTEL_SERVICE_NAME,
+      otlpTracesUrl: values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+        ?? (values.OTEL_EXPORTER_OTLP_ENDPOINT ? `${values.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
     },
     providers: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, provider(name)])) as Config['providers'],
   };

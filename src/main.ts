@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { traceIds: config.tracing.exporter !== 'none' });
   const zumik = await startZumik(config, { logger });
   console.log(`Zumik is listening on ${zumik.url}${zumik.temporalUiUrl ? ` · Temporal UI ${zumik.temporalUiUrl}` : ''}`);
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
 import { CredentialResolver } from '../activities/credential-resolver';
@@ -44,6 +45,7 @@ import { ModelAliasRepository } from './store/model-alias-repository';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { registerSearchAttributes } from './temporal/search-attributes';
 import { findTemporalBinary } from './temporal/temporal-binary';
+import { startTracing } from './temporal/tracing';
 import { connectTemporal, createClient, createWorker, installTemporalRuntime } from './temporal/worker';
 import express from 'express';
 
@@ -67,6 +69,10 @@ export interface StartOptions {
   workflowBundlePath?: string;
   /** Where the one-time generated admin key is printed. */
   print?: (text: string) => void;
+  /** Turns tracing on with spans going here (tests: InMemorySpanExporter), whatever OTEL_TRACES_EXPORTER says. */
+  spanExporter?: SpanExporter;
+  /** Prebuilt tracing workflow bundle (default dist/workflow-bundle-tracing.js), run when tracing is on. */
+  tracingBundlePath?: string;
 }
 
 export async function startZumik(config: Config, options: StartOptions): Promise<Zumik> {
@@ -80,6 +86,12 @@ export async function startZumik(config: Config, options: StartOptions): Promise
   };
 
   try {
+    // Off unless configured: then nothing below installs an interceptor or makes a span.
+    const tracing = startTracing({ ...config.tracing, spanExporter: options.spanExporter });
+    if (tracing) {
+      cleanups.push(() => tracing.shutdown());
+      logger.info({ exporter: options.spanExporter ? 'injected' : config.tracing.exporter, service: config.tracing.serviceName }, 'OpenTelemetry tracing is on');
+    }
     fs.mkdirSync(config.dataDir, { recursive: true });
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
     cleanups.push(() => database.close());
@@ -124,7 +136,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       const added = await registerSearchAttributes(connection.operatorService, config.temporal.namespace);
       if (added.length > 0) logger.info({ added }, 'registered search attributes');
     }
-    const client = createClient(connection, config.temporal.namespace, codec);
+    const client = createClient(connection, config.temporal.namespace, codec, tracing);
 
     // What the request path decides from: per-process caches, invalidated by the zumik_config feed.
     const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
@@ -161,7 +173,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         },
         calls: {
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
-          credentials: resolver, manifests: modelAliases.manifests,
+          credentials: resolver, manifests: modelAliases.manifests, ...(tracing ? { tracer: tracing.tracer } : {}),
         },
         outcomes: requests,
         batches: { files, batches },
@@ -170,6 +182,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       });
       const worker: Worker = await createWorker({
         connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue, codec,
+        tracing, tracingBundlePath: options.tracingBundlePath,
       });
       const running = worker.run();
       running.catch((error: unknown) => logger.fatal({ err: error }, 'the Temporal worker stopped with an error'));
@@ -193,7 +206,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const app = config.role === 'worker'
       ? express().use(healthRoutes(readiness))
       : createApp({
-        logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit,
+        logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit, tracer: tracing?.tracer,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
           policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,

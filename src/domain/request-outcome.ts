@@ -149,6 +149,8 @@ export interface RequestOutcome {
   workflow: WorkflowRef | null;
   /** The front door the request came through (absent for requests recorded before it was kept). */
   ingress?: Ingress;
+  /** The OpenTelemetry trace the request ran in (W3C trace id, 32 hex digits), recorded when tracing is on. */
+  trace_id?: string;
 }
 
 export interface WorkflowRef {

@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
+import type { Tracer } from '@opentelemetry/api';
 import { REQUEST_BODY_LIMIT_SETTING } from '../contract/limits';
 import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
@@ -15,7 +16,9 @@ import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticat
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { jsonBodyGuard } from './middleware/json-body-guard';
 import { requestId } from './middleware/request-id';
+import { traceRequest } from './middleware/trace-request';
 import { urlGuard } from './middleware/url-guard';
+import { openApiDocument } from './openapi/openapi-document';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
@@ -60,6 +63,8 @@ export interface AppDeps {
   circuits?: CircuitRouteDeps;
   /** /v2/codec (Temporal's remote codec protocol for the payload encryption), when payloads are encrypted. */
   codec?: CodecRouteDeps;
+  /** Tracing on: a span per HTTP request (absent: no middleware at all). */
+  tracer?: Tracer;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -69,6 +74,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestId());
   app.use(urlGuard());
   app.use(healthRoutes(deps.readiness));
+  // After the health routes: probes every few seconds are not traffic worth a trace.
+  if (deps.tracer) app.use(traceRequest(deps.tracer));
+  // The API's description needs no key: what a client generator or an operator's tool reads first.
+  app.get('/openapi.json', (_request, response) => { response.json(openApiDocument()); });
   app.use(express.json({
     limit: deps.bodyLimit ?? REQUEST_BODY_LIMIT_SETTING, type: ['application/json', 'application/*+json'],
     verify: (request, _response, buffer) => { (request as express.Request).bodyBytes = buffer.length; },

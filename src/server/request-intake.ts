@@ -21,6 +21,7 @@ import type { PayloadStore } from '../store/payload-store';
 import { EngineUnavailableError, type ChatGateway, type StartedRequest } from './chat-gateway';
 import { badRequest, HttpError } from './errors';
 import { outcomeError } from './outcome-http';
+import { frontDoorTraceId } from './middleware/trace-request';
 
 export interface ChatRouteDeps {
   gateway: ChatGateway;
@@ -185,7 +186,8 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
     release: decided.release ?? null, endedAt, workflow: null,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
-  await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
+  const traceId = frontDoorTraceId(outcome.reason_code);
+  await deps.requests.record({ outcome: traceId ? { ...outcome, trace_id: traceId } : outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
   return outcomeError(outcome, surface);
 }
 

@@ -7,11 +7,18 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { PayloadCodec } from '@temporalio/common';
+import type { Context as ActivityContext } from '@temporalio/activity';
+import {
+  makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
 import { PROJECT_ROOT } from '../project-root';
 import { TASK_QUEUE } from './task-queues';
+import type { Tracing } from './tracing';
 
 export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
+/** The same workflows with the OpenTelemetry workflow interceptors: run only when tracing is on. */
+export const DEFAULT_TRACING_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle-tracing.js');
 
 let runtimeInstalled = false;
 
@@ -61,9 +68,15 @@ export async function connectTemporal(address: string, timeoutMs = 60_000): Prom
   }
 }
 
-/** `codec`: the payload codec (EncryptionCodec) every payload passes through; none in tests of the engine alone. */
-export function createClient(connection: NativeConnection, namespace: string, codec?: PayloadCodec): Client {
-  return new Client({ connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
+/**
+ * `codec`: the payload codec (EncryptionCodec) every payload passes through; none in tests of the engine alone.
+ * `tracing`: a workflow start joins the caller's trace (its span context travels in the start's headers).
+ */
+export function createClient(connection: NativeConnection, namespace: string, codec?: PayloadCodec, tracing?: Tracing): Client {
+  return new Client({
+    connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+    ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } } : {}),
+  });
 }
 
 export interface WorkerOptions {
@@ -74,15 +87,31 @@ export interface WorkerOptions {
   taskQueue?: string;
   /** The same codec as the client's: the worker decodes what the client encoded, and the other way round. */
   codec?: PayloadCodec;
+  /** Tracing on: activity spans, workflow spans through the exporter sink, and the tracing workflow bundle. */
+  tracing?: Tracing;
+  /** Prebuilt tracing workflow bundle (default dist/workflow-bundle-tracing.js). */
+  tracingBundlePath?: string;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  const { tracing } = options;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    workflowBundle: { codePath: options.bundlePath ?? DEFAULT_BUNDLE_PATH },
+    workflowBundle: {
+      codePath: tracing ? options.tracingBundlePath ?? DEFAULT_TRACING_BUNDLE_PATH : options.bundlePath ?? DEFAULT_BUNDLE_PATH,
+    },
     activities: options.activities,
+    ...(tracing ? {
+      interceptors: {
+        activity: [(context: ActivityContext) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(context, { tracer: tracing.tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(context),
+        })],
+      },
+      sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+    } : {}),
     ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     // Provider calls are I/O-bound: many in flight per worker.
     maxConcurrentActivityTaskExecutions: 512,

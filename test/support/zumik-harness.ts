@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { traceIdsMixin } from '../../src/logger';
 import { loadConfig } from '../../src/config';
 import { startZumik, type Zumik } from '../../src/zumik';
 import { AnthropicEmulator } from '../emulators/anthropic-emulator';
@@ -42,6 +44,8 @@ export async function startHarness(options: {
   env?: Record<string, string>; emulatorOptions?: { eventIntervalMs?: number };
   /** Collects every log line Zumik writes (at debug level) instead of discarding them. */
   logs?: string[];
+  /** Tracing on, spans exported here; the worker runs `tracingBundlePath` (a bundle built with the tracing interceptors). */
+  tracing?: { exporter: SpanExporter; tracingBundlePath: string };
 } = {}): Promise<Harness> {
   const database = await createTestDatabase({ migrate: false });
   const emulatorOptions = { apiKey: EMULATOR_KEY, ...options.emulatorOptions };
@@ -66,9 +70,12 @@ export async function startHarness(options: {
     ...options.env,
   }, []);
   const logger = options.logs
-    ? pino({ level: 'debug' }, { write: (line: string) => { options.logs!.push(line); } })
+    ? pino({ level: 'debug', ...(options.tracing ? { mixin: traceIdsMixin } : {}) }, { write: (line: string) => { options.logs!.push(line); } })
     : pino({ level: process.env.ZUMIK_TEST_LOG_LEVEL ?? 'silent' });
-  const zumik = await startZumik(config, { logger, workflowBundlePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE });
+  const zumik = await startZumik(config, {
+    logger, workflowBundlePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE,
+    ...(options.tracing ? { spanExporter: options.tracing.exporter, tracingBundlePath: options.tracing.tracingBundlePath } : {}),
+  });
   const call: Harness['call'] = async (method, requestPath, callOptions = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${callOptions.key ?? adminKey}`, ...callOptions.headers };
     if (callOptions.body !== undefined) headers['content-type'] = 'application/json';

@@ -14,7 +14,7 @@ import { isOperator, requireScope, type ApiKeyAuthenticator } from '../middlewar
 import { parseBody } from '../middleware/parse-body';
 import { actingTenant } from '../middleware/tenant-scope';
 
-const createKeySchema = z.strictObject({
+export const createKeySchema = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(200).default('unnamed'),
   scopes: z.array(z.enum(SCOPES, { error: () => `scopes may contain only ${SCOPES.join(', ')}` })).min(1).default(['inference']),
   tenant: z.string().trim().regex(TENANT_ID_PATTERN, 'tenant must be 1-64 letters, digits, . _ -').optional(),

@@ -29,7 +29,7 @@ export interface BatchRouteDeps {
   pollsPerRun?: number;
 }
 
-const createBatchSchema = z.strictObject({
+export const createBatchSchema = z.strictObject({
   input_file_id: z.string({ error: 'input_file_id is required' }).min(1),
   endpoint: z.literal('/v1/chat/completions', { error: "endpoint must be '/v1/chat/completions' (the endpoint Zumik batches)" }),
   completion_window: z.literal('24h', { error: "completion_window must be '24h'" }),

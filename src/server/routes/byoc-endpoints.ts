@@ -28,7 +28,7 @@ const baseUrlSchema = z.string({ error: (issue) => (issue.input === undefined ? 
   .refine((value) => !URL.canParse(value) || (!new URL(value).username && !new URL(value).password),
     'base_url must not carry credentials; send the key as api_key');
 
-const putEndpointSchema = z.strictObject({
+export const putEndpointSchema = z.strictObject({
   profile: z.enum(ENDPOINT_PROFILES, { error: () => `profile must be one of ${ENDPOINT_PROFILES.join(', ')}` }),
   base_url: baseUrlSchema,
   api_key: apiKeySchema.nullable().optional(),

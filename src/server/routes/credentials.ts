@@ -17,7 +17,7 @@ export const apiKeySchema = z.string({ error: (issue) => (issue.input === undefi
   .trim().min(1, 'api_key must not be empty').max(4096, 'api_key must be at most 4096 characters')
   .regex(/^[\x21-\x7e]+$/, 'api_key must be printable ASCII without spaces');
 
-const putCredentialSchema = z.strictObject({ api_key: apiKeySchema });
+export const putCredentialSchema = z.strictObject({ api_key: apiKeySchema });
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 

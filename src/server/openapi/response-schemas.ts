@@ -1,0 +1,114 @@
+/**
+ * What Zumik answers, as zod schemas for the OpenAPI document (requests are described by the schemas
+ * the routes validate with). Loose objects: a client must accept fields it does not know, as with
+ * OpenAI. The /v1 ones carry OpenAI's component names; a test holds them to OpenAI's own schemas.
+ */
+import { z } from 'zod';
+import { EXECUTION_PROFILES } from '../../domain/model-alias';
+import { QOS_CLASSES } from '../../domain/qos';
+import { REASON_CODES } from '../../domain/reason-codes';
+import { FAILURE_KINDS } from '../../domain/failure-kinds';
+
+const unixSeconds = z.int().min(0);
+const list = <T extends z.ZodType>(item: T) => z.looseObject({ object: z.literal('list'), data: z.array(item) });
+const page = <T extends z.ZodType>(item: T) => z.looseObject({
+  object: z.literal('list'), data: z.array(item), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean(),
+});
+
+export const ErrorResponse = z.looseObject({
+  error: z.looseObject({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }),
+}).meta({ description: "OpenAI's error envelope; `param` names the field at fault" });
+
+export const CompletionUsage = z.looseObject({
+  prompt_tokens: z.int().min(0), completion_tokens: z.int().min(0), total_tokens: z.int().min(0),
+  prompt_tokens_details: z.looseObject({ cached_tokens: z.int().min(0).optional(), audio_tokens: z.int().min(0).optional() }).optional(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: z.int().min(0).optional() }).optional(),
+});
+
+const finishReason = z.enum(['stop', 'length', 'tool_calls', 'content_filter', 'function_call']);
+const toolCall = z.looseObject({
+  id: z.string(), type: z.literal('function'), function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+
+export const CreateChatCompletionResponse = z.looseObject({
+  id: z.string(), object: z.literal('chat.completion'), created: unixSeconds, model: z.string(),
+  choices: z.array(z.looseObject({
+    index: z.int().min(0),
+    message: z.looseObject({
+      role: z.literal('assistant'), content: z.string().nullable(), refusal: z.string().nullable(),
+      tool_calls: z.array(toolCall).optional(), annotations: z.array(z.looseObject({})).optional(),
+    }),
+    finish_reason: finishReason, logprobs: z.looseObject({}).nullable(),
+  })),
+  usage: CompletionUsage.optional(),
+  service_tier: z.enum(['auto', 'default', 'flex', 'scale', 'priority']).nullable().optional(),
+  system_fingerprint: z.string().optional(),
+}).meta({ description: 'The answer (`stream: false`); a stream sends `chat.completion.chunk` objects as server-sent events instead' });
+
+export const Model = z.looseObject({ id: z.string(), object: z.literal('model'), created: unixSeconds, owned_by: z.string() })
+  .meta({ description: 'A model alias the caller may request' });
+export const ListModelsResponse = list(Model);
+
+export const OpenAIFile = z.looseObject({
+  id: z.string(), object: z.literal('file'), bytes: z.int().min(0), created_at: unixSeconds, expires_at: unixSeconds.nullable().optional(),
+  filename: z.string(), purpose: z.string(), status: z.enum(['uploaded', 'processed', 'error']),
+});
+export const ListFilesResponse = page(OpenAIFile);
+export const DeleteFileResponse = z.looseObject({ id: z.string(), object: z.literal('file'), deleted: z.boolean() });
+
+export const Batch = z.looseObject({
+  id: z.string(), object: z.literal('batch'), endpoint: z.string(), input_file_id: z.string(), completion_window: z.string(),
+  status: z.enum(['validating', 'failed', 'in_progress', 'finalizing', 'completed', 'expired', 'cancelling', 'cancelled']),
+  created_at: unixSeconds, output_file_id: z.string().optional(), error_file_id: z.string().optional(),
+  request_counts: z.looseObject({ total: z.int().min(0), completed: z.int().min(0), failed: z.int().min(0) }).optional(),
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
+});
+export const ListBatchesResponse = page(Batch);
+
+export const AttemptRecord = z.looseObject({
+  n: z.int().min(1), execution_profile: z.enum(EXECUTION_PROFILES), provider: z.string(), model: z.string(), model_revision: z.string(),
+  region: z.string(), started_at: z.string(), ended_at: z.string(), latency_ms: z.number().min(0), ttft_ms: z.number().min(0).nullable(),
+  status: z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']), http_status: z.int().nullable(),
+  failure_kind: z.enum(Object.keys(FAILURE_KINDS) as [string, ...string[]]).nullable(), retry_cause: z.string().nullable(), service_tier: z.string().nullable(),
+  usage: CompletionUsage.nullable(),
+}).meta({ description: 'One attempt against one target' });
+
+export const RequestOutcome = z.looseObject({
+  id: z.string(), object: z.literal('request_outcome'), tenant: z.string(), alias: z.string(), release_id: z.string().nullable(),
+  qos_class: z.enum(QOS_CLASSES), admission: z.enum(['admitted', 'queued', 'rejected', 'expired_before_start']),
+  completion: z.enum(['completed', 'failed', 'cancelled', 'expired_during_execution']).nullable(),
+  target_met: z.boolean(), degraded: z.boolean(), fallback_used: z.boolean(),
+  reason_code: z.enum(Object.keys(REASON_CODES) as [string, ...string[]]),
+  timing: z.looseObject({ queued_ms: z.number().min(0), ttft_ms: z.number().min(0).nullable(), total_ms: z.number().min(0) }),
+  attempts: z.array(AttemptRecord), usage: CompletionUsage.nullable(), cost_usd: z.number().min(0).nullable(),
+  workflow: z.looseObject({ id: z.string(), run_id: z.string(), ui_url: z.string().nullable() }).nullable(),
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional().meta({ description: 'The OpenTelemetry trace, when tracing is on' }),
+  response: CreateChatCompletionResponse.optional().meta({ description: 'The kept answer (background requests, Idempotency-Key)' }),
+}).meta({ description: 'How a request ended: admission, completion, every attempt, usage, cost, its workflow' });
+
+export const RequestInProgress = z.looseObject({
+  id: z.string(), object: z.literal('request_outcome'), status: z.string(), completion: z.null(),
+}).meta({ description: 'A request still running (background requests)' });
+
+export const ChatCompletionWithOutcome = CreateChatCompletionResponse.extend({ zumik: RequestOutcome })
+  .meta({ description: "OpenAI's answer, and Zumik's outcome of the request beside it" });
+
+export const ModelAliasRelease = z.looseObject({
+  id: z.string(), object: z.literal('model_alias_release'), alias: z.string(), status: z.enum(['active', 'retired']),
+  policy_revision: z.string(), capability_manifest_revision: z.string(),
+  targets: z.array(z.looseObject({
+    execution_profile: z.enum(EXECUTION_PROFILES), provider: z.string(), model: z.string(), model_revision: z.string(), weight: z.int().min(0),
+  })),
+  created_at: unixSeconds,
+}).meta({ description: 'An immutable release of a model alias: its weighted targets' });
+export const ModelAliasReleaseList = list(ModelAliasRelease);
+
+export const ApiKey = z.looseObject({
+  id: z.string(), object: z.literal('api_key'), name: z.string(), tenant: z.string(), scopes: z.array(z.string()), prefix: z.string(),
+  allowed_aliases: z.array(z.string()).nullable(), allowed_providers: z.array(z.string()).nullable(),
+  created_at: unixSeconds.nullable(), last_used_at: unixSeconds.nullable(), revoked_at: unixSeconds.nullable(),
+  key: z.string().optional().meta({ description: 'The secret: in the creation answer only, never again' }),
+});
+export const ApiKeyList = list(ApiKey);
+export const Deleted = z.looseObject({ id: z.string(), object: z.string(), deleted: z.literal(true) });
+export const JsonObject = z.looseObject({}).meta({ description: 'A JSON object (see the README for its fields)' });

@@ -5,7 +5,9 @@
  * description cannot drift from what the server accepts; answers from ./response-schemas.
  */
 import { z } from 'zod';
+import { anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
 import { chatRequestSchema } from '../../contract/chat-request-schema';
+import { embeddingsRequestSchema } from '../../contract/embeddings';
 import { installReleaseSchema } from '../../domain/model-alias';
 import { tenantPolicySchema } from '../../domain/tenant-policy';
 import { createKeySchema } from '../routes/api-keys';
@@ -16,6 +18,8 @@ import * as responses from './response-schemas';
 
 const REQUEST_BODIES = {
   CreateChatCompletionRequest: chatRequestSchema,
+  CreateEmbeddingRequest: embeddingsRequestSchema,
+  CreateMessageRequest: anthropicMessagesRequestSchema,
   CreateBatchRequest: createBatchSchema,
   InstallReleaseRequest: installReleaseSchema,
   TenantPolicy: tenantPolicySchema,
@@ -74,6 +78,19 @@ function paths(): Record<string, unknown> {
       post: operation('createChatCompletion', 'Chat completion (OpenAI-compatible); the outcome travels in x-zumik-* headers', {
         '200': { description: 'The answer, or its stream', content: { 'application/json': { schema: ref('CreateChatCompletionResponse') }, ...chatStream } },
       }, { requestBody: body('CreateChatCompletionRequest') }),
+    },
+    '/v1/embeddings': {
+      post: operation('createEmbedding', 'Embeddings through an alias (OpenAI-compatible); the outcome travels in x-zumik-* headers', {
+        '200': json('JsonObject', 'OpenAI\'s CreateEmbeddingResponse: `object: list`, `data[].embedding` (floats or base64), `model`, `usage`'),
+      }, { requestBody: body('CreateEmbeddingRequest') }),
+    },
+    '/v1/messages': {
+      post: operation('createMessage', 'Anthropic\'s Messages API through an alias (errors in Anthropic\'s envelope); key in x-api-key or Authorization', {
+        '200': {
+          description: 'An Anthropic `message`, or its event stream (`message_start` … `message_stop`)',
+          content: { 'application/json': { schema: ref('JsonObject') }, 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      }, { requestBody: body('CreateMessageRequest') }),
     },
     '/v1/models': { get: operation('listModels', 'The model aliases the caller may request', { '200': json('ListModelsResponse', 'Models') }) },
     '/v1/models/{model}': {

@@ -11,7 +11,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
-import { CredentialResolver } from '../activities/credential-resolver';
+import { CredentialResolver, targetMayHaveCredential } from '../activities/credential-resolver';
 import { EgressPolicy } from './net/egress-policy';
 import { ProviderDirectory } from './providers/provider-directory';
 import { decodeMasterKey, loadMasterKey } from './secrets/master-key';
@@ -132,6 +132,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const decider = new RequestDecider({
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
+      hasCredential: (target) => targetMayHaveCredential(config.providers, target),
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {

@@ -51,6 +51,12 @@ export const FAILURE_KINDS = {
    * health, so no circuit.
    */
   egress_refused: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
+   * No call was made: Zumik holds no usable credential for this target (no managed key in the
+   * environment, no stored BYOK secret, no registered endpoint). Not the provider's failure: retrying
+   * cannot help until an operator or tenant admin configures one; another target may. No circuit.
+   */
+  no_credentials: { retryable: false, failover: true, circuit: false, outage: false },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true, circuit: false, outage: false },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean; circuit: boolean; outage: boolean }>;

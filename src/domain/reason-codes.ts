@@ -15,7 +15,8 @@ export const REASON_CODES = {
   rejected_policy: "not admitted: the tenant's policy forbids this request (QoS class, tier or profile)",
   rejected_allow_list: "not admitted: the alias, or every provider of its release, is outside the tenant's or the API key's allow-list",
   unknown_alias: 'the requested model alias has no live release',
-  no_eligible_target: 'no target could serve: circuits open, context window too small, or no credentials',
+  no_credentials: 'no target has a usable credential: no managed key in the environment (e.g. OPENAI_API_KEY), no BYOK secret (PUT /v2/credentials/{provider}) or no registered endpoint; no provider was called',
+  no_eligible_target: 'no target could serve: circuits open, or context window too small',
   expired_before_start: 'the deadline passed while the request waited for admission',
   expired_during_execution: 'the deadline passed while attempts were running',
   cancelled: 'the client disconnected or cancelled the request',
@@ -46,5 +47,18 @@ export function providerFailureReason(kind: FailureKind): ReasonCode {
   if (kind === 'cancelled') return 'cancelled';
   // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
   if (kind === 'circuit_open') return 'no_eligible_target';
+  if (kind === 'no_credentials') return 'no_credentials';
   return `provider_${kind}` as ReasonCode;
+}
+
+/**
+ * Where the credential of a target comes from, for the `no_credentials` message: the environment
+ * variable of a managed provider, or the /v2 route a tenant admin uses. Names, never values.
+ */
+export function credentialSource(executionProfile: string, provider: string): string {
+  switch (executionProfile) {
+    case 'managed_provider': return `set ${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY in Zumik's environment`;
+    case 'byok': return `store the tenant's key with PUT /v2/credentials/${provider}`;
+    default: return `register the endpoint with PUT /v2/byoc-endpoints/${provider}`;
+  }
 }

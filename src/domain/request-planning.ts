@@ -5,7 +5,7 @@
  */
 import { buildAttemptPlan, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
-import type { ModelAliasRelease } from './model-alias';
+import type { ModelAliasRelease, ReleaseTarget } from './model-alias';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
@@ -47,7 +47,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   openCircuits: ReadonlySet<string>;
   /** The allow-lists' verdict on a provider (absent: every provider allowed). */
   allowedProvider?: (provider: string) => boolean;
-}): { refusal: ReasonCode } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
+  /** What the front door knows without I/O about a target's credential (see PlanContext.hasCredential). */
+  hasCredential?: (target: ReleaseTarget) => boolean;
+}): { refusal: ReasonCode; skipped?: SkippedCandidate[] } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
   const manifest = manifestFor(release.capability_manifest_revision);
@@ -56,7 +58,7 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
     promptTokens: estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-    allowedProvider: context.allowedProvider,
+    allowedProvider: context.allowedProvider, hasCredential: context.hasCredential,
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -66,6 +68,11 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))
     : candidates;
   if (plan.length === 0) {
+    // Only missing credentials stood in the way: say so (and which), not "no eligible target".
+    const unconfigured = skipped.filter((entry) => entry.reason === 'no_credentials');
+    if (candidates.length === 0 && unconfigured.length > 0 && skipped.every((entry) => entry.reason === 'no_credentials' || entry.reason === 'not_allowed')) {
+      return { refusal: 'no_credentials', skipped: unconfigured };
+    }
     return { refusal: 'no_eligible_target' };
   }
   return { plan, skipped };

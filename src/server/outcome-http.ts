@@ -4,7 +4,7 @@
  */
 import type { StreamMeta } from '../domain/request-messages';
 import type { RequestOutcome } from '../domain/request-outcome';
-import { outcomeErrorShape } from '../domain/reason-code-errors';
+import { outcomeErrorShape, type MissingCredential } from '../domain/reason-code-errors';
 import { HttpError } from './errors';
 
 export function outcomeHeaders(outcome: RequestOutcome): Record<string, string> {
@@ -47,7 +47,7 @@ export function outcomeComment(outcome: RequestOutcome): string {
 }
 
 /** The HTTP error for an outcome that did not complete (the table: src/domain/reason-code-errors.ts). */
-export function outcomeError(outcome: RequestOutcome): HttpError {
-  const shape = outcomeErrorShape(outcome);
+export function outcomeError(outcome: RequestOutcome, missing?: readonly MissingCredential[]): HttpError {
+  const shape = outcomeErrorShape(outcome, missing);
   return new HttpError(shape.status, shape.message, shape.code, shape.param ?? null, shape.type, outcomeHeaders(outcome));
 }

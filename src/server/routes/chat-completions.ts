@@ -12,6 +12,7 @@ import type { AllowList } from '../../domain/allow-list';
 import { QOS_CLASSES, type QosClass } from '../../domain/qos';
 import { refusedOutcome } from '../../domain/outcome';
 import type { ReasonCode } from '../../domain/reason-codes';
+import type { MissingCredential } from '../../domain/reason-code-errors';
 import type { PolicySnapshot, RequestDecision } from '../../domain/request-decision';
 import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outcome';
 import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
@@ -29,7 +30,7 @@ export interface ChatRouteDeps {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
     decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>, policy: TenantPolicy, keyAllowList?: AllowList):
-      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }>;
+      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }>;
     release(requestId: string): Promise<void>;
   };
   requests: {
@@ -111,7 +112,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }): Promise<HttpError> {
   const endedAt = Date.now();
   const outcome = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
@@ -121,7 +122,7 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
   await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
-  return outcomeError(outcome);
+  return outcomeError(outcome, decided.missing);
 }
 
 async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {

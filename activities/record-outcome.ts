@@ -29,12 +29,19 @@ export function batchResultLine(outcome: RequestOutcome, response: Record<string
   return { kind: 'error', body: { response: { status_code: error.status, request_id: outcome.id, body: error.envelope }, error: null } };
 }
 
-export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>) {
+/** Counts a recorded outcome (ZumikMetrics); absent when metrics are off. */
+export interface OutcomeObserver {
+  observeOutcome(outcome: RequestOutcome, options?: { batchLine?: boolean }): void;
+}
+
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, metrics?: OutcomeObserver) {
   return async function recordOutcome(input: RecordOutcomeInput): Promise<void> {
     const { batchLine, publish, ...record } = input;
     // The waiting client hears first; the record follows.
     if (publish && bus) await bus.publish(requestChannel(input.outcome.id), { type: 'outcome', outcome: input.outcome }).catch(() => undefined);
     await store.record(batchLine ? { ...record, response: undefined } : record);
+    // Counted once it is recorded: a failed write is recorded (and counted) again by the workflow.
+    metrics?.observeOutcome(input.outcome, { batchLine: batchLine !== undefined });
     if (batchLine && input.outcome.completion !== 'cancelled') {
       if (!batches) throw new Error('recordOutcome: a batch line needs the batch result store');
       const line = batchResultLine(input.outcome, input.response);

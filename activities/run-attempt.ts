@@ -16,7 +16,7 @@ import { requestChannel, requestControlChannel, type RequestControlMessage } fro
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/contract/openai-renderers';
 import { performAttempt, type CallProviderDeps } from './attempt-core';
-import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
+import { createRecordOutcome, type BatchResultSink, type OutcomeObserver, type OutcomeStore } from './record-outcome';
 import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';
 
 export interface RunAttemptDeps {
@@ -24,6 +24,7 @@ export interface RunAttemptDeps {
   outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome; response?: unknown } | undefined> };
   batches?: BatchResultSink;
   logger: Logger;
+  metrics?: OutcomeObserver;
 }
 
 /**
@@ -65,7 +66,7 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, waitMs
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches);
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.metrics);
   return async function runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
     const { request, attempt, facts } = input;
     if (input.recovering) {

@@ -42,6 +42,13 @@ const schema = z.object({
   ZUMIK_CIRCUIT_MAX_OPEN_MS: circuitSetting.optional(),
   ZUMIK_CIRCUIT_MAX_PROBES: circuitSetting.optional(),
   ZUMIK_CIRCUIT_PROBE_TTL_MS: circuitSetting.optional(),
+  ZUMIK_METRICS: z.enum(['on', 'off']).default('on'),
+  ZUMIK_METRICS_PORT: port.optional(),
+  ZUMIK_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  ZUMIK_METRICS_MAX_TENANTS: z.coerce.number().int().min(1).max(10_000).default(50),
+  ZUMIK_METRICS_MAX_ALIASES: z.coerce.number().int().min(1).max(10_000).default(100),
+  ZUMIK_TEMPORAL_METRICS_ADDRESS: z.string().trim().regex(/^(off|[^\s:/]+:\d+)$/, 'expected host:port or off').optional(),
+  ZUMIK_DEMO: z.enum(['0', '1', 'true', 'false']).optional(),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   GEMINI_API_KEY: optionalString,
@@ -94,6 +101,20 @@ export interface Config {
   circuits: {
     failureThreshold?: number; windowMs?: number; openMs?: number; maxOpenMs?: number; maxProbes?: number; probeTtlMs?: number;
   };
+  /** Prometheus metrics (src/metrics): on by default; ZUMIK_METRICS=off leaves the request path without them. */
+  metrics: {
+    enabled: boolean;
+    /** Set: /metrics is served only on this port (bound to `host`, loopback by default), without a key. Unset: on the API port, operator key. */
+    port?: number;
+    host: string;
+    /** Distinct tenant and alias label values before further ones are counted as `other`. */
+    maxTenants: number;
+    maxAliases: number;
+    /** The Temporal SDK runtime's own Prometheus exporter (worker metrics), host:port; unset: a free loopback port; `off`: none. */
+    temporalAddress?: string;
+  };
+  /** Demo mode (`--demo` or ZUMIK_DEMO=1): loopback provider emulators stand in for the managed providers. */
+  demo: boolean;
   /** Managed-profile credentials and endpoints by provider; a provider without a key is unavailable. */
   providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
 }
@@ -155,6 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       openMs: values.ZUMIK_CIRCUIT_OPEN_MS, maxOpenMs: values.ZUMIK_CIRCUIT_MAX_OPEN_MS,
       maxProbes: values.ZUMIK_CIRCUIT_MAX_PROBES, probeTtlMs: values.ZUMIK_CIRCUIT_PROBE_TTL_MS,
     },
+    metrics: {
+      enabled: values.ZUMIK_METRICS === 'on', port: values.ZUMIK_METRICS_PORT, host: values.ZUMIK_METRICS_HOST,
+      maxTenants: values.ZUMIK_METRICS_MAX_TENANTS, maxAliases: values.ZUMIK_METRICS_MAX_ALIASES,
+      temporalAddress: values.ZUMIK_TEMPORAL_METRICS_ADDRESS,
+    },
+    demo: argv.includes('--demo') || values.ZUMIK_DEMO === '1' || values.ZUMIK_DEMO === 'true',
     providers: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, provider(name)])) as Config['providers'],
   };
 }

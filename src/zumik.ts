@@ -44,6 +44,9 @@ import { registerSearchAttributes } from './temporal/search-attributes';
 import { findTemporalBinary } from './temporal/temporal-binary';
 import { connectTemporal, createClient, createWorker, installTemporalRuntime } from './temporal/worker';
 import express from 'express';
+import { ZumikMetrics } from './metrics/zumik-metrics';
+import { freePorts } from './net/free-ports';
+import { metricsHandler, metricsRoutes } from './server/routes/metrics';
 
 export interface Zumik {
   /** The front door's base URL (`http://host:port`). */
@@ -56,6 +59,8 @@ export interface Zumik {
   /** The payload codec (absent when ZUMIK_PAYLOAD_ENCRYPTION=off): what reads this instance's raw histories. */
   codec?: EncryptionCodec;
   devServer?: DevServer;
+  /** Where /metrics is served (on the API port with an operator key, or ZUMIK_METRICS_PORT's listener); absent when off. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -113,7 +118,16 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       temporalAddress = devServer.address;
     }
 
-    installTemporalRuntime(logger);
+    // Metrics: ours in memory; the Temporal SDK's from its Core runtime's exporter on a loopback port, bridged into /metrics.
+    const metrics = config.metrics.enabled ? new ZumikMetrics(config.metrics) : undefined;
+    const wantedTemporalMetrics = !metrics || config.metrics.temporalAddress === 'off' ? undefined
+      : config.metrics.temporalAddress ?? `127.0.0.1:${(await freePorts(1))[0]}`;
+    const temporalMetricsAddress = installTemporalRuntime(logger, wantedTemporalMetrics);
+    metrics?.scrapeFrom({
+      queueDepth: async () => Number((await database.pool.query<{ n: string }>('SELECT count(*) AS n FROM admission_tickets')).rows[0]!.n),
+      circuits: async () => (await circuits.list()).map((circuit) => ({ key: circuit.key, state: circuit.state })),
+      ...(temporalMetricsAddress ? { temporalMetrics: async () => (await fetch(`http://${temporalMetricsAddress}/metrics`, { signal: AbortSignal.timeout(2_000) })).text() } : {}),
+    });
     const connection: NativeConnection = await connectTemporal(temporalAddress);
     cleanups.push(() => connection.close());
     if (!devServer) {
@@ -159,7 +173,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
           credentials: resolver,
         },
-        outcomes: requests,
+        outcomes: requests, metrics,
         batches: { files, batches },
         providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
       });
@@ -185,18 +199,21 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       postgres: async () => { await database.pool.query('SELECT 1'); },
       temporal: async () => { await connection.workflowService.getSystemInfo({}); },
     };
+    // ZUMIK_METRICS_PORT: /metrics on its own listener (loopback by default), no key; else on this port, operator key.
+    const appMetrics = metrics && config.metrics.port === undefined ? metrics : undefined;
     const app = config.role === 'worker'
-      ? express().use(healthRoutes(readiness))
+      ? express().use(healthRoutes(readiness), ...(appMetrics ? [metricsRoutes(appMetrics, authenticator)] : []))
       : createApp({
         logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
-          policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
+          policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun },
+        metrics: appMetrics,
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -211,12 +228,22 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     }));
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host}:${port}`;
+    let metricsUrl = appMetrics ? `${url}/metrics` : undefined;
+    if (metrics && config.metrics.port !== undefined) {
+      const metricsServer = http.createServer(express().get('/metrics', metricsHandler(metrics)));
+      await new Promise<void>((resolve, reject) => {
+        metricsServer.once('error', reject);
+        metricsServer.listen(config.metrics.port, config.metrics.host, () => resolve());
+      });
+      cleanups.push(() => new Promise<void>((resolve) => { metricsServer.close(() => resolve()); metricsServer.closeAllConnections(); }));
+      metricsUrl = `http://${config.metrics.host}:${(metricsServer.address() as AddressInfo).port}/metrics`;
+    }
     logger.info({ url, role: config.role, temporal: temporalAddress, temporalUi: devServer?.uiUrl, database: database.mode,
-      startupMs: Date.now() - started }, 'Zumik is ready');
+      metrics: metricsUrl ?? 'off', temporalMetrics: temporalMetricsAddress ?? 'off', startupMs: Date.now() - started }, 'Zumik is ready');
 
     let stopping: Promise<void> | undefined;
     return {
-      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, codec, devServer,
+      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, codec, devServer, metricsUrl,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -25,6 +25,7 @@ import { requestRoutes } from './routes/requests';
 import { tenantPolicyRoutes } from './routes/tenant-policies';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { modelAliasRoutes } from './routes/model-aliases';
+import { metricsRoutes, type MetricsSource } from './routes/metrics';
 import { modelRoutes } from './routes/models';
 
 export interface AppDeps {
@@ -52,6 +53,8 @@ export interface AppDeps {
   circuits?: CircuitRouteDeps;
   /** /v2/codec (Temporal's remote codec protocol for the payload encryption), when payloads are encrypted. */
   codec?: CodecRouteDeps;
+  /** GET /metrics on this port (operator key); absent when metrics are off or served on ZUMIK_METRICS_PORT. */
+  metrics?: MetricsSource;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -60,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestId());
   app.use(healthRoutes(deps.readiness));
+  if (deps.metrics) app.use(metricsRoutes(deps.metrics, deps.authenticator));
   app.use(express.json({ limit: deps.bodyLimit ?? '10mb', type: ['application/json', 'application/*+json'] }));
 
   const v1 = express.Router();

@@ -14,10 +14,16 @@ export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
 let runtimeInstalled = false;
+let runtimeMetricsAddress: string | undefined;
 
-/** Install the SDK runtime once per process: our logger, and no signal handlers of its own. */
-export function installTemporalRuntime(logger: Logger): void {
-  if (runtimeInstalled) return;
+/**
+ * Install the SDK runtime once per process: our logger, no signal handlers of its own and, when
+ * `prometheusAddress` is given, the Core runtime's own Prometheus exporter on that host:port (worker
+ * metrics: task slots, poll latencies, sticky cache, activity and workflow task counts). Returns the
+ * exporter's address in effect for this process (the first install decides).
+ */
+export function installTemporalRuntime(logger: Logger, prometheusAddress?: string): string | undefined {
+  if (runtimeInstalled) return runtimeMetricsAddress;
   runtimeInstalled = true;
   const temporalLogger = logger.child({ component: 'temporal-sdk' });
   const forward = (level: LogLevel, message: string, meta?: LogMetadata) => {
@@ -25,13 +31,15 @@ export function installTemporalRuntime(logger: Logger): void {
     temporalLogger[method](meta ?? {}, message);
   };
   try {
-    installRuntime(forward);
+    installRuntime(forward, prometheusAddress);
+    runtimeMetricsAddress = prometheusAddress;
   } catch {
     // another part of this process (a test harness) installed the runtime first: keep it
   }
+  return runtimeMetricsAddress;
 }
 
-function installRuntime(forward: (level: LogLevel, message: string, meta?: LogMetadata) => void): void {
+function installRuntime(forward: (level: LogLevel, message: string, meta?: LogMetadata) => void, prometheusAddress?: string): void {
   Runtime.install({
     shutdownSignals: [],
     logger: {
@@ -42,7 +50,10 @@ function installRuntime(forward: (level: LogLevel, message: string, meta?: LogMe
       warn: (message, meta) => forward('WARN', message, meta),
       error: (message, meta) => forward('ERROR', message, meta),
     },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      ...(prometheusAddress ? { metrics: { prometheus: { bindAddress: prometheusAddress, useSecondsForDurations: true } } } : {}),
+    },
   });
 }
 

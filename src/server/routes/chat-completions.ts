@@ -38,6 +38,8 @@ export interface ChatRouteDeps {
     record(input: { outcome: RequestOutcome; apiKeyId?: string; receivedAt: number; endedAt: number }): Promise<void>;
   };
   uiBaseUrl: string | null;
+  /** Counts refusals answered here (the worker counts the outcomes workflows record); absent when metrics are off. */
+  metrics?: { observeOutcome(outcome: RequestOutcome): void };
 }
 
 export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'): Router {
@@ -122,6 +124,7 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
   await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
+  deps.metrics?.observeOutcome(outcome);
   return outcomeError(outcome, decided.missing);
 }
 

@@ -31,7 +31,8 @@ import { FileStore } from './store/file-store';
 import { RequestRepository } from './store/request-repository';
 import { TenantPolicyRepository } from './store/tenant-policy-repository';
 import { bootstrapAdminKey } from './bootstrap-admin';
-import type { Config } from './config';
+import { PROVIDER_NAMES, type Config } from './config';
+import { DEMO_ALIAS, DEMO_OWNER, DEMO_RELEASE, startDemoProviders } from './demo/demo-mode';
 import { createApp } from './server/app';
 import { ApiKeyAuthenticator } from './server/middleware/authenticate';
 import { healthRoutes } from './server/routes/health';
@@ -61,6 +62,10 @@ export interface Zumik {
   devServer?: DevServer;
   /** Where /metrics is served (on the API port with an operator key, or ZUMIK_METRICS_PORT's listener); absent when off. */
   metricsUrl?: string;
+  /** Built-in providers with a key (names only); in demo mode, all of them (emulated). */
+  configuredProviders: string[];
+  /** Demo mode: the providers are loopback emulators. */
+  demo: boolean;
   stop(): Promise<void>;
 }
 
@@ -72,8 +77,9 @@ export interface StartOptions {
   print?: (text: string) => void;
 }
 
-export async function startZumik(config: Config, options: StartOptions): Promise<Zumik> {
+export async function startZumik(configured: Config, options: StartOptions): Promise<Zumik> {
   const { logger } = options;
+  let config = configured;
   const started = Date.now();
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -83,6 +89,17 @@ export async function startZumik(config: Config, options: StartOptions): Promise
   };
 
   try {
+    if (config.demo) {
+      // Demo mode: loopback emulators stand in for every managed provider (src/demo); said loudly, in logs and /v1/models.
+      const demo = await startDemoProviders();
+      cleanups.push(() => demo.close());
+      config = { ...config, providers: demo.providers };
+      logger.warn({ demo: true, alias: DEMO_ALIAS, providers: Object.fromEntries(Object.entries(demo.providers).map(([name, provider]) => [name, provider.baseUrl])) },
+        'DEMO MODE: every managed provider is a local emulator answering canned text; no real model is called');
+    }
+    const configuredProviders = PROVIDER_NAMES.filter((name) => config.providers[name].apiKey);
+    // Names only, never keys: what a first run needs to know before its first request.
+    logger.info({ configured: configuredProviders, unconfigured: PROVIDER_NAMES.filter((name) => !config.providers[name].apiKey) }, 'managed providers');
     fs.mkdirSync(config.dataDir, { recursive: true });
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
     cleanups.push(() => database.close());
@@ -106,6 +123,9 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     });
     cleanups.push(() => bus.close());
     if (config.role !== 'worker') await bootstrapAdminKey(apiKeys, config.adminKey, logger, options.print);
+    if (config.demo && config.role !== 'worker' && !(await modelAliases.findActive(null, DEMO_ALIAS))) {
+      await modelAliases.install(DEMO_ALIAS, DEMO_RELEASE);
+    }
 
     let devServer: DevServer | undefined;
     let temporalAddress = config.temporal.address;
@@ -213,7 +233,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun },
-        metrics: appMetrics,
+        metrics: appMetrics, modelOwner: config.demo ? DEMO_OWNER : undefined,
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -244,6 +264,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     let stopping: Promise<void> | undefined;
     return {
       url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, codec, devServer, metricsUrl,
+      configuredProviders, demo: config.demo,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

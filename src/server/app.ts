@@ -55,6 +55,8 @@ export interface AppDeps {
   codec?: CodecRouteDeps;
   /** GET /metrics on this port (operator key); absent when metrics are off or served on ZUMIK_METRICS_PORT. */
   metrics?: MetricsSource;
+  /** `owned_by` of /v1/models entries (`zumik-demo` in demo mode); default `zumik`. */
+  modelOwner?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -68,7 +70,7 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
-  v1.use(modelRoutes(deps.modelAliases, deps.policies));
+  v1.use(modelRoutes(deps.modelAliases, deps.policies, deps.modelOwner));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));

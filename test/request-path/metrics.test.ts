@@ -5,7 +5,10 @@
  * tenant label values are capped; ZUMIK_METRICS=off removes the endpoint.
  */
 import fs from 'node:fs';
+import OpenAI, { toFile } from 'openai';
 import path from 'node:path';
+import { AdmissionStore } from '../../src/store/admission-store';
+import { CircuitBreakerStore } from '../../src/store/circuit-breaker-store';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
 import { chat, eventually, requestIdOf, waitForRecorded } from './request-path-helpers';
 
@@ -94,6 +97,26 @@ describe('GET /metrics', () => {
     expect(await sample('zumik_requests_total', { alias: 'metrics.ok', reason_code: 'ok' })).toBe(2);
   });
 
+  it('reads circuit states and the admission queue from the shared stores at scrape time', async () => {
+    const key = 'gemini|default|metrics-model';
+    await new CircuitBreakerStore(harness.database.pool, { failureThreshold: 1 }).recordFailure(key, 'upstream_unavailable');
+    expect(await sample('zumik_circuit_state', { circuit: key })).toBe(2);
+    const admission = new AdmissionStore(harness.database.pool);
+    const admit = (requestId: string) => admission.tryAdmit({
+      requestId, tenantId: 'metrics-queue', apiKeyId: 'k', priority: 3, leaseMs: 60_000, queue: true, limits: { tenantConcurrency: 1, maxQueueLength: 5 },
+    });
+    expect((await admit('chatcmpl-metrics-lease')).state).toBe('admitted');
+    expect((await admit('chatcmpl-metrics-ticket')).state).toBe('queued');
+    try {
+      expect(await sample('zumik_admission_queue_depth', {})).toBe(1);
+    } finally {
+      await admission.release('chatcmpl-metrics-ticket');
+      await admission.release('chatcmpl-metrics-lease');
+      await harness.database.pool.query('DELETE FROM circuit_breakers');
+    }
+    expect(await sample('zumik_admission_queue_depth', {})).toBe(0);
+  });
+
   it('caps tenant label values: tenants beyond the limit are counted as other', async () => {
     for (const tenant of ['metrics-t1', 'metrics-t2']) {
       const created = await harness.call('POST', '/v2/api-keys', { body: { name: tenant, tenant, scopes: ['inference'] } });
@@ -104,6 +127,18 @@ describe('GET /metrics', () => {
     const tenants = async () => [...new Set((await scrape()).filter((entry) => entry.name === 'zumik_requests_total').map((entry) => entry.labels.tenant))].sort();
     await eventually(async () => (await tenants()).length === 3, 5_000, 'both tenants counted');
     expect(await tenants()).toEqual(['default', 'metrics-t1', 'other']);
+  });
+
+  it('counts batch lines by completion and reason code', async () => {
+    const client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: harness.adminKey, maxRetries: 0 });
+    const line = (customId: string) => JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions',
+      body: { model: 'metrics.ok', messages: [{ role: 'user', content: customId }] } });
+    const file = await client.files.create({ file: await toFile(Buffer.from(['a', 'b', 'c'].map(line).join('\n')), 'lines.jsonl'), purpose: 'batch' });
+    harness.openai.inject({ kind: 'status', status: 400 });
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    await eventually(async () => (await client.batches.retrieve(created.id)).status === 'completed', 30_000, 'the batch');
+    expect(await sample('zumik_batch_lines_total', { completion: 'completed', reason_code: 'ok' })).toBe(2);
+    expect(await sample('zumik_batch_lines_total', { completion: 'failed', reason_code: 'provider_invalid_request' })).toBe(1);
   });
 
   it('lists in the Grafana dashboard only metrics that exist', async () => {

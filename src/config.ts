@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { BUILT_IN_PROVIDERS, type BuiltInProvider } from './domain/built-in-providers';
 import { EgressPolicy } from './net/egress-policy';
 
 const optionalString = z.string().trim().min(1).optional();
@@ -119,8 +120,8 @@ export interface Config {
   providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
 }
 
-export const PROVIDER_NAMES = ['openai', 'anthropic', 'gemini', 'xai', 'fireworks', 'openrouter'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export const PROVIDER_NAMES = BUILT_IN_PROVIDERS;
+export type ProviderName = BuiltInProvider;
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
 export class ConfigError extends Error {

@@ -2,6 +2,7 @@
  * The one reason-code vocabulary of request outcomes: stable, machine-readable, documented in the
  * README table. Every outcome carries exactly one.
  */
+import { BUILT_IN_PROVIDERS, isBuiltInProvider } from './built-in-providers';
 import type { FailureKind } from './failure-kinds';
 
 export const REASON_CODES = {
@@ -57,7 +58,9 @@ export function providerFailureReason(kind: FailureKind): ReasonCode {
  */
 export function credentialSource(executionProfile: string, provider: string): string {
   switch (executionProfile) {
-    case 'managed_provider': return `set ${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY in Zumik's environment`;
+    case 'managed_provider': return isBuiltInProvider(provider)
+      ? `set ${provider.toUpperCase()}_API_KEY in Zumik's environment`
+      : `it is not a built-in provider (${BUILT_IN_PROVIDERS.join(', ')}); a tenant's own endpoint is a byoc target`;
     case 'byok': return `store the tenant's key with PUT /v2/credentials/${provider}`;
     default: return `register the endpoint with PUT /v2/byoc-endpoints/${provider}`;
   }

@@ -33,8 +33,15 @@ export function installTemporalRuntime(logger: Logger, prometheusAddress?: strin
   try {
     installRuntime(forward, prometheusAddress);
     runtimeMetricsAddress = prometheusAddress;
-  } catch {
-    // another part of this process (a test harness) installed the runtime first: keep it
+  } catch (error) {
+    // Either another part of this process (a test harness) installed the runtime first (keep it), or the
+    // exporter could not start (its port taken): then run without Temporal's metrics rather than not at all.
+    if (prometheusAddress) {
+      try {
+        installRuntime(forward);
+        logger.warn({ err: error, address: prometheusAddress }, 'the Temporal SDK metrics exporter did not start; /metrics has no temporal_* series');
+      } catch { /* installed already */ }
+    }
   }
   return runtimeMetricsAddress;
 }

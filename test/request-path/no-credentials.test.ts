@@ -37,7 +37,7 @@ describe('no_credentials on the request path', () => {
   it('refuses a provider that is not built in the same way', async () => {
     const response = await chat(harness, { model: 'nokey.unknown' });
     expect(response.status).toBe(424);
-    expect(response.body.error.message).toContain('acme (managed_provider)');
+    expect(response.body.error.message).toContain('acme (managed_provider): it is not a built-in provider');
   });
 
   it('skips an unconfigured managed target in the plan and serves from one that has its key', async () => {

@@ -12,6 +12,7 @@ import type { ReasonCode } from '../src/domain/reason-codes';
 import { policySnapshot } from '../src/domain/request-planning';
 import { tenantQosProfile, type TenantPolicy } from '../src/domain/tenant-policy';
 import type { DecideInput, DecideResult, RequestDecider } from '../src/store/request-decider';
+import { withFullBody, type PayloadRefs } from './payload-refs';
 import type { AdmitInput, AdmitResult, Resolution } from './types';
 
 export interface AdmissionGate {
@@ -25,11 +26,17 @@ export interface AdmissionGate {
 export interface AdmissionDeps {
   admission: AdmissionGate;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
-  aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> };
+  aliases: {
+    findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined>;
+    /** The release's manifest revision, loaded into this process once (absent: the built-in manifest). */
+    manifests?: { load(revision: string): Promise<CapabilityManifest> };
+  };
   circuits: { openCircuits(keys?: string[]): Promise<Set<string>> };
   /** Regions per provider, preferred first (the provider directory's). */
   regions: (provider: string) => string[];
   decider: Pick<RequestDecider, 'decide'>;
+  /** Reads a batch line's body that came by reference (its prompt size decides the plan). */
+  payloads?: PayloadRefs;
 }
 
 export interface PollAdmissionInput {
@@ -46,7 +53,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
     const keys: string[] = [];
     let manifest: CapabilityManifest = { revision: 'cap_custom', models: {} };
     if (release) {
-      const full = manifestFor(release.capability_manifest_revision);
+      const full = await deps.aliases.manifests?.load(release.capability_manifest_revision) ?? manifestFor(release.capability_manifest_revision);
       manifest = { revision: full.revision, models: {} };
       for (const target of release.targets) {
         regions[target.provider] ??= safeRegions(deps.regions, target.provider);
@@ -65,7 +72,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
   return {
     async admitRequest(input: AdmitInput): Promise<AdmitResult> {
       const policy = await deps.policies.get(input.tenantId);
-      const snapshot = policySnapshot(policy, input.qosClass, input.alias);
+      const snapshot = policySnapshot(policy, input.qosClass, input.alias, input.body.stream === true);
       if (!policy.allowed_qos_classes.includes(input.qosClass)) return { state: 'rejected', reason: 'rejected_policy', policy: snapshot };
       const result = await deps.admission.tryAdmit({
         requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, priority: snapshot.qos.priority,
@@ -82,7 +89,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
     },
 
     async decideRequest(input: DecideInput): Promise<DecideResult> {
-      return deps.decider.decide(input);
+      return deps.decider.decide(await withFullBody(deps.payloads, input.tenantId, input));
     },
 
     /** A queued request asks again: its ticket keeps its place (FIFO) and is refreshed. */

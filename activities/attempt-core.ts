@@ -4,23 +4,30 @@
  * never enters workflow state), calls the adapter, streams chunks to the waiting HTTP handler over the
  * StreamBus as they come, and hands the finished answer to the caller's `finish`. The single place a
  * ProviderError becomes an ApplicationFailure (`Provider.<kind>`, with the attempt record as details).
+ * A continuation (stream-continuation.ts) first asks the front door what its client has; one side of
+ * a hedge (hedge-race.ts) claims the race at its first content before it sends anything.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { circuitKey } from '../src/domain/attempt-plan';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
-import { manifestFor, supportsFlex } from '../src/domain/capabilities';
-import { requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage, type StreamMeta } from '../src/domain/request-messages';
+import { manifestFor, supportsAssistantPrefill, supportsFlex } from '../src/domain/capabilities';
+import {
+  requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage, type StreamCheckpoint, type StreamMeta,
+} from '../src/domain/request-messages';
 import type { AttemptRecord, ChatRequestInput, PlannedAttempt } from '../src/domain/request-outcome';
-import { toChatCompletionChunks } from '../src/contract/openai-renderers';
 import { ProviderError } from '../src/providers/provider-error';
 import { type FailureKind } from '../src/domain/failure-kinds';
-import { StreamResultAssembler } from '../src/providers/stream-result-assembler';
-import type { ProviderAdapter, ProviderCallOptions } from '../src/providers/types';
-import type { ChatResult, StreamPart } from '../src/contract/chat';
+import { canEmbed, type ProviderAdapter, type ProviderCallOptions } from '../src/providers/types';
+import type { EmbeddingsRequest, EmbeddingsResult } from '../src/contract/embeddings';
+import { embeddingsBodyOf } from '../src/domain/request-operation';
+import type { ChatResult, ChatUsage } from '../src/contract/chat';
 import type { StreamBus } from '../src/streaming/stream-bus';
 import type { AttemptAdapters, ResolvedEndpoint } from './attempt-adapters';
+import type { HedgeLane } from './hedge-race';
+import { streamAttempt, type Continuing } from './stream-attempt';
+import { fetchCheckpoint, prefillBody, type ContinuationMode } from './stream-continuation';
 import { PROVIDER_FAILURE_PREFIX } from './types';
 
 export interface CredentialSource {
@@ -47,24 +54,48 @@ export interface CallProviderDeps {
   circuits: CircuitRecorder;
   bus: StreamBus;
   logger: Logger;
+  /**
+   * Loads a release's capability manifest revision into this process once (revisions are immutable),
+   * so `manifestFor` answers it from memory; absent: the built-in manifest serves every revision.
+   */
+  manifests?: { load(revision: string): Promise<unknown> };
   /** How often a running (regular) attempt heartbeats, so a dead worker is noticed and cancellation arrives. */
   heartbeatIntervalMs?: number;
 }
 
 /** What every attempt activity is told. Pure data: in history for a regular activity, never a secret. */
 export interface AttemptCall {
-  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'receivedAt' | 'deadlineAt' | 'delivery'>;
+  request: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'stream' | 'body' | 'bodyRef' | 'receivedAt' | 'deadlineAt' | 'delivery' | 'operation' | 'ingress'>;
   attempt: PlannedAttempt;
   n: number;
   retryCause: string | null;
   timeouts: { firstTokenMs: number; stallMs: number };
-  /** The release's capability manifest revision (flex tiers). */
+  /** The release's capability manifest revision (flex tiers, assistant prefill). */
   manifestRevision: string;
+  /**
+   * The stream may be continued should it break after content: the attempt then sends no error event
+   * of its own (the continuation, or the workflow's final outcome, ends the stream). Absent: off.
+   */
+  resume?: boolean;
+  /** This attempt continues the stream attempt `fromAttempt` broke off: it asks the front door for the checkpoint first. */
+  continuation?: { fromAttempt: number } | null;
+}
+
+/** In-memory extras of one attempt run (never in history). */
+export interface AttemptExtras {
+  /** This attempt is one side of a hedge. */
+  lane?: HedgeLane;
+  /** A checkpoint the caller already fetched: a lost worker's re-run continues its own stream from it. */
+  checkpoint?: StreamCheckpoint;
+  /** Usage of the earlier attempts whose text the client has: a continuation's usage chunk adds it. */
+  priorUsage?: ChatUsage | null;
 }
 
 export interface FinishedAttempt {
   record: AttemptRecord;
   result: ChatResult;
+  /** An embeddings request's answer (`result` then only carries its usage and model for the record). */
+  embeddings?: EmbeddingsResult;
   /** Streams: how many chunks went out on the bus. */
   chunkCount?: number;
 }
@@ -74,8 +105,10 @@ export interface FinishedAttempt {
  * lean path, records it). Throws `Provider.<kind>` ApplicationFailures, or CancelledFailure.
  */
 export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCall, meta: Omit<StreamMeta, 'attempt' | 'provider' | 'model'>,
-  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>): Promise<T> {
+  finish: (finished: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>) => Promise<T>, extras: AttemptExtras = {}): Promise<T> {
+  const { lane } = extras;
   const context = Context.current();
+  await deps.manifests?.load(input.manifestRevision);
   const { request, attempt, n } = input;
   const channel = requestChannel(request.requestId);
   // Delivery is not the provider's business: a bus that fails (Redis down) loses this client's copy — its front
@@ -91,8 +124,19 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
   // Regular attempts heartbeat; the details tell the workflow, should this worker die, that the client already has content.
   const beat = () => { if (!context.info.isLocal) context.heartbeat(firstTokenAt === null ? undefined : { firstTokenAt }); };
   const heartbeat = context.info.isLocal ? undefined : setInterval(beat, deps.heartbeatIntervalMs ?? 2_000);
+  // A continuation: what the client has (from the front door), and how this target continues it.
+  let continuing: Continuing | undefined;
+  let malformedEvents = 0;
   const record = (status: AttemptRecord['status'], extra: Partial<AttemptRecord> = {}) => buildAttemptRecord(
-    { n, attempt, retryCause: input.retryCause, startedAt, endedAt: Date.now(), firstTokenAt }, { status, ...extra });
+    { n, attempt, retryCause: input.retryCause, startedAt, endedAt: Date.now(), firstTokenAt }, {
+      status,
+      ...(continuing ? { continuation: {
+        from_attempt: input.continuation?.fromAttempt ?? n, offset_chars: continuing.checkpoint.text.length,
+        offset_chunks: continuing.checkpoint.chunks, mode: continuing.mode,
+      } } : {}),
+      ...(malformedEvents > 0 ? { malformed_events: malformedEvents } : {}),
+      ...extra,
+    });
   const key = circuitKey(attempt.provider, attempt.region, attempt.model);
   // A client that disconnects aborts the upstream call at once (over the bus), not at the next heartbeat.
   const clientGone = new AbortController();
@@ -101,7 +145,7 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
       if ((message as RequestControlMessage).type === 'cancel') clientGone.abort();
     }).catch(() => async () => undefined)
     : async () => undefined;
-  const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal]);
+  const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal, ...(lane ? [lane.signal] : [])]);
   const guarded = await (deps.circuits.guarded?.(key) ?? Promise.resolve(true)).catch(() => true);
   let probeId: string | undefined;
   // A half-open probe whose stream has begun has shown the target answers: close the circuit now, not when a long stream ends.
@@ -110,6 +154,22 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
   };
 
   try {
+    if (request.stream && (input.continuation || extras.checkpoint)) {
+      const checkpoint = extras.checkpoint ?? await fetchCheckpoint(deps.bus, request.requestId);
+      if (!checkpoint) {
+        // No front door holds the client any more: nobody to continue the answer for.
+        clientGone.abort();
+        throw new ProviderError(`attempt ${n}: no front door holds this stream's client any more`, { kind: 'cancelled', provider: attempt.provider });
+      }
+      if (checkpoint.chunks > 0) {
+        const mode: ContinuationMode = supportsAssistantPrefill(manifestFor(input.manifestRevision), attempt.provider, attempt.model) ? 'prefill' : 'regenerate';
+        continuing = { checkpoint, mode, priorUsage: extras.priorUsage ?? null };
+        if (!checkpoint.resumable) {
+          throw new ProviderError(`${attempt.provider}: the delivered part (tool calls, a refusal or several choices) cannot be continued honestly`,
+            { kind: 'resume_mismatch', provider: attempt.provider, afterFirstToken: true });
+        }
+      }
+    }
     let credential: { apiKey: string } & ResolvedEndpoint;
     try {
       credential = await deps.credentials.resolve({ tenantId: request.tenantId, executionProfile: attempt.execution_profile, provider: attempt.provider });
@@ -144,17 +204,54 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     };
     let chunkCount: number | undefined;
     const body = tierFor(request, attempt, input.manifestRevision);
-    const result = request.stream
-      ? await streamAttempt(adapter, { ...input, request: { ...request, body } }, options, { ...meta, attempt: n, provider: attempt.provider }, publish,
-        () => { if (firstTokenAt === null) { firstTokenAt = Date.now(); beat(); probeAnswered(); } }, (count) => { chunkCount = count; })
-      : await adapter.generate(body, options);
+    const onFirstToken = () => {
+      if (firstTokenAt !== null) return;
+      // A hedge: the first lane with content wins; the other stops here, before it sends the client anything.
+      if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
+      firstTokenAt = Date.now();
+      beat();
+      probeAnswered();
+    };
+    const stream = (streamBody: typeof body) => streamAttempt(adapter, { ...input, request: { ...request, body: streamBody } }, options,
+      { ...meta, attempt: n, provider: attempt.provider }, publish, onFirstToken, (count) => { chunkCount = count; },
+      { continuing, onSkipped: (reason) => { malformedEvents += 1; deps.logger.warn({ requestId: request.requestId, attempt: n, reason }, 'skipped a malformed stream event'); } });
+    let result: ChatResult;
+    let embeddings: EmbeddingsResult | undefined;
+    if (request.operation === 'embeddings') {
+      embeddings = await embedWith(adapter, attempt.provider, embeddingsBodyOf(request), options);
+      // A hedged plain request (hedge_non_streaming): the first answer wins, as for a chat completion.
+      if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
+      result = embeddingsAsChatResult(embeddings);
+    } else if (!request.stream) {
+      result = await adapter.generate(body, options);
+      if (lane && !lane.claim()) throw new ProviderError(`attempt ${n} lost the hedge`, { kind: 'hedge_lost', provider: attempt.provider });
+    } else if (continuing?.mode === 'prefill') {
+      try {
+        result = await stream(prefillBody(body, continuing.checkpoint.text));
+      } catch (error) {
+        // The target refused the trailing assistant message before sending anything: ask again without it.
+        if (!(error instanceof ProviderError && error.kind === 'invalid_request' && firstTokenAt === null)) throw error;
+        deps.logger.info({ requestId: request.requestId, attempt: n, provider: attempt.provider }, 'assistant prefill refused; regenerating');
+        continuing.mode = 'regenerate';
+        result = await stream(body);
+      }
+    } else {
+      result = await stream(body);
+    }
     firstTokenAt ??= Date.now();
     const done = record('succeeded', { http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model });
-    const finished = await finish({ record: done, result, chunkCount }, publish);
+    const finished = await finish({ record: done, result, chunkCount, ...(embeddings ? { embeddings } : {}) }, publish);
     if (guarded) await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
     return finished;
   } catch (error) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure(`attempt ${n} cancelled`);
+    if (lane?.lost()) {
+      // The other side of the hedge produced content first: this one was stopped, not failed.
+      throw ApplicationFailure.create({
+        type: `${PROVIDER_FAILURE_PREFIX}hedge_lost`, message: `attempt ${n} lost the hedge and was cancelled`, nonRetryable: true,
+        details: [record('cancelled', { failure_kind: 'hedge_lost' })],
+      });
+    }
     if (clientGone.signal.aborted) {
       // The client went away before Temporal's cancellation reached this attempt: record it as cancelled, not failed.
       throw ApplicationFailure.create({
@@ -164,15 +261,17 @@ export async function performAttempt<T>(deps: CallProviderDeps, input: AttemptCa
     }
     const failure = error instanceof ProviderError ? error
       : new ProviderError(`${attempt.provider}: ${(error as Error)?.message ?? 'unknown error'}`, { kind: 'unknown', provider: attempt.provider }, { cause: error });
-    const afterFirstToken = request.stream && firstTokenAt !== null;
+    // A continuation fails after the first token even before its own: the client holds the earlier text.
+    const afterFirstToken = request.stream && (firstTokenAt !== null || continuing !== undefined);
     const failed = record(failure.kind === 'timeout' ? 'timed_out' : 'failed', {
       http_status: failure.status ?? null, failure_kind: failure.kind, retry_after_ms: failure.retryAfterMs ?? null,
       after_first_token: afterFirstToken,
     });
-    if (afterFirstToken) {
+    // A stream that may be continued gets no error event here: the continuation, or the workflow's outcome, ends it.
+    if (afterFirstToken && !input.resume) {
       await publish({ type: 'stream-error', attempt: n, error: { message: `the upstream stream failed: ${failure.message}`, type: 'server_error', code: failure.kind } });
     }
-    await deps.circuits.recordFailure(key, failure.kind).catch((circuitError: unknown) => deps.logger.warn({ err: circuitError }, 'circuit update failed'));
+    if (failure.kind !== 'resume_mismatch') await deps.circuits.recordFailure(key, failure.kind).catch((circuitError: unknown) => deps.logger.warn({ err: circuitError }, 'circuit update failed'));
     deps.logger.info({ requestId: request.requestId, attempt: n, provider: attempt.provider, kind: failure.kind, status: failure.status }, 'attempt failed');
     throw ApplicationFailure.create({
       type: `${PROVIDER_FAILURE_PREFIX}${failure.kind}`, message: failure.message, nonRetryable: true, details: [failed],
@@ -197,36 +296,18 @@ function tierFor(request: AttemptCall['request'], attempt: PlannedAttempt, manif
   return standard;
 }
 
-/** Stream one attempt: chunks go out on the bus as they arrive (the first carries `meta`); returns the assembled result. */
-async function streamAttempt(adapter: ProviderAdapter, input: AttemptCall, options: ProviderCallOptions, meta: Omit<StreamMeta, 'model'>,
-  publish: (message: RequestMessage) => Promise<void>, onFirstToken: () => void, onDone: (chunkCount: number) => void): Promise<ChatResult> {
-  const { request, attempt, n } = input;
-  const created = Math.floor(Date.now() / 1000);
-  const iterator = adapter.stream(request.body, options)[Symbol.asyncIterator]();
-  // The model name goes on every chunk: take it from the provider's first event.
-  const first = await iterator.next();
-  const firstPart: StreamPart | undefined = first.done ? undefined : first.value;
-  const model = (firstPart?.type === 'stream-start' && firstPart.model) || attempt.model;
-  const assembler = new StreamResultAssembler(model, created);
-  let ended = false;
-  async function* parts(): AsyncGenerator<StreamPart> {
-    if (firstPart) { assembler.add(firstPart); if (firstPart.type === 'stream-end') ended = true; yield firstPart; }
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      assembler.add(next.value);
-      if (next.value.type === 'stream-end') ended = true;
-      yield next.value;
-    }
-  }
-  let sent = 0;
-  const includeUsage = request.body.stream_options?.include_usage === true;
-  for await (const chunk of toChatCompletionChunks(parts(), { id: request.requestId, created, model, includeUsage })) {
-    if (sent === 0) onFirstToken();
-    await publish({ type: 'chunk', attempt: n, seq: sent, chunk: chunk as unknown as Record<string, unknown>, ...(sent === 0 ? { meta: { ...meta, model } } : {}) });
-    sent += 1;
-  }
-  onDone(sent);
-  if (!ended) throw new ProviderError(`${attempt.provider}: the stream ended without its terminal event`, { kind: 'stream_truncated', provider: attempt.provider });
-  return assembler.result();
+/** The embeddings call of an attempt; a provider without one fails as `invalid_request` (the plan normally leaves it out). */
+async function embedWith(adapter: ProviderAdapter, provider: string, body: EmbeddingsRequest, options: ProviderCallOptions): Promise<EmbeddingsResult> {
+  if (!canEmbed(adapter)) throw new ProviderError(`${provider}: has no embeddings API`, { kind: 'invalid_request', provider });
+  return adapter.embed(body, options);
+}
+
+/** The parts of an embeddings answer the attempt record and outcome keep: model and (input-only) usage. */
+function embeddingsAsChatResult(embeddings: EmbeddingsResult): ChatResult {
+  return {
+    providerResponseId: embeddings.providerRequestId ?? '', model: embeddings.model, created: Math.floor(Date.now() / 1000), choices: [],
+    usage: { prompt_tokens: embeddings.promptTokens, completion_tokens: 0, total_tokens: embeddings.promptTokens },
+    warnings: embeddings.estimatedUsage ? [{ type: 'approximated-setting', setting: 'usage', message: 'the provider reports no token counts for embeddings: usage is estimated' }] : [],
+    ...(embeddings.providerRequestId ? { providerRequestId: embeddings.providerRequestId } : {}),
+  };
 }

@@ -7,6 +7,7 @@ import { createAdmissionActivities, type AdmissionDeps } from './admit-request';
 import { createBatchActivities, type BatchActivityDeps } from './batch-activities';
 import { createCallProvider, type CallProviderDeps } from './call-provider';
 import { createProviderBatchActivities, type ProviderBatchDeps } from './provider-batch-activities';
+import type { PayloadRefs } from './payload-refs';
 import { createRecordOutcome, type BatchResultSink, type OutcomeObserver } from './record-outcome';
 import { createRunAttempt, type RunAttemptDeps } from './run-attempt';
 
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   providerBatches?: ProviderBatchDeps;
   /** Counts every recorded outcome (Prometheus); absent when metrics are off. */
   metrics?: OutcomeObserver;
+  /** The claim check's store (large bodies and answers by reference). */
+  payloads?: PayloadRefs;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
@@ -27,8 +30,8 @@ export function createActivities(deps: ActivityDeps = {}) {
   const missing = (name: string) => async (): Promise<never> => {
     throw new Error(`activity ${name} is not configured in this worker`);
   };
-  const admission = deps.admission ? createAdmissionActivities(deps.admission) : undefined;
-  const batches = deps.batches ? createBatchActivities(deps.batches) : undefined;
+  const admission = deps.admission ? createAdmissionActivities({ ...deps.admission, payloads: deps.payloads }) : undefined;
+  const batches = deps.batches ? createBatchActivities({ ...deps.batches, payloads: deps.payloads }) : undefined;
   const batchResults: BatchResultSink | undefined = deps.batches?.files;
   type BatchActivities = ReturnType<typeof createBatchActivities>;
   const native = deps.providerBatches ? createProviderBatchActivities(deps.providerBatches) : undefined;
@@ -43,10 +46,10 @@ export function createActivities(deps: ActivityDeps = {}) {
     decideRequest: admission?.decideRequest ?? (missing('decideRequest') as ReturnType<typeof createAdmissionActivities>['decideRequest']),
     pollAdmission: admission?.pollAdmission ?? (missing('pollAdmission') as ReturnType<typeof createAdmissionActivities>['pollAdmission']),
     runAttempt: deps.calls && deps.outcomes
-      ? createRunAttempt({ calls: deps.calls, outcomes: deps.outcomes, batches: batchResults, logger: deps.calls.logger, metrics: deps.metrics })
+      ? createRunAttempt({ calls: deps.calls, outcomes: deps.outcomes, batches: batchResults, payloads: deps.payloads, logger: deps.calls.logger, metrics: deps.metrics })
       : (missing('runAttempt') as ReturnType<typeof createRunAttempt>),
     callProvider: deps.calls ? createCallProvider(deps.calls) : (missing('callProvider') as ReturnType<typeof createCallProvider>),
-    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.metrics) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
+    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.payloads, deps.metrics) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
     startBatch: batches?.startBatch ?? (missing('startBatch') as BatchActivities['startBatch']),
     readBatchLines: batches?.readBatchLines ?? (missing('readBatchLines') as BatchActivities['readBatchLines']),
     finalizeBatch: batches?.finalizeBatch ?? (missing('finalizeBatch') as BatchActivities['finalizeBatch']),

@@ -5,13 +5,14 @@
  * provider fails (or never serves) go back to the online path when the policy says so.
  */
 import { aliasAllowed, providerAllowed } from '../src/domain/allow-list';
+import { Context } from '@temporalio/activity';
 import { buildAttemptPlan, seededRandom } from '../src/domain/attempt-plan';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { PlannedAttempt } from '../src/domain/request-outcome';
 import type { TenantPolicy } from '../src/domain/tenant-policy';
-import type { BatchCapableAdapter, BatchJob, BatchLine } from '../src/providers/batch/batch-types';
+import { SUBMISSION_KEY_METADATA, type BatchCapableAdapter, type BatchJob, type BatchLine } from '../src/providers/batch/batch-types';
 import { toChatCompletion } from '../src/contract/openai-renderers';
-import type { BatchActivityDeps } from './batch-activities';
+import { readInputLines, type BatchActivityDeps } from './batch-activities';
 import type { CredentialSource } from './call-provider';
 
 export interface ProviderBatchDeps {
@@ -46,7 +47,7 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
   };
   const credentialFor = async (tenantId: string, target: BatchTarget) =>
     ({ apiKey: (await deps.credentials.resolve({ tenantId, executionProfile: target.execution_profile, provider: target.provider })).apiKey });
-  const lines = async (range: LineRange) => (await deps.files.readLines(range.tenantId, range.inputFileId, range.fromLine, range.count))
+  const lines = async (range: LineRange) => (await readInputLines(deps.files, range.tenantId, range.inputFileId, range.fromLine, range.count))
     .map(({ index, value }) => ({ index, line: value as { custom_id: string; body: BatchLine['body'] & { model?: string } } }));
 
   return {
@@ -54,7 +55,7 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
     async planBatch(input: { batchId: string; tenantId: string; inputFileId: string }): Promise<BatchPlan> {
       const policy = await deps.policies.get(input.tenantId);
       if (!policy.batch.provider_native) return { mode: 'online' };
-      const [first] = await deps.files.readLines(input.tenantId, input.inputFileId, 0, 1);
+      const [first] = await readInputLines(deps.files, input.tenantId, input.inputFileId, 0, 1);
       const alias = String((first?.value as { body?: { model?: unknown } } | undefined)?.body?.model ?? '');
       // The tenant's allow-lists hold here too; a refused alias goes online, where each line is refused with its reason.
       const lists = [{ aliases: policy.allowed_aliases, providers: policy.allowed_providers }];
@@ -76,8 +77,16 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
       };
     },
 
-    /** Submit one job for a range of lines; lines of another alias, or that the provider cannot take, stay online. */
+    /**
+     * Submit one job for a range of lines; lines of another alias, or that the provider cannot take, stay online.
+     * Idempotent where the provider keeps a label to search by: the job carries a submission key derived from the
+     * batch and its range, and a retry (the creation's answer lost, the worker gone after it) first asks the
+     * provider for a job with that key and takes it instead of creating a second one.
+     */
     async submitProviderBatch(input: LineRange & { alias: string; target: BatchTarget }): Promise<{ job: ProviderJobRef | null; online: number[] }> {
+      const submissionKey = `zumik:${input.batchId}:lines:${input.fromLine}+${input.count}`;
+      const adapter = adapterFor(input.target);
+      const credential = await credentialFor(input.tenantId, input.target);
       const online: number[] = [];
       const batchLines: BatchLine[] = [];
       const indexOf = new Map<string, number>();
@@ -86,9 +95,12 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
         else { batchLines.push({ customId: line.custom_id, body: line.body }); indexOf.set(line.custom_id, index); }
       }
       if (batchLines.length === 0) return { job: null, online };
-      const submission = await adapterFor(input.target).submit(batchLines, {
-        model: input.target.model, credential: await credentialFor(input.tenantId, input.target),
-        metadata: { zumik_batch: input.batchId }, displayName: `zumik ${input.batchId} lines ${input.fromLine}+${input.count}`,
+      const earlier = Context.current().info.attempt > 1 ? await adapter.findSubmitted?.(submissionKey, { credential }) : undefined;
+      // Lines the provider refused at the first submission have no result: collection sends them online (or finalisation fails them).
+      if (earlier) return { job: { jobId: earlier.id, fromLine: input.fromLine, count: input.count }, online: online.sort((a, b) => a - b) };
+      const submission = await adapter.submit(batchLines, {
+        model: input.target.model, credential,
+        metadata: { zumik_batch: input.batchId, [SUBMISSION_KEY_METADATA]: submissionKey }, displayName: submissionKey,
         cacheKeyHint: `${input.tenantId}:${input.alias}`,
       });
       for (const rejected of submission.rejected) online.push(indexOf.get(rejected.customId)!);

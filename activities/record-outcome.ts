@@ -5,11 +5,15 @@
  * for a batch line, its result line — exactly once per custom_id (the batch's result rows are keyed
  * by it). A cancelled line writes no result: the batch decides what a cancelled line means.
  */
+import { ApplicationFailure } from '@temporalio/common';
+import { RECORD_INVALID_DATA } from '../src/domain/record-failures';
 import { requestChannel } from '../src/domain/request-messages';
+import { wellFormed } from '../src/domain/well-formed';
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { outcomeErrorShape } from '../src/domain/reason-code-errors';
 import type { BatchResultBody, ResultKind } from '../src/store/batch-result-store';
 import type { StreamBus } from '../src/streaming/stream-bus';
+import type { PayloadRefs } from './payload-refs';
 import type { RecordOutcomeInput } from './types';
 
 export interface OutcomeStore {
@@ -34,12 +38,28 @@ export interface OutcomeObserver {
   observeOutcome(outcome: RequestOutcome, options?: { batchLine?: boolean }): void;
 }
 
-export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, metrics?: OutcomeObserver) {
-  return async function recordOutcome(input: RecordOutcomeInput): Promise<void> {
-    const { batchLine, publish, ...record } = input;
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, payloads?: PayloadRefs, metrics?: OutcomeObserver) {
+  return async function recordOutcome(carried: RecordOutcomeInput): Promise<void> {
+    const { responseRef, ...rest } = carried;
+    let input: Omit<RecordOutcomeInput, 'responseRef'> = rest;
+    if (responseRef) {
+      if (!payloads) throw new Error('an answer passed by reference needs the payload store in this worker');
+      input = { ...rest, response: await payloads.get<Record<string, unknown>>(input.outcome.tenant, responseRef) };
+    }
+    if (input.sanitize) input = { ...input, outcome: wellFormed(input.outcome), response: wellFormed(input.response) };
+    const { batchLine, publish, sanitize: _sanitize, ...record } = input;
     // The waiting client hears first; the record follows.
     if (publish && bus) await bus.publish(requestChannel(input.outcome.id), { type: 'outcome', outcome: input.outcome }).catch(() => undefined);
-    await store.record(batchLine ? { ...record, response: undefined } : record);
+    try {
+      await store.record(batchLine ? { ...record, response: undefined } : record);
+    } catch (error) {
+      // SQLSTATE class 22 (data exception: an invalid string, a number out of range) fails the same way every time.
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('22')) {
+        throw ApplicationFailure.create({ type: RECORD_INVALID_DATA, nonRetryable: true, message: `the record was refused (${code}): ${(error as Error).message}` });
+      }
+      throw error;
+    }
     // Counted once it is recorded: a failed write is recorded (and counted) again by the workflow.
     metrics?.observeOutcome(input.outcome, { batchLine: batchLine !== undefined });
     if (batchLine && input.outcome.completion !== 'cancelled') {

@@ -12,10 +12,16 @@ import type { Logger } from 'pino';
 import { manifestFor } from '../src/domain/capabilities';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
 import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
-import { requestChannel, requestControlChannel, type RequestControlMessage } from '../src/domain/request-messages';
+import { addUsage } from '../src/domain/outcome';
+import { requestChannel, type RequestMessage, type StreamCheckpoint } from '../src/domain/request-messages';
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/contract/openai-renderers';
-import { performAttempt, type CallProviderDeps } from './attempt-core';
+import { toEmbeddingsResponse } from '../src/contract/embeddings';
+import { embeddingsBodyOf } from '../src/domain/request-operation';
+import { performAttempt, type CallProviderDeps, type FinishedAttempt } from './attempt-core';
+import { runHedged, type HedgeLane } from './hedge-race';
+import { overThreshold, withFullBody, type PayloadRefs } from './payload-refs';
+import { fetchCheckpoint } from './stream-continuation';
 import { createRecordOutcome, type BatchResultSink, type OutcomeObserver, type OutcomeStore } from './record-outcome';
 import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';
 
@@ -23,35 +29,21 @@ export interface RunAttemptDeps {
   calls: CallProviderDeps;
   outcomes: OutcomeStore & { find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome; response?: unknown } | undefined> };
   batches?: BatchResultSink;
+  /** The claim check's store: bodies that came by reference, answers too large for history. */
+  payloads?: PayloadRefs;
   logger: Logger;
   metrics?: OutcomeObserver;
 }
 
 /**
- * A stream's attempt that runs again after its worker was lost asks the front door holding the client
- * (the stream's live checkpoint: it knows what it sent) how much the client has. None, or no front
- * door (the client went with it and will resend with its Idempotency-Key): the attempt runs. Some:
+ * A stream's attempt that runs again after its worker was lost, when the client already has part of
+ * the answer and it may not be continued (resume off, or tool calls / several choices delivered):
  * never splice a second answer onto the first — the client gets an explicit error, and the attempt
  * fails as interrupted after its first token.
  */
-async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, waitMs = 1_000): Promise<void> {
+async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, delivered: number): Promise<never> {
   const { bus } = deps.calls;
   const { requestId } = input.request;
-  let settle: (chunks: number | undefined) => void = () => undefined;
-  const answer = new Promise<number | undefined>((resolve) => { settle = resolve; });
-  const unsubscribe = await bus.subscribe(requestControlChannel(requestId), (message) => {
-    if ((message as RequestControlMessage).type === 'delivered') settle((message as Extract<RequestControlMessage, { type: 'delivered' }>).chunks);
-  });
-  const timer = setTimeout(() => settle(undefined), waitMs);
-  let delivered: number | undefined;
-  try {
-    await bus.publish(requestChannel(requestId), { type: 'probe' });
-    delivered = await answer;
-  } finally {
-    clearTimeout(timer);
-    await unsubscribe().catch(() => undefined);
-  }
-  if (!delivered) return;
   const now = Date.now();
   await bus.publish(requestChannel(requestId), {
     type: 'stream-error', attempt: input.n,
@@ -66,9 +58,12 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, waitMs
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.metrics);
-  return async function runAttempt(input: RunAttemptInput): Promise<RunAttemptResult> {
-    const { request, attempt, facts } = input;
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads, deps.metrics);
+  return async function runAttempt(carried: RunAttemptInput): Promise<RunAttemptResult> {
+    // A body above the claim-check threshold came as a reference: the provider gets the real one.
+    const input: RunAttemptInput = { ...carried, request: await withFullBody(deps.payloads, carried.request.tenantId, carried.request) };
+    const { request } = input;
+    let checkpoint: StreamCheckpoint | undefined;
     if (input.recovering) {
       // The task that ran this attempt died with its worker: if it got as far as the record, the client has its answer.
       const stored = await deps.outcomes.find(request.tenantId, request.requestId);
@@ -82,25 +77,55 @@ export function createRunAttempt(deps: RunAttemptDeps) {
         }
         return { attempt: won, outcome: { ...stored.outcome, attempts: [] }, recorded: true };
       }
-      if (request.stream && request.delivery === 'sync') await refuseSplice(deps, input);
+      if (request.stream && request.delivery === 'sync') {
+        // The front door holding the client is the stream's checkpoint: continue from what it has, or refuse to splice.
+        const held = await fetchCheckpoint(deps.calls.bus, request.requestId);
+        if (held && held.chunks > 0) {
+          if (!input.resume || !held.resumable) await refuseSplice(deps, input, held.chunks);
+          checkpoint = held;
+        }
+      }
     }
-    const previous = facts.previousAttempts;
-    const first = previous[0];
-    const meta = {
-      releaseId: facts.release?.id ?? '', admission: facts.admission,
-      fallbackUsed: first !== undefined && (first.provider !== attempt.provider || first.model !== attempt.model || first.region !== attempt.region),
+    const previous = input.facts.previousAttempts;
+    // The usage of the attempts whose text the client has: a continuation's usage chunk adds it.
+    const priorUsage = addUsage(previous.filter((earlier) => earlier.after_first_token).map((earlier) => earlier.usage));
+    const run = (call: RunAttemptInput, lane?: HedgeLane) =>
+      performAttempt(deps.calls, call, metaFor(call), finishFor(call, lane), { lane, checkpoint, priorUsage });
+    // A hedge races for the first token: a re-run or a continuation already has a client with content.
+    if (!input.hedge || request.delivery !== 'sync' || input.recovering || checkpoint || input.continuation) return run(input);
+    return runHedged(input, input.hedge, run);
+  };
+
+  function metaFor(call: RunAttemptInput) {
+    const first = call.facts.previousAttempts[0];
+    const { attempt } = call;
+    return {
+      releaseId: call.facts.release?.id ?? '', admission: call.facts.admission,
+      // A hedge beside the first attempt is a fallback too: it is not the target the request was planned on first.
+      fallbackUsed: first !== undefined ? (first.provider !== attempt.provider || first.model !== attempt.model || first.region !== attempt.region)
+        : call.retryCause?.startsWith('hedge') === true,
     };
-    return performAttempt(deps.calls, input, meta, async ({ record: done, result, chunkCount }, publish) => {
-      const body = toChatCompletion(result, { id: request.requestId }) as unknown as Record<string, unknown>;
+  }
+
+  function finishFor(input: RunAttemptInput, lane: HedgeLane | undefined) {
+    const { request, attempt, facts } = input;
+    const previous = facts.previousAttempts;
+    return async ({ record: done, result, chunkCount, embeddings }: FinishedAttempt, publish: (message: RequestMessage) => Promise<void>): Promise<RunAttemptResult> => {
+      // A hedge's winner: the other side was stopped at this attempt's first content; its record joins the outcome.
+      const others = lane ? await lane.others() : [];
+      const mine = [done, ...others].sort((a, b) => a.n - b.n);
+      const body = (embeddings ? toEmbeddingsResponse(embeddings, embeddingsBodyOf(request).encoding_format)
+        : toChatCompletion(result, { id: request.requestId, includeReasoning: request.ingress === 'anthropic_messages' })) as unknown as Record<string, unknown>;
       const endedAt = Date.now();
       const info = Context.current().info;
       const outcome = computeOutcome({
         input: {
           requestId: request.requestId, tenantId: request.tenantId, alias: request.alias, qosClass: request.qosClass, receivedAt: request.receivedAt,
           deadlineAt: request.deadlineAt, stream: request.stream, requestedServiceTier: request.body.service_tier ?? undefined,
+          ...(request.ingress ? { ingress: request.ingress } : {}),
         },
         release: facts.release, admission: facts.admission, admittedAt: facts.admittedAt, targets: facts.targets,
-        attempts: [...previous, done], endedAt, cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',
+        attempts: [...previous, ...mine], endedAt, cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',
         workflow: workflowRefFor({ ...info.workflowExecution!, namespace: info.namespace }, request.uiBaseUrl),
       }, manifestFor(input.manifestRevision));
       const response = request.keepResponse || request.delivery === 'background' || request.batchLine ? body : undefined;
@@ -120,7 +145,15 @@ export function createRunAttempt(deps: RunAttemptDeps) {
       }
       if (request.keepResponse) await send();
       // The attempts travel once: the workflow holds them, and the marker keeps this one in `attempt`.
-      return { attempt: done, outcome: { ...outcome, attempts: [] }, recorded, ...(!recorded && response ? { response } : {}) };
-    });
-  };
+      const attemptResult: RunAttemptResult = {
+        attempt: done, outcome: { ...outcome, attempts: [] }, recorded, ...(others.length > 0 ? { hedged: others } : {}),
+      };
+      if (!recorded && response) {
+        // The workflow records it again: a large answer goes by reference (the marker would carry it otherwise).
+        if (deps.payloads && overThreshold(response)) attemptResult.responseRef = await deps.payloads.put(request.tenantId, response, request.deadlineAt);
+        else attemptResult.response = response;
+      }
+      return attemptResult;
+    };
+  }
 }

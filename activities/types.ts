@@ -1,9 +1,10 @@
 /** Inputs and results of the request-path activities (pure data: they land in workflow history; no secrets). */
 import type { CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
+import type { PayloadRef } from '../src/domain/payload-ref';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import type { PolicySnapshot } from '../src/domain/request-decision';
-import type { AttemptRecord, ChatRequestInput, OutcomeFacts, RequestOutcome } from '../src/domain/request-outcome';
+import type { AttemptRecord, ChatRequestInput, OutcomeFacts, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
 import type { ChatResult } from '../src/contract/chat';
 import type { AttemptCall } from './attempt-core';
 
@@ -57,19 +58,25 @@ export interface RecordOutcomeInput {
   endedAt: number;
   /** Stored when the request keeps its answer (background, Idempotency-Key, batch line). */
   response?: Record<string, unknown>;
+  /** The answer to keep when it was above the claim-check threshold (read back here, never carried in history). */
+  responseRef?: PayloadRef;
   /** For a batch line: its result line goes to the batch's output or error file (not when cancelled: the batch decides). */
   batchLine?: ChatRequestInput['batchLine'];
   /** Free the request's admission lease or queue ticket in the same statement. */
   releaseLease?: boolean;
   /** Send the outcome to the waiting HTTP handler (a request that ended without an answer on the bus). */
   publish?: boolean;
+  /** The fallback after a record that failed: every string made well-formed (lone surrogates and NUL become U+FFFD). */
+  sanitize?: boolean;
 }
 
 /** One input line of a batch, as the batch workflow hands it to a child request. */
 export interface BatchLineRef {
   lineIndex: number;
   customId: string;
+  /** The line's body, or only its stub when `bodyRef` is set (a line above the claim-check threshold). */
   body: ChatRequestInput['body'];
+  bodyRef?: PayloadRef;
 }
 
 /** The failure type prefix an attempt's ApplicationFailure carries: `Provider.<kind>`. */
@@ -83,6 +90,11 @@ export interface RunAttemptInput extends AttemptCall {
   holdsLease: boolean;
   /** The first workflow task was lost with its worker: the request may already be answered and recorded. */
   recovering?: boolean;
+  /**
+   * Hedged first token: when no content came within `afterMs`, start `candidate` beside this attempt (as
+   * attempt n + 1); the first with content wins. Absent: no hedge.
+   */
+  hedge?: { candidate: PlannedAttempt; afterMs: number } | null;
 }
 
 export interface RunAttemptResult {
@@ -92,4 +104,8 @@ export interface RunAttemptResult {
   /** False when the Postgres write failed: the workflow records it again (with `response` when it must be kept). */
   recorded: boolean;
   response?: Record<string, unknown>;
+  /** The other attempts this activity ran (a hedge's loser, or a side that failed first), numbered beside `attempt`. */
+  hedged?: AttemptRecord[];
+  /** Instead of `response` when the answer is above the claim-check threshold. */
+  responseRef?: PayloadRef;
 }

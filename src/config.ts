@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { BUILT_IN_PROVIDERS, type BuiltInProvider } from './domain/built-in-providers';
+import { REQUEST_BODY_LIMIT_SETTING } from './contract/limits';
 import { EgressPolicy } from './net/egress-policy';
 
 const optionalString = z.string().trim().min(1).optional();
@@ -25,6 +26,7 @@ const schema = z.object({
   ZUMIK_TEMPORAL_UI_URL: url.optional(),
   ZUMIK_TASK_QUEUE: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits, . _ : -').default('zumik'),
   ZUMIK_BATCH_LINES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),
+  ZUMIK_POLLS_PER_RUN: z.coerce.number().int().min(1).max(5_000).optional(),
   ZUMIK_STREAM_BUS: z.string().trim().regex(/^(memory|redis:\/\/\S+)$/, 'expected memory or redis://host:port').default('memory'),
   ZUMIK_ADMIN_KEY: z.string().trim().min(20, 'must be at least 20 characters').optional(),
   ZUMIK_MASTER_KEY: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected 32 bytes, base64 or base64url').optional(),
@@ -36,7 +38,7 @@ const schema = z.object({
     try { new EgressPolicy(value); } catch (error) { context.addIssue({ code: 'custom', message: (error as Error).message }); }
   }),
   ZUMIK_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default('10mb'),
+  ZUMIK_BODY_LIMIT: z.string().trim().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 10mb').default(REQUEST_BODY_LIMIT_SETTING),
   ZUMIK_CIRCUIT_FAILURE_THRESHOLD: circuitSetting.optional(),
   ZUMIK_CIRCUIT_WINDOW_MS: circuitSetting.optional(),
   ZUMIK_CIRCUIT_OPEN_MS: circuitSetting.optional(),
@@ -87,6 +89,8 @@ export interface Config {
   streamBus: string;
   /** Batch lines per batchWorkflow run before it continues-as-new. */
   batchLinesPerRun: number;
+  /** Durable polls (a queued request's admission, a batch's provider jobs) per workflow run before continue-as-new (unset: the workflows' defaults). */
+  pollsPerRun?: number;
   adminKey?: string;
   masterKey?: string;
   /** Master keys retired by a rotation: sealed secrets and encrypted payloads still open with them. */
@@ -164,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     },
     streamBus: values.ZUMIK_STREAM_BUS,
     batchLinesPerRun: values.ZUMIK_BATCH_LINES_PER_RUN,
+    pollsPerRun: values.ZUMIK_POLLS_PER_RUN,
     adminKey: values.ZUMIK_ADMIN_KEY,
     masterKey: values.ZUMIK_MASTER_KEY,
     previousMasterKeys: values.ZUMIK_PREVIOUS_MASTER_KEYS?.split(',').map((key) => key.trim()) ?? [],

@@ -14,3 +14,7 @@ export const hashApiKey = (secret: string): string => createHash('sha256').updat
 
 /** What a key list shows instead of the secret. */
 export const apiKeyPrefix = (secret: string): string => `${secret.slice(0, 7)}…${secret.slice(-4)}`;
+/** A capability manifest revision: `cap_` + 26 lowercase ULID characters. */
+export const newManifestRevision = (): string => `cap_${ulid().toLowerCase()}`;
+/** A routing policy revision: `pol_` + 26 lowercase ULID characters. */
+export const newPolicyRevision = (): string => `pol_${ulid().toLowerCase()}`;

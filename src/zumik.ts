@@ -28,12 +28,14 @@ import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config'
 import { RequestDecider } from './store/request-decider';
 import { CredentialRepository } from './store/credential-repository';
 import { FileStore } from './store/file-store';
+import { PayloadStore } from './store/payload-store';
 import { RequestRepository } from './store/request-repository';
 import { TenantPolicyRepository } from './store/tenant-policy-repository';
 import { bootstrapAdminKey } from './bootstrap-admin';
 import { PROVIDER_NAMES, type Config } from './config';
 import { DEMO_ALIAS, DEMO_OWNER, DEMO_RELEASE, startDemoProviders } from './demo/demo-mode';
 import { createApp } from './server/app';
+import { answerClientErrors } from './server/client-error';
 import { ApiKeyAuthenticator } from './server/middleware/authenticate';
 import { healthRoutes } from './server/routes/health';
 import { ApiKeyRepository } from './store/api-key-repository';
@@ -106,6 +108,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     await migrate(database.pool, logger);
     const apiKeys = new ApiKeyRepository(database.pool);
     const modelAliases = new ModelAliasRepository(database.pool);
+    await modelAliases.manifests.seedBuiltIn();
     const masterKey = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
     const previousKeys = config.previousMasterKeys.map((key, index) => decodeMasterKey(key, `ZUMIK_PREVIOUS_MASTER_KEYS[${index}]`));
     const secretBox = new SecretBox(masterKey, previousKeys);
@@ -116,6 +119,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     const policies = new TenantPolicyRepository(database.pool);
     const requests = new RequestRepository(database.pool);
     const files = new FileStore(database.pool);
+    const payloads = new PayloadStore(database.pool);
     const batches = new BatchRepository(database.pool);
     const circuits = new CircuitBreakerStore(database.pool, config.circuits);
     const bus = createStreamBus(config.streamBus, {
@@ -167,6 +171,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
       hasCredential: (target) => targetMayHaveCredential(config.providers, target),
+      manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
@@ -191,11 +196,12 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         },
         calls: {
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
-          credentials: resolver,
+          credentials: resolver, manifests: modelAliases.manifests,
         },
         outcomes: requests, metrics,
         batches: { files, batches },
         providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
+        payloads,
       });
       const worker: Worker = await createWorker({
         connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue, codec,
@@ -227,16 +233,17 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
-          policies, decider, requests, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
+          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
-          linesPerRun: config.batchLinesPerRun },
+          linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
         metrics: appMetrics, modelOwner: config.demo ? DEMO_OWNER : undefined,
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
+    answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

@@ -26,7 +26,7 @@ describe('zumik process (npm start on embedded defaults)', () => {
     expect(adminKey).toBeDefined();
     const installed = await fetch(`${url}/v2/model-aliases/kept.alias`, {
       method: 'PUT', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ targets: [{ provider: 'openai', model: 'gpt-5.4', model_revision: '1', weight: 1 }] }),
+      body: JSON.stringify({ targets: [{ execution_profile: 'managed_provider', provider: 'openai', model: 'gpt-5.4', model_revision: '1', weight: 1 }] }),
     });
     expect(installed.status).toBe(200);
     // Concurrent parameterised queries on the embedded database each get their own answer.
@@ -34,7 +34,7 @@ describe('zumik process (npm start on embedded defaults)', () => {
     for (const alias of aliases) {
       await fetch(`${url}/v2/model-aliases/${alias}`, {
         method: 'PUT', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ targets: [{ provider: 'openai', model: `model-${alias}`, model_revision: '1', weight: 1 }] }),
+        body: JSON.stringify({ targets: [{ execution_profile: 'managed_provider', provider: 'openai', model: `gpt-5.4-${alias}`, model_revision: '1', weight: 1 }] }),
       });
     }
     const answers = await Promise.all(Array.from({ length: 160 }, async (_unused, index) => {
@@ -43,14 +43,14 @@ describe('zumik process (npm start on embedded defaults)', () => {
         // installs (transactions) racing the reads
         const installed = await fetch(`${url}/v2/model-aliases/emb.w${index % 3}`, {
           method: 'PUT', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ targets: [{ provider: 'openai', model: `model-w${index}`, model_revision: '1', weight: 1 }] }),
+          body: JSON.stringify({ targets: [{ execution_profile: 'managed_provider', provider: 'openai', model: `gpt-5.4-w${index}`, model_revision: '1', weight: 1 }] }),
         });
         const release = (await installed.json()) as { targets?: Array<{ model: string }> };
-        return [installed.status, release.targets?.[0]?.model === `model-w${index}`];
+        return [installed.status, release.targets?.[0]?.model === `gpt-5.4-w${index}`];
       }
       const response = await fetch(`${url}/v2/model-aliases/${alias}`, { headers: { authorization: `Bearer ${adminKey}` } });
       const body = (await response.json()) as { alias?: string; targets?: Array<{ model: string }> };
-      return [response.status, body.alias === alias && body.targets?.[0]?.model === `model-${alias}`];
+      return [response.status, body.alias === alias && body.targets?.[0]?.model === `gpt-5.4-${alias}`];
     }));
     expect(answers.filter(([status, right]) => status !== 200 || !right)).toEqual([]);
     expect(first.output()).toContain('"eagerlyStarted":true');

@@ -1,7 +1,6 @@
 /** How chatRequestWorkflow (both shapes) reads a failed attempt. Deterministic: no I/O. */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
-import { OUTAGE_FAILURE_KINDS } from '../src/domain/failure-kinds';
 import type { AttemptRecord, PlannedAttempt } from '../src/domain/request-outcome';
 
 
@@ -23,14 +22,28 @@ export function attemptFromFailure(error: unknown, candidate: PlannedAttempt, n:
   });
 }
 
+/** The other attempts a failed attempt activity ran beside it (a hedge's other side), from its failure details. */
+export function otherAttemptsOfFailure(error: unknown): AttemptRecord[] {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (!(cause instanceof ApplicationFailure) || !cause.type?.startsWith('Provider.')) return [];
+  const others = cause.details?.[1];
+  return Array.isArray(others) ? others as AttemptRecord[] : [];
+}
+
+/** The outage kinds of the first bridge rules (rate limits counted), frozen: histories recorded under them replay with them. */
+const LEGACY_OUTAGE_KINDS: ReadonlySet<string> = new Set([
+  'rate_limit', 'overloaded', 'upstream_unavailable', 'timeout', 'stream_stalled', 'stream_truncated', 'network', 'bad_response',
+]);
+
 /**
- * The last-resort OpenRouter bridge (DESIGN §4.5): when every attempt failed with an outage, nothing
- * reached the client and the deadline still holds, the plan's first target through OpenRouter — or
- * undefined when the bridge may not run.
+ * The first bridge rules, kept only for histories recorded before the verified-outage rules
+ * (src/domain/outage-bridge.ts; the `bridge-verified-outage` patch): every attempt failed with a
+ * (then) outage kind, nothing reached the client and the deadline still held — untried candidates
+ * and rate limits did not stop it. Never used for new requests.
  */
-export function bridgeCandidate(first: PlannedAttempt, attempts: readonly AttemptRecord[], last: AttemptRecord, allowBrokered: boolean,
+export function legacyBridgeCandidate(first: PlannedAttempt, attempts: readonly AttemptRecord[], last: AttemptRecord, allowBrokered: boolean,
   deadlineExpired: boolean): PlannedAttempt | undefined {
-  const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && OUTAGE_FAILURE_KINDS.has(attempt.failure_kind));
+  const allOutages = attempts.every((attempt) => attempt.failure_kind !== null && LEGACY_OUTAGE_KINDS.has(attempt.failure_kind));
   if (!allowBrokered || !allOutages || last.after_first_token || deadlineExpired) return undefined;
   return {
     targetIndex: first.targetIndex, execution_profile: 'managed_provider', provider: 'openrouter',

@@ -14,6 +14,7 @@ import {
 import type { Activities } from '../activities';
 import type { BatchPlan, ProviderJobRef } from '../activities/provider-batch-activities';
 import type { BatchLineRef } from '../activities/types';
+import { INPUT_FILE_MISSING } from '../src/domain/batch-failures';
 import type { ChatRequestInput, ChatRequestResult } from '../src/domain/request-outcome';
 
 export interface BatchWorkflowInput {
@@ -28,6 +29,8 @@ export interface BatchWorkflowInput {
   window: number;
   /** Lines per workflow run before continue-as-new (bounds each run's history). */
   linesPerRun?: number;
+  /** Provider-job poll rounds per workflow run before continue-as-new (default NATIVE_POLLS_PER_RUN). */
+  pollsPerRun?: number;
   uiBaseUrl?: string | null;
 }
 
@@ -39,13 +42,31 @@ export interface BatchRunState {
   queuePos: number;
   plan?: BatchPlan;
   nativeDone: boolean;
+  /** The provider-native phase in progress: carried across continue-as-new while its jobs are polled. */
+  native?: NativeProgress;
   completed: number;
   failed: number;
   cancel: 'none' | 'finish' | 'cancel';
   runs: number;
 }
 
-export interface BatchProgress extends Omit<BatchRunState, 'onlineQueue' | 'plan'> {
+/** What the provider-native phase has done so far (its jobs, their lines sent online, the polling's backoff). */
+export interface NativeProgress {
+  jobs: ProviderJobRef[];
+  online: number[];
+  /** Job ids not done yet. */
+  pending: string[];
+  delay: number;
+  cancelled: boolean;
+}
+
+/**
+ * Provider-job poll rounds per run (each a timer plus one activity per job) before continue-as-new: a
+ * day of polling at a short interval never nears Temporal's 51,200-event history limit.
+ */
+const NATIVE_POLLS_PER_RUN = 500;
+
+export interface BatchProgress extends Omit<BatchRunState, 'onlineQueue' | 'plan' | 'native'> {
   total: number;
   inFlight: number;
   status: string;
@@ -59,7 +80,14 @@ export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
 const activities = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
+/** Most lines a page holds; the page read also stops at a byte budget (BATCH_PAGE_BYTES), so big lines make short pages. */
 const PAGE_SIZE = 100;
+
+/** The message of an input-file-missing failure (an activity's cause), else undefined. */
+function inputFileMissing(error: unknown): string | undefined {
+  const cause = (error as { cause?: { type?: string; message?: string } } | undefined)?.cause;
+  return cause?.type === INPUT_FILE_MISSING ? cause.message ?? 'The input file is gone.' : undefined;
+}
 
 export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRunState): Promise<BatchProgress> {
   const state: BatchRunState = carried ?? { nextLine: 0, queuePos: 0, nativeDone: false, completed: 0, failed: 0, cancel: 'none', runs: 0 };
@@ -67,7 +95,7 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
   let status = 'in_progress';
   const inFlight = new Map<number, ChildWorkflowHandle<never> | undefined>();
   const progress = (): BatchProgress => {
-    const { onlineQueue, plan, ...rest } = state;
+    const { onlineQueue, plan, native: _native, ...rest } = state;
     return { ...rest, total: input.totalLines, inFlight: inFlight.size, status, mode: plan?.mode ?? 'planning', onlineLines: onlineQueue?.length ?? null };
   };
   setHandler(batchProgressQuery, progress);
@@ -79,16 +107,35 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
   const expiryScope = new CancellationScope();
   void expiryScope.run(() => sleep(Math.max(0, input.expiresAt - Date.now()), { summary: 'completion window' }))
     .then(() => { expired = true; }, () => undefined);
-  const stopping = () => expired || state.cancel !== 'none';
+  // The input file deleted or expired under the batch: no more lines can be read; what runs finishes, the batch fails.
+  let missingInput: string | undefined;
+  const stopping = () => expired || state.cancel !== 'none' || missingInput !== undefined;
+  const readingInput = async <T>(read: () => Promise<T>, otherwise: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      missingInput = inputFileMissing(error);
+      if (missingInput === undefined) throw error;
+      return otherwise;
+    }
+  };
 
   if (!carried) {
     await activities.startBatch({ batchId: input.batchId, tenantId: input.tenantId });
-    state.plan = await activities.planBatch({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId });
+    state.plan = await readingInput(() => activities.planBatch({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId }),
+      { mode: 'online' } as BatchPlan);
   }
-  if (state.plan?.mode === 'provider_native' && !state.nativeDone) {
+  // A native phase already under way (this run continued it) resumes even when stopping: it cancels its jobs.
+  if (state.plan?.mode === 'provider_native' && !state.nativeDone && (state.native !== undefined || !stopping())) {
     status = 'provider_native';
-    state.onlineQueue = await runProviderNative(input, state.plan, stopping);
+    const plan = state.plan;
+    const continueRun = async () => {
+      expiryScope.cancel();
+      await continueAsNew<typeof batchWorkflow>(input, state);
+    };
+    state.onlineQueue = await readingInput(() => runProviderNative(input, plan, stopping, state, continueRun), []);
     state.nativeDone = true;
+    state.native = undefined;
     status = 'in_progress';
   }
 
@@ -108,11 +155,13 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
     await condition(() => inFlight.size < input.window || stopping());
     if (stopping()) break;
     if (page.length === 0) {
-      page = state.onlineQueue
-        ? await activities.readBatchLinesAt({ tenantId: input.tenantId, inputFileId: input.inputFileId, indices: state.onlineQueue.slice(state.queuePos, state.queuePos + PAGE_SIZE) })
-        : await activities.readBatchLines({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId, fromLine: state.nextLine,
-          count: Math.min(PAGE_SIZE, input.totalLines - state.nextLine) });
-      if (page.length === 0) break; // fewer lines than counted: finalisation reports the missing ones
+      const onlineQueue = state.onlineQueue;
+      page = await readingInput(() => (onlineQueue
+        ? activities.readBatchLinesAt({ tenantId: input.tenantId, inputFileId: input.inputFileId,
+          indices: onlineQueue.slice(state.queuePos, state.queuePos + PAGE_SIZE), keepUntil: input.expiresAt })
+        : activities.readBatchLines({ batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId, fromLine: state.nextLine,
+          count: Math.min(PAGE_SIZE, input.totalLines - state.nextLine), keepUntil: input.expiresAt })), []);
+      if (page.length === 0) break; // fewer lines than counted (finalisation reports the missing ones), or the input is gone
     }
     const line = page.shift()!;
     if (state.onlineQueue) state.queuePos += 1;
@@ -125,14 +174,24 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
     });
   }
 
-  status = stopping() ? (expired ? 'expiring' : 'cancelling') : 'finishing';
+  status = stopping() ? (expired ? 'expiring' : missingInput !== undefined ? 'failing' : 'cancelling') : 'finishing';
   if (expired || state.cancel === 'cancel') childrenScope.cancel();
   await condition(() => inFlight.size === 0);
   expiryScope.cancel();
 
-  const finalStatus = expired ? 'expired' : state.cancel !== 'none' ? 'cancelled' : 'completed';
+  let finalStatus: 'expired' | 'cancelled' | 'completed' | 'failed' = expired ? 'expired' : state.cancel !== 'none' ? 'cancelled'
+    : missingInput !== undefined ? 'failed' : 'completed';
+  // Finalisation reads the input for lines without a result: a file gone by then fails the batch the same way.
+  if (finalStatus !== 'failed') {
+    await CancellationScope.nonCancellable(() => readingInput(
+      () => activities.finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: finalStatus }), undefined));
+  }
+  if (missingInput !== undefined) {
+    finalStatus = 'failed';
+    const error = { code: 'input_file_missing', message: missingInput, param: 'input_file_id', line: null };
+    await CancellationScope.nonCancellable(() => activities.finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: 'failed', error }));
+  }
   status = finalStatus;
-  await CancellationScope.nonCancellable(() => activities.finalizeBatch({ batchId: input.batchId, tenantId: input.tenantId, status: finalStatus }));
   return progress();
 }
 
@@ -140,32 +199,38 @@ export async function batchWorkflow(input: BatchWorkflowInput, carried?: BatchRu
  * Submit the lines as provider jobs, poll them with durable timers (backing off to the policy's
  * interval), cancel them if the batch stops, and collect their results. Returns the lines that go online.
  */
-async function runProviderNative(input: BatchWorkflowInput, plan: Extract<BatchPlan, { mode: 'provider_native' }>, stopping: () => boolean): Promise<number[]> {
-  const online: number[] = [];
-  const jobs: ProviderJobRef[] = [];
+async function runProviderNative(input: BatchWorkflowInput, plan: Extract<BatchPlan, { mode: 'provider_native' }>, stopping: () => boolean,
+  state: BatchRunState, continueRun: () => Promise<void>): Promise<number[]> {
   const range = { batchId: input.batchId, tenantId: input.tenantId, inputFileId: input.inputFileId };
-  for (let fromLine = 0; fromLine < input.totalLines && !stopping(); fromLine += plan.linesPerJob) {
-    const count = Math.min(plan.linesPerJob, input.totalLines - fromLine);
-    const submitted = await activities.submitProviderBatch({ ...range, fromLine, count, alias: plan.alias, target: plan.target });
-    online.push(...submitted.online);
-    if (submitted.job) jobs.push(submitted.job);
-  }
-  const pending = new Set(jobs.map((job) => job.jobId));
-  let delay = 1_000;
-  let cancelled = false;
-  while (pending.size > 0) {
-    if (stopping() && !cancelled) {
-      cancelled = true;
-      for (const jobId of pending) await activities.cancelProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
+  if (!state.native) {
+    const jobs: ProviderJobRef[] = [];
+    const online: number[] = [];
+    for (let fromLine = 0; fromLine < input.totalLines && !stopping(); fromLine += plan.linesPerJob) {
+      const count = Math.min(plan.linesPerJob, input.totalLines - fromLine);
+      const submitted = await activities.submitProviderBatch({ ...range, fromLine, count, alias: plan.alias, target: plan.target });
+      online.push(...submitted.online);
+      if (submitted.job) jobs.push(submitted.job);
     }
-    await condition(() => stopping() && !cancelled, Math.min(delay, plan.pollIntervalMs));
-    delay = Math.min(delay * 2, plan.pollIntervalMs);
-    for (const jobId of [...pending]) {
+    state.native = { jobs, online, pending: jobs.map((job) => job.jobId), delay: 1_000, cancelled: false };
+  }
+  const native = state.native;
+  let polls = 0;
+  while (native.pending.length > 0) {
+    if (polls >= (input.pollsPerRun ?? NATIVE_POLLS_PER_RUN) || workflowInfo().continueAsNewSuggested) await continueRun();
+    polls += 1;
+    if (stopping() && !native.cancelled) {
+      native.cancelled = true;
+      for (const jobId of native.pending) await activities.cancelProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
+    }
+    await condition(() => stopping() && !native.cancelled, Math.min(native.delay, plan.pollIntervalMs));
+    native.delay = Math.min(native.delay * 2, plan.pollIntervalMs);
+    for (const jobId of [...native.pending]) {
       const job = await activities.pollProviderBatch({ tenantId: input.tenantId, target: plan.target, jobId });
-      if (job.done) pending.delete(jobId);
+      if (job.done) native.pending = native.pending.filter((id) => id !== jobId);
     }
   }
-  for (const job of jobs) {
+  const online = [...native.online];
+  for (const job of native.jobs) {
     const collected = await activities.collectProviderBatch({
       ...range, fromLine: job.fromLine, count: job.count, alias: plan.alias, target: plan.target, jobId: job.jobId,
       fallbackOnline: plan.fallbackOnline && !stopping(),
@@ -181,6 +246,7 @@ async function runLine(input: BatchWorkflowInput, line: BatchLineRef, inFlight: 
     requestId: `batch_req_${input.batchId.replace(/^batch_/, '')}_${line.lineIndex}`,
     tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: String(line.body.model ?? ''), qosClass: 'batch',
     receivedAt: Date.now(), deadlineAt: input.expiresAt, stream: false, body: { ...line.body, stream: false },
+    ...(line.bodyRef ? { bodyRef: line.bodyRef } : {}),
     delivery: 'background', uiBaseUrl: input.uiBaseUrl, decideInWorkflow: true,
     batchLine: { batchId: input.batchId, customId: line.customId, lineIndex: line.lineIndex },
   };

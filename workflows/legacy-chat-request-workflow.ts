@@ -25,7 +25,7 @@ import type {
 } from '../src/domain/request-outcome';
 import { decideNextStep } from '../src/domain/retry-decision';
 import { SearchAttributes } from '../src/temporal/search-attributes';
-import { attemptFromFailure, bridgeCandidate } from './attempt-failure';
+import { attemptFromFailure, legacyBridgeCandidate } from './attempt-failure';
 import { outcomeQuery, stateQuery } from './request-queries';
 
 
@@ -170,7 +170,7 @@ export async function legacyChatRequestWorkflow(input: ChatRequestInput): Promis
           if (step.action === 'stop') {
             if (step.reason === 'expired_during_execution') deadlineExpired = true;
 
-            const bridge = bridgeCandidate(plan.candidates[0]!, attempts, failed, policy.allowBrokered, deadlineExpired);
+            const bridge = legacyBridgeCandidate(plan.candidates[0]!, attempts, failed, policy.allowBrokered, deadlineExpired);
             if (bridge) bridged = !(await run(bridge, `bridge:${failed.failure_kind}`));
             break;
           }

@@ -4,6 +4,7 @@
  * the bad field the way OpenAI does and any OpenAI SDK's requests pass.
  */
 import { z } from 'zod';
+import { MODEL_MAX_LENGTH } from './limits';
 
 const text = z.string();
 const contentPart = z.looseObject({ type: z.string({ error: 'each content part needs a type' }) }).superRefine((part, context) => {
@@ -50,7 +51,10 @@ const responseFormat = z.discriminatedUnion('type', [
 const nonNegativeInteger = z.number().int().min(0);
 
 export const chatRequestSchema = z.looseObject({
-  model: z.string({ error: (issue) => (issue.input === undefined ? 'you must provide a model parameter' : 'model must be a string') }).min(1, 'model must not be empty'),
+  model: z.string({ error: (issue) => (issue.input === undefined ? 'you must provide a model parameter' : 'model must be a string') })
+    .min(1, 'model must not be empty').max(MODEL_MAX_LENGTH, `model must be at most ${MODEL_MAX_LENGTH} characters`)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f\ufffd]*$/, 'model must not contain control characters or invalid text'),
   messages: z.array(message, { error: (issue) => (issue.input === undefined ? 'messages is required' : 'messages must be an array') })
     .min(1, 'messages must contain at least one message'),
   stream: z.boolean().nullish(),
@@ -72,6 +76,12 @@ export const chatRequestSchema = z.looseObject({
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   service_tier: z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast'], { error: "service_tier must be one of 'auto', 'default', 'flex', 'scale', 'priority', 'fast'" }).nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
+  /** Speculative decoding (OpenAI, Fireworks): the predicted output, passed through; its usage fields come back in `usage`. */
+  prediction: z.strictObject({
+    type: z.literal('content', { error: "prediction.type must be 'content'" }),
+    content: z.union([z.string(), z.array(z.strictObject({ type: z.literal('text'), text: z.string() }))],
+      { error: 'prediction.content must be a string or an array of text parts' }),
+  }, { error: 'prediction must be an object with type and content' }).nullish(),
   /** Zumik /v2 only: return at once and poll GET /v2/requests/{id}. */
   background: z.boolean().optional(),
 });

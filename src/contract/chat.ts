@@ -35,6 +35,9 @@ export type ChatResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean } };
 
+/** Anthropic's `thinking` configuration. */
+export type ChatThinking = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' } | { type: 'adaptive' };
+
 /** OpenAI's `service_tier` values; `fast` is served as `priority`. */
 export type ServiceTier = 'auto' | 'default' | 'flex' | 'scale' | 'priority' | 'fast';
 
@@ -66,6 +69,16 @@ export interface ChatRequest {
   safety_identifier?: string;
   user?: string;
   metadata?: Record<string, string>;
+  /**
+   * Anthropic's extended-thinking switch (an Anthropic Messages client sends it): Anthropic targets get it
+   * as is; OpenAI-compatible reasoning models get the nearest `reasoning_effort`; other targets drop it.
+   */
+  thinking?: ChatThinking;
+  /**
+   * Predicted output (speculative decoding): OpenAI and Fireworks take it as is; the usage reports
+   * `completion_tokens_details.accepted_prediction_tokens` / `rejected_prediction_tokens`.
+   */
+  prediction?: { type: 'content'; content: string | Array<{ type: 'text'; text: string }> };
   /** Fields OpenAI clients may send that Zumik does not model; passed through to OpenAI-compatible providers. */
   [extra: string]: unknown;
 }
@@ -125,4 +138,6 @@ export type StreamPart =
   /** Final usage (and served tier) — emitted once, before `stream-end`, when the provider reports it. */
   | { type: 'usage'; usage: ChatUsage; serviceTier?: string; model?: string }
   /** The answer is complete: the provider's terminal event came, or the body ended after every choice's finish. */
-  | { type: 'stream-end' };
+  | { type: 'stream-end' }
+  /** An event that was not valid JSON was skipped (the stream goes on): counted in the attempt record, never sent to the client. */
+  | { type: 'skipped-event'; reason: string };

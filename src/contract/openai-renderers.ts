@@ -63,7 +63,7 @@ export async function* toChatCompletionChunks(parts: AsyncIterable<StreamPart>, 
 
   for await (const part of parts) {
     if (part.type === 'usage') usage = part;
-    if (part.type === 'stream-start' || part.type === 'usage' || part.type === 'stream-end') continue;
+    if (part.type === 'stream-start' || part.type === 'usage' || part.type === 'stream-end' || part.type === 'skipped-event') continue;
     if (part.type === 'reasoning-delta' && !options.includeReasoning) continue;
     if (!started.has(part.choiceIndex)) {
       started.add(part.choiceIndex);

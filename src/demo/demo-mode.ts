@@ -21,7 +21,7 @@ export const DEMO_OWNER = 'zumik-demo';
 export const DEMO_RELEASE: InstallReleaseInput = {
   targets: [
     { execution_profile: 'managed_provider', provider: 'openai', model: 'gpt-4o-mini', model_revision: 'demo', weight: 1 },
-    { execution_profile: 'managed_provider', provider: 'anthropic', model: 'claude-3-5-haiku-latest', model_revision: 'demo', weight: 0 },
+    { execution_profile: 'managed_provider', provider: 'anthropic', model: 'claude-haiku-4-5', model_revision: 'demo', weight: 0 },
   ],
 } as InstallReleaseInput;
 

@@ -24,6 +24,8 @@ export interface PlanContext {
    * key, or not a built-in provider): it is skipped like an open circuit. Absent: every target may have one.
    */
   hasCredential?: (target: ReleaseTarget) => boolean;
+  /** Why a provider cannot perform the request's operation (Anthropic has no embeddings), or undefined. */
+  unsupported?: (provider: string) => string | undefined;
 }
 
 export interface SkippedCandidate {
@@ -31,7 +33,7 @@ export interface SkippedCandidate {
   provider: string;
   model: string;
   region: string;
-  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'no_credentials';
+  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials';
   /** Set for `no_credentials`: the target's execution profile (the message names where its credential comes from). */
   execution_profile?: ReleaseTarget['execution_profile'];
 }
@@ -93,8 +95,13 @@ function weightedOrder(pool: IndexedTarget[], random: () => number): IndexedTarg
 export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContext): AttemptPlan {
   const skipped: SkippedCandidate[] = [];
   const indexed = release.targets.map((target, targetIndex) => ({ targetIndex, target })).filter(({ targetIndex, target }) => {
+    const where = { targetIndex, provider: target.provider, model: target.model, region: DEFAULT_REGION };
+    if (context.unsupported?.(target.provider) !== undefined) {
+      skipped.push({ ...where, reason: 'operation_unsupported' });
+      return false;
+    }
     if (!context.allowedProvider || context.allowedProvider(target.provider)) return true;
-    skipped.push({ targetIndex, provider: target.provider, model: target.model, region: DEFAULT_REGION, reason: 'not_allowed' });
+    skipped.push({ ...where, reason: 'not_allowed' });
     return false;
   });
   const weighted = weightedOrder(indexed.filter((entry) => entry.target.weight > 0), context.random);

@@ -21,6 +21,7 @@ export function buildAttemptRecord(timing: AttemptTiming, result: Pick<AttemptRe
     model_revision: attempt.model_revision, region: attempt.region, started_at: new Date(startedAt).toISOString(),
     ended_at: new Date(endedAt).toISOString(), latency_ms: endedAt - startedAt,
     ttft_ms: firstTokenAt === null ? null : Math.max(0, firstTokenAt - startedAt),
-    http_status: null, failure_kind: null, retry_cause: timing.retryCause, service_tier: null, usage: null, ...result,
+    http_status: null, failure_kind: null, retry_cause: timing.retryCause, service_tier: null, usage: null,
+    ...(attempt.verified_outage ? { verified_outage: attempt.verified_outage } : {}), ...result,
   };
 }

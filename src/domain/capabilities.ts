@@ -22,7 +22,7 @@ export interface ModelPrice {
   output: number;
 }
 
-export type PricedTier = 'flex' | 'priority' | 'batch';
+export type PricedTier = 'flex' | 'scale' | 'priority' | 'batch';
 
 export interface ModelCapability {
   contextWindow?: number;
@@ -32,6 +32,13 @@ export interface ModelCapability {
   tiers?: Partial<Record<PricedTier, number>>;
   vision?: boolean;
   tools?: boolean;
+  /**
+   * The model continues a trailing assistant message (assistant prefill) instead of starting a new
+   * one: a broken stream can then be continued from the delivered text. Anthropic's Messages API does
+   * it natively; OpenAI's Chat Completions does not (a trailing assistant message is context, the answer
+   * starts afresh), so OpenAI-compatible models have it only where the manifest says so.
+   */
+  assistantPrefill?: boolean;
 }
 
 export interface CapabilityManifest {
@@ -54,9 +61,10 @@ const price = (input: number, output: number, cache: { read?: number; write?: nu
 });
 const round = (value: number): number => Math.round(value * 1e6) / 1e6;
 
-// OpenAI: flex 0.5, priority 2, batch 0.5 (PROVIDERS.md §1.5, §1.7); cached input 0.1× on the gpt-5 family.
-const OPENAI_TIERS = { flex: 0.5, priority: 2, batch: 0.5 } as const;
-const OPENAI_TIERS_NO_FLEX = { priority: 2, batch: 0.5 } as const;
+// OpenAI: flex 0.5, priority 2, batch 0.5 (PROVIDERS.md §1.5, §1.7); cached input 0.1× on the gpt-5 family. Scale Tier is
+// committed capacity bought ahead (§1.5 gives no token price): its tokens are priced list-equivalent 1×, as Anthropic's Priority Tier.
+const OPENAI_TIERS = { flex: 0.5, scale: 1, priority: 2, batch: 0.5 } as const;
+const OPENAI_TIERS_NO_FLEX = { scale: 1, priority: 2, batch: 0.5 } as const;
 const openai = (input: number, output: number, contextWindow: number, maxOutputTokens: number, cache: { read?: number; write?: number }, tiers: ModelCapability['tiers'] = OPENAI_TIERS): ModelCapability =>
   ({ contextWindow, maxOutputTokens, price: price(input, output, cache), tiers, vision: true, tools: true });
 const GPT5_CACHE = { read: 0.1 };
@@ -67,20 +75,25 @@ const GPT56_CACHE = { read: 0.1, write: 1.25 }; // gpt-5.6+: cache writes billed
 const ANTHROPIC_TIERS = { priority: 1, batch: 0.5 } as const;
 const ANTHROPIC_CACHE = { read: 0.1, write: 1.25 };
 const anthropic = (input: number, output: number, contextWindow: number, maxOutputTokens: number): ModelCapability =>
-  ({ contextWindow, maxOutputTokens, price: price(input, output, ANTHROPIC_CACHE), tiers: ANTHROPIC_TIERS, vision: true, tools: true });
+  ({ contextWindow, maxOutputTokens, price: price(input, output, ANTHROPIC_CACHE), tiers: ANTHROPIC_TIERS, vision: true, tools: true, assistantPrefill: true });
 
 // Gemini: flex 0.5, priority +75–100 % → 2 (§3.6), batch 0.5 (§3.7); implicit cache reads ~0.1× (§3.5), no write cost.
 const GEMINI_TIERS = { flex: 0.5, priority: 2, batch: 0.5 } as const;
 const gemini = (input: number, output: number, contextWindow = 1_048_576, maxOutputTokens = 65_536): ModelCapability =>
   ({ contextWindow, maxOutputTokens, price: price(input, output, { read: 0.1 }), tiers: GEMINI_TIERS, vision: true, tools: true });
 
-// xAI: cached input 0.25× (§4.4); the batch discount is not confirmed (§4.5), so no tier multiplier.
+// xAI: cached input 0.25× (§4.4). Its native Batch API is driven (xai-batch-adapter.ts), but its "reduced pricing" has no
+// published rate (§4.5): batch lines are priced at list rather than at a guessed discount.
 const xai = (input: number, output: number, contextWindow: number, vision = true): ModelCapability =>
   ({ contextWindow, price: price(input, output, { read: 0.25 }), vision, tools: true });
 
-// Fireworks serverless: cached input 0.5× (§5.4), batch 0.5 (§5.5); priority is honoured but unpriced here.
+// Fireworks serverless: cached input 0.5× (§5.4); priority is honoured but unpriced here. Fireworks' API offers batch
+// inference at 0.5 (§5.5: datasets + batchInferenceJobs), but Zumik has no native path to it yet: batch lines run as
+// ordinary calls at list price, so no batch multiplier is claimed. Dedicated deployments (`accounts/<acct>/deployments/<id>`,
+// or `<model>#<deployment>`, §0) are billed per GPU hour, not per token: they carry no price here (cost_usd null) and are
+// best run as the `subscription` profile (a tenant endpoint on Fireworks' base URL naming the deployment as its model).
 const fireworks = (input: number, output: number, contextWindow: number): ModelCapability =>
-  ({ contextWindow, price: price(input, output, { read: 0.5 }), tiers: { batch: 0.5 }, tools: true });
+  ({ contextWindow, price: price(input, output, { read: 0.5 }), tools: true });
 const FW = 'fireworks/accounts/fireworks/models/';
 
 /**
@@ -114,6 +127,10 @@ const buildManifest = (): CapabilityManifest => ({
     'openai/gpt-4.1-mini': openai(0.4, 1.6, 1_047_576, 32_768, { read: 0.25 }, OPENAI_TIERS_NO_FLEX),
     'openai/gpt-4o': openai(2.5, 10, 128 * K, 16_384, { read: 0.5 }, OPENAI_TIERS_NO_FLEX),
     'openai/gpt-4o-mini': openai(0.15, 0.6, 128 * K, 16_384, { read: 0.5 }, OPENAI_TIERS_NO_FLEX),
+    // Embedding models (POST /v1/embeddings): input tokens only, at the providers' published list prices (PROVIDERS.md
+    // has no embeddings section); the window is the longest single input.
+    'openai/text-embedding-3-small': { contextWindow: 8_191, price: price(0.02, 0, {}), tiers: { batch: 0.5 } },
+    'openai/text-embedding-3-large': { contextWindow: 8_191, price: price(0.13, 0, {}), tiers: { batch: 0.5 } },
 
     'anthropic/claude-opus-4': anthropic(15, 75, 200 * K, 32 * K),
     'anthropic/claude-opus-4-1': anthropic(15, 75, 200 * K, 32 * K),
@@ -127,7 +144,13 @@ const buildManifest = (): CapabilityManifest => ({
     'anthropic/claude-sonnet-4-6': anthropic(3, 15, 1 * M, 64 * K),
     'anthropic/claude-sonnet-5': anthropic(3, 15, 1 * M, 64 * K),
     'anthropic/claude-haiku-4-5': anthropic(1, 5, 200 * K, 64 * K),
+    // Claude Fable 5: PROVIDERS.md names it (mid-conversation system messages, §2.1; 512-token cache minimum [3P], §2.5) but
+    // gives neither its price nor its context window: both stay unknown (cost_usd null, no window skip) until a manifest says.
+    'anthropic/claude-fable-5': { tiers: ANTHROPIC_TIERS, vision: true, tools: true, assistantPrefill: true },
 
+    // Google offered a 2,097,152-token window on Gemini 1.5 Pro (input $1.25/M, output $5/M up to 128K, list); the 2.5 and 3
+    // families are served at 1,048,576. PROVIDERS.md (§3) states no windows.
+    'gemini/gemini-1.5-pro': gemini(1.25, 5, 2_097_152, 8_192),
     'gemini/gemini-2.5-pro': gemini(1.25, 10),
     'gemini/gemini-2.5-flash': gemini(0.3, 2.5),
     'gemini/gemini-2.5-flash-lite': gemini(0.1, 0.4),
@@ -136,6 +159,7 @@ const buildManifest = (): CapabilityManifest => ({
     'gemini/gemini-3.1-pro': gemini(2, 12),
     'gemini/gemini-3.1-flash-lite': gemini(0.25, 1.5),
     'gemini/gemini-3.5-flash': gemini(0.5, 3),
+    'gemini/gemini-embedding-001': { contextWindow: 2_048, price: price(0.15, 0, {}) },
 
     'xai/grok-4': xai(3, 15, 256 * K),
     'xai/grok-4-fast': xai(0.2, 0.5, 2 * M),
@@ -154,16 +178,34 @@ const buildManifest = (): CapabilityManifest => ({
     [`${FW}qwen3-coder-480b-a35b-instruct`]: fireworks(0.45, 1.8, 262_144),
     [`${FW}llama-v3p3-70b-instruct`]: fireworks(0.9, 0.9, 131_072),
     [`${FW}glm-4p6`]: fireworks(0.55, 2.19, 202_752),
+    'fireworks/nomic-ai/nomic-embed-text-v1.5': { contextWindow: 8_192, price: price(0.008, 0, {}) },
   },
 });
 
+/** Manifest revisions this process has loaded from the store (immutable: never stale, never evicted). */
+const loaded = new Map<string, CapabilityManifest>();
+
 /**
- * The manifest a release's `capability_manifest_revision` names. Only the built-in `cap_custom`
- * ships today; any other revision falls back to it (its `revision` says so), so an unknown revision
- * degrades to list prices instead of failing a request.
+ * Make a stored revision known to `manifestFor` in this process (the store does, on first use of a
+ * revision); `as` registers it under another revision (a revision the store does not have answers the
+ * built-in manifest, remembered so that it costs no further lookups).
  */
-export function manifestFor(_revision: string): CapabilityManifest {
-  return builtInManifest();
+export function registerManifest(manifest: CapabilityManifest, as: string = manifest.revision): void {
+  loaded.set(as, manifest);
+}
+
+/** Whether `manifestFor(revision)` answers that revision itself (the built-in one always). */
+export function isManifestLoaded(revision: string): boolean {
+  return revision === BUILT_IN_MANIFEST_REVISION || loaded.has(revision);
+}
+
+/**
+ * The manifest a release's `capability_manifest_revision` names, from this process's loaded
+ * revisions; `cap_custom` is the built-in one. A revision not loaded here (workflow code, which never
+ * loads any) falls back to the built-in manifest (its `revision` says so) rather than fail a request.
+ */
+export function manifestFor(revision: string): CapabilityManifest {
+  return loaded.get(revision) ?? builtInManifest();
 }
 
 /** After a known model id, these characters start a suffix of the same model (a date, a version tag). */
@@ -191,7 +233,7 @@ export function modelCapability(manifest: CapabilityManifest, provider: string, 
 /** The price multiplier of a served tier; `default`, `auto`, `standard`, unknown and missing tiers cost list price. */
 export function tierMultiplier(capability: ModelCapability, servedTier?: string | null): number {
   const tier = servedTier === 'fast' ? 'priority' : servedTier;
-  if (tier !== 'flex' && tier !== 'priority' && tier !== 'batch') return 1;
+  if (tier !== 'flex' && tier !== 'scale' && tier !== 'priority' && tier !== 'batch') return 1;
   return capability.tiers?.[tier] ?? 1;
 }
 
@@ -246,6 +288,17 @@ export function estimatePromptTokens(body: ChatRequest): number {
   }
   if (body.tools && body.tools.length > 0) characters += JSON.stringify(body.tools).length;
   return Math.ceil(characters / 4) + images * IMAGE_PART_TOKENS + body.messages.length * MESSAGE_OVERHEAD_TOKENS;
+}
+
+/** Providers whose every model continues a trailing assistant message (Anthropic's Messages API: PROVIDERS.md §2). */
+const PREFILL_PROVIDERS: ReadonlySet<string> = new Set(['anthropic']);
+
+/**
+ * Whether a broken stream on this target can be continued by assistant prefill: the manifest's
+ * `assistantPrefill` for the model when it says, else the provider's native support.
+ */
+export function supportsAssistantPrefill(manifest: CapabilityManifest, provider: string, model: string): boolean {
+  return modelCapability(manifest, provider, model)?.assistantPrefill ?? PREFILL_PROVIDERS.has(provider);
 }
 
 /** Whether the provider serves this model at a flex tier (cheaper, may wait for capacity). */

@@ -13,8 +13,8 @@ export const FAILURE_KINDS = {
   auth: { retryable: false, failover: true, circuit: false, outage: false },
   /** The account's quota or credit is exhausted: unlike a rate limit, waiting does not help; fail over. */
   quota: { retryable: false, failover: true, circuit: false, outage: false },
-  /** Too many requests right now: retry after the provider's Retry-After, or fail over. */
-  rate_limit: { retryable: true, failover: true, circuit: false, outage: true },
+  /** Too many requests right now: retry after the provider's Retry-After, or fail over. Pacing, not an outage: never opens the bridge. */
+  rate_limit: { retryable: true, failover: true, circuit: false, outage: false },
   /** The provider is overloaded (Anthropic 529 and the like): retry with backoff, or fail over. */
   overloaded: { retryable: true, failover: true, circuit: true, outage: true },
   /** The request itself is invalid for this provider: neither retry nor failover is likely to help. */
@@ -37,13 +37,19 @@ export const FAILURE_KINDS = {
   network: { retryable: true, failover: true, circuit: true, outage: true },
   /** The provider answered something that is not its documented format (malformed JSON or SSE event). */
   bad_response: { retryable: true, failover: true, circuit: true, outage: true },
+  /**
+   * The answer exceeded Zumik's size limit (UPSTREAM_RESPONSE_MAX_BYTES, UPSTREAM_STREAM_MAX_BYTES): the
+   * same target would likely answer as much again; another target may not. Not evidence of an outage.
+   */
+  response_too_large: { retryable: false, failover: true, circuit: false, outage: false },
   /** The call was aborted by the caller (client disconnect, cancellation): not a provider failure. */
   cancelled: { retryable: false, failover: false, circuit: false, outage: false },
   /**
    * No call was made: the target's circuit opened (or its half-open probe slots were all taken) after
-   * the plan was made. Retrying the same target now would be refused again; fail over.
+   * the plan was made. Retrying the same target now would be refused again; fail over. The open
+   * circuit is itself the verified outage of that target (for the bridge).
    */
-  circuit_open: { retryable: false, failover: true, circuit: false, outage: false },
+  circuit_open: { retryable: false, failover: true, circuit: false, outage: true },
   /**
    * No call was made: the endpoint's address is refused by the egress rules (a customer-supplied
    * endpoint in a private, loopback, link-local or metadata range, or plain http). Retrying cannot
@@ -57,6 +63,16 @@ export const FAILURE_KINDS = {
    * cannot help until an operator or tenant admin configures one; another target may. No circuit.
    */
   no_credentials: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
+   * A hedged attempt that lost the race for the first token: it was cancelled because the other
+   * attempt produced content first. Not a provider failure; nothing to retry.
+   */
+  hedge_lost: { retryable: false, failover: false, circuit: false, outage: false },
+  /**
+   * A stream continuation could not be honest: the regenerated answer does not start with the text
+   * the client already has (or the checkpoint is gone). Another target may still continue it.
+   */
+  resume_mismatch: { retryable: false, failover: true, circuit: false, outage: false },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true, circuit: false, outage: false },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean; circuit: boolean; outage: boolean }>;

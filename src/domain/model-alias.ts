@@ -3,6 +3,9 @@
  * validation of an install. Pure; the store persists, the server speaks HTTP.
  */
 import { z } from 'zod';
+import { modelCapability, type CapabilityManifest } from './capabilities';
+import { manifestProviders } from './capability-manifest';
+import { BRIDGE_PROVIDER } from './outage-bridge';
 
 export const EXECUTION_PROFILES = ['managed_provider', 'byok', 'byoc_dynamo', 'byoc_epp', 'subscription'] as const;
 export type ExecutionProfile = (typeof EXECUTION_PROFILES)[number];
@@ -26,6 +29,8 @@ export interface ModelAliasRelease {
   policy_revision: string;
   capability_manifest_revision: string;
   targets: ReleaseTarget[];
+  /** The smallest context window a target must have (declared by the release; absent: none). */
+  min_context_window?: number;
   created_at: number;
 }
 
@@ -36,12 +41,16 @@ const requiredText = (field: string) => z.string({ error: (issue) => (issue.inpu
   .trim().min(1, `${field} must not be empty`);
 
 const targetSchema = z.strictObject({
-  execution_profile: z.enum(EXECUTION_PROFILES, { error: () => `execution_profile must be one of ${EXECUTION_PROFILES.join(', ')}` })
-    .default('managed_provider'),
-  provider: requiredText('provider'),
+  execution_profile: z.enum(EXECUTION_PROFILES, {
+    error: (issue) => (issue.input === undefined ? 'execution_profile is required' : `execution_profile must be one of ${EXECUTION_PROFILES.join(', ')}`),
+  }),
+  // OpenRouter carries traffic only as the last-resort outage bridge, never as routine routing (the contract's promise).
+  provider: requiredText('provider').refine((provider) => provider.toLowerCase() !== BRIDGE_PROVIDER,
+    `provider ${BRIDGE_PROVIDER} is not a release target: it serves only as the last-resort outage bridge, with the tenant policy's allow_brokered_execution`),
   model: requiredText('model'),
   model_revision: requiredText('model_revision'),
-  weight: z.number({ error: 'weight must be a number' }).int('weight must be an integer').min(0, 'weight must not be negative').default(1),
+  weight: z.number({ error: (issue) => (issue.input === undefined ? 'weight is required' : 'weight must be a number') })
+    .int('weight must be an integer').min(0, 'weight must not be negative'),
 });
 
 /** The body of `PUT /v2/model-aliases/{alias}`. */
@@ -49,6 +58,8 @@ export const installReleaseSchema = z.strictObject({
   alias: z.string().optional(),
   policy_revision: z.string().trim().min(1).max(200).optional(),
   capability_manifest_revision: z.string().trim().min(1).max(200).optional(),
+  min_context_window: z.number({ error: 'min_context_window must be a number' }).int('min_context_window must be an integer')
+    .min(1, 'min_context_window must be positive').optional(),
   targets: z.array(targetSchema, { error: (issue) => (issue.input === undefined ? 'targets is required' : 'targets must be an array') })
     .min(1, 'targets must contain at least one target').max(64, 'at most 64 targets'),
 }).superRefine((body, context) => {
@@ -63,5 +74,39 @@ export type InstallReleaseInput = z.infer<typeof installReleaseSchema>;
 export function aliasProblem(alias: string): string | undefined {
   if (alias.trim().length === 0) return 'alias must not be empty';
   if (!ALIAS_PATTERN.test(alias)) return 'alias must be 1-128 characters: letters, digits and . _ : @ + - (starting with a letter or digit)';
+  return undefined;
+}
+
+/** Profiles whose target `provider` is one of the tenant's registered endpoints, not a manifest provider. */
+const ENDPOINT_TARGET_PROFILES: ReadonlySet<ExecutionProfile> = new Set(['byoc_dynamo', 'byoc_epp', 'subscription']);
+
+/**
+ * Why a release cannot be installed against the manifest revision it names, as the field at fault
+ * and a message, or undefined. A target on a registered endpoint (`isEndpoint`) is checked against
+ * the endpoints, every other one against the manifest: its provider, its model (or a dated snapshot
+ * of one) and, when the release declares `min_context_window`, the model's window.
+ */
+export function releaseProblem(input: Pick<InstallReleaseInput, 'targets' | 'min_context_window'>, manifest: CapabilityManifest,
+  isEndpoint: (provider: string) => boolean): { param: string; message: string } | undefined {
+  const providers = manifestProviders(manifest);
+  for (const [index, target] of input.targets.entries()) {
+    const at = `targets[${index}]`;
+    if (ENDPOINT_TARGET_PROFILES.has(target.execution_profile) || !providers.has(target.provider)) {
+      if (isEndpoint(target.provider)) continue;
+      return ENDPOINT_TARGET_PROFILES.has(target.execution_profile)
+        ? { param: `${at}.provider`, message: `${at}.provider: '${target.provider}' is not a registered endpoint of this tenant (${target.execution_profile} targets name one).` }
+        : { param: `${at}.provider`, message: `${at}.provider: unknown provider '${target.provider}' in capability manifest ${manifest.revision}.` };
+    }
+    const capability = modelCapability(manifest, target.provider, target.model);
+    if (!capability) {
+      return { param: `${at}.model`, message: `${at}.model: '${target.provider}/${target.model}' is not in capability manifest ${manifest.revision}.` };
+    }
+    if (input.min_context_window !== undefined && capability.contextWindow !== undefined && capability.contextWindow < input.min_context_window) {
+      return {
+        param: `${at}.model`,
+        message: `${at}.model: '${target.model}' has a ${capability.contextWindow}-token context window, smaller than the release's min_context_window ${input.min_context_window}.`,
+      };
+    }
+  }
   return undefined;
 }

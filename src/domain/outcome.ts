@@ -47,8 +47,11 @@ export function attemptsCostUsd(attempts: readonly AttemptRecord[], manifest: Ca
  *   admission `expired_before_start` → completion null, reason `expired_before_start`;
  *   `unknown_alias` → completion null (admission as given); any other refusal (`no_eligible_target`, `no_credentials`)
  *   → `failed` with that reason. A `rejected` admission without a refusal reads `rejected_policy`.
- * - the last attempt succeeded → `completed`: `ok_via_bridge` when bridged, `ok` for a single attempt,
- *   `ok_after_retry` when every attempt used the same provider, model and region, else `ok_after_failover`;
+ * - the last attempt succeeded (or the last success is followed only by a hedge's other side) →
+ *   `completed`: `ok_via_bridge` when bridged; `ok_after_resume` when an attempt continued a broken
+ *   stream (its record has `continuation`); when a hedge ran, `ok` if the first attempt won it, else
+ *   `ok_after_hedge`; `ok` for a single attempt, `ok_after_retry` when every attempt used the same
+ *   provider, model and region, else `ok_after_failover`;
  * - cancelled → `cancelled`; the deadline fired → `expired_during_execution`;
  * - otherwise `failed`: `stream_interrupted` when the last attempt had streamed content, else the
  *   last attempt's failure kind (`attempts_exhausted` when it has none, or there was no attempt).
@@ -58,12 +61,15 @@ export function attemptsCostUsd(attempts: readonly AttemptRecord[], manifest: Ca
  * within the TTFT target. `degraded`: fallback used, or completed but the target missed, or served
  * at a tier below the requested one (`default` for `priority` is; `default` for `flex` is not; an
  * unreported served tier is not). Timings are measured from receipt: `queued_ms` to admission (to
- * the end when never admitted), `ttft_ms` to the winning streamed attempt's first token.
+ * the end when never admitted), `ttft_ms` to the winning streamed attempt's first token. `usage` is
+ * the winner's; for a continued stream, summed with the usage of the broken attempts it continued.
  */
 export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest): RequestOutcome {
   const { input, attempts } = facts;
   const last = attempts.at(-1);
-  const winner = last?.status === 'succeeded' && !facts.refusal ? last : undefined;
+  // The other side of a hedge is numbered after the attempt it raced, and may end after the winner (lost or failed).
+  const succeeded = attempts.findLast((attempt) => attempt.status === 'succeeded');
+  const winner = succeeded && !facts.refusal && attempts.slice(attempts.indexOf(succeeded) + 1).every(isHedgeSide) ? succeeded : undefined;
   const { completion, reason } = completionAndReason(facts, winner, last);
   const completed = completion === 'completed' && winner !== undefined;
 
@@ -93,9 +99,10 @@ export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest
     reason_code: reason,
     timing: { queued_ms: (facts.admittedAt ?? facts.endedAt) - input.receivedAt, ttft_ms: ttftMs, total_ms: totalMs },
     attempts,
-    usage: winner?.usage ?? null,
+    usage: winner ? summedUsage(attempts, winner) : null,
     cost_usd: attemptsCostUsd(attempts, manifest),
     workflow: facts.workflow,
+    ...(input.ingress ? { ingress: input.ingress } : {}),
   };
 }
 
@@ -111,11 +118,48 @@ function completionAndReason(facts: OutcomeFacts, winner: AttemptRecord | undefi
   return { completion: 'failed', reason: last?.failure_kind ? providerFailureReason(last.failure_kind) : 'attempts_exhausted' };
 }
 
+/** A hedge's side: the attempt started beside a slow first token, or the side that lost the race. */
+function isHedgeSide(attempt: AttemptRecord): boolean {
+  return attempt.failure_kind === 'hedge_lost' || attempt.retry_cause?.startsWith('hedge:') === true;
+}
+
 function successReason(facts: OutcomeFacts): ReasonCode {
   const [first, ...rest] = facts.attempts;
   if (facts.bridged) return 'ok_via_bridge';
+  if (facts.attempts.some((attempt) => attempt.continuation)) return 'ok_after_resume';
+  if (facts.attempts.some(isHedgeSide)) {
+    // The hedge fired, but the first target answered first after all: as good as a first-attempt answer.
+    const winner = facts.attempts.find((attempt) => attempt.status === 'succeeded');
+    return winner === first && rest.every(isHedgeSide) ? 'ok' : 'ok_after_hedge';
+  }
   if (!first || rest.length === 0) return 'ok';
   return rest.every((attempt) => sameTarget(first, attempt)) ? 'ok_after_retry' : 'ok_after_failover';
+}
+
+/**
+ * The usage of a completed request: the winner's, plus every continued attempt's before it (a
+ * continuation's answer is theirs and its together: the client was billed for both), plus what
+ * a hedge's loser reported. Attempts that reported no usage add nothing.
+ */
+function summedUsage(attempts: readonly AttemptRecord[], winner: AttemptRecord): RequestOutcome['usage'] {
+  const parts = attempts.filter((attempt) => attempt === winner || (attempt.usage && (attempt.after_first_token || attempt.failure_kind === 'hedge_lost')));
+  if (parts.length === 1 || !winner.continuation) return winner.usage;
+  return addUsage(parts.map((attempt) => attempt.usage));
+}
+
+/** The sum of OpenAI usage objects (token counts and their details); null when none is known. */
+export function addUsage(usages: ReadonlyArray<RequestOutcome['usage'] | undefined>): RequestOutcome['usage'] {
+  const known = usages.filter((usage): usage is NonNullable<RequestOutcome['usage']> => usage != null);
+  if (known.length === 0) return null;
+  if (known.length === 1) return known[0]!;
+  const sum = (pick: (usage: NonNullable<RequestOutcome['usage']>) => number | undefined) => known.reduce((total, usage) => total + (pick(usage) ?? 0), 0);
+  return {
+    prompt_tokens: sum((usage) => usage.prompt_tokens),
+    completion_tokens: sum((usage) => usage.completion_tokens),
+    total_tokens: sum((usage) => usage.total_tokens),
+    prompt_tokens_details: { cached_tokens: sum((usage) => usage.prompt_tokens_details?.cached_tokens) },
+    completion_tokens_details: { reasoning_tokens: sum((usage) => usage.completion_tokens_details?.reasoning_tokens) },
+  };
 }
 
 /** The outcome's link to its workflow (and the Temporal UI page of its history, when the UI is known). */

@@ -24,11 +24,13 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   cancelled: { status: 499, code: 'cancelled', type: 'invalid_request_error', message: 'The request was cancelled.' },
   provider_content_filter: { status: 400, code: 'content_filter', type: 'invalid_request_error', param: 'messages', message: 'The provider refused the content.' },
   provider_invalid_request: { status: 400, code: 'invalid_request_error', type: 'invalid_request_error', message: 'The provider rejected the request as invalid.' },
+  unsupported_operation: { status: 400, code: 'model_not_supported', type: 'invalid_request_error', param: 'model', message: 'No target of this model can perform this operation (Anthropic targets have no embeddings API).' },
   provider_context_length: { status: 400, code: 'context_length_exceeded', type: 'invalid_request_error', param: 'messages', message: "The prompt does not fit the model's context window." },
   provider_rate_limit: { status: 429, code: 'upstream_rate_limited', type: 'requests', message: 'The provider rate-limited every attempt.' },
   provider_auth: { status: 502, code: 'upstream_auth_failed', type: 'server_error', message: 'The provider rejected the credentials Zumik holds for it.' },
   provider_quota: { status: 502, code: 'upstream_quota_exhausted', type: 'server_error', message: "The provider account's quota is exhausted." },
   provider_model_not_found: { status: 502, code: 'upstream_model_not_found', type: 'server_error', message: 'The provider does not know the configured model.' },
+  provider_response_too_large: { status: 502, code: 'upstream_response_too_large', type: 'server_error', message: "The provider's answer was larger than Zumik accepts." },
   provider_egress_refused: { status: 502, code: 'egress_refused', type: 'server_error', message: "The endpoint's address is refused by the deployment's egress rules." },
   provider_timeout: { status: 504, code: 'upstream_timeout', type: 'server_error', message: 'The provider did not answer in time.' },
 };

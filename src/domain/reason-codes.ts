@@ -9,7 +9,9 @@ export const REASON_CODES = {
   ok: 'completed on the first attempt',
   ok_after_retry: 'completed after retrying the same target',
   ok_after_failover: 'completed by a failover target after an earlier target failed',
-  ok_via_bridge: 'completed by the last-resort OpenRouter bridge after every target failed with an outage',
+  ok_via_bridge: "completed by the last-resort OpenRouter bridge after a verified total outage: every target and region tried and failed with an outage kind (not a rate limit), or every circuit open; the bridge's attempt records `verified_outage`",
+  ok_after_hedge: 'completed by a hedged attempt, started on the next target when the first token was later than the TTFT target',
+  ok_after_resume: 'a stream broke after content was delivered and was continued from that text: the client got one whole answer',
   rejected_concurrency_limit: 'not admitted: the tenant or key is at its concurrency limit and the queue is full',
   rejected_rate_limit: "not admitted: the tenant's or key's request rate limit is exhausted",
   rejected_queue_full: 'not admitted: the admission queue is full',
@@ -17,11 +19,12 @@ export const REASON_CODES = {
   rejected_allow_list: "not admitted: the alias, or every provider of its release, is outside the tenant's or the API key's allow-list",
   unknown_alias: 'the requested model alias has no live release',
   no_credentials: 'no target has a usable credential: no managed key in the environment (e.g. OPENAI_API_KEY), no BYOK secret (PUT /v2/credentials/{provider}) or no registered endpoint; no provider was called',
-  no_eligible_target: 'no target could serve: circuits open, or context window too small',
+  no_eligible_target: 'no target could serve: circuits open and no bridge allowed, or context window too small',
+  unsupported_operation: "no target of the alias can perform the request's operation (embeddings on an alias whose only targets are Anthropic, which has no embeddings API)",
   expired_before_start: 'the deadline passed while the request waited for admission',
   expired_during_execution: 'the deadline passed while attempts were running',
   cancelled: 'the client disconnected or cancelled the request',
-  stream_interrupted: 'the stream failed after its first token; the partial answer was not presented as complete',
+  stream_interrupted: 'the stream failed after its first token and could not be continued; the partial answer was not presented as complete',
   attempts_exhausted: 'every planned attempt failed with retryable errors',
   provider_auth: 'the provider rejected the credentials',
   provider_quota: "the provider account's quota or credit is exhausted",
@@ -37,6 +40,7 @@ export const REASON_CODES = {
   provider_stream_truncated: 'the stream ended before its finish on every attempt',
   provider_network: 'the provider could not be reached on every attempt',
   provider_bad_response: 'the provider answered malformed data on every attempt',
+  provider_response_too_large: "the provider's answer exceeded Zumik's upstream size limit",
   provider_egress_refused: "the endpoint's address is refused by the egress rules (private, loopback, link-local or metadata range, or plain http)",
   provider_unknown: 'an unclassified provider failure',
 } as const;
@@ -49,6 +53,8 @@ export function providerFailureReason(kind: FailureKind): ReasonCode {
   // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
   if (kind === 'circuit_open') return 'no_eligible_target';
   if (kind === 'no_credentials') return 'no_credentials';
+  // Both only ever follow content the client already has (or a race another attempt won).
+  if (kind === 'resume_mismatch' || kind === 'hedge_lost') return 'stream_interrupted';
   return `provider_${kind}` as ReasonCode;
 }
 

@@ -19,6 +19,13 @@ export interface PolicySnapshot {
   allowBrokered: boolean;
   flexFallbackToStandard: boolean;
   leaseMs: number;
+  /**
+   * A stream broken after content may be continued (policy, alias, the request's `x-zumik-stream-resume`,
+   * and a request that can be continued honestly: one choice, no tools). Absent in older histories: off.
+   */
+  streamResume?: boolean;
+  /** Hedges a request may start when the TTFT target passes without a first token (0 or absent: none). */
+  maxHedges?: number;
 }
 
 /** How the request entered: no limit applies (`none`), a lease is held (`leased`), or it waits in the queue (`queued`). */

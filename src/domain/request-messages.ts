@@ -47,4 +47,20 @@ export function requestControlChannel(requestId: string): string {
 export type RequestControlMessage =
   | { type: 'cancel' }
   /** The front door's answer to a `probe`: how many chunks of the stream its client has been sent. */
-  | { type: 'delivered'; chunks: number };
+  | ({ type: 'delivered'; chunks: number } & Partial<StreamCheckpoint>);
+
+/**
+ * What a front door knows of the stream its client holds: enough for a continuation to send on one
+ * response (the first chunks' `created` and `model`; the chunk sequence) without repeating text (the
+ * delivered content of choice 0). Travels over the bus only, never through workflow history.
+ */
+export interface StreamCheckpoint {
+  /** Chunks the client has been sent. */
+  chunks: number;
+  /** The content text of choice 0 the client has (concatenated deltas). */
+  text: string;
+  created: number;
+  model: string;
+  /** False when the delivered part cannot be continued honestly: tool calls, refusals or several choices were sent. */
+  resumable: boolean;
+}

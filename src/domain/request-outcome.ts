@@ -5,6 +5,7 @@
  */
 import type { ChatRequest, ChatUsage } from '../contract/chat';
 import type { FailureKind } from './failure-kinds';
+import type { PayloadRef } from './payload-ref';
 import type { ExecutionProfile, ModelAliasRelease } from './model-alias';
 import type { QosClass } from './qos';
 import type { RequestDecision } from './request-decision';
@@ -26,8 +27,10 @@ export interface ChatRequestInput {
   /** Epoch ms after which the request must not run (from QoS class or `x-zumik-deadline-ms`). */
   deadlineAt: number;
   stream: boolean;
-  /** The OpenAI body as the client sent it (model = alias). */
+  /** The OpenAI body as the client sent it (model = alias); only its stub when `bodyRef` is set. */
   body: ChatRequest;
+  /** A body above the claim-check threshold: stored in Postgres, read by the activities that need it. */
+  bodyRef?: PayloadRef;
   /** Where the answer is delivered: `sync` (a waiting HTTP handler on the StreamBus) or `background` (polled). */
   delivery: 'sync' | 'background';
   /** The batch line this request is, when it runs inside a batch: its result line is recorded once per custom_id. */
@@ -45,7 +48,27 @@ export interface ChatRequestInput {
   decidedAt?: number;
   /** Keep the answer in Postgres (an Idempotency-Key replay, a background poll, a batch line reads it back). */
   keepResponse?: boolean;
+  /** Admission polls per workflow run before a queued request continues-as-new (default QUEUE_POLLS_PER_RUN; tests set it small). */
+  queuePollsPerRun?: number;
+  /** A queued request's wait, carried into the next run by continue-as-new. */
+  queueWait?: { position?: number; delay: number; runs: number };
+  /** What the attempts do: absent is a chat completion; `embeddings` carries an EmbeddingsRequest as `body` (request-operation.ts). */
+  operation?: RequestOperation;
+  /** The front door the request came through (shown in its outcome); absent in older histories. */
+  ingress?: Ingress;
 }
+
+/** What a request's attempts call: the adapter's chat completion (absent) or its embeddings. */
+export type RequestOperation = 'embeddings';
+
+/** The wire format a request arrived in: its outcome says which front door served the client. */
+export type Ingress = 'openai_chat' | 'anthropic_messages' | 'openai_embeddings';
+
+/**
+ * A queued request's admission polls per workflow run (each costs about six history events) before it
+ * continues-as-new: a long queue never nears Temporal's 51,200-event history limit.
+ */
+export const QUEUE_POLLS_PER_RUN = 1_000;
 
 /** One target of the plan: which release target, in which region. */
 export interface PlannedAttempt {
@@ -57,6 +80,16 @@ export interface PlannedAttempt {
   region: string;
   /** Why this candidate is in the plan: the weighted pick, a failover, a weight-0 standby, or the bridge. */
   role: 'primary' | 'failover' | 'standby' | 'bridge';
+  /** The bridge only: the verified total outage that let it run (src/domain/outage-bridge.ts). */
+  verified_outage?: OutageEvidence[];
+}
+
+/** One target and region of a verified outage, and how it failed (`circuit_open`: skipped, its circuit open). */
+export interface OutageEvidence {
+  provider: string;
+  model: string;
+  region: string;
+  failure_kind: FailureKind;
 }
 
 export interface AttemptRecord {
@@ -82,6 +115,17 @@ export interface AttemptRecord {
   /** True when the stream had delivered content before the failure. */
   after_first_token?: boolean;
   retry_after_ms?: number | null;
+  /**
+   * Set on an attempt that continued a broken stream: which attempt's text it continued, from which
+   * offset (characters and chunks the client already had), and how (`prefill`: the delivered text as a
+   * trailing assistant message; `regenerate`: the answer asked for again, only what follows the
+   * delivered prefix sent on).
+   */
+  continuation?: { from_attempt: number; offset_chars: number; offset_chunks: number; mode: 'prefill' | 'regenerate' } | null;
+  /** Stream events that were not valid JSON and were skipped (the rest of the stream was valid). */
+  malformed_events?: number;
+  /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
+  verified_outage?: OutageEvidence[];
 }
 
 export interface RequestOutcome {
@@ -103,6 +147,8 @@ export interface RequestOutcome {
   cost_usd: number | null;
   /** null for a request refused at the front door: no workflow was started for it. */
   workflow: WorkflowRef | null;
+  /** The front door the request came through (absent for requests recorded before it was kept). */
+  ingress?: Ingress;
 }
 
 export interface WorkflowRef {
@@ -113,7 +159,7 @@ export interface WorkflowRef {
 
 /** What the workflow knows when the request ends; `computeOutcome` turns it into a RequestOutcome. */
 export interface OutcomeFacts {
-  input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'receivedAt' | 'deadlineAt' | 'stream'> & {
+  input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'alias' | 'qosClass' | 'receivedAt' | 'deadlineAt' | 'stream' | 'ingress'> & {
     /** The `service_tier` the client asked for (body.service_tier): a lower served tier makes the outcome degraded. */
     requestedServiceTier?: string;
   };

@@ -3,16 +3,18 @@
  * release, the regions and the open circuits — all read from per-process caches — pure functions
  * either refuse the request (no workflow is started) or build the plan the workflow will follow.
  */
-import { buildAttemptPlan, seededRandom, type SkippedCandidate } from './attempt-plan';
+import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
 import type { ModelAliasRelease, ReleaseTarget } from './model-alias';
+import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
 import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
-import { tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
+import { operationIneligibility } from './request-operation';
+import { streamResume, tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
-export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string): PolicySnapshot {
+export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: string, stream = true): PolicySnapshot {
   const qos = tenantQosProfile(policy, qosClass);
   return {
     qos,
@@ -21,6 +23,10 @@ export function policySnapshot(policy: TenantPolicy, qosClass: QosClass, alias: 
     flexFallbackToStandard: policy.flex.fallback_to_standard,
     // The workflow releases the lease when it ends; the expiry only guards against a workflow that never does.
     leaseMs: qos.deadlineMs + 60_000,
+    streamResume: streamResume(policy, alias),
+    // Batch work has hours: racing a second provider for its first token would only spend money. A plain
+    // completion has no first token to watch: hedged only when the tenant asks (`hedge_non_streaming`).
+    maxHedges: qosClass === 'batch' || (!stream && !policy.hedge_non_streaming) ? 0 : policy.max_hedges,
   };
 }
 
@@ -40,7 +46,7 @@ export function policyRefusal(policy: TenantPolicy, qosClass: QosClass): ReasonC
  * The plan for one request: refused when the alias has no live release or no target is eligible.
  * Same release, request id, circuits and prompt ⇒ same plan (a PRNG seeded with the request id).
  */
-export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' | 'qosClass' | 'body'>, context: {
+export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' | 'qosClass' | 'body' | 'operation'>, context: {
   release: ModelAliasRelease | undefined;
   policy: PolicySnapshot;
   regions: (provider: string) => readonly string[];
@@ -56,9 +62,14 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   const regions = Object.fromEntries(release.targets.map((target) => [target.provider, context.regions(target.provider)]));
   const { candidates, skipped } = buildAttemptPlan(release, {
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
-    promptTokens: estimatePromptTokens(input.body),
+    // A chat model's context window says nothing about an embeddings model's input limit.
+    promptTokens: input.operation === 'embeddings' ? undefined : estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,
-    allowedProvider: context.allowedProvider, hasCredential: context.hasCredential,
+    // OpenRouter is only ever the bridge: a release stored before installs refused it as an ordinary target
+    // still never routes to it as one.
+    allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
+    unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
+    hasCredential: context.hasCredential,
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -68,11 +79,16 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     ? candidates.filter((candidate) => supportsFlex(manifest, candidate.provider, candidate.model))
     : candidates;
   if (plan.length === 0) {
+    // Every target was left out because none can do this operation at all: the request is wrong for this alias, not unlucky.
+    if (skipped.length > 0 && skipped.every((skip) => skip.reason === 'operation_unsupported')) return { refusal: 'unsupported_operation' };
     // Only missing credentials stood in the way: say so (and which), not "no eligible target".
     const unconfigured = skipped.filter((entry) => entry.reason === 'no_credentials');
-    if (candidates.length === 0 && unconfigured.length > 0 && skipped.every((entry) => entry.reason === 'no_credentials' || entry.reason === 'not_allowed')) {
+    if (candidates.length === 0 && unconfigured.length > 0 && skipped.every((entry) => entry.reason === 'no_credentials' || entry.reason === 'not_allowed' || entry.reason === 'operation_unsupported')) {
       return { refusal: 'no_credentials', skipped: unconfigured };
     }
+    // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
+    const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;
+    if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) return { plan: [bridge], skipped };
     return { refusal: 'no_eligible_target' };
   }
   return { plan, skipped };

@@ -43,6 +43,8 @@ export interface FailureFacts {
   retryAfterMs?: number | null;
   /** The stream had already delivered content to the client. */
   afterFirstToken?: boolean;
+  /** Content was delivered, and the request may continue it from the delivered text (stream resume). */
+  resumable?: boolean;
 }
 
 export interface RequestState {
@@ -74,8 +76,11 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseBackoffM
 
 /**
  * The rules, first match wins:
- * 1. the stream had delivered content (`afterFirstToken`) → stop `stream_interrupted`: a partial
- *    answer is never silently replaced by another one;
+ * 1. the stream had delivered content (`afterFirstToken`) and may not be continued (`resumable`) →
+ *    stop `stream_interrupted`: a partial answer is never silently replaced by another one. A
+ *    resumable one goes on through the rules below (a continuation: the same target again or the
+ *    next one, after the same backoff), its cause `resume:<kind>`; a kind that can never be
+ *    continued (`content_filter`, `invalid_request`) still stops `stream_interrupted`;
  * 2. `cancelled` → stop `cancelled`;
  * 3. kinds that neither retry nor failover can help (`invalid_request`, `content_filter`) → stop
  *    with the kind's reason — except `content_filter` when the policy's `contentFilterFailover` is
@@ -98,8 +103,13 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseBackoffM
 export function decideNextStep(failure: FailureFacts, state: RequestState, policy: RetryPolicy, random: () => number): NextStep {
   const { kind } = failure;
   const meaning = kind === 'content_filter' && policy.contentFilterFailover ? ROUTED_CONTENT_FILTER : FAILURE_KINDS[kind];
-  if (failure.afterFirstToken) return { action: 'stop', reason: 'stream_interrupted' };
+  if (failure.afterFirstToken && !failure.resumable) return { action: 'stop', reason: 'stream_interrupted' };
   if (kind === 'cancelled') return { action: 'stop', reason: 'cancelled' };
+  if (failure.afterFirstToken) {
+    const next = decideNextStep({ ...failure, afterFirstToken: false, resumable: false }, state, policy, random);
+    if (next.action === 'stop') return { action: 'stop', reason: next.reason === 'expired_during_execution' ? next.reason : 'stream_interrupted' };
+    return { ...next, cause: next.cause.replace(/^(retry|failover):/, 'resume:') };
+  }
   if (!meaning.failover) return { action: 'stop', reason: providerFailureReason(kind) };
   if (state.attemptsMade >= policy.maxAttempts) {
     return { action: 'stop', reason: kind === 'unknown' ? 'attempts_exhausted' : providerFailureReason(kind) };

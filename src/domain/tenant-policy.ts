@@ -73,8 +73,26 @@ export const tenantPolicySchema = z.strictObject({
   /** Per-alias overrides of the fields that make sense per alias; an alias not listed follows the tenant-wide fields. */
   aliases: z.record(
     z.string().regex(ALIAS_PATTERN, 'alias keys must be 1-128 characters: letters, digits and . _ : @ + - (starting with a letter or digit)'),
-    z.strictObject({ content_filter_failover: z.boolean().optional() }),
+    z.strictObject({ content_filter_failover: z.boolean().optional(), stream_resume: z.boolean().optional() }),
   ).default({}),
+  /**
+   * A stream that breaks after content reached the client (cut, stall, upstream error, lost worker) is
+   * continued from the delivered text on the same or the next target (README "Streams that survive
+   * their provider"). On by default; off per alias (`aliases`) or per request (`x-zumik-stream-resume: off`).
+   */
+  stream_resume: z.boolean().default(true),
+  /**
+   * Hedged first token: when the class's TTFT target passes with no first token, the next eligible
+   * target starts in parallel and the first to produce content wins. At most this many per request
+   * (0 disables); never for the batch class.
+   */
+  max_hedges: count(0, 3).default(1),
+  /**
+   * Hedge plain (non-streamed) completions too. Off by default: without a stream there is no first
+   * token to see, so the hedge races whole answers, and a long answer that legitimately runs past the
+   * TTFT target is paid for twice (the loser's partial output).
+   */
+  hedge_non_streaming: z.boolean().default(false),
   /** Attempts per request across all targets (the retry budget). */
   max_attempts: count(1, 20).default(4),
   /** May the OpenRouter bridge serve the request after a verified outage of every target? */
@@ -149,6 +167,9 @@ export function tenantPolicyToJson(policy: TenantPolicy) {
     failover: policy.failover,
     content_filter_failover: policy.content_filter_failover,
     aliases: Object.fromEntries(Object.entries(policy.aliases).map(([alias, override]) => [alias, { ...override }])),
+    stream_resume: policy.stream_resume,
+    max_hedges: policy.max_hedges,
+    hedge_non_streaming: policy.hedge_non_streaming,
     max_attempts: policy.max_attempts,
     allow_brokered_execution: policy.allow_brokered_execution,
     flex: { ...policy.flex },
@@ -166,6 +187,12 @@ export const OPERATOR_POLICY_FIELDS = ['limits', 'allowed_aliases', 'allowed_pro
 export function contentFilterFailover(policy: TenantPolicy, alias: string): boolean {
   const override = Object.hasOwn(policy.aliases, alias) ? policy.aliases[alias]!.content_filter_failover : undefined;
   return override ?? policy.content_filter_failover;
+}
+
+/** Whether a broken stream of a request for `alias` may be continued: the alias's override, else the tenant's field. */
+export function streamResume(policy: TenantPolicy, alias: string): boolean {
+  const override = Object.hasOwn(policy.aliases, alias) ? policy.aliases[alias]!.stream_resume : undefined;
+  return override ?? policy.stream_resume;
 }
 
 /** The retry and failover rules a tenant's request for `alias` runs under (src/domain/retry-decision.ts). */

@@ -10,6 +10,7 @@ import { AnthropicBatchAdapter } from './batch/anthropic-batch-adapter';
 import type { BatchCapableAdapter } from './batch/batch-types';
 import { GeminiBatchAdapter } from './batch/gemini-batch-adapter';
 import { OpenAIBatchAdapter } from './batch/openai-batch-adapter';
+import { XaiBatchAdapter } from './batch/xai-batch-adapter';
 import { GeminiAdapter } from './gemini/gemini-adapter';
 import { OpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter';
 import type { OpenAICompatibleFlavourName } from './openai-compatible/openai-compatible-flavours';
@@ -118,13 +119,14 @@ export class ProviderDirectory {
     const entry = this.entry(provider);
     const target = region === undefined ? entry.regions[0] : entry.regions.find((candidate) => candidate.region === region);
     if (!target) throw new UnknownProviderError(provider, region);
-    if (entry.kind !== 'openai' && entry.kind !== 'anthropic' && entry.kind !== 'gemini') return undefined;
+    if (entry.kind !== 'openai' && entry.kind !== 'anthropic' && entry.kind !== 'gemini' && entry.kind !== 'xai') return undefined;
     const key = `${provider}\u0000${target.region}`;
     let adapter = this.batchAdapters.get(key);
     if (!adapter) {
       const options = { baseUrl: target.baseUrl, dispatcher: this.dispatcher(key, provider, target.region) };
       adapter = entry.kind === 'anthropic' ? new AnthropicBatchAdapter(options)
-        : entry.kind === 'gemini' ? new GeminiBatchAdapter(options) : new OpenAIBatchAdapter({ ...options, provider });
+        : entry.kind === 'gemini' ? new GeminiBatchAdapter(options)
+          : entry.kind === 'xai' ? new XaiBatchAdapter(options) : new OpenAIBatchAdapter({ ...options, provider });
       this.batchAdapters.set(key, adapter);
     }
     return adapter;

@@ -8,7 +8,8 @@
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ProviderError } from './provider-error';
-import { classifyTransportError, DEFAULT_TIMEOUTS, type UpstreamResponse } from './upstream-http';
+import { UPSTREAM_EVENT_MAX_BYTES, UPSTREAM_STREAM_MAX_BYTES } from '../contract/limits';
+import { classifyTransportError, DEFAULT_TIMEOUTS, responseTooLarge, type UpstreamResponse } from './upstream-http';
 import type { CallTimeouts } from './types';
 
 /**
@@ -42,9 +43,18 @@ export function isEndOfBody(error: unknown): boolean {
   return error instanceof ProviderError && (error.kind === 'stream_truncated' || error.kind === 'stream_stalled');
 }
 
+/**
+ * The stream's events. At most `maxBytes` in all (UPSTREAM_STREAM_MAX_BYTES) and `maxEventBytes` without
+ * an event (UPSTREAM_EVENT_MAX_BYTES, an endless line): more is `response_too_large`, so no provider can
+ * make a worker hold an unbounded answer.
+ */
 export async function* readSseEvents(response: UpstreamResponse, provider: string, options: {
-  signal?: AbortSignal; timeouts?: CallTimeouts; completion?: AnswerCompletion;
+  signal?: AbortSignal; timeouts?: CallTimeouts; completion?: AnswerCompletion; maxBytes?: number; maxEventBytes?: number;
 }): AsyncGenerator<EventSourceMessage> {
+  const maxBytes = options.maxBytes ?? UPSTREAM_STREAM_MAX_BYTES;
+  const maxEventBytes = options.maxEventBytes ?? UPSTREAM_EVENT_MAX_BYTES;
+  let bytes = 0;
+  let bytesSinceEvent = 0;
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const queue: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => queue.push(event) });
@@ -62,7 +72,15 @@ export async function* readSseEvents(response: UpstreamResponse, provider: strin
         : new ProviderError(`${provider}: no first event within ${waitMs} ms`, { kind: 'timeout', provider, phase: 'first_token' }),
       graceLeftMs);
       if (next === GRACE_OVER || next.done) break;
-      parser.feed(decoder.decode(next.value as Uint8Array, { stream: true }));
+      const chunk = next.value as Uint8Array;
+      bytes += chunk.length;
+      bytesSinceEvent += chunk.length;
+      if (bytes > maxBytes) throw responseTooLarge(provider, maxBytes, response.status);
+      const text = decoder.decode(chunk, { stream: true });
+      parser.feed(text);
+      // Bytes after the last event boundary belong to an event still open.
+      if (queue.length > 0) bytesSinceEvent = text.length - lastEventBoundary(text);
+      if (bytesSinceEvent > maxEventBytes) throw responseTooLarge(provider, maxEventBytes, response.status);
       while (queue.length > 0) {
         seenEvent = true;
         yield queue.shift()!;
@@ -80,6 +98,41 @@ export async function* readSseEvents(response: UpstreamResponse, provider: strin
   } finally {
     // Stop reading if the consumer returned early (client gone, failover).
     if (!response.body.destroyed) response.body.destroy();
+  }
+}
+
+/** The index just after the last blank line (an SSE event boundary) in `text`, or 0. */
+function lastEventBoundary(text: string): number {
+  let end = 0;
+  for (const separator of ['\n\n', '\r\r', '\n\r\n']) {
+    const at = text.lastIndexOf(separator);
+    if (at !== -1) end = Math.max(end, at + separator.length);
+  }
+  return end;
+}
+
+/** What `SkippedEvents.parse` returns for an event it skipped. */
+export const SKIPPED = Symbol('skipped event');
+
+/**
+ * Skip-and-continue for malformed events: a data payload that is not JSON is skipped (the parser
+ * yields a `skipped-event` part, counted in the attempt record) while the rest of the stream is valid;
+ * more than `max` of them in one stream is a `bad_response` (a body that is garbage, not one bad event).
+ */
+export class SkippedEvents {
+  count = 0;
+  constructor(private readonly provider: string, private readonly max = 3) {}
+
+  parse(data: string): unknown {
+    try {
+      return JSON.parse(data);
+    } catch (error) {
+      this.count += 1;
+      if (this.count > this.max) {
+        throw new ProviderError(`${this.provider}: ${this.count} malformed stream events`, { kind: 'bad_response', provider: this.provider }, { cause: error });
+      }
+      return SKIPPED;
+    }
   }
 }
 

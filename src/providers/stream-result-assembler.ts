@@ -48,6 +48,7 @@ export class StreamResultAssembler {
         this.model = part.model ?? this.model;
         return;
       case 'stream-end':
+      case 'skipped-event':
         return;
     }
   }

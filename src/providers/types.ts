@@ -4,6 +4,7 @@
  * from a provider folder.
  */
 import type { ChatRequest, ChatResult, StreamPart } from '../contract/chat';
+import type { EmbeddingsRequest, EmbeddingsResult } from '../contract/embeddings';
 
 /** Credentials resolved inside the activity by reference; never logged, never in workflow state. */
 export interface ProviderCredential {
@@ -48,4 +49,17 @@ export interface ProviderAdapter {
   readonly provider: string;
   generate(request: ChatRequest, options: ProviderCallOptions): Promise<ChatResult>;
   stream(request: ChatRequest, options: ProviderCallOptions): AsyncIterable<StreamPart>;
+}
+
+/**
+ * The optional embeddings ability (OpenAI-compatible providers, Gemini; not Anthropic, which has no
+ * embeddings API). Inputs are batched to the provider's per-call maximum inside `embed`.
+ */
+export interface EmbeddingsAdapter {
+  embed(request: EmbeddingsRequest, options: ProviderCallOptions): Promise<EmbeddingsResult>;
+}
+
+/** Whether an adapter can embed (checked at call time; the plan already left out providers that cannot). */
+export function canEmbed(adapter: ProviderAdapter): adapter is ProviderAdapter & EmbeddingsAdapter {
+  return typeof (adapter as Partial<EmbeddingsAdapter>).embed === 'function';
 }

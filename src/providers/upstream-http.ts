@@ -4,6 +4,7 @@
  * taxonomy. Adapters get their dispatcher injected; tests point base URLs at loopback emulators.
  */
 import { Agent, buildConnector, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { UPSTREAM_RESPONSE_MAX_BYTES } from '../contract/limits';
 import type { EgressPolicy } from '../net/egress-policy';
 import { ProviderError } from './provider-error';
 import type { CallTimeouts } from './types';
@@ -147,11 +148,36 @@ export function pickRateLimitHeaders(headers: Record<string, string>): Record<st
   return Object.keys(picked).length > 0 ? picked : undefined;
 }
 
-/** Read a whole (small) response body as text, classifying a body failure. */
-export async function readBodyText(response: UpstreamResponse, provider: string, signal?: AbortSignal): Promise<string> {
+/** The failure for an answer over Zumik's size limit (never read further: memory stays bounded). */
+export function responseTooLarge(provider: string, limitBytes: number, status?: number): ProviderError {
+  return new ProviderError(`${provider}: the answer is larger than the ${limitBytes} byte limit`, { kind: 'response_too_large', provider, status });
+}
+
+/**
+ * Read a whole (non-streamed) response body as text, at most `maxBytes` (UPSTREAM_RESPONSE_MAX_BYTES):
+ * a bigger answer is `response_too_large` as soon as it is known (its content-length, or the byte that
+ * crosses the limit), and the rest is never read. A body failure is classified.
+ */
+export async function readBodyText(response: UpstreamResponse, provider: string, signal?: AbortSignal,
+  maxBytes = UPSTREAM_RESPONSE_MAX_BYTES): Promise<string> {
+  if (Number(response.headers['content-length']) > maxBytes) {
+    // Dropped unread: the abort this raises on the body has no one to tell.
+    response.body.on('error', () => undefined).destroy();
+    throw responseTooLarge(provider, maxBytes, response.status);
+  }
+  const chunks: Buffer[] = [];
+  let bytes = 0;
   try {
-    return await response.body.text();
+    for await (const chunk of response.body) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > maxBytes) {
+        response.body.destroy();
+        throw responseTooLarge(provider, maxBytes, response.status);
+      }
+      chunks.push(chunk as Buffer);
+    }
   } catch (error) {
     throw classifyTransportError(error, provider, signal, 'first_token');
   }
+  return Buffer.concat(chunks, bytes).toString('utf8');
 }

@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
+import { REQUEST_BODY_LIMIT_SETTING } from '../contract/limits';
 import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
@@ -12,10 +13,15 @@ import type { RequestRepository } from '../store/request-repository';
 import type { TenantPolicyRepository } from '../store/tenant-policy-repository';
 import { authenticate, type ApiKeyAuthenticator } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { jsonBodyGuard } from './middleware/json-body-guard';
 import { requestId } from './middleware/request-id';
+import { urlGuard } from './middleware/url-guard';
 import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
+import { embeddingsRoutes } from './routes/embeddings';
+import { anthropicMessagesRoutes } from './routes/anthropic-messages';
+import { anthropicErrorHandler } from './middleware/anthropic-front-door';
 import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
 import { codecCors, codecRoutes, type CodecRouteDeps } from './routes/codec';
 import { credentialRoutes } from './routes/credentials';
@@ -26,6 +32,8 @@ import { tenantPolicyRoutes } from './routes/tenant-policies';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { modelAliasRoutes } from './routes/model-aliases';
 import { metricsRoutes, type MetricsSource } from './routes/metrics';
+import { capabilityManifestRoutes } from './routes/capability-manifests';
+import { routingPolicyRoutes } from './routes/routing-policies';
 import { modelRoutes } from './routes/models';
 
 export interface AppDeps {
@@ -34,7 +42,7 @@ export interface AppDeps {
   modelAliases: ModelAliasRepository;
   authenticator: ApiKeyAuthenticator;
   readiness: Record<string, ReadinessCheck>;
-  /** Largest accepted JSON body, e.g. `10mb`. */
+  /** Largest accepted JSON body, e.g. `10mb` (default: REQUEST_BODY_LIMIT_SETTING). */
   bodyLimit?: string;
   /** The request path (absent in tests of the registry alone). */
   chat?: ChatRouteDeps;
@@ -64,14 +72,22 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId());
+  app.use(urlGuard());
   app.use(healthRoutes(deps.readiness));
   if (deps.metrics) app.use(metricsRoutes(deps.metrics, deps.authenticator));
-  app.use(express.json({ limit: deps.bodyLimit ?? '10mb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({
+    limit: deps.bodyLimit ?? REQUEST_BODY_LIMIT_SETTING, type: ['application/json', 'application/*+json'],
+    verify: (request, _response, buffer) => { (request as express.Request).bodyBytes = buffer.length; },
+  }));
+  app.use(jsonBodyGuard());
 
+  // Anthropic's Messages API: its own key header and error envelope, so it is mounted before /v1's bearer check.
+  if (deps.chat) app.use('/v1/messages', anthropicMessagesRoutes(deps.chat, deps.authenticator));
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
   v1.use(modelRoutes(deps.modelAliases, deps.policies, deps.modelOwner));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
+  if (deps.chat) v1.use(embeddingsRoutes(deps.chat));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);
@@ -81,6 +97,8 @@ export function createApp(deps: AppDeps): Express {
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
   v2.use(modelAliasRoutes(deps.modelAliases));
+  v2.use(capabilityManifestRoutes(deps.modelAliases.manifests));
+  v2.use(routingPolicyRoutes(deps.modelAliases.routingPolicies));
   v2.use(apiKeyRoutes(deps.apiKeys, deps.authenticator));
   if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));
@@ -91,6 +109,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.codec) v2.use(codecRoutes(deps.codec));
   app.use('/v2', v2);
 
+  app.use('/v1/messages', anthropicErrorHandler(deps.logger));
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));
   return app;

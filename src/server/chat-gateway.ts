@@ -7,7 +7,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage } from '../domain/request-messages';
+import { requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage, type StreamCheckpoint } from '../domain/request-messages';
 import type { ChatRequestInput, ChatRequestResult, RequestOutcome } from '../domain/request-outcome';
 import { SearchAttributes } from '../temporal/search-attributes';
 import type { StreamBus } from '../streaming/stream-bus';
@@ -41,6 +41,28 @@ export interface StartedRequest {
   cancel(): Promise<void>;
 }
 
+/**
+ * The workflow engine could not be reached (Temporal down, restarting or overloaded): nothing was
+ * started, so the request can be sent again — with the same Idempotency-Key, which is not used up.
+ */
+export class EngineUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the workflow engine is unreachable', { cause });
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** gRPC codes that mean "the engine is not there right now": DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE. */
+const ENGINE_DOWN_CODES = new Set([4, 8, 14]);
+
+function engineDown(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'number' && ENGINE_DOWN_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 export function workflowIdFor(tenantId: string, requestId: string): string {
   return `req:${tenantId}:${requestId}`;
 }
@@ -51,15 +73,15 @@ export class ChatGateway {
   /** Start the request's workflow and follow its delivery on the bus. */
   async start(input: ChatRequestInput): Promise<StartedRequest> {
     const queue = new DeliveryQueue();
-    let chunks = 0;
+    const checkpoint = new DeliveredStream();
     const onMessage = (message: RequestMessage) => {
       if (message.type === 'probe') {
-        // This front door holds the client: it is the stream's checkpoint for an attempt that runs again.
-        const answer: RequestControlMessage = { type: 'delivered', chunks };
+        // This front door holds the client: it is the stream's checkpoint for an attempt that runs again or continues it.
+        const answer: RequestControlMessage = { type: 'delivered', ...checkpoint.snapshot() };
         void this.options.bus.publish(requestControlChannel(input.requestId), answer).catch(() => undefined);
         return;
       }
-      if (message.type === 'chunk') chunks += 1;
+      if (message.type === 'chunk') checkpoint.add(message.chunk);
       queue.push(busDelivery(message));
     };
     const unsubscribe = input.delivery === 'sync'
@@ -88,7 +110,7 @@ export class ChatGateway {
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
         await unsubscribe();
-        throw error;
+        throw engineDown(error) ? new EngineUnavailableError(error) : error;
       }
       handle = this.options.client.workflow.getHandle(workflowId);
       attached = true;
@@ -135,7 +157,7 @@ export class ChatGateway {
     try {
       await handle.describe();
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      if (!(error instanceof WorkflowNotFoundError)) throw engineDown(error) ? new EngineUnavailableError(error) : error;
       // Recorded meanwhile (a refusal at the front door writes no workflow)?
       const late = await this.options.requests.find(input.tenantId, input.requestId);
       if (!late) return undefined;
@@ -166,6 +188,36 @@ function busDelivery(message: Exclude<RequestMessage, { type: 'probe' }>): Deliv
     case 'final': return { type: 'final', outcome: message.outcome, body: message.body, chunkCount: message.chunkCount };
     case 'stream-error': return { type: 'stream-error', error: message.error };
     case 'outcome': return { type: 'result', result: { outcome: message.outcome, response: null } };
+  }
+}
+
+/**
+ * What this front door's client holds of a stream: the chunk count and, for a continuation, choice 0's
+ * text and the first chunk's `created`/`model`. Per chunk it only appends the delta it forwards anyway.
+ */
+class DeliveredStream {
+  private chunks = 0;
+  private readonly text: string[] = [];
+  private created = 0;
+  private model = '';
+  private resumable = true;
+
+  add(chunk: Record<string, unknown>): void {
+    if (this.chunks === 0) {
+      this.created = typeof chunk.created === 'number' ? chunk.created : 0;
+      this.model = typeof chunk.model === 'string' ? chunk.model : '';
+    }
+    this.chunks += 1;
+    for (const choice of (chunk.choices as Array<{ index?: number; delta?: Record<string, unknown> }> | undefined) ?? []) {
+      const delta = choice.delta ?? {};
+      // Several choices, tool calls or a refusal: a continuation could not add to them honestly.
+      if (choice.index !== 0 || delta.tool_calls !== undefined || typeof delta.refusal === 'string') this.resumable = false;
+      else if (typeof delta.content === 'string' && delta.content.length > 0) this.text.push(delta.content);
+    }
+  }
+
+  snapshot(): StreamCheckpoint {
+    return { chunks: this.chunks, text: this.text.join(''), created: this.created, model: this.model, resumable: this.resumable };
   }
 }
 

@@ -9,7 +9,9 @@ import { errorEnvelope, formatParam, type ErrorEnvelope } from '../contract/erro
 /** Thrown by handlers and middleware for every client-visible error. */
 export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly code: string | null, readonly param: string | null = null,
-    readonly type = status >= 500 ? 'server_error' : 'invalid_request_error', readonly headers: Record<string, string> = {}) {
+    readonly type = status >= 500 ? 'server_error' : 'invalid_request_error', readonly headers: Record<string, string> = {},
+    /** Fields beside `error` in the body (the native surface's `zumik` outcome of a failed request). */
+    readonly extraBody: Record<string, unknown> = {}) {
     super(message);
     this.name = 'HttpError';
   }

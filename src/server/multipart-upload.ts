@@ -7,6 +7,7 @@
 import type { Request } from 'express';
 import busboy from 'busboy';
 import type { Readable } from 'node:stream';
+import { FILENAME_MAX_LENGTH } from '../contract/limits';
 import type { FileRecord, FileStore } from '../store/file-store';
 import { badRequest, type HttpError } from './errors';
 
@@ -27,7 +28,8 @@ export function receiveUpload(request: Request, files: FileStore, tenantId: stri
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers, limits: { files: 1, fields: 20, fieldSize: 4096, parts: 25, fieldNameSize: 100 } });
+      // Filenames in the form are UTF-8 (as browsers and the SDKs send them), not busboy's default Latin-1.
+      parser = busboy({ headers: request.headers, defParamCharset: 'utf8', limits: { files: 1, fields: 20, fieldSize: 4096, parts: 25, fieldNameSize: 100 } });
     } catch {
       reject(badRequest('The body must be multipart/form-data with the fields `file` and `purpose`.', 'file'));
       return;
@@ -75,7 +77,7 @@ export function receiveUpload(request: Request, files: FileStore, tenantId: stri
       // FileStore reads the stream (and sees its errors); this keeps a late destroy from being an unhandled 'error'.
       stream.on('error', () => undefined);
       upload = files.create({
-        tenantId, filename: (info.filename || 'upload.jsonl').slice(0, 255), purpose: 'batch', source: stream,
+        tenantId, filename: storedFilename(info.filename), purpose: 'batch', source: stream,
         beforeCommit: async () => {
           await formDone;
           const problem = fields.purpose === undefined ? badRequest("Missing required parameter: 'purpose'.", 'purpose') : purposeProblem(fields.purpose);
@@ -110,6 +112,17 @@ export function receiveUpload(request: Request, files: FileStore, tenantId: stri
     });
     request.pipe(parser);
   });
+}
+
+/**
+ * The filename as stored: any Unicode is kept (it is served back RFC 6266-encoded), but control
+ * characters (NUL cannot even be stored) and broken surrogates are replaced, and it is cut to length.
+ */
+export function storedFilename(given: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = (given ?? '').replace(/[\u0000-\u001f\u007f]/g, '_');
+  const wellFormed = (cleaned as unknown as { toWellFormed(): string }).toWellFormed();
+  return Array.from(wellFormed).slice(0, FILENAME_MAX_LENGTH).join('') || 'upload.jsonl';
 }
 
 function purposeProblem(purpose: string): HttpError | undefined {

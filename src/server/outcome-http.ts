@@ -15,6 +15,7 @@ export function outcomeHeaders(outcome: RequestOutcome): Record<string, string> 
     'x-zumik-admission': outcome.admission,
     'x-zumik-completion': outcome.completion ?? '',
     'x-zumik-target-met': String(outcome.target_met),
+    'x-zumik-degraded': String(outcome.degraded),
     'x-zumik-fallback-used': String(outcome.fallback_used),
     'x-zumik-reason-code': outcome.reason_code,
     'x-zumik-attempts': String(outcome.attempts.length),
@@ -46,8 +47,14 @@ export function outcomeComment(outcome: RequestOutcome): string {
   return `: zumik-outcome ${JSON.stringify(compact)}\n\n`;
 }
 
-/** The HTTP error for an outcome that did not complete (the table: src/domain/reason-code-errors.ts). */
-export function outcomeError(outcome: RequestOutcome, missing?: readonly MissingCredential[]): HttpError {
+/**
+ * The HTTP error for an outcome that did not complete (the table: src/domain/reason-code-errors.ts).
+ * On the native surface the body carries the full outcome beside the envelope (`zumik`), as a
+ * completed /v2 answer does; /v1 keeps OpenAI's bare envelope and the compact headers. `missing`:
+ * the targets without a credential, for a `no_credentials` message that names where each comes from.
+ */
+export function outcomeError(outcome: RequestOutcome, surface: 'v1' | 'v2' = 'v1', missing?: readonly MissingCredential[]): HttpError {
   const shape = outcomeErrorShape(outcome, missing);
-  return new HttpError(shape.status, shape.message, shape.code, shape.param ?? null, shape.type, outcomeHeaders(outcome));
+  return new HttpError(shape.status, shape.message, shape.code, shape.param ?? null, shape.type, outcomeHeaders(outcome),
+    surface === 'v2' ? { zumik: outcome } : {});
 }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { formatParam } from '../contract/error-envelope';
 import { chatRequestSchema } from '../contract/chat-request-schema';
+import { CUSTOM_ID_MAX_LENGTH } from '../contract/limits';
 import { InvalidLineError } from './file-errors';
 
 /** The one endpoint Zumik batches. */
@@ -28,6 +29,12 @@ export function checkBatchInputLine(value: unknown): BatchInputLine {
   const { custom_id: customId, method, url, body } = value;
   if (customId === undefined || customId === null) throw new InvalidLineError('custom_id is required', 'missing_required_parameter');
   if (typeof customId !== 'string' || customId.length === 0) throw new InvalidLineError('custom_id must be a non-empty string', 'invalid_custom_id');
+  if (customId.length > CUSTOM_ID_MAX_LENGTH) throw new InvalidLineError(`custom_id must be at most ${CUSTOM_ID_MAX_LENGTH} characters`, 'invalid_custom_id');
+  // It is stored as text and written back into the output file: no NUL (Postgres refuses it), no broken UTF-16.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(customId) || !(customId as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    throw new InvalidLineError('custom_id must not contain control characters or lone UTF-16 surrogates', 'invalid_custom_id');
+  }
   if (method === undefined) throw new InvalidLineError('method is required', 'missing_required_parameter');
   if (method !== 'POST') throw new InvalidLineError(`method must be 'POST', not ${JSON.stringify(method)}`, 'invalid_method');
   if (url === undefined) throw new InvalidLineError('url is required', 'missing_required_parameter');

@@ -3,6 +3,7 @@
  * workflow, read back as the output/error file in line order (OpenAI's BatchRequestOutput lines).
  */
 import type { Pool } from 'pg';
+import { jsonb } from './jsonb';
 import { newBatchRequestId } from './file-ids';
 
 export type ResultKind = 'output' | 'error';
@@ -43,7 +44,7 @@ export class BatchResultStore {
     const result = await this.pool.query(
       `INSERT INTO batch_results (batch_id, custom_id, line_index, kind, id, body, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (batch_id, custom_id) DO NOTHING`,
-      [input.batchId, input.customId, input.lineIndex, input.kind, id, JSON.stringify(body),
+      [input.batchId, input.customId, input.lineIndex, input.kind, id, jsonb(body),
         Buffer.byteLength(renderResultLine(id, input.customId, body))]);
     return result.rowCount === 1;
   }

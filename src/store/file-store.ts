@@ -8,6 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
+import { UPLOAD_MAX_BYTES } from '../contract/limits';
 import { createBatchLineValidator } from './batch-input-line';
 import { BatchResultStore, type AppendResultInput, type ResultKind } from './batch-result-store';
 import { FileNotFoundError, FileRejectedError } from './file-errors';
@@ -43,7 +44,7 @@ export interface FileLimits {
   maxLineBytes: number;
 }
 
-export const DEFAULT_FILE_LIMITS: FileLimits = { chunkBytes: 512 * 1024, maxBytes: 200 * 1024 * 1024, maxLines: 50_000, maxLineBytes: 10 * 1024 * 1024 };
+export const DEFAULT_FILE_LIMITS: FileLimits = { chunkBytes: 512 * 1024, maxBytes: UPLOAD_MAX_BYTES, maxLines: 50_000, maxLineBytes: 10 * 1024 * 1024 };
 /** Batch input files expire after 30 days unless the upload says otherwise (as OpenAI's do). */
 export const BATCH_FILE_TTL_SECONDS = 30 * 24 * 3600;
 

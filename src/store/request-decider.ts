@@ -11,12 +11,14 @@ import type { ReasonCode } from '../domain/reason-codes';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot } from '../domain/request-planning';
 import type { ChatRequestInput } from '../domain/request-outcome';
+import { withRoutingPolicy, type RoutingPolicy } from '../domain/routing-policy';
+import { DEFAULT_POLICY_REVISION } from '../domain/model-alias';
 import type { TenantPolicy } from '../domain/tenant-policy';
 import type { AdmissionStore } from './admission-store';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 import { TtlCache } from './ttl-cache';
 
-export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>;
+export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef' | 'operation'>;
 
 export type DecideResult =
   | { decision: RequestDecision }
@@ -40,6 +42,10 @@ export interface RequestDeciderDeps {
    * environment (or not). BYOK and endpoint credentials are looked up by the attempt (no SQL here).
    */
   hasCredential?: (target: ReleaseTarget) => boolean;
+  /** Loads a manifest revision into this process once (immutable; absent: the built-in manifest serves all). */
+  manifests?: { load(revision: string): Promise<unknown> };
+  /** A release's routing policy revision, cached per process (immutable; absent: releases' revisions are ignored). */
+  routingPolicies?: { find(revision: string): Promise<{ policy: RoutingPolicy } | undefined> };
 }
 
 export class RequestDecider {
@@ -54,12 +60,23 @@ export class RequestDecider {
   async decide(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList): Promise<DecideResult> {
     tenantPolicy ??= await this.deps.policies.get(input.tenantId);
     const lists = [{ aliases: tenantPolicy.allowed_aliases, providers: tenantPolicy.allowed_providers }, keyAllowList ?? await this.keyAllowList(input.apiKeyId)];
-    const snapshot = policySnapshot(tenantPolicy, input.qosClass, input.alias);
-    // The bridge is a provider too: a list without openrouter never reaches it.
-    const policy = snapshot.allowBrokered && !providerAllowed(lists, 'openrouter') ? { ...snapshot, allowBrokered: false } : snapshot;
+    const snapshotOf = (effective: TenantPolicy): PolicySnapshot => {
+      const snapshot = policySnapshot(effective, input.qosClass, input.alias, input.body.stream === true);
+      // The bridge is a provider too: a list without openrouter never reaches it.
+      return snapshot.allowBrokered && !providerAllowed(lists, 'openrouter') ? { ...snapshot, allowBrokered: false } : snapshot;
+    };
+    let policy = snapshotOf(tenantPolicy);
     const refused = policyRefusal(tenantPolicy, input.qosClass) ?? (aliasAllowed(lists, input.alias) ? undefined : 'rejected_allow_list');
     if (refused) return { refusal: refused, policy };
     const [release, circuits] = await Promise.all([this.deps.releases.get(input.tenantId, input.alias), this.deps.circuits.get()]);
+    if (release) {
+      // Both immutable and cached per process: no SQL after a revision's first request here.
+      await this.deps.manifests?.load(release.capability_manifest_revision);
+      if (release.policy_revision !== DEFAULT_POLICY_REVISION && this.deps.routingPolicies) {
+        const routing = await this.deps.routingPolicies.find(release.policy_revision);
+        if (routing) policy = snapshotOf(withRoutingPolicy(tenantPolicy, routing.policy));
+      }
+    }
     const planned = planRequest(input, {
       release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open,
       allowedProvider: restrictsProviders(lists) ? (provider) => providerAllowed(lists, provider) : undefined,

@@ -4,6 +4,7 @@
  */
 import type { Pool } from 'pg';
 import type { RequestOutcome } from '../domain/request-outcome';
+import { jsonb } from './jsonb';
 
 export interface StoredRequest {
   outcome: RequestOutcome;
@@ -11,15 +12,14 @@ export interface StoredRequest {
 }
 
 /**
- * JSON for a jsonb column: Postgres refuses the NUL character (`\u0000`) in jsonb text, and a model
- * may well produce one; it becomes U+FFFD rather than losing the whole record.
+ * How long an Idempotency-Key holds (README "Idempotency-Key"): a use after this many hours starts a
+ * new request, as a first use would. Expired keys are purged as new keys are claimed.
  */
-export function jsonb(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
-}
+export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
 
 export class RequestRepository {
+  private lastKeyPurge = 0;
+
   constructor(private readonly pool: Pool) {}
 
   /**
@@ -77,15 +77,48 @@ export class RequestRepository {
     return result.rows[0];
   }
 
-  /** Claim an Idempotency-Key: the request id it maps to, and whether the body matches the first use. */
+  /**
+   * Claim an Idempotency-Key (per tenant): the request id it maps to, and whether the body matches the
+   * first use. A key older than IDEMPOTENCY_KEY_TTL_HOURS is claimed afresh, as if never used.
+   */
   async claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }> {
+    await this.purgeKeysOccasionally();
     const inserted = await this.pool.query<{ request_id: string }>(
       `INSERT INTO idempotency_keys (tenant_id, key, body_hash, request_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, key) DO NOTHING RETURNING request_id`, [tenantId, key, bodyHash, requestId]);
+       ON CONFLICT (tenant_id, key) DO UPDATE SET body_hash = EXCLUDED.body_hash, request_id = EXCLUDED.request_id, created_at = now()
+         WHERE idempotency_keys.created_at <= now() - make_interval(hours => $5::integer)
+       RETURNING request_id`, [tenantId, key, bodyHash, requestId, IDEMPOTENCY_KEY_TTL_HOURS]);
     if (inserted.rows[0]) return { requestId, sameBody: true, fresh: true };
     const existing = await this.pool.query<{ request_id: string; body_hash: string }>(
       'SELECT request_id, body_hash FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [tenantId, key]);
     const row = existing.rows[0]!;
     return { requestId: row.request_id, sameBody: row.body_hash === bodyHash, fresh: false };
+  }
+
+  /**
+   * Point a key whose request never ran (cancelled by its client, refused at admission) at a new
+   * request: only when it still maps to `fromRequestId`, so of two racing resends one runs and the
+   * other follows it. Returns the request id the key maps to now.
+   */
+  async rekeyIdempotencyKey(tenantId: string, key: string, fromRequestId: string, toRequestId: string): Promise<string> {
+    const updated = await this.pool.query<{ request_id: string }>(
+      `UPDATE idempotency_keys SET request_id = $4 WHERE tenant_id = $1 AND key = $2 AND request_id = $3 RETURNING request_id`,
+      [tenantId, key, fromRequestId, toRequestId]);
+    if (updated.rows[0]) return toRequestId;
+    const current = await this.pool.query<{ request_id: string }>('SELECT request_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [tenantId, key]);
+    return current.rows[0]?.request_id ?? toRequestId;
+  }
+
+  /** Delete Idempotency-Keys past their lifetime; returns how many went. */
+  async purgeExpiredKeys(): Promise<number> {
+    const result = await this.pool.query('DELETE FROM idempotency_keys WHERE created_at <= now() - make_interval(hours => $1::integer)',
+      [IDEMPOTENCY_KEY_TTL_HOURS]);
+    return result.rowCount ?? 0;
+  }
+
+  private async purgeKeysOccasionally(): Promise<void> {
+    if (Date.now() - this.lastKeyPurge < 3600_000) return;
+    this.lastKeyPurge = Date.now();
+    await this.purgeExpiredKeys().catch(() => undefined);
   }
 }

@@ -26,7 +26,8 @@ describe('provider-native batch tier', () => {
   const batchCreates = () => harness.openai.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/batches')).length;
 
   beforeAll(async () => {
-    harness = await startHarness();
+    // Two provider-job poll rounds per batch workflow run (default 500), so polling a job continues-as-new.
+    harness = await startHarness({ env: { ZUMIK_POLLS_PER_RUN: '2' } });
     harness.openai.batches.clock.processingMs = 150;
     await harness.installAlias('native.alias', [target('openai', 'gpt-4o-mini')]);
     client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: harness.adminKey, maxRetries: 0 });
@@ -48,6 +49,38 @@ describe('provider-native batch tier', () => {
     expect(errors).toEqual([]);
     expect(output.map((entry) => entry.custom_id)).toEqual(ids);
     for (const entry of output) expect(entry.response).toMatchObject({ status_code: 200, body: { object: 'chat.completion', choices: [{ message: { role: 'assistant' } }] } });
+  });
+
+  it('never submits a provider batch twice: a retry after the creation answer was lost finds the job by its submission key', async () => {
+    await harness.call('PUT', '/v2/tenants/default/policy', { body: { batch: { provider_native: true, poll_interval_ms: 200 } } });
+    harness.openai.batches.lostCreateAnswers = 1;
+    const ids = ['k1', 'k2', 'k3'];
+    const { batch, output } = await runBatch(client, ids);
+    expect(batch.status).toBe('completed');
+    expect(batch.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
+    expect(output.map((entry) => entry.custom_id)).toEqual(ids);
+    // One job at the provider (created once, its answer lost), looked up by the retry; no line ran online.
+    expect(batchCreates()).toBe(1);
+    expect(harness.openai.batches.jobs.size).toBe(1);
+    expect(harness.openai.requests.some((request) => request.method === 'GET' && request.path.endsWith('/batches'))).toBe(true);
+    expect(chatCalls()).toBe(0);
+  });
+
+  it('continues-as-new while it polls a long provider job, and still collects every line', async () => {
+    await harness.call('PUT', '/v2/tenants/default/policy', { body: { batch: { provider_native: true, poll_interval_ms: 200 } } });
+    harness.openai.batches.clock.processingMs = 5_000;
+    try {
+      const ids = ['long-1', 'long-2'];
+      const { batch, output } = await runBatch(client, ids);
+      expect(batch.status).toBe('completed');
+      expect(output.map((entry) => entry.custom_id)).toEqual(ids);
+      expect(batchCreates()).toBe(1);
+      expect(chatCalls()).toBe(0);
+      const history = await harness.zumik.client.workflow.getHandle(`batch:default:${batch.id}`).fetchHistory();
+      expect(history.events![0]!.workflowExecutionStartedEventAttributes!.continuedExecutionRunId).toBeTruthy();
+    } finally {
+      harness.openai.batches.clock.processingMs = 150;
+    }
   });
 
   it('sends the lines a provider job failed back to the online path when the policy says so', async () => {

@@ -47,6 +47,13 @@ describe('allow-lists', () => {
         .toEqual({ refusal: 'rejected_allow_list' });
     });
 
+    it('never plans openrouter as an ordinary target, even in a release stored before installs refused it', () => {
+      const planned = planRequest(input, { ...context, release: release(target('openrouter', 1), target('openai', 1)) });
+      expect('plan' in planned && planned.plan.map((candidate) => [candidate.provider, candidate.targetIndex])).toEqual([['openai', 1]]);
+      expect('plan' in planned && planned.skipped).toEqual([expect.objectContaining({ provider: 'openrouter', reason: 'not_allowed' })]);
+      expect(planRequest(input, { ...context, release: release(target('openrouter', 1)) })).toEqual({ refusal: 'no_eligible_target' });
+    });
+
     it('keeps no_eligible_target for an allowed target whose circuit is open', () => {
       expect(planRequest(input, {
         ...context, release: release(target('openai', 1), target('anthropic', 1)), allowedProvider: (provider) => provider === 'anthropic',

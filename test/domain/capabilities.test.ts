@@ -1,5 +1,5 @@
 import {
-  builtInManifest, costUsd, estimatePromptTokens, manifestFor, modelCapability, tierMultiplier, type CapabilityManifest,
+  builtInManifest, costUsd, estimatePromptTokens, manifestFor, modelCapability, supportsAssistantPrefill, tierMultiplier, type CapabilityManifest,
 } from '../../src/domain/capabilities';
 import type { ChatRequest, ChatUsage } from '../../src/contract/chat';
 
@@ -16,6 +16,21 @@ const manifest: CapabilityManifest = {
 const usage = (prompt: number, completion: number, cached = 0, written = 0): ChatUsage => ({
   prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
   prompt_tokens_details: { cached_tokens: cached, cache_write_tokens: written },
+});
+
+describe('supportsAssistantPrefill', () => {
+  it('is true for Anthropic models (the Messages API continues a trailing assistant turn) and false for OpenAI ones', () => {
+    const manifest = builtInManifest();
+    expect(supportsAssistantPrefill(manifest, 'anthropic', 'claude-haiku-4-5')).toBe(true);
+    expect(supportsAssistantPrefill(manifest, 'anthropic', 'claude-model-not-in-the-manifest')).toBe(true);
+    expect(supportsAssistantPrefill(manifest, 'openai', 'gpt-4o-mini')).toBe(false);
+  });
+
+  it('follows the manifest where it says, for an OpenAI-compatible model that accepts a trailing assistant message', () => {
+    const manifest = { revision: 'cap_test', models: { 'byoc-vllm/llama': { assistantPrefill: true }, 'anthropic/claude-x': { assistantPrefill: false } } };
+    expect(supportsAssistantPrefill(manifest, 'byoc-vllm', 'llama')).toBe(true);
+    expect(supportsAssistantPrefill(manifest, 'anthropic', 'claude-x')).toBe(false);
+  });
 });
 
 describe('manifestFor', () => {
@@ -42,8 +57,9 @@ describe('builtInManifest()', () => {
     expect(capability?.price?.output).toBeGreaterThanOrEqual(capability!.price!.input);
   });
 
-  it('prices every model with output and input, and cache reads below input', () => {
-    for (const [key, capability] of Object.entries(builtInManifest().models)) {
+  it('prices every model with output and input (but those the provider reference gives no price for), and cache reads below input', () => {
+    const unpriced = new Set(['anthropic/claude-fable-5']);
+    for (const [key, capability] of Object.entries(builtInManifest().models).filter(([key]) => !unpriced.has(key))) {
       expect([key, capability.price !== undefined]).toEqual([key, true]);
       const { input, cachedInput } = capability.price!;
       if (cachedInput !== undefined) expect([key, cachedInput < input]).toEqual([key, true]);
@@ -51,7 +67,7 @@ describe('builtInManifest()', () => {
   });
 
   it('uses the tier multipliers of the provider reference', () => {
-    expect(modelCapability(builtInManifest(), 'openai', 'gpt-5.4')?.tiers).toEqual({ flex: 0.5, priority: 2, batch: 0.5 });
+    expect(modelCapability(builtInManifest(), 'openai', 'gpt-5.4')?.tiers).toEqual({ flex: 0.5, scale: 1, priority: 2, batch: 0.5 });
     expect(modelCapability(builtInManifest(), 'gemini', 'gemini-3.5-flash')?.tiers).toMatchObject({ flex: 0.5, batch: 0.5 });
     expect(modelCapability(builtInManifest(), 'anthropic', 'claude-sonnet-5')?.tiers).toEqual({ priority: 1, batch: 0.5 });
   });
@@ -156,5 +172,38 @@ describe('estimatePromptTokens', () => {
 
   it('grows with the prompt, so a long prompt skips small-window targets', () => {
     expect(estimatePromptTokens({ messages: [{ role: 'user', content: text(800_000) }] })).toBe(200_004);
+  });
+});
+
+describe('manifest facts of issue 10', () => {
+  const manifest = builtInManifest();
+  const usage = { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 };
+
+  it('admits a 2M-token prompt on the Gemini model Google offers it on, and not on the 1M ones', () => {
+    expect(modelCapability(manifest, 'gemini', 'gemini-1.5-pro-002')?.contextWindow).toBe(2_097_152);
+    expect(modelCapability(manifest, 'gemini', 'models/gemini-2.5-pro')?.contextWindow).toBe(1_048_576);
+  });
+
+  it('knows Claude Fable 5 (tools, vision, prefill) without inventing its price or window', () => {
+    const fable = modelCapability(manifest, 'anthropic', 'claude-fable-5');
+    expect(fable).toMatchObject({ tools: true, vision: true, assistantPrefill: true });
+    expect(fable?.price).toBeUndefined();
+    expect(fable?.contextWindow).toBeUndefined();
+    expect(costUsd(manifest, 'anthropic', 'claude-fable-5', usage)).toBeNull();
+  });
+
+  it("models OpenAI's scale tier and prices its tokens at list (committed capacity)", () => {
+    expect(modelCapability(manifest, 'openai', 'gpt-4o-mini')?.tiers?.scale).toBe(1);
+    expect(costUsd(manifest, 'openai', 'gpt-5.4', usage, 'scale')).toBe(costUsd(manifest, 'openai', 'gpt-5.4', usage, 'default'));
+    expect(costUsd(manifest, 'openai', 'gpt-5.4', usage, 'priority')).toBe(2 * costUsd(manifest, 'openai', 'gpt-5.4', usage, 'default')!);
+  });
+
+  it('prices no batch discount that is unused (Fireworks) or unpublished (xAI), nor a dedicated deployment per token', () => {
+    for (const [provider, model] of [['fireworks', 'accounts/fireworks/models/gpt-oss-120b'], ['xai', 'grok-4.3']]) {
+      expect(modelCapability(manifest, provider!, model!)?.tiers?.batch).toBeUndefined();
+      expect(costUsd(manifest, provider!, model!, usage, 'batch')).toBe(costUsd(manifest, provider!, model!, usage, 'default'));
+    }
+    expect(costUsd(manifest, 'fireworks', 'accounts/acme/deployments/dep-1', usage)).toBeNull();
+    expect(costUsd(manifest, 'fireworks', 'accounts/fireworks/models/gpt-oss-120b#accounts/acme/deployments/dep-1', usage)).toBeNull();
   });
 });

@@ -228,3 +228,54 @@ describe('servedBelowRequestedTier', () => {
     expect(servedBelowRequestedTier(requested, served)).toBe(expected);
   });
 });
+
+describe('computeOutcome of continued and hedged streams', () => {
+  const continued = (overrides: Partial<AttemptRecord> = {}) => attempt(2, {
+    retry_cause: 'resume:stream_truncated', usage: usage(1_200, 60),
+    continuation: { from_attempt: 1, offset_chars: 120, offset_chunks: 21, mode: 'prefill' }, ...overrides,
+  });
+
+  it('reads ok_after_resume for a stream completed by a continuation, with the usage summed over the attempts the answer is made of', () => {
+    const outcome = computeOutcome(facts({
+      input: { stream: true },
+      attempts: [failed(1, { failure_kind: 'stream_truncated', after_first_token: true, ttft_ms: 200, usage: usage(1_000, 40) }), continued()],
+    }), manifest);
+    expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok_after_resume', fallback_used: false });
+    expect(outcome.usage).toMatchObject({ prompt_tokens: 2_200, completion_tokens: 100, total_tokens: 2_300 });
+  });
+
+  it('takes the continuation\'s own usage when the broken attempt reported none', () => {
+    const outcome = computeOutcome(facts({
+      input: { stream: true }, attempts: [failed(1, { failure_kind: 'stream_stalled', after_first_token: true }), continued()],
+    }), manifest);
+    expect(outcome.usage).toEqual(usage(1_200, 60));
+  });
+
+  it('reads ok_after_hedge when the hedge won, with the loser recorded before it', () => {
+    const outcome = computeOutcome(facts({
+      attempts: [attempt(1, { status: 'cancelled', failure_kind: 'hedge_lost', usage: null }),
+        attempt(2, { provider: 'anthropic', model: 'claude-sonnet-5', retry_cause: 'hedge:ttft' })],
+    }), manifest);
+    expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok_after_hedge', fallback_used: true });
+  });
+
+  it('reads ok when the first target won the race after the hedge started, its loser recorded after it', () => {
+    const outcome = computeOutcome(facts({
+      attempts: [attempt(1), attempt(2, { provider: 'anthropic', model: 'claude-sonnet-5', retry_cause: 'hedge:ttft', status: 'cancelled', failure_kind: 'hedge_lost', usage: null })],
+    }), manifest);
+    expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok', fallback_used: false });
+    expect(outcome.usage).toEqual(usage(1_000, 100));
+  });
+
+  it('reads ok when the hedge failed before any content and the first target answered', () => {
+    const outcome = computeOutcome(facts({
+      attempts: [attempt(1), failed(2, { provider: 'anthropic', model: 'claude-sonnet-5', retry_cause: 'hedge:ttft' })],
+    }), manifest);
+    expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok', fallback_used: false });
+  });
+
+  it('is not completed when an attempt after the last success is not a hedge side', () => {
+    const outcome = computeOutcome(facts({ attempts: [attempt(1), failed(2)] }), manifest);
+    expect(outcome.completion).toBe('failed');
+  });
+});

@@ -33,6 +33,15 @@ describe('decideNextStep', () => {
         .toEqual({ action: 'stop', reason: 'stream_interrupted' });
     });
 
+    it('with stream_interrupted when a resumable stream can neither be retried nor failed over, or ran out of attempts', () => {
+      expect(decideNextStep({ kind: 'content_filter', afterFirstToken: true, resumable: true }, state(), policy, noRandom))
+        .toEqual({ action: 'stop', reason: 'stream_interrupted' });
+      expect(decideNextStep({ kind: 'stream_truncated', afterFirstToken: true, resumable: true }, state({ attemptsMade: 4 }), policy, noRandom))
+        .toEqual({ action: 'stop', reason: 'stream_interrupted' });
+      expect(decideNextStep({ kind: 'resume_mismatch', afterFirstToken: true, resumable: true }, state({ candidatesLeft: 0 }), policy, noRandom))
+        .toEqual({ action: 'stop', reason: 'stream_interrupted' });
+    });
+
     it('with cancelled when the call was cancelled', () => {
       expect(decideNextStep({ kind: 'cancelled' }, state(), policy, noRandom)).toEqual({ action: 'stop', reason: 'cancelled' });
     });
@@ -163,5 +172,27 @@ describe('decideNextStep', () => {
       expect(decideNextStep({ kind: 'rate_limit', retryAfterMs: 3_000 }, state({ candidatesLeft: 0, deadlineAt: NOW + 3_001 }), policy, middle))
         .toEqual({ action: 'retry_same', delayMs: 3_000, cause: 'retry:rate_limit' });
     });
+  });
+});
+
+describe('decideNextStep for a stream that broke after content and may be continued (resumable)', () => {
+  it('continues on the next target at once, its cause resume:<kind>', () => {
+    expect(decideNextStep({ kind: 'stream_truncated', afterFirstToken: true, resumable: true }, state(), policy, noRandom))
+      .toEqual({ action: 'failover', delayMs: 0, cause: 'resume:stream_truncated' });
+  });
+
+  it('continues on the same target after the backoff when no other is left', () => {
+    expect(decideNextStep({ kind: 'stream_stalled', afterFirstToken: true, resumable: true }, state({ candidatesLeft: 0 }), policy, middle))
+      .toEqual({ action: 'retry_same', delayMs: 250, cause: 'resume:stream_stalled' });
+  });
+
+  it('moves a continuation that could not be honest (resume_mismatch) to the next target, never back to the same', () => {
+    expect(decideNextStep({ kind: 'resume_mismatch', afterFirstToken: true, resumable: true }, state(), policy, noRandom))
+      .toEqual({ action: 'failover', delayMs: 0, cause: 'resume:resume_mismatch' });
+  });
+
+  it('still stops at the deadline with expired_during_execution', () => {
+    expect(decideNextStep({ kind: 'stream_stalled', afterFirstToken: true, resumable: true }, state({ candidatesLeft: 0, deadlineAt: NOW + 100 }), policy, middle))
+      .toEqual({ action: 'stop', reason: 'expired_during_execution' });
   });
 });

@@ -1,8 +1,9 @@
 import { ZodError } from 'zod';
 import { DEFAULT_QOS } from '../../src/domain/qos';
 import {
-  contentFilterFailover, DEFAULT_TENANT_POLICY, parseTenantPolicy, tenantPolicySchema, tenantPolicyToJson, tenantQosProfile, tenantRetryPolicy,
+  contentFilterFailover, DEFAULT_TENANT_POLICY, parseTenantPolicy, streamResume, tenantPolicySchema, tenantPolicyToJson, tenantQosProfile, tenantRetryPolicy,
 } from '../../src/domain/tenant-policy';
+import { policySnapshot } from '../../src/domain/request-planning';
 import { DEFAULT_RETRY_POLICY } from '../../src/domain/retry-decision';
 
 function issueOf(json: unknown) {
@@ -21,6 +22,9 @@ describe('tenantPolicySchema', () => {
         failover: true,
         content_filter_failover: false,
         aliases: {},
+        stream_resume: true,
+        max_hedges: 1,
+        hedge_non_streaming: false,
         max_attempts: 4,
         allow_brokered_execution: false,
         flex: { fallback_to_standard: false },
@@ -108,6 +112,29 @@ describe('tenantPolicySchema', () => {
 
     it('throws the ZodError from parseTenantPolicy', () => {
       expect(() => parseTenantPolicy({ max_attempts: -1 })).toThrow(ZodError);
+    });
+  });
+
+  describe('stream resume and hedges', () => {
+    it('resumes broken streams and allows one hedge by default', () => {
+      expect(streamResume(DEFAULT_TENANT_POLICY, 'code.fast')).toBe(true);
+      expect(policySnapshot(DEFAULT_TENANT_POLICY, 'interactive', 'code.fast')).toMatchObject({ streamResume: true, maxHedges: 1 });
+    });
+
+    it('lets an alias opt out of (or back into) stream resume', () => {
+      const policy = parseTenantPolicy({ aliases: { 'tools.agent': { stream_resume: false } } });
+      expect(streamResume(policy, 'tools.agent')).toBe(false);
+      expect(streamResume(policy, 'code.fast')).toBe(true);
+      expect(streamResume(parseTenantPolicy({ stream_resume: false, aliases: { 'chat.long': { stream_resume: true } } }), 'chat.long')).toBe(true);
+    });
+
+    it('never hedges the batch class, and max_hedges: 0 disables hedging', () => {
+      expect(policySnapshot(DEFAULT_TENANT_POLICY, 'batch', 'code.fast').maxHedges).toBe(0);
+      expect(policySnapshot(parseTenantPolicy({ max_hedges: 0 }), 'interactive', 'code.fast').maxHedges).toBe(0);
+      // A plain completion has no first token to watch: hedged only when the tenant asks.
+      expect(policySnapshot(DEFAULT_TENANT_POLICY, 'interactive', 'code.fast', false).maxHedges).toBe(0);
+      expect(policySnapshot(parseTenantPolicy({ hedge_non_streaming: true }), 'interactive', 'code.fast', false).maxHedges).toBe(1);
+      expect(issueOf({ max_hedges: 9 }).path).toEqual(['max_hedges']);
     });
   });
 

@@ -8,8 +8,9 @@
  *   Postgres recorded for its request;
  * - no provider call is duplicated: a prompt reaches the provider more than once only when its record
  *   says why (a failed attempt, or a first attempt lost with its worker: `retry_cause: worker_lost`).
- * The Temporal server stays down for 9 s, longer than a start's own retries, so that some keys are claimed by a
- * request whose workflow never started: their resend starts it. A dedicated Temporal dev server (killing the
+ * The API and the worker stay down for 10 s each, the Temporal server for 20 s — longer than a start's own
+ * retries, so that some keys are claimed by a request whose workflow never started (answered 503 with
+ * Retry-After): their resend starts it. A dedicated Temporal dev server (killing the
  * suite's would break other test files).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,6 +27,8 @@ import { sleep, startCluster, waitForOutcome, type Cluster, type RoleProcess } f
 
 const ALIAS = 'crash.chat';
 const CLIENTS = 5;
+const DOWN_MS = 10_000;
+const TEMPORAL_DOWN_MS = 20_000;
 const RESEND_DELAY_MS = 300;
 
 /** The prompt of a chat body (its last user message). */
@@ -102,6 +105,8 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
     const results = new Map<string, { id?: string; text?: string; sends: number; broken: number }>();
     let next = 0;
     let loading = true;
+    /** Every non-200 answer: status, code and Retry-After. The engine down is a 503 with Retry-After, never a 500. */
+    const refusals: Array<{ status: number; code?: string; retryAfter: string | null }> = [];
 
     const oneRequest = async (prompt: string) => {
       const entry = { sends: 0, broken: 0 } as { id?: string; text?: string; sends: number; broken: number };
@@ -122,6 +127,9 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
             entry.text = body.choices[0].message.content;
             return;
           }
+          let code: string | undefined;
+          try { code = (JSON.parse(text) as { error?: { code?: string } }).error?.code; } catch { /* not JSON */ }
+          refusals.push({ status: response.status, code, retryAfter: response.headers.get('retry-after') });
         } catch {
           // a broken connection (the API died under it): resend with the same key
         }
@@ -138,23 +146,30 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
     await sleep(5_000);
     await api.kill('SIGKILL');
     marks.apiKilled = Date.now() - started;
+    await sleep(DOWN_MS); // no front door: clients' connections are refused, and they resend
     api = await cluster.spawn('api', { PORT: String(apiPort) });
     await sleep(7_000);
     await worker.kill('SIGKILL');
     marks.workerKilled = Date.now() - started;
+    await sleep(DOWN_MS); // no worker: started requests wait in their workflows
     worker = await cluster.spawn('worker');
     await sleep(7_000);
     await temporal.kill();
     marks.temporalKilled = Date.now() - started;
-    // Down longer than the client's own retries of a start (≈ 6 s): requests arriving now get a 500 and are resent,
+    // Down longer than the client's own retries of a start (≈ 6 s): requests arriving now get a 503 and are resent,
     // and a resend must start the workflow their first send never could (the key is claimed, no workflow exists).
-    await sleep(9_000);
+    await sleep(TEMPORAL_DOWN_MS);
     await temporal.start();
     marks.temporalBack = Date.now() - started;
     await sleep(6_000);
     loading = false;
     await Promise.all(clients);
     marks.loadEnded = Date.now() - started;
+
+    // While the engine was down, requests were refused honestly: a 503 engine_unavailable with Retry-After, never a 500.
+    expect(refusals.filter((refusal) => refusal.status >= 500 && !(refusal.status === 503 && refusal.code === 'engine_unavailable' && refusal.retryAfter === '5')))
+      .toEqual([]);
+    expect(refusals.filter((refusal) => refusal.code === 'engine_unavailable').length).toBeGreaterThan(0);
 
     // No request lost.
     const unanswered = [...results].filter(([, entry]) => entry.text === undefined).map(([prompt]) => prompt);

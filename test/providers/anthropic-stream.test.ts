@@ -86,9 +86,19 @@ describe('mapAnthropicStream', () => {
     expect(parts.some((part) => part.type === 'stream-end' || part.type === 'finish')).toBe(false);
   });
 
-  it('throws bad_response on an event that is not JSON', async () => {
+  it('skips an event that is not JSON amid valid ones (a skipped-event part), and the answer stays whole', async () => {
     const events = loadAnthropicSse('sdk-basic_response.sse');
-    const { error } = await run([...events.slice(0, 3), { data: '{"type":"content_block_delta",' }]);
+    const { parts, error } = await run([...events.slice(0, 3), { data: '{"type":"content_block_delta",' }, ...events.slice(3)]);
+    expect(error).toBeUndefined();
+    expect(parts.filter((part) => part.type === 'skipped-event')).toHaveLength(1);
+    expect(parts.filter((part) => part.type !== 'skipped-event')).toEqual((await run(events)).parts.map((part) =>
+      part.type === 'stream-start' ? { ...part, created: expect.any(Number) } : part));
+  });
+
+  it('throws bad_response after more than three events that are not JSON', async () => {
+    const events = loadAnthropicSse('sdk-basic_response.sse');
+    const garbage = Array.from({ length: 4 }, () => ({ data: '{"type":' }));
+    const { error } = await run([...events.slice(0, 3), ...garbage, ...events.slice(3)]);
     expect(error).toMatchObject({ kind: 'bad_response' });
   });
 

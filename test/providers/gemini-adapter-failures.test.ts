@@ -110,8 +110,12 @@ describe('GeminiAdapter', () => {
       expect(await streamError({ kind: 'stall', afterEvents: 1 }, callOptions({ timeouts: { stallMs: 50 } }))).toMatchObject({ kind: 'stream_stalled', afterFirstToken: true });
     });
 
-    it('maps a malformed event to bad_response', async () => {
-      expect(await streamError({ kind: 'malformed', afterEvents: 1 })).toMatchObject({ kind: 'bad_response', afterFirstToken: true });
+    it('skips one malformed event and completes the answer', async () => {
+      harness.emulator.inject({ kind: 'malformed', afterEvents: 1 });
+      const { parts, error } = await drain(harness.adapter.stream(hello, callOptions({ timeouts: short })));
+      expect(error).toBeUndefined();
+      expect(parts.filter((part) => part.type === 'skipped-event')).toHaveLength(1);
+      expect(parts.at(-1)).toEqual({ type: 'stream-end' });
     });
 
     it('maps a stream that ends cleanly without a finishReason to stream_truncated', async () => {

@@ -68,8 +68,16 @@ describe('convertGeminiStream', () => {
     expect(await failure([])).toMatchObject({ kind: 'stream_truncated', afterFirstToken: false });
   });
 
-  it('fails as bad_response on a malformed event, marking that content was already sent', async () => {
-    expect(await failure([loadGeminiChunks('google-text')[0], '{"candidates": ['])).toMatchObject({ kind: 'bad_response', afterFirstToken: true });
+  it('skips an event that is not JSON amid valid ones, and the answer stays whole', async () => {
+    const [first, ...rest] = loadGeminiChunks('google-text');
+    const parts = await collect([first, '{"candidates": [', ...rest]);
+    expect(parts.filter((part) => part.type === 'skipped-event')).toHaveLength(1);
+    expect(parts.filter((part) => part.type !== 'skipped-event')).toEqual(await collect([first, ...rest]));
+  });
+
+  it('fails as bad_response after more than three events that are not JSON, or on one that is not a response, marking content already sent', async () => {
+    const chunks = loadGeminiChunks('google-text');
+    expect(await failure([chunks[0], '{', '{', '{', '{', ...chunks.slice(1)])).toMatchObject({ kind: 'bad_response', afterFirstToken: true });
     expect(await failure(['[1,2]'])).toMatchObject({ kind: 'bad_response' });
   });
 

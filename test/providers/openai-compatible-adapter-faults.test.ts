@@ -166,10 +166,13 @@ describe('OpenAICompatibleAdapter', () => {
       expect(error).toMatchObject({ kind: 'stream_stalled', afterFirstToken: true });
     });
 
-    it('classifies a data line that is not JSON as bad_response', async () => {
+    it('skips one data line that is not JSON and completes the answer', async () => {
       emulator().inject({ kind: 'malformed', afterEvents: 2 });
 
-      expect((await collectUntilFailure(adapter().stream(HELLO, options()))).error).toMatchObject({ kind: 'bad_response' });
+      const parts = await collectParts(adapter().stream(HELLO, options()));
+
+      expect(textOf(parts)).toBe('Hello from the emulator.');
+      expect(parts.filter((part) => part.type === 'skipped-event')).toHaveLength(1);
     });
 
     it.each(['openai', 'xai', 'fireworks', 'openrouter', 'byoc_epp'] as const)('%s: a complete stream that ends without [DONE] is a whole answer: finish, usage, stream-end', async (flavour) => {

@@ -88,8 +88,11 @@ describe('parseOpenAICompatibleStream', () => {
     expect(seen).toEqual([false, false, true]);
   });
 
-  it('fails with bad_response on a data line that is not JSON or not a chunk', async () => {
-    expect((await collectUntilFailure(parseOpenAICompatibleStream(events('{"choices": ['), context()))).error).toMatchObject({ kind: 'bad_response' });
+  it('skips a data line that is not JSON; fails with bad_response after more than three, or on one that is not a chunk', async () => {
+    const skipped = await collectParts(parseOpenAICompatibleStream(events('{"choices": [',
+      JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] }), '[DONE]'), context()));
+    expect(skipped.map((part) => part.type)).toEqual(['skipped-event', 'text-delta', 'finish', 'stream-end']);
+    expect((await collectUntilFailure(parseOpenAICompatibleStream(events('{', '{', '{', '{'), context()))).error).toMatchObject({ kind: 'bad_response' });
     expect((await collectUntilFailure(parseOpenAICompatibleStream(events('{"choices": 5}'), context()))).error).toMatchObject({ kind: 'bad_response' });
   });
 

@@ -117,9 +117,10 @@ const CASES: FaultCase[] = [
     failover: overToAnthropic('stream_stalled'),
   },
   {
+    // One event that is not JSON amid valid ones is skipped (counted in the attempt record), never a failure.
     name: 'malformed event before content (stream)', stream: true, fault: { kind: 'malformed', afterEvents: 1 },
-    single: { status: 503, completion: 'failed', reason: 'provider_bad_response', attempts: thrice('bad_response') },
-    failover: overToAnthropic('bad_response'),
+    single: { status: 200, completion: 'completed', reason: 'ok', attempts: [['openai', 'succeeded', null]] },
+    failover: { status: 200, completion: 'completed', reason: 'ok', attempts: [['openai', 'succeeded', null]] },
   },
   {
     // The whole answer streamed, finish and usage included, but no `[DONE]`: the answer is complete.
@@ -128,11 +129,12 @@ const CASES: FaultCase[] = [
     failover: { status: 200, completion: 'completed', reason: 'ok', attempts: [['openai', 'succeeded', null]] },
   },
   {
-    // The body ended cleanly before the finish chunk: content already reached the client, so no retry
-    // and no failover — the stream ends with an explicit error (see streaming-rules.test.ts).
+    // The body ended cleanly before the finish chunk after content reached the client: the stream is continued
+    // from the delivered text (stream-resilience.test.ts) — on the single target every call is cut again, so the
+    // attempt budget runs out and the stream ends with an explicit error; with a standby, its prefill finishes it.
     name: 'clean end before the finish chunk (stream)', stream: true, fault: { kind: 'cut', afterEvents: 3, clean: true },
-    single: { status: 200, completion: 'failed', reason: 'stream_interrupted', attempts: [failed('stream_truncated')] },
-    failover: { status: 200, completion: 'failed', reason: 'stream_interrupted', attempts: [failed('stream_truncated')] },
+    single: { status: 200, completion: 'failed', reason: 'stream_interrupted', attempts: thrice('stream_truncated') },
+    failover: { status: 200, completion: 'completed', reason: 'ok_after_resume', attempts: [failed('stream_truncated'), ['anthropic', 'succeeded', null]] },
   },
 ];
 

@@ -35,7 +35,7 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     harness = await startHarness({ env: { ZUMIK_METRICS_MAX_TENANTS: '2' } });
     await harness.installAlias('metrics.ok', [target('openai', 'gpt-4o-mini')]);
-    await harness.installAlias('metrics.failover', [target('xai', 'grok-3-mini'), target('anthropic', 'claude-3-5-haiku-latest', 0)]);
+    await harness.installAlias('metrics.failover', [target('xai', 'grok-3-mini'), target('anthropic', 'claude-haiku-4-5', 0)]);
     await harness.installAlias('metrics.byok', [target('openai', 'gpt-4o-mini', 1, { execution_profile: 'byok' })]);
   });
   afterAll(async () => harness?.stop());

@@ -1,7 +1,7 @@
 /**
  * A missing credential is its own answer (issue 11, first run): `no_credentials`, naming the provider
  * and where its credential comes from, decided before any provider is called — at the front door for
- * managed providers (the harness sets no FIREWORKS_API_KEY), in the attempt for BYOK (no stored
+ * managed providers (this harness leaves FIREWORKS_API_KEY unset), in the attempt for BYOK (no stored
  * secret), which then fails over to a target that has one and never counts against a circuit.
  */
 import { startHarness, target, type Harness } from '../support/zumik-harness';
@@ -11,15 +11,18 @@ describe('no_credentials on the request path', () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    harness = await startHarness();
-    await harness.installAlias('nokey.managed', [target('fireworks', 'accounts/fireworks/models/llama-v3p1-8b-instruct')]);
-    await harness.installAlias('nokey.unknown', [target('acme', 'acme-1')]);
+    // Fireworks without its key: its emulator runs, but Zumik has no managed credential for it.
+    harness = await startHarness({ env: { FIREWORKS_API_KEY: undefined } });
+    await harness.installAlias('nokey.managed', [target('fireworks', 'accounts/fireworks/models/gpt-oss-20b')]);
     await harness.installAlias('nokey.byok', [target('openai', 'gpt-4o-mini', 1, { execution_profile: 'byok' })]);
     await harness.installAlias('nokey.failover', [
       target('openai', 'gpt-4o-mini', 1, { execution_profile: 'byok' }),
-      target('anthropic', 'claude-3-5-haiku-latest', 0),
+      target('anthropic', 'claude-haiku-4-5', 0),
     ]);
-    await harness.installAlias('nokey.skip', [target('fireworks', 'accounts/fireworks/models/llama-v3p1-8b-instruct'), target('openai', 'gpt-4o-mini', 0)]);
+    await harness.installAlias('nokey.skip', [target('fireworks', 'accounts/fireworks/models/gpt-oss-20b'), target('openai', 'gpt-4o-mini', 0)]);
+    // Releases are validated against a capability manifest: one that names a provider Zumik has no adapter for (installed last: it becomes the current one).
+    const acme = await harness.installManifest({ 'acme/acme-1': {} });
+    await harness.installAlias('nokey.unknown', [target('acme', 'acme-1')], { capability_manifest_revision: acme });
   });
   afterAll(async () => harness?.stop());
   beforeEach(async () => resetCircuits(harness));

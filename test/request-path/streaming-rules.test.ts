@@ -1,6 +1,7 @@
 /**
- * The streaming rules (DESIGN.md §4.7): failover is invisible before the first token; after it the
- * stream ends with an explicit error and `completion: failed`, never a truncated success; a client
+ * The streaming rules (DESIGN.md §4.7): failover is invisible before the first token; after it, when
+ * the stream may not be continued (`x-zumik-stream-resume: off`), the stream ends with an explicit
+ * error and `completion: failed`, never a truncated success; a client
  * that goes away cancels the workflow and the upstream call; the first-token timeout is per QoS class.
  */
 import OpenAI from 'openai';
@@ -10,6 +11,8 @@ import {
 } from './request-path-helpers';
 
 const INTERACTIVE = { 'x-zumik-qos-class': 'interactive' };
+/** Continuation is on by default (stream-resilience.test.ts covers it); these cases pin the rules without it. */
+const RESUME_OFF = { 'x-zumik-stream-resume': 'off' };
 const LONG_TEXT = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen';
 const ANTHROPIC_TEXT = 'Hello from the Anthropic emulator.';
 
@@ -67,11 +70,11 @@ describe('streaming rules', () => {
   }
 
   for (const fault of [{ kind: 'cut' as const, afterEvents: 4 }, { kind: 'stall' as const, afterEvents: 4 }]) {
-    it(`ends with an explicit error after the first token (${fault.kind}), without [DONE] and without failover`, async () => {
+    it(`ends with an explicit error after the first token (${fault.kind}) when the request opts out of resume, without [DONE] and without failover`, async () => {
       harness.openai.setReply({ text: LONG_TEXT });
       harness.openai.options.eventIntervalMs = 30;
       harness.openai.inject(fault);
-      const response = await chat(harness, { model: 'stream.pair', stream: true }, { headers: INTERACTIVE });
+      const response = await chat(harness, { model: 'stream.pair', stream: true }, { headers: { ...INTERACTIVE, ...RESUME_OFF } });
       expect(response.ms).toBeLessThan(5_000);
       expect(response.status).toBe(200);
       expect(response.headers.get('x-zumik-provider')).toBe('openai');
@@ -94,7 +97,8 @@ describe('streaming rules', () => {
     harness.openai.setReply({ text: LONG_TEXT });
     harness.openai.options.eventIntervalMs = 30;
     harness.openai.inject({ kind: 'cut', afterEvents: 4 });
-    const stream = await client.chat.completions.create({ model: 'stream.pair', stream: true, messages: MESSAGES as OpenAI.ChatCompletionMessageParam[] });
+    const stream = await client.chat.completions.create({ model: 'stream.pair', stream: true, messages: MESSAGES as OpenAI.ChatCompletionMessageParam[] },
+      { headers: RESUME_OFF });
     let content = '';
     const consume = async () => {
       for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? '';

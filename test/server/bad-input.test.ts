@@ -1,4 +1,18 @@
+import net from 'node:net';
 import { startTestApp, type TestApp } from '../support/test-app';
+
+/** Send raw bytes and read the whole answer (the server closes after a parser error). */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer in 5 s')));
+    socket.end(Buffer.from(bytes, 'latin1'));
+  });
+}
 
 describe('bad input at the front door', () => {
   let app: TestApp;
@@ -44,6 +58,19 @@ describe('bad input at the front door', () => {
     const response = await app.call('GET', '/v2/nothing-here');
     expect(response.status).toBe(404);
     expect(response.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request_error' });
+  });
+
+  it.each([
+    ['a malformed request line', 'GARBAGE\r\n\r\n', 400, 'malformed_request'],
+    ['a header without a colon', 'GET /v1/models HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n', 400, 'malformed_request'],
+    ['a NUL in a header value', 'GET /v1/models HTTP/1.1\r\nhost: x\r\nx-a: a\u0000b\r\n\r\n', 400, 'malformed_request'],
+    ['a bad chunk size', 'POST /v2/model-aliases/x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400, 'malformed_request'],
+    ['headers over the size limit', `GET /v1/models HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'request_header_fields_too_large'],
+  ])('answers what the HTTP parser refuses (%s) with %s in the OpenAI envelope', async (_case, bytes, status, code) => {
+    const answer = await rawExchange(app.url, bytes);
+    expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`);
+    expect(answer).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code } });
   });
 
   it('sets x-request-id on every response, echoing a sane one from the caller', async () => {

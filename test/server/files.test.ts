@@ -125,6 +125,29 @@ describe('/v1/files', () => {
       expect(purposeFirst).toMatchObject({ filename: 'b.jsonl', expires_at: purposeFirst.created_at + 7200 });
     });
 
+    it.each([
+      ['non-Latin-1 Unicode', Buffer.concat([Buffer.from('filename="'), Buffer.from('données-日本語-😀.jsonl', 'utf8'), Buffer.from('"')]), 'données-日本語-😀.jsonl'],
+      ['an encoded lone surrogate (invalid UTF-8)', Buffer.concat([Buffer.from('filename="a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('.j"')]),
+        new TextDecoder().decode(Buffer.from([0x61, 0xed, 0xa0, 0x80, 0x2e, 0x6a]))],
+      ['control characters and NUL (RFC 5987 form)', Buffer.from("filename*=UTF-8''a%01b%00c%22.jsonl"), 'a_b_c".jsonl'],
+    ])('keeps an upload filename with %s and serves it back in a valid content-disposition', async (_case, filename, stored) => {
+      const boundary = 'filenameBoundary';
+      const body = Buffer.concat([Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nbatch\r\n`
+        + `--${boundary}\r\ncontent-disposition: form-data; name="file"; `), filename,
+      Buffer.from(`\r\ncontent-type: application/jsonl\r\n\r\n${requestLine('only')}\n\r\n--${boundary}--\r\n`)]);
+      const response = await fetch(`${app.url}/v1/files`, {
+        method: 'POST', body, headers: { authorization: `Bearer ${app.keys.acme}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
+      expect(response.status).toBe(200);
+      const created = await response.json() as { id: string; filename: string };
+      expect(created.filename).toBe(stored);
+      const content = await fetch(`${app.url}/v1/files/${created.id}/content`, { headers: { authorization: `Bearer ${app.keys.acme}` } });
+      expect(content.status).toBe(200);
+      const disposition = content.headers.get('content-disposition')!;
+      expect(decodeURIComponent(/filename\*=UTF-8''(\S+)$/.exec(disposition)![1]!)).toBe(stored);
+      expect(/filename="([\x20-\x7e]*)"/.test(disposition)).toBe(true);
+    });
+
     it('pages the list with after and has_more, as the SDK iterates it', async () => {
       const client = app.client(app.keys.globex);
       const ids = [];

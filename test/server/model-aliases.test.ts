@@ -21,32 +21,29 @@ describe('model-alias registry (/v2/model-aliases)', () => {
     });
 
     it('mints a new id on every call, even for an identical body, and retires the previous release', async () => {
-      const body = { targets: [target()], policy_revision: 'pol_7', capability_manifest_revision: 'cap_3' };
+      const body = { targets: [target()], capability_manifest_revision: 'cap_custom' };
       const first = await app.call('PUT', '/v2/model-aliases/install.twice', { body });
       const second = await app.call('PUT', '/v2/model-aliases/install.twice', { body });
       expect(first.body.id).not.toBe(second.body.id);
-      expect(second.body).toMatchObject({ status: 'active', policy_revision: 'pol_7', capability_manifest_revision: 'cap_3' });
+      expect(second.body).toMatchObject({ status: 'active', policy_revision: 'policy_custom', capability_manifest_revision: 'cap_custom' });
       const retired = await app.call('GET', `/v2/model-alias-releases/${first.body.id}`);
       expect(retired.status).toBe(200);
       expect(retired.body).toMatchObject({ id: first.body.id, status: 'retired', alias: 'install.twice' });
       expect((await app.call('GET', '/v2/model-aliases/install.twice')).body.id).toBe(second.body.id);
     });
 
-    it('defaults execution_profile to managed_provider and weight to 1; accepts a weight-0 standby next to a weighted target', async () => {
-      const response = await app.call('PUT', '/v2/model-aliases/install.defaults', {
-        body: { targets: [{ provider: 'anthropic', model: 'claude-haiku-4-5', model_revision: '20251001' }, target({ weight: 0 })] },
-      });
+    it('accepts a weight-0 standby next to a weighted target', async () => {
+      const response = await app.call('PUT', '/v2/model-aliases/install.standby', { body: { targets: [target({ weight: 2 }), target({ weight: 0 })] } });
       expect(response.status).toBe(200);
-      expect(response.body.targets).toEqual([
-        { execution_profile: 'managed_provider', provider: 'anthropic', model: 'claude-haiku-4-5', model_revision: '20251001', weight: 1 },
-        target({ weight: 0 }),
-      ]);
+      expect(response.body.targets).toEqual([target({ weight: 2 }), target({ weight: 0 })]);
     });
 
     it('accepts every execution profile', async () => {
       const profiles = ['managed_provider', 'byok', 'byoc_dynamo', 'byoc_epp', 'subscription'];
+      // The endpoint profiles name one of the tenant's registered endpoints (here: a row of the operator's tenant).
+      await app.database.pool.query("INSERT INTO byoc_endpoints (tenant_id, id, profile, base_url) VALUES ('default', 'lab-1', 'byoc_epp', 'https://lab.example')");
       const response = await app.call('PUT', '/v2/model-aliases/install.profiles', {
-        body: { targets: profiles.map((profile) => target({ execution_profile: profile })) },
+        body: { targets: profiles.map((profile) => target({ execution_profile: profile, ...(profile.startsWith('byoc') || profile === 'subscription' ? { provider: 'lab-1', model: 'llama' } : {}) })) },
       });
       expect(response.status).toBe(200);
       expect(response.body.targets.map((t: { execution_profile: string }) => t.execution_profile)).toEqual(profiles);
@@ -60,6 +57,8 @@ describe('model-alias registry (/v2/model-aliases)', () => {
       ['a negative weight', { targets: [target({ weight: -1 }), target({ weight: 2 })] }, 'targets[0].weight'],
       ['a non-integer weight', { targets: [target({ weight: 0.5 })] }, 'targets[0].weight'],
       ['a weight of the wrong type', { targets: [target({ weight: '1' })] }, 'targets[0].weight'],
+      ['a target missing weight', { targets: [target(), target({ weight: undefined })] }, 'targets[1].weight'],
+      ['a target missing execution_profile', { targets: [target({ execution_profile: undefined })] }, 'targets[0].execution_profile'],
       ['a target missing provider', { targets: [target({ provider: undefined })] }, 'targets[0].provider'],
       ['a target missing model', { targets: [target(), target({ model: undefined })] }, 'targets[1].model'],
       ['a target missing model_revision', { targets: [target({ model_revision: undefined })] }, 'targets[0].model_revision'],
@@ -144,18 +143,18 @@ describe('model-alias registry (/v2/model-aliases)', () => {
     beforeAll(async () => {
       acmeAdmin = (await app.apiKeys.create({ tenantId: 'acme', name: 'acme admin', scopes: ['admin'] })).secret;
       globexAdmin = (await app.apiKeys.create({ tenantId: 'globex', name: 'globex admin', scopes: ['admin'] })).secret;
-      await app.call('PUT', '/v2/model-aliases/own.shadowed', { body: { targets: [target({ model: 'shared-model' })] } });
+      await app.call('PUT', '/v2/model-aliases/own.shadowed', { body: { targets: [target({ model: 'gpt-5.4' })] } });
     });
 
     it("shadow a shared alias for their own tenant only, with their own history, invisible to others", async () => {
-      const own = await app.call('PUT', '/v2/model-aliases/own.shadowed', { key: acmeAdmin, body: { targets: [target({ model: 'acme-model' })] } });
+      const own = await app.call('PUT', '/v2/model-aliases/own.shadowed', { key: acmeAdmin, body: { targets: [target({ model: 'gpt-4o' })] } });
       expect(own.status).toBe(200);
       const resolved = async (key: string, path = '/v2/model-aliases/own.shadowed') => (await app.call('GET', path, { key })).body;
-      expect((await resolved(acmeAdmin)).targets[0].model).toBe('acme-model');
-      expect((await resolved(app.inferenceKey)).targets[0].model).toBe('acme-model'); // acme's inference key resolves it too
-      expect((await resolved(globexAdmin)).targets[0].model).toBe('shared-model');
-      expect((await resolved(app.adminKey)).targets[0].model).toBe('shared-model'); // the operator's default view: the shared catalogue
-      expect((await resolved(app.adminKey, '/v2/model-aliases/own.shadowed?tenant=acme')).targets[0].model).toBe('acme-model');
+      expect((await resolved(acmeAdmin)).targets[0].model).toBe('gpt-4o');
+      expect((await resolved(app.inferenceKey)).targets[0].model).toBe('gpt-4o'); // acme's inference key resolves it too
+      expect((await resolved(globexAdmin)).targets[0].model).toBe('gpt-5.4');
+      expect((await resolved(app.adminKey)).targets[0].model).toBe('gpt-5.4'); // the operator's default view: the shared catalogue
+      expect((await resolved(app.adminKey, '/v2/model-aliases/own.shadowed?tenant=acme')).targets[0].model).toBe('gpt-4o');
       expect((await resolved(acmeAdmin, '/v2/model-aliases/own.shadowed/releases')).data.map((release: { id: string }) => release.id)).toEqual([own.body.id]);
       expect((await app.call('GET', `/v2/model-alias-releases/${own.body.id}`, { key: globexAdmin })).status).toBe(404);
       expect((await app.call('GET', `/v2/model-alias-releases/${own.body.id}`)).status).toBe(200);

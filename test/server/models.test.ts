@@ -7,7 +7,7 @@ describe('GET /v1/models', () => {
     app = await startTestApp();
     for (const alias of ['models.b', 'models.a']) {
       await app.call('PUT', `/v2/model-aliases/${alias}`, {
-        body: { targets: [{ provider: 'openai', model: 'gpt-5.4', model_revision: '2026-03-05', weight: 1 }] },
+        body: { targets: [{ execution_profile: 'managed_provider', provider: 'openai', model: 'gpt-5.4', model_revision: '2026-03-05', weight: 1 }] },
       });
     }
   });

@@ -79,6 +79,11 @@ describe('FileStore', () => {
       ['a missing custom_id', [requestLine('a'), requestLine('b'), JSON.stringify({ method: 'POST', url: '/v1/chat/completions', body: {} })],
         'line 3: custom_id is required', 'missing_required_parameter'],
       ['an empty custom_id', [requestLine('')], 'line 1: custom_id must be a non-empty string', 'invalid_custom_id'],
+      ['a custom_id with a NUL (Postgres cannot store it)', [requestLine('a'), requestLine('b\u0000')], 'line 2: custom_id must not contain control characters', 'invalid_custom_id'],
+      ['a custom_id with a lone surrogate', [requestLine('\ud800')], 'line 1: custom_id must not contain control characters or lone UTF-16 surrogates', 'invalid_custom_id'],
+      ['a custom_id over 512 characters', [requestLine('c'.repeat(513))], 'line 1: custom_id must be at most 512 characters', 'invalid_custom_id'],
+      ['a model over 256 characters', [requestLine('a', 'x', { body: { model: 'm'.repeat(257), messages: [{ role: 'user', content: 'x' }] } })],
+        'line 1: body.model must be at most 256 characters', 'invalid_body'],
       ['a duplicate custom_id', [requestLine('a'), requestLine('b'), requestLine('a')], "line 3: custom_id 'a' is a duplicate of line 1", 'duplicate_custom_id'],
       ['a GET', [requestLine('a', 'x', { method: 'GET' })], "line 1: method must be 'POST'", 'invalid_method'],
       ['another endpoint', [requestLine('a'), requestLine('b', 'x', { url: '/v1/embeddings' })], "line 2: url must be '/v1/chat/completions'", 'invalid_url'],
@@ -226,6 +231,15 @@ describe('FileStore', () => {
   });
 
   describe('batch result files', () => {
+    it('keeps a result whose answer has a NUL and lone surrogates (jsonb refuses them): stored as U+FFFD, never a stuck batch', async () => {
+      const batch = await new BatchRepository(database.pool).create({ tenantId: 'acme', endpoint: '/v1/chat/completions', inputFileId: 'file-x' });
+      const body = { response: { status_code: 200, request_id: 'chatcmpl-s', body: { choices: [{ message: { content: 'a\u0000b\ud800c' } }] } }, error: null };
+      expect(await files.appendResult({ batchId: batch.id, customId: 'req-s', lineIndex: 0, kind: 'output', body })).toBe(true);
+      const outputFile = await files.createResultFile({ tenantId: 'acme', batchId: batch.id, kind: 'output' });
+      const line = JSON.parse(await readAll((await files.openContent('acme', outputFile.id))!.stream));
+      expect(line.response.body.choices[0].message.content).toBe('a\ufffdb\ufffdc');
+    });
+
     const batches = () => new BatchRepository(database.pool);
     const output = (content: string, requestId = 'chatcmpl-1') =>
       ({ response: { status_code: 200, request_id: requestId, body: { id: requestId, object: 'chat.completion', choices: [{ message: { content } }] } }, error: null });

@@ -49,6 +49,14 @@ describe('RequestRepository.record', () => {
     expect((stored?.response as typeof response).choices[0]!.message.content).toBe('before\ufffdafter and a literal \\u0000');
   });
 
+  it('keeps an answer and an alias with lone UTF-16 surrogates (jsonb refuses them): each is stored as U+FFFD, pairs and literal text stay', async () => {
+    const response = { choices: [{ message: { content: 'a\ud800b \udc00 \ud83d\ude00 \\ud800' } }] };
+    await requests.record({ outcome: { ...outcomeOf('chatcmpl-surrogate', [attempt(1, 'succeeded')]), alias: 'x\udfff' }, response, receivedAt: 0, endedAt: 1000 });
+    const stored = await requests.find('default', 'chatcmpl-surrogate');
+    expect((stored?.response as typeof response).choices[0]!.message.content).toBe('a\ufffdb \ufffd \ud83d\ude00 \\ud800');
+    expect(stored?.outcome.alias).toBe('x\ufffd');
+  });
+
   it('frees the admission lease in the same statement when asked', async () => {
     const admission = new AdmissionStore(database.pool);
     await admission.tryAdmit({ requestId: 'chatcmpl-lease', tenantId: 'default', apiKeyId: 'k', priority: 3, leaseMs: 60_000, queue: false,

@@ -50,3 +50,19 @@ function eventTypeName(type: number): string {
   const name = temporal.api.enums.v1.EventType[type] ?? String(type);
   return name.replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_match, _sep, letter: string) => letter.toUpperCase());
 }
+
+/**
+ * The largest payload anywhere in a history (inputs, results, markers, search attributes, failures),
+ * in bytes: what the claim check keeps under its threshold. Every Temporal payload's bytes are a
+ * `data` Uint8Array; a walk over the decoded events finds them all.
+ */
+export function largestPayloadBytes(history: History): number {
+  let largest = 0;
+  const walk = (value: unknown): void => {
+    if (value instanceof Uint8Array) { largest = Math.max(largest, value.length); return; }
+    if (Array.isArray(value)) { for (const item of value) walk(item); return; }
+    if (value && typeof value === 'object') for (const item of Object.values(value)) walk(item);
+  };
+  walk(history.events ?? []);
+  return largest;
+}

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../src/server/app';
+import { answerClientErrors } from '../../src/server/client-error';
 import { ApiKeyAuthenticator } from '../../src/server/middleware/authenticate';
 import type { ReadinessCheck } from '../../src/server/routes/health';
 import { ApiKeyRepository } from '../../src/store/api-key-repository';
@@ -36,6 +37,7 @@ export async function startTestApp(options: { readiness?: Record<string, Readine
     readiness: options.readiness ?? { postgres: async () => { await database.pool.query('SELECT 1'); } }, bodyLimit: options.bodyLimit,
   });
   const server = http.createServer(app);
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

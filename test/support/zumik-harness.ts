@@ -27,16 +27,20 @@ export interface Harness {
   anthropic: AnthropicEmulator;
   gemini: GeminiEmulator;
   xai: OpenAICompatibleEmulator;
+  fireworks: OpenAICompatibleEmulator;
   openrouter: OpenAICompatibleEmulator;
   /** Install an alias release through the API (admin). */
   installAlias(alias: string, targets: Array<Record<string, unknown>>, extra?: Record<string, unknown>): Promise<Record<string, any>>;
+  /** Install a capability manifest revision (operator) and answer its `cap_…` id: it becomes the current one. */
+  installManifest(models: Record<string, Record<string, unknown>>): Promise<string>;
   /** fetch against Zumik with the admin key (or another) and a JSON body. */
   call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
 
 export async function startHarness(options: {
-  env?: Record<string, string>; emulatorOptions?: { eventIntervalMs?: number };
+  /** Overrides of the harness's environment; `undefined` leaves a variable unset (a provider without its key). */
+  env?: Record<string, string | undefined>; emulatorOptions?: { eventIntervalMs?: number };
   /** Collects every log line Zumik writes (at debug level) instead of discarding them. */
   logs?: string[];
 } = {}): Promise<Harness> {
@@ -44,6 +48,7 @@ export async function startHarness(options: {
   const emulatorOptions = { apiKey: EMULATOR_KEY, ...options.emulatorOptions };
   const openai = await new OpenAICompatibleEmulator({ flavour: 'openai', ...emulatorOptions }).start();
   const xai = await new OpenAICompatibleEmulator({ flavour: 'xai', ...emulatorOptions }).start();
+  const fireworks = await new OpenAICompatibleEmulator({ flavour: 'fireworks', ...emulatorOptions }).start();
   const openrouter = await new OpenAICompatibleEmulator({ flavour: 'openrouter', ...emulatorOptions }).start();
   const anthropic = await new AnthropicEmulator(emulatorOptions).start();
   const gemini = await new GeminiEmulator(emulatorOptions).start();
@@ -55,6 +60,7 @@ export async function startHarness(options: {
     ZUMIK_DATA_DIR: dataDir, ZUMIK_ADMIN_KEY: adminKey, ZUMIK_TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
     OPENAI_API_KEY: EMULATOR_KEY, OPENAI_BASE_URL: openai.baseUrl,
     XAI_API_KEY: EMULATOR_KEY, XAI_BASE_URL: xai.baseUrl,
+    FIREWORKS_API_KEY: EMULATOR_KEY, FIREWORKS_BASE_URL: fireworks.baseUrl,
     OPENROUTER_API_KEY: EMULATOR_KEY, OPENROUTER_BASE_URL: openrouter.baseUrl,
     ANTHROPIC_API_KEY: EMULATOR_KEY, ANTHROPIC_BASE_URL: anthropic.url,
     GEMINI_API_KEY: EMULATOR_KEY, GEMINI_BASE_URL: gemini.url,
@@ -74,15 +80,20 @@ export async function startHarness(options: {
     return { status: response.status, body, headers: response.headers };
   };
   return {
-    zumik, url: zumik.url, adminKey, database, taskQueue, openai, anthropic, gemini, xai, openrouter, call,
+    zumik, url: zumik.url, adminKey, database, taskQueue, openai, anthropic, gemini, xai, fireworks, openrouter, call,
     async installAlias(alias, targets, extra = {}) {
       const response = await call('PUT', `/v2/model-aliases/${alias}`, { body: { targets, ...extra } });
       if (response.status !== 200) throw new Error(`installAlias ${alias}: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body;
     },
+    async installManifest(models) {
+      const response = await call('POST', '/v2/capability-manifests', { body: { models } });
+      if (response.status !== 200) throw new Error(`installManifest: ${response.status} ${JSON.stringify(response.body)}`);
+      return (response.body as { id: string }).id;
+    },
     async stop() {
       await zumik.stop();
-      await Promise.all([openai, xai, openrouter, anthropic, gemini].map((emulator) => emulator.close()));
+      await Promise.all([openai, xai, fireworks, openrouter, anthropic, gemini].map((emulator) => emulator.close()));
       await database.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,6 +1,7 @@
 /**
  * Stored histories of every released shape of chatRequestWorkflow replay on today's workflow code:
  * requests in flight across an upgrade finish (a nondeterminism error here means they would be stuck).
+ * `v2-*` are the lean shape's stream paths: a continuation (timer, regular attempt) and a hedge.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,16 @@ describe('chatRequestWorkflow replay of stored histories', () => {
 
   it('has histories of the first released shape (v1) to replay', () => {
     expect(files.filter((file) => file.startsWith('v1-')).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('has histories of the stream paths (a continuation after a cut, a hedged first token) to replay', () => {
+    // Recorded by test/request-path/stream-resilience.test.ts with ZUMIK_RECORD_HISTORIES=1.
+    expect(files).toEqual(expect.arrayContaining(['v2-stream-resume.json', 'v2-hedge.json']));
+  });
+
+  it('has a history of the bridge after a verified outage (the bridge-verified-outage patch) to replay', () => {
+    // Recorded by test/request-path/contract-promises.test.ts with ZUMIK_RECORD_HISTORIES=1.
+    expect(files).toContain('v3-bridge-verified-outage.json');
   });
 
   it.each(files)('replays %s without a nondeterminism error', async (file) => {

@@ -9,7 +9,7 @@ import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type ReceivedRequest, type RouteContext } from './emulator-kit';
 import { countCacheMarkers, EmulatedPromptCache } from './anthropic-emulator-cache';
 import { anthropicErrorBody, rateLimitHeaders } from './anthropic-emulator-errors';
-import { anthropicId, renderMessage, renderStreamEvents, type AnthropicReply } from './anthropic-emulator-replies';
+import { anthropicId, DEFAULT_REPLY_TEXT, renderMessage, renderStreamEvents, type AnthropicReply } from './anthropic-emulator-replies';
 
 export type { AnthropicReply } from './anthropic-emulator-replies';
 
@@ -33,6 +33,12 @@ export class AnthropicEmulator extends EmulatorServer {
   readonly batches: AnthropicBatchEmulation;
   private readonly apiKey: string;
   private defaultReply: AnthropicReply = {};
+  /**
+   * A trailing assistant message (prefill): `continue` (Anthropic's documented behaviour: the answer
+   * continues that text, so a reply that starts with it sends only the rest), or `reject` (a model
+   * that does not take prefill: 400 invalid_request_error).
+   */
+  prefill: 'continue' | 'reject' = 'continue';
   private readonly queuedReplies: AnthropicReply[] = [];
 
   constructor(options: AnthropicEmulatorOptions) {
@@ -64,6 +70,7 @@ export class AnthropicEmulator extends EmulatorServer {
     super.reset();
     this.queuedReplies.length = 0;
     this.defaultReply = {};
+    this.prefill = 'continue';
     this.cache.clear();
   }
 
@@ -86,7 +93,13 @@ export class AnthropicEmulator extends EmulatorServer {
       return;
     }
     const body = request.body as Record<string, unknown>;
-    const reply = this.queuedReplies.shift() ?? this.defaultReply;
+    const prefilled = prefillOf(body);
+    if (prefilled !== undefined && this.prefill === 'reject') {
+      sendJson(response, 400, anthropicErrorBody(400, undefined, 'Prefilling assistant messages is not supported for this model.', requestId), headers);
+      return;
+    }
+    const queued = this.queuedReplies.shift() ?? this.defaultReply;
+    const reply = prefilled === undefined ? queued : continuedReply(queued, prefilled);
     const input = this.cache.account(body);
     if (body.stream === true) {
       const events = renderStreamEvents(reply, String(body.model), input);
@@ -141,10 +154,30 @@ export function validateMessagesBody(body: unknown): { status: number; message: 
       return { status: 400, message: `messages.${index}.role: Input should be 'user' or 'assistant'` };
     }
   }
+  const prefill = prefillOf(fields);
+  if (prefill !== undefined && prefill !== prefill.trimEnd()) {
+    return { status: 400, message: 'messages: final assistant content cannot end with trailing whitespace' };
+  }
   const markers = countCacheMarkers(fields);
   if (markers > 4) return { status: 400, message: `A maximum of 4 blocks with cache_control may be provided. Found ${markers}.` };
   if (fields.temperature !== undefined && fields.top_p !== undefined) {
     return { status: 400, message: '`temperature` and `top_p` cannot both be specified for this model. Please use only one.' };
   }
   return undefined;
+}
+
+/** The text of a trailing assistant message (the prefill the answer must continue), if the body ends with one. */
+function prefillOf(body: Record<string, unknown>): string | undefined {
+  const last = (body.messages as Array<{ role?: string; content?: unknown }> | undefined)?.at(-1);
+  if (last?.role !== 'assistant') return undefined;
+  if (typeof last.content === 'string') return last.content;
+  if (!Array.isArray(last.content)) return undefined;
+  return (last.content as Array<{ type?: string; text?: string }>).filter((block) => block.type === 'text').map((block) => block.text ?? '').join('');
+}
+
+/** The reply as a continuation of `prefill`: a text that starts with it goes on from its end. */
+function continuedReply(reply: AnthropicReply, prefill: string): AnthropicReply {
+  const text = reply.text ?? (reply.toolUses?.length || reply.refusal || reply.thinking ? undefined : DEFAULT_REPLY_TEXT);
+  if (text === undefined || !text.startsWith(prefill)) return reply;
+  return { ...reply, text: text.slice(prefill.length) };
 }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { BatchClock } from './batch-emulation';
 import { delay, EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type Fault, type RouteContext } from './emulator-kit';
+import { geminiEmbeddingsAnswer } from './embeddings-emulation';
 import { GeminiBatchEmulation } from './gemini-batch-emulation';
 import { API_KEY_INVALID_BODY, generateContentBody, googleErrorBody, MISSING_KEY_BODY, streamChunks, type GeminiReply } from './gemini-emulator-bodies';
 
@@ -75,6 +76,7 @@ export class GeminiEmulator extends EmulatorServer {
     const model = params.target!.slice(0, separator);
     const method = params.target!.slice(separator + 1);
     if (separator >= 0 && method === 'batchGenerateContent') return this.batches.create({ request, response, fault, params }, model);
+    if (separator >= 0 && (method === 'batchEmbedContents' || method === 'embedContent')) return this.embed({ request, response, fault, params }, model, method);
     if (separator < 0 || (method !== 'generateContent' && method !== 'streamGenerateContent')) {
       return sendJson(response, 404, googleErrorBody(404, `Method not found: ${params.target}`));
     }
@@ -94,6 +96,18 @@ export class GeminiEmulator extends EmulatorServer {
     const chunks = streamChunks(this.reply, model, responseId);
     if (request.query.get('alt') !== 'sse') return this.writeJson(response, 200, chunks, fault, headers);
     return this.writeGeminiSse(response, chunks, fault, headers);
+  }
+
+  /** `:batchEmbedContents` / `:embedContent` on an embedding model (any model id with `embedding` in it): deterministic vectors. */
+  private async embed({ request, response, fault }: RouteContext, model: string, method: 'batchEmbedContents' | 'embedContent'): Promise<void> {
+    if (fault?.kind === 'status') return this.sendFault(response, fault);
+    if (!this.checkKey(request.headers, request.query, response)) return;
+    if (!model.includes('embedding')) {
+      return sendJson(response, 404, googleErrorBody(404, `models/${model} is not found for API version v1beta, or is not supported for ${method}.`));
+    }
+    const answer = geminiEmbeddingsAnswer(model, method, request.body);
+    if (answer.status !== 200) return sendJson(response, answer.status, googleErrorBody(answer.status, answer.message));
+    return this.writeJson(response, 200, answer.body, fault, {});
   }
 
   /** Accepts the key in `x-goog-api-key` (or the `key` query the real API also honours); answers Google's bodies otherwise. */

@@ -20,6 +20,9 @@ export interface EmulatorReply {
   cachedTokens: number;
   cacheWriteTokens?: number;
   reasoningTokens: number;
+  /** Speculative decoding (`prediction`): predicted tokens the model kept and those it discarded (OpenAI's usage fields). */
+  acceptedPredictionTokens?: number;
+  rejectedPredictionTokens?: number;
   /** The tier "actually used"; defaults to the requested one (`fast` served as `priority`), else `default`. */
   serviceTier?: string;
   /** The served model name; defaults to the requested model. */
@@ -67,7 +70,10 @@ export function usageBody(context: AnswerContext): Record<string, unknown> {
       cached_tokens: reply.cachedTokens, audio_tokens: 0,
       ...(reply.cacheWriteTokens !== undefined ? { cache_write_tokens: reply.cacheWriteTokens } : {}),
     },
-    completion_tokens_details: { reasoning_tokens: reply.reasoningTokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: reply.reasoningTokens, audio_tokens: 0,
+      accepted_prediction_tokens: reply.acceptedPredictionTokens ?? 0, rejected_prediction_tokens: reply.rejectedPredictionTokens ?? 0,
+    },
     ...(context.flavour === 'xai' ? { num_sources_used: 0, cost_in_usd_ticks: 1_176_500 } : {}),
   };
 }

@@ -9,12 +9,14 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type RouteContext } from './emulator-kit';
+import { openAIEmbeddingsAnswer } from './embeddings-emulation';
 import { OpenAIBatchEmulation } from './openai-batch-emulation';
 import {
   completionBody, DEFAULT_REPLY, responseId, servedTier, streamPayloads, type AnswerContext, type EmulatorReply,
   type OpenAICompatibleEmulatorFlavour,
 } from './openai-compatible-emulator-bodies';
 import { authErrorBody, reasoningLegacyParameterError, statusErrorBody } from './openai-compatible-emulator-errors';
+import { XaiBatchEmulation } from './xai-batch-emulation';
 
 export type { EmulatorReply, OpenAICompatibleEmulatorFlavour } from './openai-compatible-emulator-bodies';
 export { CONTEXT_LENGTH_BODY, INSUFFICIENT_QUOTA_BODY } from './openai-compatible-emulator-errors';
@@ -45,6 +47,8 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
   private reply: EmulatorReply = { ...DEFAULT_REPLY };
   /** Flavour `openai`: the Files and Batch API, with its clock, scripted line failures and job endings (openai-batch-emulation.ts). */
   readonly batches: OpenAIBatchEmulation;
+  /** Flavour `xai`: xAI's native Batch API (xai-batch-emulation.ts), with the same clock and scripts. */
+  readonly xaiBatches: XaiBatchEmulation;
   private readonly apiKey: string;
   private readonly models: string[];
   private readonly replyFor?: OpenAICompatibleEmulatorOptions['replyFor'];
@@ -59,7 +63,13 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
     this.replyFor = options.replyFor;
     this.route('POST', `${this.pathPrefix}/chat/completions`, (context) => this.chatCompletions(context));
     this.route('GET', `${this.pathPrefix}/models`, (context) => this.listModels(context));
+    this.route('POST', `${this.pathPrefix}/embeddings`, (context) => this.embeddings(context));
     this.batches = new OpenAIBatchEmulation(this.flavour === 'openai' ? this : undefined, this.pathPrefix, {
+      reply: () => this.reply,
+      authError: (headers) => { const wrong = this.authorized(headers); return wrong === undefined ? undefined : authErrorBody(this.flavour, wrong); },
+      headers: () => this.headers(),
+    }, options.batchClock);
+    this.xaiBatches = new XaiBatchEmulation(this.flavour === 'xai' ? this : undefined, {
       reply: () => this.reply,
       authError: (headers) => { const wrong = this.authorized(headers); return wrong === undefined ? undefined : authErrorBody(this.flavour, wrong); },
       headers: () => this.headers(),
@@ -123,6 +133,17 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
       return;
     }
     await this.writeJson(response, 200, completionBody(context), fault, headers);
+  }
+
+  /** `POST …/embeddings`: deterministic vectors in OpenAI's format (embeddings-emulation.ts), and the kit's status faults. */
+  private async embeddings({ request, response, fault }: RouteContext): Promise<void> {
+    const wrong = this.authorized(request.headers);
+    if (wrong !== undefined) return sendJson(response, 401, authErrorBody(this.flavour, wrong), this.headers());
+    if (fault?.kind === 'status') {
+      return this.sendError(response, fault.status, fault.body ?? statusErrorBody(this.flavour, fault.status), { ...this.headers(fault.status), ...faultHeaders(fault) });
+    }
+    const answer = openAIEmbeddingsAnswer((typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>);
+    await this.writeJson(response, answer.status, answer.body, fault, this.headers());
   }
 
   private sendError(response: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {

@@ -4,6 +4,7 @@
  * types appear without notice and must not break parsing.
  */
 import { z } from 'zod';
+import type { ChatThinking } from '../../contract/chat';
 
 /** The only API version Zumik speaks to Anthropic (PROVIDERS.md §0.1). */
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -73,6 +74,8 @@ export interface AnthropicMessagesRequest {
   output_config?: { effort?: 'low' | 'medium' | 'high' | 'xhigh' | 'max'; format?: { type: 'json_schema'; schema: Record<string, unknown> } };
   service_tier?: 'auto' | 'standard_only';
   metadata?: { user_id: string };
+  /** Extended thinking, as the client's Anthropic Messages request asked for it. */
+  thinking?: ChatThinking;
   stream?: boolean;
 }
 

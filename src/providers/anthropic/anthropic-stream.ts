@@ -3,12 +3,12 @@
  * complete at `message_stop`, and also when the body ends (cleanly, cut, or silent past the finish
  * grace) after the `message_delta` that carries the `stop_reason` and the final usage: either yields
  * `finish`, the merged `usage` and `stream-end`. A stream that ends before a stop reason is
- * `stream_truncated`, an unparseable event is `bad_response`, and an `error` event after HTTP 200 is
+ * `stream_truncated`, an event whose data is not JSON is skipped (more than three: `bad_response`), an unparseable one is `bad_response`, and an `error` event after HTTP 200 is
  * classified like an HTTP error body.
  */
 import { z } from 'zod';
 import { ProviderError } from '../provider-error';
-import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
+import { isEndOfBody, SKIPPED, SkippedEvents, type AnswerCompletion } from '../sse-reader';
 import type { ProviderWarning, StreamPart } from '../../contract/chat';
 import { anthropicStopDetailsSchema, anthropicUsageSchema, type AnthropicStopDetails, type AnthropicUsage } from './anthropic-api';
 import { createAnthropicStreamError } from './anthropic-error';
@@ -56,9 +56,14 @@ export async function* mapAnthropicStream(events: AsyncIterable<{ event?: string
   let usage: AnthropicUsage = {};
   let stopReason: string | null | undefined;
   let stopDetails: AnthropicStopDetails | null | undefined;
+  const skipped = new SkippedEvents(PROVIDER);
   try {
     for await (const event of events) {
-      const payload = parseEventJson(event.data, PROVIDER);
+      const payload = skipped.parse(event.data);
+      if (payload === SKIPPED) {
+        yield { type: 'skipped-event', reason: 'an event whose data is not JSON' };
+        continue;
+      }
       const type = parse(envelopeSchema, payload).type;
       if (type === 'error' || event.event === 'error') {
         throw createAnthropicStreamError(payload, { ...context, afterFirstToken: emittedContent });

@@ -63,6 +63,7 @@ export function prepareAnthropicRequest(request: ChatRequest, model: string): Pr
   if (stop && stop.length > 0) body.stop_sequences = stop;
   const serviceTier = mapServiceTier(request, warnings);
   if (serviceTier) body.service_tier = serviceTier;
+  if (request.thinking) body.thinking = request.thinking;
   const userId = request.safety_identifier ?? request.user;
   if (userId) body.metadata = { user_id: userId };
   for (const [setting, isNeutral] of UNSUPPORTED) {

@@ -7,7 +7,8 @@ import { request, type Dispatcher } from 'undici';
 import { CallDeadline } from '../call-deadline';
 import { ProviderError } from '../provider-error';
 import type { CallTimeouts } from '../types';
-import { classifyTransportError, DEFAULT_TIMEOUTS, flattenHeaders, readBodyText, type UpstreamResponse } from '../upstream-http';
+import { UPSTREAM_RESPONSE_MAX_BYTES } from '../../contract/limits';
+import { classifyTransportError, DEFAULT_TIMEOUTS, flattenHeaders, readBodyText, responseTooLarge, type UpstreamResponse } from '../upstream-http';
 
 export interface BatchHttpRequest {
   provider: string;
@@ -81,6 +82,8 @@ async function* readLines(response: UpstreamResponse, upstream: BatchHttpRequest
         if (line.trim()) yield parseJson(line, upstream.provider, response.status);
         newline = pending.indexOf('\n');
       }
+      // One result line is one answer: a line longer than an answer may be is never held whole.
+      if (pending.length > UPSTREAM_RESPONSE_MAX_BYTES) throw responseTooLarge(upstream.provider, UPSTREAM_RESPONSE_MAX_BYTES, response.status);
     }
     pending += decoder.decode();
     if (pending.trim()) yield parseJson(pending, upstream.provider, response.status);

@@ -129,4 +129,13 @@ export interface BatchCapableAdapter {
   results(jobId: string, options: BatchResultsOptions): AsyncIterable<BatchLineResult>;
   /** Ask the provider to stop the job; answers the state right after (usually `cancelling`). */
   cancel(jobId: string, options: BatchCallOptions): Promise<BatchJob>;
+  /**
+   * A job submitted earlier with this submission key, where the provider keeps one to search by
+   * (OpenAI: `metadata.zumik_submission`; Gemini: the `displayName`), among its most recent jobs. A
+   * retried submission asks first, so a job whose creation answer was lost is never created twice.
+   */
+  findSubmitted?(submissionKey: string, options: BatchCallOptions): Promise<BatchJob | undefined>;
 }
+
+/** The metadata key a submission key travels in where the provider keeps metadata (OpenAI). */
+export const SUBMISSION_KEY_METADATA = 'zumik_submission';

@@ -19,7 +19,7 @@ import type {
   BatchSubmission, BatchSubmitOptions,
 } from './batch-types';
 import {
-  geminiBatchOperationSchema, geminiInlinedResponseSchema, geminiResponsesFileLineSchema, GRPC_CODES, type GeminiBatchOperation,
+  geminiBatchListSchema, geminiBatchOperationSchema, geminiInlinedResponseSchema, geminiResponsesFileLineSchema, GRPC_CODES, type GeminiBatchOperation,
   type GeminiStatus,
 } from './gemini-batch-api';
 
@@ -103,6 +103,14 @@ export class GeminiBatchAdapter implements BatchCapableAdapter {
         yield mapLine(parsed.data.key, parsed.data.response, parsed.data.error, model, options);
       }
     }
+  }
+
+  async findSubmitted(submissionKey: string, options: BatchCallOptions): Promise<BatchJob | undefined> {
+    const { body } = await callJson(this.request('GET', 'batches?pageSize=100', options), this.httpFailure(options));
+    const listed = geminiBatchListSchema.safeParse(body);
+    if (!listed.success) throw new ProviderError(`${GEMINI_PROVIDER}: the answer is not a list of batch operations`, { kind: 'bad_response', provider: GEMINI_PROVIDER });
+    const found = (listed.data.operations ?? []).find((operation) => operation.metadata?.displayName === submissionKey);
+    return found && toJob(found);
   }
 
   private async call(method: 'GET' | 'POST', path: string, options: BatchCallOptions, json?: unknown): Promise<GeminiBatchOperation> {

@@ -51,6 +51,9 @@ export const geminiBatchOperationSchema = z.looseObject({
 });
 export type GeminiBatchOperation = z.infer<typeof geminiBatchOperationSchema>;
 
+/** `GET batches`: a page of batch operations. */
+export const geminiBatchListSchema = z.looseObject({ operations: z.array(geminiBatchOperationSchema).nullish() });
+
 /** gRPC code → the `google.rpc.Code` name Gemini's error classifier reads, with its HTTP mapping. */
 export const GRPC_CODES: Record<number, { name: string; http: number }> = {
   1: { name: 'CANCELLED', http: 499 }, 2: { name: 'UNKNOWN', http: 500 }, 3: { name: 'INVALID_ARGUMENT', http: 400 },

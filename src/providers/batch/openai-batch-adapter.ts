@@ -18,8 +18,9 @@ import type {
   BatchCallOptions, BatchCapableAdapter, BatchJob, BatchJobStatus, BatchLimits, BatchLine, BatchLineResult, BatchResultsOptions,
   BatchSubmission, BatchSubmitOptions,
 } from './batch-types';
+import { SUBMISSION_KEY_METADATA } from './batch-types';
 import {
-  OPENAI_BATCH_ENDPOINT, OPENAI_UNSERVED_CODES, openAIBatchOutputLineSchema, openAIBatchSchema, openAIFileSchema, type OpenAIBatch,
+  OPENAI_BATCH_ENDPOINT, OPENAI_UNSERVED_CODES, openAIBatchListSchema, openAIBatchOutputLineSchema, openAIBatchSchema, openAIFileSchema, type OpenAIBatch,
 } from './openai-batch-api';
 
 export interface OpenAIBatchAdapterOptions {
@@ -86,6 +87,12 @@ export class OpenAIBatchAdapter implements BatchCapableAdapter {
   async cancel(jobId: string, options: BatchCallOptions): Promise<BatchJob> {
     const { batch, requestId } = await this.call('POST', `/batches/${encodeURIComponent(jobId)}/cancel`, options).catch(rethrowUnknownJob);
     return this.toJob(batch, requestId);
+  }
+
+  async findSubmitted(submissionKey: string, options: BatchCallOptions): Promise<BatchJob | undefined> {
+    const { value, requestId } = await this.send({ method: 'GET', path: '/batches?limit=100', options }, openAIBatchListSchema);
+    const found = value.data.find((batch) => (batch.metadata as Record<string, unknown> | null | undefined)?.[SUBMISSION_KEY_METADATA] === submissionKey);
+    return found && this.toJob(found, requestId);
   }
 
   async *results(jobId: string, options: BatchResultsOptions): AsyncGenerator<BatchLineResult> {

@@ -28,6 +28,9 @@ export const openAIBatchSchema = z.looseObject({
 });
 export type OpenAIBatch = z.infer<typeof openAIBatchSchema>;
 
+/** `GET /batches`: a page of batches, newest first. */
+export const openAIBatchListSchema = z.looseObject({ data: z.array(openAIBatchSchema) });
+
 /** `{"id","custom_id","response":{"status_code","request_id","body"}|null,"error":{"code","message"}|null}` */
 export const openAIBatchOutputLineSchema = z.looseObject({
   id: z.string().nullish(),

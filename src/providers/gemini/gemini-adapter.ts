@@ -6,12 +6,14 @@
 import type { Dispatcher } from 'undici';
 import { ProviderError } from '../provider-error';
 import { AnswerCompletion, readSseEvents } from '../sse-reader';
-import type { ProviderAdapter, ProviderCallOptions } from '../types';
+import type { EmbeddingsAdapter, ProviderAdapter, ProviderCallOptions } from '../types';
 import type { ChatRequest, ChatResult, StreamPart } from '../../contract/chat';
+import type { EmbeddingsRequest, EmbeddingsResult } from '../../contract/embeddings';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { convertGeminiResponse } from './convert-gemini-response';
 import { convertToGeminiRequest } from './convert-to-gemini-request';
 import { startCallSignal } from './gemini-call-signal';
+import { embedGemini } from './gemini-embeddings';
 import { GEMINI_PROVIDER, geminiErrorFromBody, geminiErrorFromText, parseGeminiErrorBody } from './gemini-error';
 import { geminiResponseSchema } from './gemini-response-schema';
 import { readGeminiBody } from './gemini-read-body';
@@ -29,7 +31,7 @@ export interface GeminiAdapterOptions {
 const SERVED_TIER_HEADER = 'x-gemini-service-tier';
 
 /** Constructed once per base URL (region) and shared; every call passes its own key and model. */
-export class GeminiAdapter implements ProviderAdapter {
+export class GeminiAdapter implements ProviderAdapter, EmbeddingsAdapter {
   readonly provider = GEMINI_PROVIDER;
   private readonly baseUrl: string;
   private readonly apiVersion: string;
@@ -80,6 +82,20 @@ export class GeminiAdapter implements ProviderAdapter {
       });
     } catch (error) {
       throw call.translate(error);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  /** `batchEmbedContents`, 100 inputs a call (gemini-embeddings.ts). */
+  async embed(request: EmbeddingsRequest, options: ProviderCallOptions): Promise<EmbeddingsResult> {
+    const call = startCallSignal(options.signal, options.timeouts?.totalMs);
+    try {
+      return await embedGemini((method, body, signal) => this.send(options, method, body, signal, false), request, options, call.signal);
+    } catch (error) {
+      const translated = call.translate(error);
+      if (translated instanceof ProviderError) throw translated;
+      throw badResponse((error as Error).message, error);
     } finally {
       call.dispose();
     }

@@ -8,7 +8,7 @@
  * `bad_response`.
  */
 import { ProviderError } from '../provider-error';
-import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
+import { isEndOfBody, SKIPPED, SkippedEvents, type AnswerCompletion } from '../sse-reader';
 import type { ProviderWarning, StreamPart } from '../../contract/chat';
 import { GeminiFunctionCallAssembler } from './gemini-function-call-assembler';
 import { GEMINI_PROVIDER, geminiErrorFromBody, parseGeminiErrorBody } from './gemini-error';
@@ -37,10 +37,16 @@ export async function* convertGeminiStream(events: AsyncIterable<{ data: string 
   let model: string | undefined;
   let started = false;
   let emittedContent = false;
+  const skipped = new SkippedEvents(GEMINI_PROVIDER);
   try {
     for await (const event of events) {
       if (event.data.trim() === '') continue;
-      const chunk = parseChunk(event.data, context.apiKey);
+      const json = skipped.parse(event.data);
+      if (json === SKIPPED) {
+        yield { type: 'skipped-event', reason: 'an event whose data is not JSON' };
+        continue;
+      }
+      const chunk = parseChunk(json, context.apiKey);
       if (!started) {
         started = true;
         yield { type: 'stream-start', providerResponseId: chunk.responseId, model: chunk.modelVersion ?? context.model, created: context.created, warnings: context.warnings };
@@ -100,8 +106,7 @@ export async function* convertGeminiStream(events: AsyncIterable<{ data: string 
   }
 }
 
-function parseChunk(data: string, apiKey: string | undefined): GeminiResponse {
-  const json = parseEventJson(data, GEMINI_PROVIDER);
+function parseChunk(json: unknown, apiKey: string | undefined): GeminiResponse {
   const errorBody = parseGeminiErrorBody(json);
   if (errorBody) throw geminiErrorFromBody(errorBody, { status: errorBody.error.code ?? 500, apiKey });
   const parsed = geminiResponseSchema.safeParse(json);

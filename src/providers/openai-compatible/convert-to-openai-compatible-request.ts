@@ -21,6 +21,7 @@ export function convertToOpenAICompatibleRequest(request: ChatRequest, options: 
   const body: Record<string, unknown> = { ...request, model: options.model };
   body.messages = convertMessages(request.messages, flavour, warnings);
 
+  applyThinking(body, options.model, flavour, warnings);
   applyTokenLimit(body, flavour, warnings);
   applyReasoningRestrictions(body, options.model, flavour, warnings);
   applyServiceTier(body, request, flavour, warnings);
@@ -138,4 +139,25 @@ function applyCacheKey(body: Record<string, unknown>, headers: Record<string, st
   }
   const key = request.prompt_cache_key ?? hint;
   if (key !== undefined) headers[target.name] = key;
+}
+
+/**
+ * Anthropic's `thinking` (an Anthropic Messages client's) is no OpenAI field: a reasoning model gets the
+ * nearest `reasoning_effort` (by budget: up to 4,096 tokens low, up to 16,384 medium, more high) unless
+ * one was set; any other model runs without it, and a warning says so either way.
+ */
+function applyThinking(body: Record<string, unknown>, model: string, flavour: OpenAICompatibleFlavour, warnings: ProviderWarning[]): void {
+  const thinking = body.thinking as ChatRequest['thinking'];
+  if (thinking === undefined) return;
+  delete body.thinking;
+  if (thinking.type === 'disabled') return;
+  if (!flavour.reasoningModelPattern?.test(model)) {
+    warnings.push({ type: 'unsupported-setting', setting: 'thinking', message: `${model} has no extended thinking; 'thinking' was dropped.` });
+    return;
+  }
+  if (body.reasoning_effort === undefined) {
+    const budget = thinking.type === 'enabled' ? thinking.budget_tokens : 16_384;
+    body.reasoning_effort = budget <= 4_096 ? 'low' : budget <= 16_384 ? 'medium' : 'high';
+  }
+  warnings.push({ type: 'approximated-setting', setting: 'thinking', message: `'thinking' was sent as reasoning_effort '${String(body.reasoning_effort)}'.` });
 }

@@ -7,9 +7,11 @@ import type { Dispatcher } from 'undici';
 import { CallDeadline } from '../call-deadline';
 import { ProviderError } from '../provider-error';
 import { AnswerCompletion, readSseEvents } from '../sse-reader';
-import type { ProviderAdapter, ProviderCallOptions } from '../types';
+import type { EmbeddingsAdapter, ProviderAdapter, ProviderCallOptions } from '../types';
 import type { ChatRequest, ChatResult, StreamPart } from '../../contract/chat';
+import type { EmbeddingsRequest, EmbeddingsResult } from '../../contract/embeddings';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
+import { embedOpenAICompatible } from './openai-compatible-embeddings';
 import { convertOpenAICompatibleResponse } from './convert-openai-compatible-response';
 import { convertToOpenAICompatibleRequest, type OpenAICompatibleUpstreamRequest } from './convert-to-openai-compatible-request';
 import { openAICompatibleResponseSchema } from './openai-compatible-api';
@@ -26,17 +28,19 @@ export interface OpenAICompatibleAdapterOptions extends Partial<Omit<OpenAICompa
   dispatcher: Dispatcher;
 }
 
-export class OpenAICompatibleAdapter implements ProviderAdapter {
+export class OpenAICompatibleAdapter implements ProviderAdapter, EmbeddingsAdapter {
   readonly provider: string;
   readonly flavour: OpenAICompatibleFlavour;
   private readonly url: string;
+  private readonly baseUrl: string;
   private readonly dispatcher: Dispatcher;
 
   constructor(options: OpenAICompatibleAdapterOptions) {
     const { provider, baseUrl, dispatcher, ...flavour } = options;
     this.provider = provider;
     this.flavour = resolveFlavour(flavour);
-    this.url = `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.url = `${this.baseUrl}/chat/completions`;
     this.dispatcher = dispatcher;
   }
 
@@ -83,6 +87,11 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     } finally {
       deadline.dispose();
     }
+  }
+
+  /** `POST …/embeddings`, batched (openai-compatible-embeddings.ts). */
+  embed(request: EmbeddingsRequest, options: ProviderCallOptions): Promise<EmbeddingsResult> {
+    return embedOpenAICompatible({ provider: this.provider, flavour: this.flavour, baseUrl: this.baseUrl, dispatcher: this.dispatcher }, request, options);
   }
 
   private send(upstream: OpenAICompatibleUpstreamRequest, options: ProviderCallOptions, signal: AbortSignal, streaming: boolean): Promise<UpstreamResponse> {

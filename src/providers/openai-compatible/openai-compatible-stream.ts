@@ -3,12 +3,12 @@
  * `data: [DONE]`, and also when the body ends (cleanly, cut, or silent past the finish grace) after
  * every choice has its `finish_reason`: the usage chunk that follows the finish is taken when it
  * comes within the grace, and the answer is still whole without it. A body that ends before a finish
- * is `stream_truncated`, a data line that is not JSON is `bad_response`, and a `data:` object with an
+ * is `stream_truncated`, a data line that is not JSON is skipped (`skipped-event`; more than three: `bad_response`), and a `data:` object with an
  * `error` key (how OpenAI and OpenRouter report failures after the 200) is classified like an error answer.
  */
 import type { EventSourceMessage } from 'eventsource-parser';
 import { ProviderError } from '../provider-error';
-import { isEndOfBody, parseEventJson, type AnswerCompletion } from '../sse-reader';
+import { isEndOfBody, SKIPPED, SkippedEvents, type AnswerCompletion } from '../sse-reader';
 import type { StreamPart } from '../../contract/chat';
 import { openAICompatibleChunkSchema, type OpenAICompatibleChunk, type OpenAICompatibleUsage } from './openai-compatible-api';
 import { openAICompatibleFailure, type FailureContext } from './openai-compatible-error';
@@ -25,13 +25,18 @@ export interface StreamParseContext extends FailureContext {
 /** Parse the events after `stream-start`; yields `stream-end` after `[DONE]`, or at the body's end once every choice finished. */
 export async function* parseOpenAICompatibleStream(events: AsyncIterable<EventSourceMessage>, context: StreamParseContext): AsyncGenerator<StreamPart> {
   const state = new ChunkState();
+  const skipped = new SkippedEvents(context.provider);
   try {
     for await (const event of events) {
       if (event.data === '[DONE]') {
         yield* state.end(context);
         return;
       }
-      const payload = parseEventJson(event.data, context.provider);
+      const payload = skipped.parse(event.data);
+      if (payload === SKIPPED) {
+        yield { type: 'skipped-event', reason: 'an event whose data is not JSON' };
+        continue;
+      }
       if (event.event === 'error' || isErrorPayload(payload)) {
         throw openAICompatibleFailure(context, { body: payload, afterFirstToken: state.contentSeen });
       }

@@ -25,6 +25,8 @@ export interface BatchRouteDeps {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   uiBaseUrl: string | null;
   linesPerRun?: number;
+  /** ZUMIK_POLLS_PER_RUN: provider-job polls per batch workflow run (unset: the workflow's default). */
+  pollsPerRun?: number;
 }
 
 const createBatchSchema = z.strictObject({
@@ -90,6 +92,7 @@ export function batchRoutes(deps: BatchRouteDeps): Router {
       args: [{
         batchId: id, tenantId, apiKeyId: keyId, inputFileId: file.id, totalLines: file.lineCount,
         expiresAt: batch.expiresAt!.getTime(), window: policy.batch.max_concurrency, uiBaseUrl: deps.uiBaseUrl, linesPerRun: deps.linesPerRun,
+        ...(deps.pollsPerRun !== undefined ? { pollsPerRun: deps.pollsPerRun } : {}),
       }],
       staticSummary: `batch ${id}: ${file.lineCount} lines`,
     });

@@ -5,127 +5,46 @@
  * target, rate or concurrency limit without a queue) is answered and recorded without one; otherwise
  * one chatRequestWorkflow carries the decision. See ChatGateway for delivery.
  */
-import { createHash } from 'node:crypto';
-import { Router, type Request, type Response } from 'express';
-import { ulid } from 'ulid';
-import type { AllowList } from '../../domain/allow-list';
-import { QOS_CLASSES, type QosClass } from '../../domain/qos';
-import { refusedOutcome } from '../../domain/outcome';
-import type { ReasonCode } from '../../domain/reason-codes';
-import type { MissingCredential } from '../../domain/reason-code-errors';
-import type { PolicySnapshot, RequestDecision } from '../../domain/request-decision';
+import { Router, type Response } from 'express';
 import type { ChatRequestInput, RequestOutcome } from '../../domain/request-outcome';
-import { tenantQosProfile, type TenantPolicy } from '../../domain/tenant-policy';
 import type { ChatRequest } from '../../contract/chat';
-import type { ChatGateway, Delivery, StartedRequest } from '../chat-gateway';
+import type { Delivery, StartedRequest } from '../chat-gateway';
 import { chatRequestSchema, withoutNulls } from '../../contract/chat-request-schema';
-import { badRequest, HttpError } from '../errors';
+import { badRequest } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
 import { completionAsChunks } from '../../contract/openai-renderers';
 import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../outcome-http';
+import { cancelOnClientGone, startRequest, type ChatRouteDeps } from '../request-intake';
 
-export interface ChatRouteDeps {
-  gateway: ChatGateway;
-  policies: { get(tenantId: string): Promise<TenantPolicy> };
-  decider: {
-    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body'>, policy: TenantPolicy, keyAllowList?: AllowList):
-      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }>;
-    release(requestId: string): Promise<void>;
-  };
-  requests: {
-    claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }>;
-    record(input: { outcome: RequestOutcome; apiKeyId?: string; receivedAt: number; endedAt: number }): Promise<void>;
-  };
-  uiBaseUrl: string | null;
-  /** Counts refusals answered here (the worker counts the outcomes workflows record); absent when metrics are off. */
-  metrics?: { observeOutcome(outcome: RequestOutcome): void };
-}
+export type { ChatRouteDeps } from '../request-intake';
 
 export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'): Router {
   const router = Router();
   router.post('/chat/completions', requireScope('inference'), async (request, response) => {
-    const receivedAt = Date.now();
     const body = withoutNulls(parseBody(chatRequestSchema, request.body));
     if (surface === 'v1' && body.background !== undefined) throw badRequest('background is a /v2 feature: use POST /v2/chat/completions', 'background');
-    const principal = request.principal!;
-    const policy = await deps.policies.get(principal.tenantId);
-    const qosClass = qosClassOf(request, body.service_tier ?? undefined, policy);
-    const profile = tenantQosProfile(policy, qosClass);
-    const deadlineMs = Math.min(profile.deadlineMs, deadlineHeader(request) ?? Infinity);
     const background = body.background === true;
     const { background: _background, ...forwarded } = body;
-
-    let requestId = `chatcmpl-${ulid().toLowerCase()}`;
-    let replay = false;
-    const idempotencyKey = request.get('idempotency-key');
-    if (idempotencyKey !== undefined) {
-      if (idempotencyKey.length === 0 || idempotencyKey.length > 255) throw badRequest('Idempotency-Key must be 1-255 characters', 'Idempotency-Key');
-      const bodyHash = createHash('sha256').update(JSON.stringify({ surface, body })).digest('hex');
-      const claim = await deps.requests.claimIdempotencyKey(principal.tenantId, idempotencyKey, bodyHash, requestId);
-      if (!claim.sameBody) {
-        throw new HttpError(422, 'This Idempotency-Key was already used with a different request body.', 'idempotency_key_reused', 'Idempotency-Key');
-      }
-      requestId = claim.requestId;
-      replay = !claim.fresh;
-    }
-
-    const input: ChatRequestInput = {
-      requestId, tenantId: principal.tenantId, apiKeyId: principal.keyId, alias: body.model, qosClass, receivedAt,
-      deadlineAt: receivedAt + deadlineMs, stream: body.stream === true && !background, body: forwarded as ChatRequest,
-      delivery: background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl,
-      ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
-    };
-    let started: StartedRequest | undefined = replay ? await deps.gateway.replay(input) : undefined;
-    if (!started) {
-      const decided = await deps.decider.decide(input, policy, principal.allowList);
-      if ('refusal' in decided) throw await refuse(deps, input, decided);
-      input.decision = decided.decision;
-      input.decidedAt = Date.now();
-      try {
-        started = await deps.gateway.start(input);
-      } catch (error) {
-        if (decided.decision.admission !== 'none') await deps.decider.release(requestId).catch(() => undefined);
-        throw error;
-      }
-    }
-    const following: StartedRequest = started;
+    const { input, started } = await startRequest(deps, request, {
+      body: forwarded as ChatRequest, alias: body.model, stream: body.stream === true, background, surface, idPrefix: 'chatcmpl-',
+      ingress: 'openai_chat', idempotencyScope: { surface, body }, serviceTier: body.service_tier ?? undefined,
+    });
     if (background) {
-      response.status(202).set({ 'x-zumik-request-id': requestId }).json({
-        id: requestId, object: 'request_outcome', status: 'in_progress', completion: null, poll: `/v2/requests/${requestId}`,
+      response.status(202).set({ 'x-zumik-request-id': input.requestId }).json({
+        id: input.requestId, object: 'request_outcome', status: 'in_progress', completion: null, poll: `/v2/requests/${input.requestId}`,
       });
       return;
     }
-    // A client that goes away cancels the workflow, and with it the upstream call.
-    let finished = false;
-    // 'close' also follows a response that was fully written: only an unfinished one means the client left.
-    response.on('close', () => {
-      if (!finished && !response.writableFinished) void following.cancel();
-    });
+    const client = cancelOnClientGone(response, started);
     try {
-      if (input.stream) await deliverStream(following, input, response, surface);
-      else await deliverJson(following, response, surface);
+      if (input.stream) await deliverStream(started, input, response, surface);
+      else await deliverJson(started, response, surface);
     } finally {
-      finished = true;
+      client.done();
     }
   });
   return router;
-}
-
-/** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
-async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }): Promise<HttpError> {
-  const endedAt = Date.now();
-  const outcome = refusedOutcome({
-    requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
-    deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined,
-  }, decided.refusal, {
-    release: decided.release ?? null, endedAt, workflow: null,
-    targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
-  });
-  await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
-  deps.metrics?.observeOutcome(outcome);
-  return outcomeError(outcome, decided.missing);
 }
 
 async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {
@@ -137,7 +56,7 @@ async function deliverJson(started: StartedRequest, response: Response, surface:
     if (delivery.type === 'result') {
       const { outcome, response: answer } = delivery.result;
       if (outcome.completion === 'completed' && answer) sendCompletion(response, outcome, answer, surface);
-      else throw outcomeError(outcome);
+      else throw outcomeError(outcome, surface);
       return;
     }
   }
@@ -200,7 +119,9 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           if (outcome.completion !== 'completed' && !failed) {
             // The attempt died after the first token without a stream-error (its worker was lost): still an explicit error.
             failed = true;
-            write(`data: ${JSON.stringify({ error: { message: outcomeError(outcome).message, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
+            const cut = outcome.reason_code === 'stream_interrupted'
+              ? ` The stream was cut after ${received} chunks and could not be continued; the text sent is not a complete answer.` : '';
+            write(`data: ${JSON.stringify({ error: { message: `${outcomeError(outcome).message}${cut}`, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
           }
           end(outcome);
           return;
@@ -212,30 +133,8 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           end(outcome);
           return;
         }
-        throw outcomeError(outcome);
+        throw outcomeError(outcome, surface);
       }
     }
   }
-}
-
-function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {
-  const header = request.get('x-zumik-qos-class');
-  if (header !== undefined) {
-    if (!(QOS_CLASSES as readonly string[]).includes(header)) {
-      throw badRequest(`x-zumik-qos-class must be one of ${QOS_CLASSES.join(', ')}`, 'x-zumik-qos-class');
-    }
-    return header as QosClass;
-  }
-  if (serviceTier === 'flex') return 'flex';
-  return policy.default_qos_class;
-}
-
-function deadlineHeader(request: Request): number | undefined {
-  const header = request.get('x-zumik-deadline-ms');
-  if (header === undefined) return undefined;
-  const value = Number(header);
-  if (!Number.isInteger(value) || value <= 0 || value > 86_400_000) {
-    throw badRequest('x-zumik-deadline-ms must be an integer number of milliseconds between 1 and 86400000', 'x-zumik-deadline-ms');
-  }
-  return value;
 }

@@ -42,6 +42,16 @@ function listQuery(request: Request) {
   return { purpose, after, limit: parsedLimit, order: order as 'asc' | 'desc' | undefined };
 }
 
+/**
+ * RFC 6266: an ASCII `filename` for old clients and the exact name as UTF-8 in `filename*`, so a
+ * non-Latin-1 name can never make an invalid header.
+ */
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const encoded = encodeURIComponent((filename as unknown as { toWellFormed(): string }).toWellFormed()).replace(/['()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
 export function fileRoutes(files: FileStore): Router {
   const router = Router();
   router.use('/files', requireScope('inference'));
@@ -80,7 +90,7 @@ export function fileRoutes(files: FileStore): Router {
     const { file, stream } = opened;
     response.status(200).set({
       'content-type': 'application/octet-stream',
-      'content-disposition': `attachment; filename="${file.filename.replace(/["\\\r\n]/g, '_')}"`,
+      'content-disposition': contentDisposition(file.filename),
       // Stored files know their length; a batch result file is rendered as it streams.
       ...(file.batchId ? {} : { 'content-length': String(file.bytes) }),
     });

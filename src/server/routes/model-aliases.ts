@@ -6,9 +6,9 @@
  * aliases and release ids answer 404.
  */
 import { Router, type Request } from 'express';
-import { aliasProblem, installReleaseSchema } from '../../domain/model-alias';
-import type { ModelAliasRepository, ReleaseViewer } from '../../store/model-alias-repository';
-import { badRequest, notFound } from '../errors';
+import { aliasProblem, DEFAULT_POLICY_REVISION, installReleaseSchema, releaseProblem, type InstallReleaseInput } from '../../domain/model-alias';
+import { AliasFrozenError, type ModelAliasRepository, type ReleaseViewer } from '../../store/model-alias-repository';
+import { badRequest, HttpError, notFound } from '../errors';
 import { isOperator, requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
 import { actingTenant } from '../middleware/tenant-scope';
@@ -23,6 +23,28 @@ function releaseViewer(request: Request): ReleaseViewer {
   return isOperator(request.principal) && request.query.tenant === undefined ? 'all' : actingTenant(request);
 }
 
+/**
+ * The install checked against what it names (issue 10): the manifest revision (absent: the current
+ * one, recorded in the release), the routing policy revision, and every target against that manifest
+ * or the owner's registered endpoints. Answers the input with its manifest revision filled in.
+ */
+async function validatedInstall(aliases: ModelAliasRepository, input: InstallReleaseInput, owner: string | null): Promise<InstallReleaseInput> {
+  const revision = input.capability_manifest_revision ?? await aliases.manifests.currentRevision();
+  const stored = await aliases.manifests.find(revision);
+  if (!stored) throw badRequest(`capability_manifest_revision: no capability manifest '${revision}' (GET /v2/capability-manifests lists them).`, 'capability_manifest_revision');
+  if (input.policy_revision !== undefined && input.policy_revision !== DEFAULT_POLICY_REVISION
+    && !await aliases.routingPolicies.findVisible(input.policy_revision, owner)) {
+    throw badRequest(`policy_revision: no routing policy '${input.policy_revision}' (GET /v2/routing-policies lists them).`, 'policy_revision');
+  }
+  const endpoints = new Set<string>();
+  for (const target of input.targets) if (await aliases.isEndpoint(owner, target.provider)) endpoints.add(target.provider);
+  const problem = releaseProblem(input, stored.manifest, (provider) => endpoints.has(provider));
+  if (problem) throw badRequest(problem.message, problem.param);
+  return { ...input, capability_manifest_revision: revision };
+}
+
+const frozenConflict = (alias: string) => new HttpError(409, `The model alias '${alias}' is frozen: installs are refused until it is unfrozen.`, 'alias_frozen', 'alias');
+
 export function modelAliasRoutes(aliases: ModelAliasRepository): Router {
   const router = Router();
 
@@ -31,10 +53,24 @@ export function modelAliasRoutes(aliases: ModelAliasRepository): Router {
   });
 
   router.get('/model-aliases/:alias', async (request, response) => {
-    const release = await aliases.findActive(aliasOwner(request), request.params.alias);
+    const owner = aliasOwner(request);
+    const release = await aliases.findActive(owner, request.params.alias);
     if (!release) throw notFound(`The model alias '${request.params.alias}' does not exist.`, 'alias');
-    response.json(release);
+    response.json({ ...release, frozen: await aliases.isFrozen(owner, release.alias) });
   });
+
+  // Freeze and unfreeze (admin of the owning tenant, or the operator): a frozen alias keeps its live release.
+  for (const [action, frozen] of [['freeze', true], ['unfreeze', false]] as const) {
+    router.post(`/model-aliases/:alias/${action}`, requireScope('admin'), async (request, response) => {
+      const owner = aliasOwner(request);
+      const alias = String(request.params.alias);
+      // Only an alias this owner has a live release of (a tenant cannot freeze the shared catalogue's).
+      const release = await aliases.findOwnActive(owner, alias);
+      if (!release) throw notFound(`The model alias '${alias}' has no live release of ${owner === null ? 'the shared catalogue' : `tenant '${owner}'`}.`, 'alias');
+      await aliases.setFrozen(owner, alias, frozen);
+      response.json({ ...release, frozen });
+    });
+  }
 
   router.get('/model-aliases/:alias/releases', async (request, response) => {
     const releases = await aliases.history(aliasOwner(request), request.params.alias);
@@ -54,7 +90,14 @@ export function modelAliasRoutes(aliases: ModelAliasRepository): Router {
     const owner = aliasOwner(request);
     const input = parseBody(installReleaseSchema, request.body);
     if (input.alias !== undefined && input.alias !== alias) throw badRequest('alias in the body must match the alias in the path', 'alias');
-    response.json(await aliases.install(alias, input, owner));
+    if (await aliases.isFrozen(owner, alias)) throw frozenConflict(alias);
+    const validated = await validatedInstall(aliases, input, owner);
+    try {
+      response.json(await aliases.install(alias, validated, owner));
+    } catch (error) {
+      if (error instanceof AliasFrozenError) throw frozenConflict(alias);
+      throw error;
+    }
   });
 
   router.get('/model-alias-releases/:id', async (request, response) => {

@@ -27,6 +27,15 @@ describe('GeminiBatchAdapter', () => {
   afterAll(async () => { await emulator.close(); await dispatcher.close(); });
   afterEach(() => { emulator.reset(); emulator.setReply({}); emulator.batches.reset(); emulator.batches.clock.processingMs = 60; });
 
+  describe('findSubmitted', () => {
+    it('finds the job submitted under a submission key (its displayName), and nothing for another key', async () => {
+      const submission = await adapter.submit([line('f1')], { model: MODEL, credential, displayName: 'zumik:batch_x:lines:0+1' });
+      await adapter.submit([line('f2')], { model: MODEL, credential, displayName: 'zumik:batch_y:lines:0+1' });
+      expect(await adapter.findSubmitted('zumik:batch_x:lines:0+1', { credential })).toMatchObject({ id: submission.id, provider: 'gemini' });
+      expect(await adapter.findSubmitted('zumik:batch_z:lines:0+1', { credential })).toBeUndefined();
+    });
+  });
+
   describe('submit, poll and results', () => {
     it('runs the lines as inline requests and maps the inlined responses back by key, equal to the online answer', async () => {
       emulator.setReply({ text: 'Batched Gemini.', usage: { promptTokenCount: 4096, cachedContentTokenCount: 2048, candidatesTokenCount: 3 } });

@@ -26,6 +26,15 @@ describe('OpenAIBatchAdapter', () => {
   afterAll(async () => { await emulator.close(); await dispatcher.close(); });
   afterEach(() => { emulator.reset(); emulator.resetReply(); emulator.batches.reset(); emulator.batches.clock.processingMs = 60; });
 
+  describe('findSubmitted', () => {
+    it('finds the job submitted with a submission key (metadata.zumik_submission), and nothing for another key', async () => {
+      const submission = await adapter.submit([line('f1')], { model: MODEL, credential, metadata: { zumik_submission: 'zumik:batch_x:lines:0+1' } });
+      await adapter.submit([line('f2')], { model: MODEL, credential, metadata: { zumik_submission: 'zumik:batch_y:lines:0+1' } });
+      expect(await adapter.findSubmitted('zumik:batch_x:lines:0+1', { credential })).toMatchObject({ id: submission.id, provider: 'openai' });
+      expect(await adapter.findSubmitted('zumik:batch_z:lines:0+1', { credential })).toBeUndefined();
+    });
+  });
+
   describe('submit, poll and results', () => {
     it('runs the lines as a batch and maps every result back by custom_id, equal to the online answer', async () => {
       emulator.setReply({ text: 'Batched hello.', promptTokens: 2048, cachedTokens: 1024, completionTokens: 5 });

@@ -1,0 +1,235 @@
+/**
+ * The front doors' shared intake (chat completions, Anthropic Messages, embeddings): from an
+ * authenticated, validated request to a started chatRequestWorkflow — QoS class, deadline,
+ * Idempotency-Key, the decision before any workflow (DESIGN.md §4.1), a refusal recorded and answered
+ * without one, the claim check, the start. Every door gets the same admission, failover, outcome
+ * record, idempotency and headers; only the wire formats around it differ.
+ */
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { ulid } from 'ulid';
+import type { AllowList } from '../domain/allow-list';
+import { PAYLOAD_REF_THRESHOLD_BYTES } from '../domain/payload-ref';
+import { QOS_CLASSES, type QosClass } from '../domain/qos';
+import { refusedOutcome } from '../domain/outcome';
+import type { ReasonCode } from '../domain/reason-codes';
+import type { MissingCredential } from '../domain/reason-code-errors';
+import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
+import type { ChatRequestInput, Ingress, RequestOperation, RequestOutcome } from '../domain/request-outcome';
+import { tenantQosProfile, type TenantPolicy } from '../domain/tenant-policy';
+import type { ChatRequest } from '../contract/chat';
+import type { PayloadStore } from '../store/payload-store';
+import { EngineUnavailableError, type ChatGateway, type StartedRequest } from './chat-gateway';
+import { badRequest, HttpError } from './errors';
+import { outcomeError } from './outcome-http';
+
+export interface ChatRouteDeps {
+  gateway: ChatGateway;
+  policies: { get(tenantId: string): Promise<TenantPolicy> };
+  decider: {
+    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation'>, policy: TenantPolicy, keyAllowList?: AllowList):
+      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }>;
+    release(requestId: string): Promise<void>;
+  };
+  requests: {
+    claimIdempotencyKey(tenantId: string, key: string, bodyHash: string, requestId: string): Promise<{ requestId: string; sameBody: boolean; fresh: boolean }>;
+    rekeyIdempotencyKey(tenantId: string, key: string, fromRequestId: string, toRequestId: string): Promise<string>;
+    find(tenantId: string, id: string): Promise<{ outcome: RequestOutcome } | undefined>;
+    record(input: { outcome: RequestOutcome; apiKeyId?: string; receivedAt: number; endedAt: number }): Promise<void>;
+  };
+  uiBaseUrl: string | null;
+  /** The claim check: a body above the threshold goes to Postgres and the workflow input carries its reference. */
+  payloads?: Pick<PayloadStore, 'keepBody'>;
+  /** ZUMIK_POLLS_PER_RUN: a queued request's admission polls per workflow run (unset: the workflow's default). */
+  queuePollsPerRun?: number;
+  /** Counts refusals answered here (the worker counts the outcomes workflows record); absent when metrics are off. */
+  metrics?: { observeOutcome(outcome: RequestOutcome): void };
+}
+
+export interface IntakeRequest {
+  /** What the workflow forwards to the attempts (the internal chat request, or an embeddings body). */
+  body: ChatRequest;
+  alias: string;
+  stream: boolean;
+  background: boolean;
+  /** Where a refusal is answered: `/v2` adds the full outcome to the error body. */
+  surface: 'v1' | 'v2';
+  /** Public id prefix: `chatcmpl-`, `msg_`, `emb-`. */
+  idPrefix: string;
+  ingress: Ingress;
+  operation?: RequestOperation;
+  /** What the Idempotency-Key's body hash covers (the client's own body, with its surface). */
+  idempotencyScope: unknown;
+  /** The client's `service_tier` (flex selects the flex class). */
+  serviceTier?: string;
+}
+
+export interface Intake {
+  input: ChatRequestInput;
+  started: StartedRequest;
+}
+
+/** Decide and start one request (or attach to the one an Idempotency-Key names). Throws HttpErrors. */
+export async function startRequest(deps: ChatRouteDeps, request: Request, intake: IntakeRequest): Promise<Intake> {
+  const receivedAt = Date.now();
+  const principal = request.principal!;
+  const policy = await deps.policies.get(principal.tenantId);
+  const qosClass = qosClassOf(request, intake.serviceTier, policy);
+  const profile = tenantQosProfile(policy, qosClass);
+  const deadlineMs = Math.min(profile.deadlineMs, deadlineHeader(request) ?? Infinity);
+  const resumeWanted = streamResumeHeader(request);
+
+  let requestId = `${intake.idPrefix}${ulid().toLowerCase()}`;
+  let replay = false;
+  const idempotencyKey = request.get('idempotency-key');
+  if (idempotencyKey !== undefined) {
+    if (idempotencyKey.length === 0 || idempotencyKey.length > 255) throw badRequest('Idempotency-Key must be 1-255 characters', 'Idempotency-Key');
+    const bodyHash = createHash('sha256').update(JSON.stringify(intake.idempotencyScope)).digest('hex');
+    const claim = await deps.requests.claimIdempotencyKey(principal.tenantId, idempotencyKey, bodyHash, requestId);
+    if (!claim.sameBody) {
+      throw new HttpError(422, 'This Idempotency-Key was already used with a different request body.', 'idempotency_key_reused', 'Idempotency-Key');
+    }
+    if (claim.fresh) {
+      requestId = claim.requestId;
+    } else {
+      // A first request that never ran (its client cancelled it, or admission refused it) does not hold the key: this one runs.
+      const first = await deps.requests.find(principal.tenantId, claim.requestId);
+      const rerun = first !== undefined && neverRan(first.outcome);
+      const now = rerun ? await deps.requests.rekeyIdempotencyKey(principal.tenantId, idempotencyKey, claim.requestId, requestId) : claim.requestId;
+      replay = now !== requestId;
+      requestId = now;
+    }
+  }
+
+  const input: ChatRequestInput = {
+    requestId, tenantId: principal.tenantId, apiKeyId: principal.keyId, alias: intake.alias, qosClass, receivedAt,
+    deadlineAt: receivedAt + deadlineMs, stream: intake.stream && !intake.background, body: intake.body,
+    delivery: intake.background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl, ingress: intake.ingress,
+    ...(intake.operation ? { operation: intake.operation } : {}),
+    ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
+  };
+  let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
+  if (!started) {
+    const decided = await deps.decider.decide(input, policy, principal.allowList);
+    if ('refusal' in decided) throw await refuse(deps, input, decided, intake.surface);
+    input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
+    input.decidedAt = Date.now();
+    if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
+    try {
+      // Only a body that may be large is measured (no cost on the small path); a large one travels by reference.
+      if (deps.payloads && mayExceedThreshold(request)) {
+        Object.assign(input, await deps.payloads.keepBody(input.tenantId, input.body, input.deadlineAt));
+      }
+      started = await engineOrThrow(deps.gateway.start(input));
+    } catch (error) {
+      if (decided.decision.admission !== 'none') await deps.decider.release(requestId).catch(() => undefined);
+      throw error;
+    }
+  }
+  return { input, started };
+}
+
+/** A client that goes away cancels the workflow, and with it the upstream call. Call `done` once the answer is written. */
+export function cancelOnClientGone(response: Response, started: StartedRequest): { done(): void } {
+  let finished = false;
+  // 'close' also follows a response that was fully written: only an unfinished one means the client left.
+  response.on('close', () => {
+    if (!finished && !response.writableFinished) void started.cancel();
+  });
+  return { done: () => { finished = true; } };
+}
+
+/**
+ * Whether the parsed body may be above the claim-check threshold, so that only those are measured: a
+ * body that arrived compressed (a gzip of 100 KB can hold megabytes) or chunked may be; an uncompressed
+ * one of at most an eighth of the threshold may not (re-serialised JSON grows at most about 5x, `1e20`).
+ */
+function mayExceedThreshold(request: Request): boolean {
+  const encoding = request.get('content-encoding');
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return true;
+  return !(Number(request.get('content-length')) <= PAYLOAD_REF_THRESHOLD_BYTES / 8);
+}
+
+/**
+ * Idempotency-Key's rule for a first request that did not run to an answer or a failure: cancelled by
+ * its client (499), or never admitted (a 429 refusal, a queue wait that expired). A resend with the key
+ * runs again instead of replaying that for the key's lifetime. Completed and failed requests replay.
+ */
+function neverRan(outcome: RequestOutcome): boolean {
+  return outcome.completion === 'cancelled' || outcome.completion === null;
+}
+
+/** Seconds a client waits before resending while the workflow engine is unreachable. */
+const ENGINE_RETRY_AFTER_S = 5;
+
+/**
+ * The engine unreachable is a 503 with Retry-After: nothing was started, and the same request (and
+ * Idempotency-Key: it is not used up) goes through once the engine is back.
+ */
+async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (!(error instanceof EngineUnavailableError)) throw error;
+    throw new HttpError(503, 'The workflow engine is unreachable right now; nothing was started. Send the request again (with the same '
+      + `Idempotency-Key, if it had one) after ${ENGINE_RETRY_AFTER_S} seconds.`, 'engine_unavailable', null, 'server_error',
+    { 'retry-after': String(ENGINE_RETRY_AFTER_S) });
+  }
+}
+
+/** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
+async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }, surface: 'v1' | 'v2'): Promise<HttpError> {
+  const endedAt = Date.now();
+  const outcome = refusedOutcome({
+    requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
+    deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined, ingress: input.ingress,
+  }, decided.refusal, {
+    release: decided.release ?? null, endedAt, workflow: null,
+    targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
+  });
+  await deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
+  deps.metrics?.observeOutcome(outcome);
+  return outcomeError(outcome, surface, decided.missing);
+}
+
+function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {
+  const header = request.get('x-zumik-qos-class');
+  if (header !== undefined) {
+    if (!(QOS_CLASSES as readonly string[]).includes(header)) {
+      throw badRequest(`x-zumik-qos-class must be one of ${QOS_CLASSES.join(', ')}`, 'x-zumik-qos-class');
+    }
+    return header as QosClass;
+  }
+  if (serviceTier === 'flex') return 'flex';
+  return policy.default_qos_class;
+}
+
+/** `x-zumik-stream-resume: off` opts this request out of stream continuation; `on` (the default) follows the policy. */
+function streamResumeHeader(request: Request): boolean {
+  const header = request.get('x-zumik-stream-resume');
+  if (header === undefined) return true;
+  const value = header.trim().toLowerCase();
+  if (value !== 'on' && value !== 'off') throw badRequest('x-zumik-stream-resume must be "on" or "off"', 'x-zumik-stream-resume');
+  return value === 'on';
+}
+
+/**
+ * A broken stream is continued only where that can be honest: a stream (a JSON answer is retried
+ * whole anyway), one choice, no tools (a half-sent tool call cannot be continued as text), and the
+ * policy (tenant, alias) allows it.
+ */
+function canResume(input: ChatRequestInput, policy: PolicySnapshot): boolean {
+  const { body } = input;
+  return input.stream && policy.streamResume === true && (body.n ?? 1) === 1 && !(body.tools && body.tools.length > 0);
+}
+
+function deadlineHeader(request: Request): number | undefined {
+  const header = request.get('x-zumik-deadline-ms');
+  if (header === undefined) return undefined;
+  const value = Number(header);
+  if (!Number.isInteger(value) || value <= 0 || value > 86_400_000) {
+    throw badRequest('x-zumik-deadline-ms must be an integer number of milliseconds between 1 and 86400000', 'x-zumik-deadline-ms');
+  }
+  return value;
+}

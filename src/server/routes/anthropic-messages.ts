@@ -1,0 +1,137 @@
+/**
+ * `POST /v1/messages`: Anthropic's Messages API as a front door. The body is translated to Zumik's
+ * chat request (anthropic-messages-to-chat.ts; what cannot be translated is a 400 naming the field)
+ * and runs the same durable path as chat (request-intake.ts): an alias may route it to any provider,
+ * with the same admission, failover, outcome record, Idempotency-Key and `x-zumik-*` headers. The
+ * answer goes back as an Anthropic Message, or as Anthropic's event stream; the outcome comment ends
+ * a stream as on /v1/chat/completions (an SSE comment, which Anthropic's SDKs ignore).
+ */
+import { Router, type Response } from 'express';
+import { anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
+import { anthropicMessagesToChat, MessagesTranslationError } from '../../contract/anthropic-messages-to-chat';
+import { AnthropicStreamTranslator, anthropicErrorEvent, toAnthropicMessage } from '../../contract/anthropic-messages-renderers';
+import { completionAsChunks } from '../../contract/openai-renderers';
+import type { ChatRequest } from '../../contract/chat';
+import type { RequestOutcome } from '../../domain/request-outcome';
+import type { Delivery, StartedRequest } from '../chat-gateway';
+import { badRequest, notFound } from '../errors';
+import { requireScope, type ApiKeyAuthenticator } from '../middleware/authenticate';
+import { authenticateAnthropic } from '../middleware/anthropic-front-door';
+import { parseBody } from '../middleware/parse-body';
+import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../outcome-http';
+import { cancelOnClientGone, startRequest, type ChatRouteDeps } from '../request-intake';
+
+/** Mounted at `/v1/messages`. */
+export function anthropicMessagesRoutes(deps: ChatRouteDeps, authenticator: ApiKeyAuthenticator): Router {
+  const router = Router();
+  router.use(authenticateAnthropic(authenticator));
+  router.post('/', requireScope('inference'), async (request, response) => {
+    const body = parseBody(anthropicMessagesRequestSchema, request.body);
+    let chat: ChatRequest;
+    try {
+      chat = anthropicMessagesToChat(body);
+    } catch (error) {
+      if (error instanceof MessagesTranslationError) throw badRequest(error.message, error.param);
+      throw error;
+    }
+    const { input, started } = await startRequest(deps, request, {
+      body: chat, alias: body.model, stream: body.stream === true, background: false, surface: 'v1', idPrefix: 'msg_', ingress: 'anthropic_messages',
+      idempotencyScope: { surface: 'v1/messages', body }, serviceTier: chat.service_tier,
+    });
+    const client = cancelOnClientGone(response, started);
+    try {
+      if (input.stream) await deliverStream(started, input.requestId, response);
+      else await deliverJson(started, response);
+    } finally {
+      client.done();
+    }
+  });
+  router.use((request) => {
+    throw notFound(`Not found: ${request.method} /v1/messages${request.path} (count_tokens is not served yet)`);
+  });
+  return router;
+}
+
+function sendMessage(response: Response, outcome: RequestOutcome, completion: Record<string, unknown>): void {
+  response.status(200).set({ ...outcomeHeaders(outcome), 'request-id': outcome.id }).json(toAnthropicMessage(completion));
+}
+
+async function deliverJson(started: StartedRequest, response: Response): Promise<void> {
+  for await (const delivery of started.deliveries) {
+    if (delivery.type === 'final' && delivery.body) {
+      sendMessage(response, delivery.outcome, delivery.body);
+      return;
+    }
+    if (delivery.type === 'result') {
+      const { outcome, response: answer } = delivery.result;
+      if (outcome.completion === 'completed' && answer) sendMessage(response, outcome, answer);
+      else throw outcomeError(outcome);
+      return;
+    }
+  }
+}
+
+const GAP_MESSAGE = 'chunks of this stream were lost in delivery; the answer is incomplete';
+
+async function deliverStream(started: StartedRequest, requestId: string, response: Response): Promise<void> {
+  const translator = new AnthropicStreamTranslator(requestId);
+  let open = false;
+  let failed = false;
+  let received = 0;
+  const write = (text: string) => { if (text && !response.writableEnded) response.write(text); };
+  const openStream = (headers: Record<string, string>) => {
+    open = true;
+    response.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': requestId, ...headers });
+    response.flushHeaders();
+  };
+  const fail = (status: number, message: string) => {
+    // After the first event there is no status to change: the stream ends with Anthropic's error event, never a truncated success.
+    failed = true;
+    write(anthropicErrorEvent(status, message));
+  };
+  const end = (outcome: RequestOutcome) => {
+    if (!failed) write(translator.finish());
+    write(outcomeComment(outcome));
+    response.end();
+  };
+  for await (const delivery of started.deliveries as AsyncIterable<Delivery>) {
+    switch (delivery.type) {
+      case 'chunk':
+        if (failed) break;
+        if (delivery.message.seq !== received) {
+          fail(500, GAP_MESSAGE);
+          break;
+        }
+        received += 1;
+        if (!open) openStream(delivery.message.meta ? streamHeaders(requestId, delivery.message.meta) : { 'x-zumik-request-id': requestId });
+        write(translator.chunk(delivery.message.chunk));
+        break;
+      case 'final':
+        if (open) {
+          if (delivery.chunkCount !== undefined && delivery.chunkCount !== received && !failed) fail(500, GAP_MESSAGE);
+          end(delivery.outcome);
+          return;
+        }
+        break;
+      case 'stream-error':
+        if (!failed) fail(500, delivery.error.message);
+        break;
+      case 'result': {
+        const { outcome, response: answer } = delivery.result;
+        if (open) {
+          if (outcome.completion !== 'completed' && !failed) fail(outcomeError(outcome).status, outcomeError(outcome).message);
+          end(outcome);
+          return;
+        }
+        if (outcome.completion === 'completed' && answer) {
+          // Nothing came over the bus (the attempt ran elsewhere, or a replay): the answer as one stream.
+          openStream(outcomeHeaders(outcome));
+          for (const chunk of completionAsChunks(answer, true)) write(translator.chunk(chunk));
+          end(outcome);
+          return;
+        }
+        throw outcomeError(outcome);
+      }
+    }
+  }
+}

@@ -184,8 +184,9 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
     try {
       credential = await deps.credentials.resolve({ tenantId: request.tenantId, executionProfile: attempt.execution_profile, provider: attempt.provider });
     } catch (error) {
+      // Nothing was called: not the provider's failure (no circuit counts it); the workflow fails over.
       throw new ProviderError(`no credentials for ${attempt.execution_profile}/${attempt.provider}: ${(error as Error).message}`,
-        { kind: 'auth', provider: attempt.provider }, { cause: error });
+        { kind: 'no_credentials', provider: attempt.provider }, { cause: error });
     }
     const adapter = deps.adapters.forAttempt(attempt, credential);
     if (guarded) {

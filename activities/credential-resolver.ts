@@ -62,7 +62,7 @@ export class CredentialResolver {
   }
 
   private managed(input: ResolveCredentialInput): ResolvedCredential {
-    const provider = Object.hasOwn(this.deps.providers, input.provider) ? this.deps.providers[input.provider as keyof Config['providers']] : undefined;
+    const provider = managedProvider(this.deps.providers, input.provider);
     if (!provider) throw this.unavailable(input, 'not_configured', 'it is not a built-in provider');
     if (!provider.apiKey) throw this.unavailable(input, 'not_configured', `Zumik has no key for it (set ${input.provider.toUpperCase()}_API_KEY)`);
     return { apiKey: provider.apiKey };
@@ -96,4 +96,17 @@ export class CredentialResolver {
     return new CredentialUnavailableError(input.tenantId, input.executionProfile, input.provider, reason, detail,
       cause === undefined ? undefined : { cause });
   }
+}
+
+function managedProvider(providers: Config['providers'], name: string): Config['providers'][keyof Config['providers']] | undefined {
+  return Object.hasOwn(providers, name) ? providers[name as keyof Config['providers']] : undefined;
+}
+
+/**
+ * What the front door can know about a target's credential without I/O: a managed provider needs a
+ * built-in provider with a key in the environment; the other profiles are looked up by the attempt.
+ */
+export function targetMayHaveCredential(providers: Config['providers'], target: { execution_profile: ExecutionProfile; provider: string }): boolean {
+  if (target.execution_profile !== 'managed_provider') return true;
+  return Boolean(managedProvider(providers, target.provider)?.apiKey);
 }

@@ -8,7 +8,7 @@ import { createBatchActivities, type BatchActivityDeps } from './batch-activitie
 import { createCallProvider, type CallProviderDeps } from './call-provider';
 import { createProviderBatchActivities, type ProviderBatchDeps } from './provider-batch-activities';
 import type { PayloadRefs } from './payload-refs';
-import { createRecordOutcome, type BatchResultSink } from './record-outcome';
+import { createRecordOutcome, type BatchResultSink, type OutcomeObserver } from './record-outcome';
 import { createRunAttempt, type RunAttemptDeps } from './run-attempt';
 
 export interface ActivityDeps {
@@ -19,6 +19,8 @@ export interface ActivityDeps {
   outcomes?: RunAttemptDeps['outcomes'];
   batches?: BatchActivityDeps;
   providerBatches?: ProviderBatchDeps;
+  /** Counts every recorded outcome (Prometheus); absent when metrics are off. */
+  metrics?: OutcomeObserver;
   /** The claim check's store (large bodies and answers by reference). */
   payloads?: PayloadRefs;
 }
@@ -44,10 +46,10 @@ export function createActivities(deps: ActivityDeps = {}) {
     decideRequest: admission?.decideRequest ?? (missing('decideRequest') as ReturnType<typeof createAdmissionActivities>['decideRequest']),
     pollAdmission: admission?.pollAdmission ?? (missing('pollAdmission') as ReturnType<typeof createAdmissionActivities>['pollAdmission']),
     runAttempt: deps.calls && deps.outcomes
-      ? createRunAttempt({ calls: deps.calls, outcomes: deps.outcomes, batches: batchResults, payloads: deps.payloads, logger: deps.calls.logger })
+      ? createRunAttempt({ calls: deps.calls, outcomes: deps.outcomes, batches: batchResults, payloads: deps.payloads, logger: deps.calls.logger, metrics: deps.metrics })
       : (missing('runAttempt') as ReturnType<typeof createRunAttempt>),
     callProvider: deps.calls ? createCallProvider(deps.calls) : (missing('callProvider') as ReturnType<typeof createCallProvider>),
-    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.payloads, deps.calls?.tracer !== undefined) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
+    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.payloads, deps.calls?.tracer !== undefined, deps.metrics) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
     startBatch: batches?.startBatch ?? (missing('startBatch') as BatchActivities['startBatch']),
     readBatchLines: batches?.readBatchLines ?? (missing('readBatchLines') as BatchActivities['readBatchLines']),
     finalizeBatch: batches?.finalizeBatch ?? (missing('finalizeBatch') as BatchActivities['finalizeBatch']),

@@ -41,8 +41,14 @@ function withTraceId<T extends { outcome: RequestOutcome }>(input: T): T {
   return traceId ? { ...input, outcome: { ...input.outcome, trace_id: traceId } } : input;
 }
 
-/** `tracing`: the recorded outcome carries the trace it ran in (`trace_id`), and the span its reason code. */
-export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, payloads?: PayloadRefs, tracing = false) {
+/** Counts a recorded outcome (ZumikMetrics); absent when metrics are off. */
+export interface OutcomeObserver {
+  observeOutcome(outcome: RequestOutcome, options?: { batchLine?: boolean }): void;
+}
+
+/** `tracing`: the recorded outcome carries the trace it ran in (`trace_id`), and the span its reason code. `metrics`: counts it. */
+export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, payloads?: PayloadRefs, tracing = false,
+  metrics?: OutcomeObserver) {
   return async function recordOutcome(carried: RecordOutcomeInput): Promise<void> {
     const { responseRef, ...rest } = carried;
     let input: Omit<RecordOutcomeInput, 'responseRef'> = rest;
@@ -65,6 +71,8 @@ export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSi
       }
       throw error;
     }
+    // Counted once it is recorded: a failed write is recorded (and counted) again by the workflow.
+    metrics?.observeOutcome(input.outcome, { batchLine: batchLine !== undefined });
     if (batchLine && input.outcome.completion !== 'cancelled') {
       if (!batches) throw new Error('recordOutcome: a batch line needs the batch result store');
       const line = batchResultLine(input.outcome, input.response);

@@ -22,7 +22,7 @@ import { performAttempt, type CallProviderDeps, type FinishedAttempt } from './a
 import { runHedged, type HedgeLane } from './hedge-race';
 import { overThreshold, withFullBody, type PayloadRefs } from './payload-refs';
 import { fetchCheckpoint } from './stream-continuation';
-import { createRecordOutcome, type BatchResultSink, type OutcomeStore } from './record-outcome';
+import { createRecordOutcome, type BatchResultSink, type OutcomeObserver, type OutcomeStore } from './record-outcome';
 import { PROVIDER_FAILURE_PREFIX, type RunAttemptInput, type RunAttemptResult } from './types';
 
 export interface RunAttemptDeps {
@@ -32,6 +32,7 @@ export interface RunAttemptDeps {
   /** The claim check's store: bodies that came by reference, answers too large for history. */
   payloads?: PayloadRefs;
   logger: Logger;
+  metrics?: OutcomeObserver;
 }
 
 /**
@@ -57,7 +58,7 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, delive
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads, deps.calls.tracer !== undefined);
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads, deps.calls.tracer !== undefined, deps.metrics);
   return async function runAttempt(carried: RunAttemptInput): Promise<RunAttemptResult> {
     // A body above the claim-check threshold came as a reference: the provider gets the real one.
     const input: RunAttemptInput = { ...carried, request: await withFullBody(deps.payloads, carried.request.tenantId, carried.request) };

@@ -11,7 +11,7 @@
  *
  * Options (env): BENCH_SEQ_N (300), BENCH_STREAM_N (200), BENCH_DURATION_S (10), BENCH_CONCURRENCY
  * ("10,50"), BENCH_EVENT_INTERVAL_MS (10), BENCH_WARMUP_S (3), BENCH_TARGETS
- * ("direct,floor,audit,zumik,zumik-pg"; audit = the audit minimum, bench/audit-floor; zumik-plain (not by default) = Zumik without payload encryption; zumik-pg = Zumik with DATABASE_URL on BENCH_POSTGRES_URL's server,
+ * ("direct,floor,audit,zumik,zumik-pg"; audit = the audit minimum, bench/audit-floor; zumik-plain (not by default) = Zumik without payload encryption; zumik-nometrics (not by default) = Zumik with ZUMIK_METRICS=off; zumik-pg = Zumik with DATABASE_URL on BENCH_POSTGRES_URL's server,
  * skipped when none answers), BENCH_MAX_MINUTES (12), ZUMIK_TEMPORAL_BIN. `--quick`: a short smoke run
  * (numbers not meaningful). `--profile`: the gateways run under `node --cpu-prof` for the warm-up and
  * the c phases only, and the report adds where their JS threads spent the CPU (not for comparisons:
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
         log(skipped.at(-1)!);
       }
     }
-    for (const variant of ['zumik', 'zumik-plain', 'zumik-pg'] as const) {
+    for (const variant of ['zumik', 'zumik-plain', 'zumik-nometrics', 'zumik-pg'] as const) {
       if (!SETTINGS.targets.includes(variant)) continue;
       let databaseUrl: string | undefined;
       let databaseName: string | undefined;
@@ -305,7 +305,7 @@ async function main(): Promise<void> {
   log(`done: ${path.relative(PROJECT_ROOT, jsonFile)} and .md`);
 }
 
-async function startZumikTarget(name: 'zumik' | 'zumik-plain' | 'zumik-pg', upstream: { baseUrl: string }, temporalBin: string, logDir: string, tempDirs: string[],
+async function startZumikTarget(name: 'zumik' | 'zumik-plain' | 'zumik-nometrics' | 'zumik-pg', upstream: { baseUrl: string }, temporalBin: string, logDir: string, tempDirs: string[],
   cleanups: Array<() => Promise<void>>, log: (message: string) => void, databaseUrl?: string, databaseName?: string): Promise<Runtime> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `zumik-bench-${name}-`));
   tempDirs.push(dataDir);
@@ -322,6 +322,8 @@ async function startZumikTarget(name: 'zumik' | 'zumik-plain' | 'zumik-pg', upst
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       // zumik-plain: the embedded defaults without payload encryption, to measure what the codec costs.
       ...(name === 'zumik-plain' ? { ZUMIK_PAYLOAD_ENCRYPTION: 'off' } : {}),
+      // zumik-nometrics: the embedded defaults without Prometheus metrics, to measure what they cost (issue 11).
+      ...(name === 'zumik-nometrics' ? { ZUMIK_METRICS: 'off' } : {}),
     },
   });
   cleanups.push(() => stopProcess(zumik));

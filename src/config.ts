@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { BUILT_IN_PROVIDERS, type BuiltInProvider } from './domain/built-in-providers';
 import { REQUEST_BODY_LIMIT_SETTING } from './contract/limits';
 import { EgressPolicy } from './net/egress-policy';
 
@@ -49,6 +50,13 @@ const schema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
   OTEL_SERVICE_NAME: z.string().trim().min(1).default('zumik'),
+  ZUMIK_METRICS: z.enum(['on', 'off']).default('on'),
+  ZUMIK_METRICS_PORT: port.optional(),
+  ZUMIK_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  ZUMIK_METRICS_MAX_TENANTS: z.coerce.number().int().min(1).max(10_000).default(50),
+  ZUMIK_METRICS_MAX_ALIASES: z.coerce.number().int().min(1).max(10_000).default(100),
+  ZUMIK_TEMPORAL_METRICS_ADDRESS: z.string().trim().regex(/^(off|[^\s:/]+:\d+)$/, 'expected host:port or off').optional(),
+  ZUMIK_DEMO: z.enum(['0', '1', 'true', 'false']).optional(),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   GEMINI_API_KEY: optionalString,
@@ -115,12 +123,26 @@ export interface Config {
     /** Where OTLP/HTTP spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces` (unset: the exporter's default, localhost:4318). */
     otlpTracesUrl?: string;
   };
+  /** Prometheus metrics (src/metrics): on by default; ZUMIK_METRICS=off leaves the request path without them. */
+  metrics: {
+    enabled: boolean;
+    /** Set: /metrics is served only on this port (bound to `host`, loopback by default), without a key. Unset: on the API port, operator key. */
+    port?: number;
+    host: string;
+    /** Distinct tenant and alias label values before further ones are counted as `other`. */
+    maxTenants: number;
+    maxAliases: number;
+    /** The Temporal SDK runtime's own Prometheus exporter (worker metrics), host:port; unset: a free loopback port; `off`: none. */
+    temporalAddress?: string;
+  };
+  /** Demo mode (`--demo` or ZUMIK_DEMO=1): loopback provider emulators stand in for the managed providers. */
+  demo: boolean;
   /** Managed-profile credentials and endpoints by provider; a provider without a key is unavailable. */
   providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
 }
 
-export const PROVIDER_NAMES = ['openai', 'anthropic', 'gemini', 'xai', 'fireworks', 'openrouter'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export const PROVIDER_NAMES = BUILT_IN_PROVIDERS;
+export type ProviderName = BuiltInProvider;
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
 export class ConfigError extends Error {
@@ -184,6 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       otlpTracesUrl: values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
         ?? (values.OTEL_EXPORTER_OTLP_ENDPOINT ? `${values.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
     },
+    metrics: {
+      enabled: values.ZUMIK_METRICS === 'on', port: values.ZUMIK_METRICS_PORT, host: values.ZUMIK_METRICS_HOST,
+      maxTenants: values.ZUMIK_METRICS_MAX_TENANTS, maxAliases: values.ZUMIK_METRICS_MAX_ALIASES,
+      temporalAddress: values.ZUMIK_TEMPORAL_METRICS_ADDRESS,
+    },
+    demo: argv.includes('--demo') || values.ZUMIK_DEMO === '1' || values.ZUMIK_DEMO === 'true',
     providers: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, provider(name)])) as Config['providers'],
   };
 }

@@ -21,6 +21,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, undefined, { traceIds: config.tracing.exporter !== 'none' });
   const zumik = await startZumik(config, { logger });
   console.log(`Zumik is listening on ${zumik.url}${zumik.temporalUiUrl ? ` · Temporal UI ${zumik.temporalUiUrl}` : ''}`);
+  if (zumik.demo) {
+    console.log('DEMO MODE: the providers are local emulators (canned answers, no real model). Try the model "demo.chat".');
+  } else if (zumik.configuredProviders.length > 0) {
+    console.log(`Providers configured: ${zumik.configuredProviders.join(', ')}`);
+  } else {
+    console.log('No provider is configured: set OPENAI_API_KEY (or ANTHROPIC_API_KEY, GEMINI_API_KEY, …), or try `npm start -- --demo`.');
+  }
+  if (zumik.metricsUrl) console.log(`Prometheus metrics: ${zumik.metricsUrl}`);
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {

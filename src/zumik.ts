@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
-import { CredentialResolver } from '../activities/credential-resolver';
+import { CredentialResolver, targetMayHaveCredential } from '../activities/credential-resolver';
 import { EgressPolicy } from './net/egress-policy';
 import { ProviderDirectory } from './providers/provider-directory';
 import { decodeMasterKey, loadMasterKey } from './secrets/master-key';
@@ -33,7 +33,8 @@ import { PayloadStore } from './store/payload-store';
 import { RequestRepository } from './store/request-repository';
 import { TenantPolicyRepository } from './store/tenant-policy-repository';
 import { bootstrapAdminKey } from './bootstrap-admin';
-import type { Config } from './config';
+import { PROVIDER_NAMES, type Config } from './config';
+import { DEMO_ALIAS, DEMO_OWNER, DEMO_RELEASE, startDemoProviders } from './demo/demo-mode';
 import { createApp } from './server/app';
 import { answerClientErrors } from './server/client-error';
 import { ApiKeyAuthenticator } from './server/middleware/authenticate';
@@ -48,6 +49,9 @@ import { findTemporalBinary } from './temporal/temporal-binary';
 import { startTracing } from './temporal/tracing';
 import { connectTemporal, createClient, createWorker, installTemporalRuntime } from './temporal/worker';
 import express from 'express';
+import { ZumikMetrics } from './metrics/zumik-metrics';
+import { freePorts } from './net/free-ports';
+import { metricsHandler, metricsRoutes } from './server/routes/metrics';
 
 export interface Zumik {
   /** The front door's base URL (`http://host:port`). */
@@ -60,6 +64,12 @@ export interface Zumik {
   /** The payload codec (absent when ZUMIK_PAYLOAD_ENCRYPTION=off): what reads this instance's raw histories. */
   codec?: EncryptionCodec;
   devServer?: DevServer;
+  /** Where /metrics is served (on the API port with an operator key, or ZUMIK_METRICS_PORT's listener); absent when off. */
+  metricsUrl?: string;
+  /** Built-in providers with a key (names only); in demo mode, all of them (emulated). */
+  configuredProviders: string[];
+  /** Demo mode: the providers are loopback emulators. */
+  demo: boolean;
   stop(): Promise<void>;
 }
 
@@ -75,8 +85,9 @@ export interface StartOptions {
   tracingBundlePath?: string;
 }
 
-export async function startZumik(config: Config, options: StartOptions): Promise<Zumik> {
+export async function startZumik(configured: Config, options: StartOptions): Promise<Zumik> {
   const { logger } = options;
+  let config = configured;
   const started = Date.now();
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -92,6 +103,17 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       cleanups.push(() => tracing.shutdown());
       logger.info({ exporter: options.spanExporter ? 'injected' : config.tracing.exporter, service: config.tracing.serviceName }, 'OpenTelemetry tracing is on');
     }
+    if (config.demo) {
+      // Demo mode: loopback emulators stand in for every managed provider (src/demo); said loudly, in logs and /v1/models.
+      const demo = await startDemoProviders();
+      cleanups.push(() => demo.close());
+      config = { ...config, providers: demo.providers };
+      logger.warn({ demo: true, alias: DEMO_ALIAS, providers: Object.fromEntries(Object.entries(demo.providers).map(([name, provider]) => [name, provider.baseUrl])) },
+        'DEMO MODE: every managed provider is a local emulator answering canned text; no real model is called');
+    }
+    const configuredProviders = PROVIDER_NAMES.filter((name) => config.providers[name].apiKey);
+    // Names only, never keys: what a first run needs to know before its first request.
+    logger.info({ configured: configuredProviders, unconfigured: PROVIDER_NAMES.filter((name) => !config.providers[name].apiKey) }, 'managed providers');
     fs.mkdirSync(config.dataDir, { recursive: true });
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
     cleanups.push(() => database.close());
@@ -117,6 +139,9 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     });
     cleanups.push(() => bus.close());
     if (config.role !== 'worker') await bootstrapAdminKey(apiKeys, config.adminKey, logger, options.print);
+    if (config.demo && config.role !== 'worker' && !(await modelAliases.findActive(null, DEMO_ALIAS))) {
+      await modelAliases.install(DEMO_ALIAS, DEMO_RELEASE);
+    }
 
     let devServer: DevServer | undefined;
     let temporalAddress = config.temporal.address;
@@ -129,7 +154,16 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       temporalAddress = devServer.address;
     }
 
-    installTemporalRuntime(logger);
+    // Metrics: ours in memory; the Temporal SDK's from its Core runtime's exporter on a loopback port, bridged into /metrics.
+    const metrics = config.metrics.enabled ? new ZumikMetrics(config.metrics) : undefined;
+    const wantedTemporalMetrics = !metrics || config.metrics.temporalAddress === 'off' ? undefined
+      : config.metrics.temporalAddress ?? `127.0.0.1:${(await freePorts(1))[0]}`;
+    const temporalMetricsAddress = installTemporalRuntime(logger, wantedTemporalMetrics);
+    metrics?.scrapeFrom({
+      queueDepth: async () => Number((await database.pool.query<{ n: string }>('SELECT count(*) AS n FROM admission_tickets')).rows[0]!.n),
+      circuits: async () => (await circuits.list()).map((circuit) => ({ key: circuit.key, state: circuit.state })),
+      ...(temporalMetricsAddress ? { temporalMetrics: async () => (await fetch(`http://${temporalMetricsAddress}/metrics`, { signal: AbortSignal.timeout(2_000) })).text() } : {}),
+    });
     const connection: NativeConnection = await connectTemporal(temporalAddress);
     cleanups.push(() => connection.close());
     if (!devServer) {
@@ -148,6 +182,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     const decider = new RequestDecider({
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
+      hasCredential: (target) => targetMayHaveCredential(config.providers, target),
       manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
@@ -175,7 +210,7 @@ export async function startZumik(config: Config, options: StartOptions): Promise
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
           credentials: resolver, manifests: modelAliases.manifests, ...(tracing ? { tracer: tracing.tracer } : {}),
         },
-        outcomes: requests,
+        outcomes: requests, metrics,
         batches: { files, batches },
         providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
         payloads,
@@ -203,18 +238,21 @@ export async function startZumik(config: Config, options: StartOptions): Promise
       postgres: async () => { await database.pool.query('SELECT 1'); },
       temporal: async () => { await connection.workflowService.getSystemInfo({}); },
     };
+    // ZUMIK_METRICS_PORT: /metrics on its own listener (loopback by default), no key; else on this port, operator key.
+    const appMetrics = metrics && config.metrics.port === undefined ? metrics : undefined;
     const app = config.role === 'worker'
-      ? express().use(healthRoutes(readiness))
+      ? express().use(healthRoutes(readiness), ...(appMetrics ? [metricsRoutes(appMetrics, authenticator)] : []))
       : createApp({
         logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit, tracer: tracing?.tracer,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
-          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
+          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
+        metrics: appMetrics, modelOwner: config.demo ? DEMO_OWNER : undefined,
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -230,12 +268,23 @@ export async function startZumik(config: Config, options: StartOptions): Promise
     }));
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host}:${port}`;
+    let metricsUrl = appMetrics ? `${url}/metrics` : undefined;
+    if (metrics && config.metrics.port !== undefined) {
+      const metricsServer = http.createServer(express().get('/metrics', metricsHandler(metrics)));
+      await new Promise<void>((resolve, reject) => {
+        metricsServer.once('error', reject);
+        metricsServer.listen(config.metrics.port, config.metrics.host, () => resolve());
+      });
+      cleanups.push(() => new Promise<void>((resolve) => { metricsServer.close(() => resolve()); metricsServer.closeAllConnections(); }));
+      metricsUrl = `http://${config.metrics.host}:${(metricsServer.address() as AddressInfo).port}/metrics`;
+    }
     logger.info({ url, role: config.role, temporal: temporalAddress, temporalUi: devServer?.uiUrl, database: database.mode,
-      startupMs: Date.now() - started }, 'Zumik is ready');
+      metrics: metricsUrl ?? 'off', temporalMetrics: temporalMetricsAddress ?? 'off', startupMs: Date.now() - started }, 'Zumik is ready');
 
     let stopping: Promise<void> | undefined;
     return {
-      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, codec, devServer,
+      url, temporalUiUrl: devServer?.uiUrl, temporalAddress, database, client, codec, devServer, metricsUrl,
+      configuredProviders, demo: config.demo,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -21,6 +21,9 @@ const cases: Array<{ file: string; code: string }> = [
   { file: 'src/server/o.ts', code: "import { createActivities } from '../../activities';\nexport const used = createActivities;\n" },
   { file: 'src/server/p.ts', code: "import { ProviderDirectory } from '../providers/provider-directory';\nexport const used = ProviderDirectory;\n" },
   { file: 'activities/q.ts', code: "import { badRequest } from '../src/server/errors';\nexport const used = badRequest;\n" },
+  // 17–18: metrics and the demo sit beside the store: below the server and the activities.
+  { file: 'src/metrics/r.ts', code: "import { badRequest } from '../server/errors';\nexport const used = badRequest;\n" },
+  { file: 'src/demo/s.ts', code: "import { createActivities } from '../../activities';\nexport const used = createActivities;\n" },
 ];
 
 // Runs the real ESLint with the project's config in a plain node process (the flat config is ESM,
@@ -83,5 +86,10 @@ describe('lint rules', () => {
     expect(messages[14]).toEqual([expect.stringContaining('never activities, providers')]);
     expect(messages[15]).toEqual([expect.stringContaining('never activities, providers')]);
     expect(messages[16]).toEqual([expect.stringContaining('below the server')]);
+  });
+
+  it('keeps src/metrics and src/demo below the server and the activities', () => {
+    expect(messages[17]).toEqual([expect.stringContaining('sit below the server')]);
+    expect(messages[18]).toEqual([expect.stringContaining('sit below the server')]);
   });
 });

@@ -19,6 +19,9 @@ describe('zumik process (npm start on embedded defaults)', () => {
     await waitForReady(url, 90_000, first);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+    // A first run without provider keys says so, and how to try Zumik anyway.
+    expect(first.output()).toContain('No provider is configured: set OPENAI_API_KEY');
+    expect(first.output()).toContain('npm start -- --demo');
     const adminKey = /(zk_[A-Za-z0-9_-]{43})/.exec(first.output())?.[1];
     expect(adminKey).toBeDefined();
     const installed = await fetch(`${url}/v2/model-aliases/kept.alias`, {

@@ -3,7 +3,7 @@ import type { Summary } from './stats';
 
 type Result = Record<string, any>;
 
-const LABELS: Record<string, string> = { direct: 'direct (emulator)', floor: 'durable floor', audit: 'audit minimum', zumik: 'Zumik (embedded PostgreSQL)', 'zumik-plain': 'Zumik, payloads unencrypted', 'zumik-pg': 'Zumik + PostgreSQL' };
+const LABELS: Record<string, string> = { direct: 'direct (emulator)', floor: 'durable floor', audit: 'audit minimum', zumik: 'Zumik (embedded PostgreSQL)', 'zumik-plain': 'Zumik, payloads unencrypted', 'zumik-nometrics': 'Zumik, metrics off', 'zumik-pg': 'Zumik + PostgreSQL' };
 
 const fmt = (value: number | null | undefined, digits = 1) =>
   value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);

@@ -19,6 +19,11 @@ export interface PlanContext {
   contextWindow: (provider: string, model: string) => number | undefined;
   /** The allow-lists' verdict on a provider (absent: every provider); a refused target is not drawn at all. */
   allowedProvider?: (provider: string) => boolean;
+  /**
+   * False when the front door already knows a target has no credential (a managed provider without a
+   * key, or not a built-in provider): it is skipped like an open circuit. Absent: every target may have one.
+   */
+  hasCredential?: (target: ReleaseTarget) => boolean;
   /** Why a provider cannot perform the request's operation (Anthropic has no embeddings), or undefined. */
   unsupported?: (provider: string) => string | undefined;
 }
@@ -28,7 +33,9 @@ export interface SkippedCandidate {
   provider: string;
   model: string;
   region: string;
-  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported';
+  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials';
+  /** Set for `no_credentials`: the target's execution profile (the message names where its credential comes from). */
+  execution_profile?: ReleaseTarget['execution_profile'];
 }
 
 export interface AttemptPlan {
@@ -107,11 +114,14 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
     const regions = context.regions[target.provider];
     const window = context.contextWindow(target.provider, target.model);
     const tooSmall = window !== undefined && context.promptTokens !== undefined && window < context.promptTokens;
+    const unconfigured = context.hasCredential ? !context.hasCredential(target) : false;
     for (const region of regions && regions.length > 0 ? regions : [DEFAULT_REGION]) {
       const role: PlannedAttempt['role'] = standby ? 'standby' : first ? 'primary' : 'failover';
       first = false;
       const where = { targetIndex, provider: target.provider, model: target.model, region };
-      if (context.openCircuits.has(circuitKey(target.provider, region, target.model))) {
+      if (unconfigured) {
+        skipped.push({ ...where, reason: 'no_credentials', execution_profile: target.execution_profile });
+      } else if (context.openCircuits.has(circuitKey(target.provider, region, target.model))) {
         skipped.push({ ...where, reason: 'circuit_open' });
       } else if (tooSmall) {
         skipped.push({ ...where, reason: 'context_window' });

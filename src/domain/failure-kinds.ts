@@ -58,6 +58,12 @@ export const FAILURE_KINDS = {
    */
   egress_refused: { retryable: false, failover: true, circuit: false, outage: false },
   /**
+   * No call was made: Zumik holds no usable credential for this target (no managed key in the
+   * environment, no stored BYOK secret, no registered endpoint). Not the provider's failure: retrying
+   * cannot help until an operator or tenant admin configures one; another target may. No circuit.
+   */
+  no_credentials: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
    * A hedged attempt that lost the race for the first token: it was cancelled because the other
    * attempt produced content first. Not a provider failure; nothing to retry.
    */

@@ -45,7 +45,7 @@ export function attemptsCostUsd(attempts: readonly AttemptRecord[], manifest: Ca
  * The rules (first match wins for completion and reason):
  * - a refusal before any attempt: admission `rejected` → completion null, reason = the refusal;
  *   admission `expired_before_start` → completion null, reason `expired_before_start`;
- *   `unknown_alias` → completion null (admission as given); any other refusal (`no_eligible_target`)
+ *   `unknown_alias` → completion null (admission as given); any other refusal (`no_eligible_target`, `no_credentials`)
  *   → `failed` with that reason. A `rejected` admission without a refusal reads `rejected_policy`.
  * - the last attempt succeeded (or the last success is followed only by a hedge's other side) →
  *   `completed`: `ok_via_bridge` when bridged; `ok_after_resume` when an attempt continued a broken

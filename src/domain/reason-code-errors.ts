@@ -4,8 +4,8 @@
  * record carries the same. Codes without an entry are 503 server errors.
  */
 import { errorEnvelope, type ErrorEnvelope } from '../contract/error-envelope';
-import type { ReasonCode } from './reason-codes';
-import type { RequestOutcome } from './request-outcome';
+import { credentialSource, type ReasonCode } from './reason-codes';
+import type { AttemptRecord, RequestOutcome } from './request-outcome';
 
 export interface ErrorShape { status: number; code: string; type: string; param?: string; message: string }
 
@@ -17,7 +17,9 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   rejected_policy: { status: 403, code: 'qos_class_not_allowed', type: 'invalid_request_error', param: 'x-zumik-qos-class', message: "The tenant's policy does not allow this QoS class." },
   rejected_allow_list: { status: 403, code: 'model_not_allowed', type: 'invalid_request_error', param: 'model', message: "This model is not on the tenant's or the API key's allow-list (of aliases, or of providers for every target of its release)." },
   unknown_alias: { status: 404, code: 'model_not_found', type: 'invalid_request_error', param: 'model', message: 'The model does not exist or has no live release.' },
-  no_eligible_target: { status: 503, code: 'no_eligible_target', type: 'server_error', message: 'No target of this model can serve the request right now (circuits open, context too long, or no credentials).' },
+  // 424 (a dependency of the request is missing), not 5xx: nothing failed and SDKs must not retry; an admin configures it.
+  no_credentials: { status: 424, code: 'no_credentials', type: 'invalid_request_error', param: 'model', message: 'No target of this model has a credential configured, so no provider was called.' },
+  no_eligible_target: { status: 503, code: 'no_eligible_target', type: 'server_error', message: 'No target of this model can serve the request right now (circuits open, or context too long).' },
   expired_during_execution: { status: 504, code: 'deadline_exceeded', type: 'server_error', message: 'The request did not complete before its deadline.' },
   cancelled: { status: 499, code: 'cancelled', type: 'invalid_request_error', message: 'The request was cancelled.' },
   provider_content_filter: { status: 400, code: 'content_filter', type: 'invalid_request_error', param: 'messages', message: 'The provider refused the content.' },
@@ -34,10 +36,28 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
 };
 
 /** The HTTP answer for an outcome that did not complete: status, the OpenAI error envelope, and the error's fields. */
-export function outcomeErrorShape(outcome: Pick<RequestOutcome, 'id' | 'reason_code'>): ErrorShape & { envelope: ErrorEnvelope } {
+export function outcomeErrorShape(outcome: Pick<RequestOutcome, 'id' | 'reason_code'> & { attempts?: Pick<AttemptRecord, 'execution_profile' | 'provider' | 'failure_kind'>[] },
+  missing: readonly MissingCredential[] = []): ErrorShape & { envelope: ErrorEnvelope } {
   const shape = REASON_CODE_ERRORS[outcome.reason_code] ?? {
     status: 503, code: outcome.reason_code, type: 'server_error', message: 'The request could not be served by any target.',
   };
-  const message = `${shape.message} (reason: ${outcome.reason_code}; request id ${outcome.id})`;
+  const unconfigured = [...missing, ...(outcome.attempts ?? []).filter((attempt) => attempt.failure_kind === 'no_credentials')];
+  const hint = outcome.reason_code === 'no_credentials' ? missingCredentialsHint(unconfigured) : '';
+  const message = `${shape.message}${hint} (reason: ${outcome.reason_code}; request id ${outcome.id})`;
   return { ...shape, message, envelope: errorEnvelope(message, shape.type, shape.param ?? null, shape.code) };
+}
+
+/** A target the front door or an attempt found without a credential (names only). */
+export interface MissingCredential { execution_profile: string; provider: string }
+
+function missingCredentialsHint(missing: readonly MissingCredential[]): string {
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const { execution_profile: profile, provider } of missing) {
+    const key = `${profile}/${provider}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    parts.push(`${provider} (${profile}): ${credentialSource(profile, provider)}`);
+  }
+  return parts.length === 0 ? '' : ` Missing: ${parts.join('; ')}.`;
 }

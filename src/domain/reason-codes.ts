@@ -2,6 +2,7 @@
  * The one reason-code vocabulary of request outcomes: stable, machine-readable, documented in the
  * README table. Every outcome carries exactly one.
  */
+import { BUILT_IN_PROVIDERS, isBuiltInProvider } from './built-in-providers';
 import type { FailureKind } from './failure-kinds';
 
 export const REASON_CODES = {
@@ -17,7 +18,8 @@ export const REASON_CODES = {
   rejected_policy: "not admitted: the tenant's policy forbids this request (QoS class, tier or profile)",
   rejected_allow_list: "not admitted: the alias, or every provider of its release, is outside the tenant's or the API key's allow-list",
   unknown_alias: 'the requested model alias has no live release',
-  no_eligible_target: 'no target could serve: circuits open and no bridge allowed, context window too small, or no credentials',
+  no_credentials: 'no target has a usable credential: no managed key in the environment (e.g. OPENAI_API_KEY), no BYOK secret (PUT /v2/credentials/{provider}) or no registered endpoint; no provider was called',
+  no_eligible_target: 'no target could serve: circuits open and no bridge allowed, or context window too small',
   unsupported_operation: "no target of the alias can perform the request's operation (embeddings on an alias whose only targets are Anthropic, which has no embeddings API)",
   expired_before_start: 'the deadline passed while the request waited for admission',
   expired_during_execution: 'the deadline passed while attempts were running',
@@ -50,7 +52,22 @@ export function providerFailureReason(kind: FailureKind): ReasonCode {
   if (kind === 'cancelled') return 'cancelled';
   // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
   if (kind === 'circuit_open') return 'no_eligible_target';
+  if (kind === 'no_credentials') return 'no_credentials';
   // Both only ever follow content the client already has (or a race another attempt won).
   if (kind === 'resume_mismatch' || kind === 'hedge_lost') return 'stream_interrupted';
   return `provider_${kind}` as ReasonCode;
+}
+
+/**
+ * Where the credential of a target comes from, for the `no_credentials` message: the environment
+ * variable of a managed provider, or the /v2 route a tenant admin uses. Names, never values.
+ */
+export function credentialSource(executionProfile: string, provider: string): string {
+  switch (executionProfile) {
+    case 'managed_provider': return isBuiltInProvider(provider)
+      ? `set ${provider.toUpperCase()}_API_KEY in Zumik's environment`
+      : `it is not a built-in provider (${BUILT_IN_PROVIDERS.join(', ')}); a tenant's own endpoint is a byoc target`;
+    case 'byok': return `store the tenant's key with PUT /v2/credentials/${provider}`;
+    default: return `register the endpoint with PUT /v2/byoc-endpoints/${provider}`;
+  }
 }

@@ -44,9 +44,12 @@ export interface RequestDecision {
   position?: number;
 }
 
-/** How a refusal before any attempt reads as admission: no eligible target was admitted but could not be served. */
+/**
+ * How a refusal before any attempt reads as admission: no eligible target (or none with a credential)
+ * was admitted but could not be served.
+ */
 export function admissionOfRefusal(reason: ReasonCode): 'admitted' | 'rejected' | 'expired_before_start' {
-  if (reason === 'no_eligible_target') return 'admitted';
+  if (reason === 'no_eligible_target' || reason === 'no_credentials') return 'admitted';
   return reason === 'expired_before_start' ? 'expired_before_start' : 'rejected';
 }
 

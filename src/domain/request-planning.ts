@@ -5,7 +5,7 @@
  */
 import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
-import type { ModelAliasRelease } from './model-alias';
+import type { ModelAliasRelease, ReleaseTarget } from './model-alias';
 import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
@@ -53,7 +53,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   openCircuits: ReadonlySet<string>;
   /** The allow-lists' verdict on a provider (absent: every provider allowed). */
   allowedProvider?: (provider: string) => boolean;
-}): { refusal: ReasonCode } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
+  /** What the front door knows without I/O about a target's credential (see PlanContext.hasCredential). */
+  hasCredential?: (target: ReleaseTarget) => boolean;
+}): { refusal: ReasonCode; skipped?: SkippedCandidate[] } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
   const manifest = manifestFor(release.capability_manifest_revision);
@@ -67,6 +69,7 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     // still never routes to it as one.
     allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
     unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
+    hasCredential: context.hasCredential,
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -78,6 +81,11 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   if (plan.length === 0) {
     // Every target was left out because none can do this operation at all: the request is wrong for this alias, not unlucky.
     if (skipped.length > 0 && skipped.every((skip) => skip.reason === 'operation_unsupported')) return { refusal: 'unsupported_operation' };
+    // Only missing credentials stood in the way: say so (and which), not "no eligible target".
+    const unconfigured = skipped.filter((entry) => entry.reason === 'no_credentials');
+    if (candidates.length === 0 && unconfigured.length > 0 && skipped.every((entry) => entry.reason === 'no_credentials' || entry.reason === 'not_allowed' || entry.reason === 'operation_unsupported')) {
+      return { refusal: 'no_credentials', skipped: unconfigured };
+    }
     // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
     const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;
     if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) return { plan: [bridge], skipped };

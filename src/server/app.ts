@@ -34,6 +34,7 @@ import { requestRoutes } from './routes/requests';
 import { tenantPolicyRoutes } from './routes/tenant-policies';
 import { healthRoutes, type ReadinessCheck } from './routes/health';
 import { modelAliasRoutes } from './routes/model-aliases';
+import { metricsRoutes, type MetricsSource } from './routes/metrics';
 import { capabilityManifestRoutes } from './routes/capability-manifests';
 import { routingPolicyRoutes } from './routes/routing-policies';
 import { modelRoutes } from './routes/models';
@@ -65,6 +66,10 @@ export interface AppDeps {
   codec?: CodecRouteDeps;
   /** Tracing on: a span per HTTP request (absent: no middleware at all). */
   tracer?: Tracer;
+  /** GET /metrics on this port (operator key); absent when metrics are off or served on ZUMIK_METRICS_PORT. */
+  metrics?: MetricsSource;
+  /** `owned_by` of /v1/models entries (`zumik-demo` in demo mode); default `zumik`. */
+  modelOwner?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -78,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.tracer) app.use(traceRequest(deps.tracer));
   // The API's description needs no key: what a client generator or an operator's tool reads first.
   app.get('/openapi.json', (_request, response) => { response.json(openApiDocument()); });
+  if (deps.metrics) app.use(metricsRoutes(deps.metrics, deps.authenticator));
   app.use(express.json({
     limit: deps.bodyLimit ?? REQUEST_BODY_LIMIT_SETTING, type: ['application/json', 'application/*+json'],
     verify: (request, _response, buffer) => { (request as express.Request).bodyBytes = buffer.length; },
@@ -88,7 +94,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.chat) app.use('/v1/messages', anthropicMessagesRoutes(deps.chat, deps.authenticator));
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
-  v1.use(modelRoutes(deps.modelAliases, deps.policies));
+  v1.use(modelRoutes(deps.modelAliases, deps.policies, deps.modelOwner));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   if (deps.chat) v1.use(embeddingsRoutes(deps.chat));
   if (deps.files) v1.use(fileRoutes(deps.files));

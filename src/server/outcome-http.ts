@@ -4,7 +4,7 @@
  */
 import type { StreamMeta } from '../domain/request-messages';
 import type { RequestOutcome } from '../domain/request-outcome';
-import { outcomeErrorShape } from '../domain/reason-code-errors';
+import { outcomeErrorShape, type MissingCredential } from '../domain/reason-code-errors';
 import { HttpError } from './errors';
 
 export function outcomeHeaders(outcome: RequestOutcome): Record<string, string> {
@@ -50,10 +50,11 @@ export function outcomeComment(outcome: RequestOutcome): string {
 /**
  * The HTTP error for an outcome that did not complete (the table: src/domain/reason-code-errors.ts).
  * On the native surface the body carries the full outcome beside the envelope (`zumik`), as a
- * completed /v2 answer does; /v1 keeps OpenAI's bare envelope and the compact headers.
+ * completed /v2 answer does; /v1 keeps OpenAI's bare envelope and the compact headers. `missing`:
+ * the targets without a credential, for a `no_credentials` message that names where each comes from.
  */
-export function outcomeError(outcome: RequestOutcome, surface: 'v1' | 'v2' = 'v1'): HttpError {
-  const shape = outcomeErrorShape(outcome);
+export function outcomeError(outcome: RequestOutcome, surface: 'v1' | 'v2' = 'v1', missing?: readonly MissingCredential[]): HttpError {
+  const shape = outcomeErrorShape(outcome, missing);
   return new HttpError(shape.status, shape.message, shape.code, shape.param ?? null, shape.type, outcomeHeaders(outcome),
     surface === 'v2' ? { zumik: outcome } : {});
 }

@@ -13,6 +13,7 @@ import { PAYLOAD_REF_THRESHOLD_BYTES } from '../domain/payload-ref';
 import { QOS_CLASSES, type QosClass } from '../domain/qos';
 import { refusedOutcome } from '../domain/outcome';
 import type { ReasonCode } from '../domain/reason-codes';
+import type { MissingCredential } from '../domain/reason-code-errors';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import type { ChatRequestInput, Ingress, RequestOperation, RequestOutcome } from '../domain/request-outcome';
 import { tenantQosProfile, type TenantPolicy } from '../domain/tenant-policy';
@@ -28,7 +29,7 @@ export interface ChatRouteDeps {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
     decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation'>, policy: TenantPolicy, keyAllowList?: AllowList):
-      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }>;
+      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }>;
     release(requestId: string): Promise<void>;
   };
   requests: {
@@ -42,6 +43,8 @@ export interface ChatRouteDeps {
   payloads?: Pick<PayloadStore, 'keepBody'>;
   /** ZUMIK_POLLS_PER_RUN: a queued request's admission polls per workflow run (unset: the workflow's default). */
   queuePollsPerRun?: number;
+  /** Counts refusals answered here (the worker counts the outcomes workflows record); absent when metrics are off. */
+  metrics?: { observeOutcome(outcome: RequestOutcome): void };
 }
 
 export interface IntakeRequest {
@@ -177,7 +180,7 @@ async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] }, surface: 'v1' | 'v2'): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }, surface: 'v1' | 'v2'): Promise<HttpError> {
   const endedAt = Date.now();
   const outcome = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
@@ -188,7 +191,8 @@ async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
   });
   const traceId = frontDoorTraceId(outcome.reason_code);
   await deps.requests.record({ outcome: traceId ? { ...outcome, trace_id: traceId } : outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
-  return outcomeError(outcome, surface);
+  deps.metrics?.observeOutcome(outcome);
+  return outcomeError(outcome, surface, decided.missing);
 }
 
 function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {

@@ -5,6 +5,8 @@
  * front door uses it for every request; a batch line's workflow uses it in its first local activity.
  */
 import { aliasAllowed, providerAllowed, restrictsProviders, type AllowList } from '../domain/allow-list';
+import type { ReleaseTarget } from '../domain/model-alias';
+import type { MissingCredential } from '../domain/reason-code-errors';
 import type { ReasonCode } from '../domain/reason-codes';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot } from '../domain/request-planning';
@@ -21,7 +23,7 @@ export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'api
 export type DecideResult =
   | { decision: RequestDecision }
   /** Refused before any attempt; `release` when the alias resolved (so the record names it). */
-  | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release'] };
+  | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] };
 
 export interface RequestDeciderDeps {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
@@ -35,6 +37,11 @@ export interface RequestDeciderDeps {
    * first activity); cached here for the keys' TTL (10 s), like the authenticator's cache.
    */
   keyAllowList?: (keyId: string) => Promise<AllowList | undefined>;
+  /**
+   * What is known without I/O about a target's credential: a managed provider has a key in the
+   * environment (or not). BYOK and endpoint credentials are looked up by the attempt (no SQL here).
+   */
+  hasCredential?: (target: ReleaseTarget) => boolean;
   /** Loads a manifest revision into this process once (immutable; absent: the built-in manifest serves all). */
   manifests?: { load(revision: string): Promise<unknown> };
   /** A release's routing policy revision, cached per process (immutable; absent: releases' revisions are ignored). */
@@ -73,9 +80,13 @@ export class RequestDecider {
     const planned = planRequest(input, {
       release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open,
       allowedProvider: restrictsProviders(lists) ? (provider) => providerAllowed(lists, provider) : undefined,
+      hasCredential: this.deps.hasCredential,
     });
     const releaseRef = release && { id: release.id, capability_manifest_revision: release.capability_manifest_revision };
-    if ('refusal' in planned) return { refusal: planned.refusal, policy, release: releaseRef };
+    if ('refusal' in planned) {
+      const missing = planned.skipped?.map(({ execution_profile, provider }) => ({ execution_profile: execution_profile ?? 'managed_provider', provider }));
+      return { refusal: planned.refusal, policy, release: releaseRef, ...(missing ? { missing } : {}) };
+    }
     const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none' };
     if (!hasAdmissionLimits(tenantPolicy)) return { decision };
 

@@ -21,10 +21,16 @@ export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bun
 export const DEFAULT_TRACING_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle-tracing.js');
 
 let runtimeInstalled = false;
+let runtimeMetricsAddress: string | undefined;
 
-/** Install the SDK runtime once per process: our logger, and no signal handlers of its own. */
-export function installTemporalRuntime(logger: Logger): void {
-  if (runtimeInstalled) return;
+/**
+ * Install the SDK runtime once per process: our logger, no signal handlers of its own and, when
+ * `prometheusAddress` is given, the Core runtime's own Prometheus exporter on that host:port (worker
+ * metrics: task slots, poll latencies, sticky cache, activity and workflow task counts). Returns the
+ * exporter's address in effect for this process (the first install decides).
+ */
+export function installTemporalRuntime(logger: Logger, prometheusAddress?: string): string | undefined {
+  if (runtimeInstalled) return runtimeMetricsAddress;
   runtimeInstalled = true;
   const temporalLogger = logger.child({ component: 'temporal-sdk' });
   const forward = (level: LogLevel, message: string, meta?: LogMetadata) => {
@@ -32,13 +38,22 @@ export function installTemporalRuntime(logger: Logger): void {
     temporalLogger[method](meta ?? {}, message);
   };
   try {
-    installRuntime(forward);
-  } catch {
-    // another part of this process (a test harness) installed the runtime first: keep it
+    installRuntime(forward, prometheusAddress);
+    runtimeMetricsAddress = prometheusAddress;
+  } catch (error) {
+    // Either another part of this process (a test harness) installed the runtime first (keep it), or the
+    // exporter could not start (its port taken): then run without Temporal's metrics rather than not at all.
+    if (prometheusAddress) {
+      try {
+        installRuntime(forward);
+        logger.warn({ err: error, address: prometheusAddress }, 'the Temporal SDK metrics exporter did not start; /metrics has no temporal_* series');
+      } catch { /* installed already */ }
+    }
   }
+  return runtimeMetricsAddress;
 }
 
-function installRuntime(forward: (level: LogLevel, message: string, meta?: LogMetadata) => void): void {
+function installRuntime(forward: (level: LogLevel, message: string, meta?: LogMetadata) => void, prometheusAddress?: string): void {
   Runtime.install({
     shutdownSignals: [],
     logger: {
@@ -49,7 +64,10 @@ function installRuntime(forward: (level: LogLevel, message: string, meta?: LogMe
       warn: (message, meta) => forward('WARN', message, meta),
       error: (message, meta) => forward('ERROR', message, meta),
     },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      ...(prometheusAddress ? { metrics: { prometheus: { bindAddress: prometheusAddress, useSecondsForDurations: true } } } : {}),
+    },
   });
 }
 

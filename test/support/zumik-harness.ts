@@ -41,7 +41,8 @@ export interface Harness {
 }
 
 export async function startHarness(options: {
-  env?: Record<string, string>; emulatorOptions?: { eventIntervalMs?: number };
+  /** Overrides of the harness's environment; `undefined` leaves a variable unset (a provider without its key). */
+  env?: Record<string, string | undefined>; emulatorOptions?: { eventIntervalMs?: number };
   /** Collects every log line Zumik writes (at debug level) instead of discarding them. */
   logs?: string[];
   /** Tracing on, spans exported here; the worker runs `tracingBundlePath` (a bundle built with the tracing interceptors). */

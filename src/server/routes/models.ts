@@ -10,10 +10,10 @@ import type { ModelAliasRepository } from '../../store/model-alias-repository';
 import { HttpError } from '../errors';
 import { actingTenant } from '../middleware/tenant-scope';
 
-const toModel = (release: ModelAliasRelease) => ({ id: release.alias, object: 'model', created: release.created_at, owned_by: 'zumik' });
-
-export function modelRoutes(aliases: ModelAliasRepository, policies?: { get(tenantId: string): Promise<TenantPolicy> }): Router {
+/** `owner`: `zumik`, or `zumik-demo` in demo mode (the models answer canned text from local emulators). */
+export function modelRoutes(aliases: ModelAliasRepository, policies?: { get(tenantId: string): Promise<TenantPolicy> }, owner = 'zumik'): Router {
   const router = Router();
+  const toModel = (release: ModelAliasRelease) => ({ id: release.alias, object: 'model', created: release.created_at, owned_by: owner });
   /** The allow-lists of the tenant (when policies are wired) and of the calling key. */
   const allowLists = async (request: Request, tenantId: string): Promise<Array<AllowList | undefined>> => {
     const policy = await policies?.get(tenantId);

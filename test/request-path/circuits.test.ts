@@ -96,8 +96,10 @@ describe('circuits on the request path', () => {
       // margin for a call let through just before it; the first probe comes a cool-down later).
       expect(maxOverlap(callsDuringOutage, openedAt + 50)).toBe(1);
       expect(backAt - recoveredAt).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-      const after = (await harness.call('GET', '/v2/circuits')).body.data.find((circuit: any) => circuit.key === PRIMARY_KEY);
-      expect(after).toMatchObject({ state: 'closed', failures: 0, open_until: null, probes_in_flight: 0 });
+      // The probe that answered closes the circuit as its stream begins, in a write of its own: wait for it to land.
+      const primary = async () => (await harness.call('GET', '/v2/circuits')).body.data.find((circuit: any) => circuit.key === PRIMARY_KEY);
+      await eventually(async () => (await primary())?.state === 'closed', RECOVERY_BOUND_MS, 'the primary\'s circuit to close');
+      expect(await primary()).toMatchObject({ state: 'closed', failures: 0, open_until: null, probes_in_flight: 0 });
     } finally {
       running = false;
       harness.openai.endOutage();

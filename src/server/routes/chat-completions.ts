@@ -66,6 +66,11 @@ function sendCompletion(response: Response, outcome: RequestOutcome, body: Recor
   response.status(200).set(outcomeHeaders(outcome)).json(surface === 'v2' ? { ...body, zumik: outcome } : body);
 }
 
+/** A shared bus lost chunks: the stream ends with this error event, never presented as a complete answer. */
+const DELIVERY_GAP_EVENT = `data: ${JSON.stringify({ error: {
+  message: 'chunks of this stream were lost in delivery; the answer is incomplete', type: 'server_error', code: 'stream_delivery_gap', param: null,
+} })}\n\n`;
+
 async function deliverStream(started: StartedRequest, input: ChatRequestInput, response: Response, surface: 'v1' | 'v2'): Promise<void> {
   let open = false;
   let failed = false;
@@ -84,7 +89,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
         if (delivery.message.seq !== received) {
           // A shared bus lost chunks: never present the rest as a complete answer.
           failed = true;
-          write(`data: ${JSON.stringify({ error: { message: 'chunks of this stream were lost in delivery; the answer is incomplete', type: 'server_error', code: 'stream_delivery_gap', param: null } })}\n\n`);
+          write(DELIVERY_GAP_EVENT);
           break;
         }
         received += 1;
@@ -102,7 +107,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
         if (open) {
           if (delivery.chunkCount !== undefined && delivery.chunkCount !== received && !failed) {
             failed = true;
-            write(`data: ${JSON.stringify({ error: { message: 'chunks of this stream were lost in delivery; the answer is incomplete', type: 'server_error', code: 'stream_delivery_gap', param: null } })}\n\n`);
+            write(DELIVERY_GAP_EVENT);
           }
           end(delivery.outcome);
           return;

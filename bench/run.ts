@@ -51,6 +51,8 @@ export const SETTINGS = {
   durationS: int('BENCH_DURATION_S', 10, 3),
   concurrency: (process.env.BENCH_CONCURRENCY ?? '10,50').split(',').map((value) => Number(value.trim())).filter((value) => value > 0 && value <= 500),
   eventIntervalMs: int('BENCH_EVENT_INTERVAL_MS', 10, 10),
+  /** Pause after each request of the sequential and streaming phases (default 0: back to back). */
+  thinkMs: int('BENCH_THINK_MS', 0, 0),
   warmupS: int('BENCH_WARMUP_S', 3, 1),
   targets: (process.env.BENCH_TARGETS ?? 'direct,floor,audit,zumik,zumik-pg').split(',').map((value) => value.trim()),
   maxMinutes: int('BENCH_MAX_MINUTES', 12, 6),
@@ -274,7 +276,9 @@ async function main(): Promise<void> {
     const measurer = new Measurer(log, emulator.monitor);
     await measurer.idle(runtimes);
     for (const runtime of runtimes) await measurer.warmup(runtime);
-    const kinds = profile ? SETTINGS.concurrency.map((level) => `c${level}`) : ['sequential', ...SETTINGS.concurrency.map((level) => `c${level}`), 'streaming'];
+    // --profile profiles the c phases; with BENCH_PROFILE_PHASE=streaming, the streaming phase instead.
+    const profiled = process.env.BENCH_PROFILE_PHASE === 'streaming' ? ['streaming'] : SETTINGS.concurrency.map((level) => `c${level}`);
+    const kinds = profile ? profiled : ['sequential', ...SETTINGS.concurrency.map((level) => `c${level}`), 'streaming'];
     for (const kind of kinds) {
       for (const runtime of runtimes) await measurer.phase(runtime, kind);
     }
@@ -379,7 +383,7 @@ class Measurer {
     const before = this.snapshot(runtime);
     if (kind === 'sequential') {
       this.log(`${target.name}: sequential × ${SETTINGS.sequentialRequests}`);
-      const { samples, ...run } = await this.track(runtime, kind, () => sequential(target, { count: SETTINGS.sequentialRequests, maxMs: 60_000 }));
+      const { samples, ...run } = await this.track(runtime, kind, () => sequential(target, { count: SETTINGS.sequentialRequests, maxMs: 60_000, thinkMs: SETTINGS.thinkMs }));
       for (const sample of samples) {
         if (sample.ok && sample.requestId && sample.sentAtEpochMs) runtime.clientTimes.set(sample.requestId, { sentAt: sample.sentAtEpochMs, answeredAt: sample.sentAtEpochMs + sample.ms });
       }
@@ -388,7 +392,7 @@ class Measurer {
       this.log(`${target.name}: sequential p50 ${run.latencyMs.p50} ms p99 ${run.latencyMs.p99} ms, errors ${run.errors.count}, other ${this.otherPercent(result.sequential.cpu)} % of a core`);
     } else if (kind === 'streaming') {
       this.log(`${target.name}: streaming × ${SETTINGS.streamRequests}`);
-      const run = await this.track(runtime, kind, () => streaming(target, { count: SETTINGS.streamRequests, maxMs: 60_000 }));
+      const run = await this.track(runtime, kind, () => streaming(target, { count: SETTINGS.streamRequests, maxMs: 60_000, thinkMs: SETTINGS.thinkMs }));
       await settle(runtime);
       result.streaming = { ...run, cpu: this.cpuSince(before, runtime, run.ok) };
       this.log(`${target.name}: TTFT p50 ${run.ttftMs.p50} ms p99 ${run.ttftMs.p99} ms, errors ${run.errors.count}, other ${this.otherPercent(result.streaming.cpu)} % of a core`);
@@ -503,7 +507,8 @@ async function waitHttp(url: string, timeoutMs: number, proc: Supervised): Promi
 }
 
 function profileArgs(dir: string): string[] {
-  return profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const probe = process.env.BENCH_GATEWAY_REQUIRE ? ['--require', process.env.BENCH_GATEWAY_REQUIRE] : [];
+  return [...probe, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
 }
 
 async function adminQuery(sql: string): Promise<void> {

@@ -1,6 +1,24 @@
 /** Identifiers and API-key secrets. Not in src/domain: they use randomness and the clock. */
-import { createHash, randomBytes } from 'node:crypto';
-import { ulid } from 'ulid';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { ulid as ulidWith } from 'ulid';
+
+/**
+ * Random bytes for ULIDs, drawn from a pool refilled 4 KiB at a time. The `ulid` package's own source
+ * calls `crypto.getRandomValues` once per character (16 calls per id), which cost about 0.15 ms of the
+ * front door's main thread per request; the pool gives the same CSPRNG bytes for a fraction of that.
+ */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function pooledRandom(): number {
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++]! / 256;
+}
+
+/** A ULID (26 Crockford base-32 characters: 48 bits of time, 80 random bits). */
+export const ulid = (): string => ulidWith(Date.now(), pooledRandom);
 
 /** `alr_` + 26 lowercase ULID characters (DESIGN.md §3). */
 export const newReleaseId = (): string => `alr_${ulid().toLowerCase()}`;

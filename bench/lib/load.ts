@@ -157,13 +157,15 @@ export function errorReport(samples: Sample[]): ErrorReport {
 }
 
 /** `count` requests one after another (stops early at `maxMs`). */
-export async function sequential(target: Target, options: { count: number; maxMs: number; stream?: boolean }): Promise<PhaseResult & { samples: Sample[] }> {
+export async function sequential(target: Target, options: { count: number; maxMs: number; stream?: boolean; thinkMs?: number }): Promise<PhaseResult & { samples: Sample[] }> {
   const pool = newPool(target, 1);
   const samples: Sample[] = [];
   const started = performance.now();
   try {
     for (let index = 0; index < options.count && performance.now() - started < options.maxMs; index++) {
       samples.push(await oneRequest(pool, target, options.stream === true));
+      // Think time: the next request starts only after the last one's bookkeeping had time to finish.
+      if (options.thinkMs) await new Promise((resolve) => setTimeout(resolve, options.thinkMs));
     }
   } finally {
     await pool.close();
@@ -176,7 +178,7 @@ export async function sequential(target: Target, options: { count: number; maxMs
 }
 
 /** Streaming: `count` sequential streamed requests; time to the first content chunk. */
-export async function streaming(target: Target, options: { count: number; maxMs: number }): Promise<StreamResult> {
+export async function streaming(target: Target, options: { count: number; maxMs: number; thinkMs?: number }): Promise<StreamResult> {
   const result = await sequential(target, { ...options, stream: true });
   const ok = result.samples.filter((sample) => sample.ok);
   const { samples: _samples, ...rest } = result;

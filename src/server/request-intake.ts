@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { ulid } from 'ulid';
+import { ulid } from '../ids';
 import type { AllowList } from '../domain/allow-list';
 import { PAYLOAD_REF_THRESHOLD_BYTES } from '../domain/payload-ref';
 import { QOS_CLASSES, type QosClass } from '../domain/qos';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { ulid } from 'ulid';
+import { ulid } from '../ids';
 import type { ChatRequest } from '../contract/chat';
 import { bodyStub, PAYLOAD_REF_THRESHOLD_BYTES, type PayloadRef } from '../domain/payload-ref';
 

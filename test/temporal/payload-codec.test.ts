@@ -25,6 +25,13 @@ describe('EncryptionCodec', () => {
     expect(Buffer.from(again!.data!).equals(Buffer.from(encoded[0]!.data!))).toBe(false);
   });
 
+  it('never repeats a nonce, across refills of its random pool', async () => {
+    const sealed = await codec.encode(Array.from({ length: 2_000 }, () => json('same')));
+    const nonces = sealed.map((payload) => Buffer.from(payload.data!).subarray(0, 12).toString('hex'));
+    expect(new Set(nonces).size).toBe(nonces.length);
+    expect((await codec.decode(sealed)).every((payload) => defaultPayloadConverter.fromPayload(payload) === 'same')).toBe(true);
+  });
+
   it('passes payloads written before encryption through unchanged', async () => {
     const plain = json({ old: true });
     expect(await codec.decode([plain])).toEqual([plain]);

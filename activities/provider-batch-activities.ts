@@ -35,6 +35,9 @@ export interface ProviderJobRef {
   count: number;
 }
 
+/** What a submission reports in its heartbeat once the provider has created its job. */
+interface SubmittedHeartbeat { jobId: string; online: number[] }
+
 interface LineRange { batchId: string; tenantId: string; inputFileId: string; fromLine: number; count: number }
 
 const NATIVE_PROFILES = new Set(['managed_provider', 'byok']);
@@ -95,16 +98,26 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
         else { batchLines.push({ customId: line.custom_id, body: line.body }); indexOf.set(line.custom_id, index); }
       }
       if (batchLines.length === 0) return { job: null, online };
-      const earlier = Context.current().info.attempt > 1 ? await adapter.findSubmitted?.(submissionKey, { credential }) : undefined;
-      // Lines the provider refused at the first submission have no result: collection sends them online (or finalisation fails them).
-      if (earlier) return { job: { jobId: earlier.id, fromLine: input.fromLine, count: input.count }, online: online.sort((a, b) => a - b) };
+      const { info } = Context.current();
+      const done = (jobId: string, refused: number[] = []) =>
+        ({ job: { jobId, fromLine: input.fromLine, count: input.count }, online: [...online, ...refused].sort((a, b) => a - b) });
+      if (info.attempt > 1) {
+        // The job a lost worker created and reported in its heartbeat; else the provider's own record of it (by key, or by hint).
+        const reported = info.heartbeatDetails as SubmittedHeartbeat | undefined;
+        if (reported?.jobId) return done(reported.jobId, reported.online);
+        const earlier = await adapter.findSubmitted?.(submissionKey, { credential }, { since: info.scheduledTimestampMs, lines: batchLines.length });
+        // Lines the provider refused at the first submission have no result: collection sends them online (or finalisation fails them).
+        if (earlier) return done(earlier.id);
+      }
       const submission = await adapter.submit(batchLines, {
         model: input.target.model, credential,
         metadata: { zumik_batch: input.batchId, [SUBMISSION_KEY_METADATA]: submissionKey }, displayName: submissionKey,
         cacheKeyHint: `${input.tenantId}:${input.alias}`,
       });
-      for (const rejected of submission.rejected) online.push(indexOf.get(rejected.customId)!);
-      return { job: { jobId: submission.id, fromLine: input.fromLine, count: input.count }, online: online.sort((a, b) => a - b) };
+      const refused = submission.rejected.map((rejected) => indexOf.get(rejected.customId)!);
+      // Reported at once: a retry after this worker dies takes this job instead of creating a second one.
+      Context.current().heartbeat({ jobId: submission.id, online: refused } satisfies SubmittedHeartbeat);
+      return done(submission.id, refused);
     },
 
     async pollProviderBatch(input: { tenantId: string; target: BatchTarget; jobId: string }): Promise<Pick<BatchJob, 'status' | 'done' | 'counts' | 'rawStatus'>> {

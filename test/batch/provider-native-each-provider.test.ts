@@ -81,4 +81,34 @@ describe('provider-native batch on each provider with a batch API', () => {
       expect(emulator.requests.filter((request) => /batch/i.test(request.path))).toHaveLength(0);
       expect(output).toHaveLength(2);
     });
+
+  it('anthropic: a retry after the creation answer was lost takes the job it created (matched by time and size), never a second one', async () => {
+    harness.anthropic.batches.lostCreateAnswers = 1;
+    const ids = ['l1', 'l2', 'l3'];
+    const { batch, output } = await runBatch(client, 'batch.anthropic', ids);
+    expect(batch.status).toBe('completed');
+    expect(batch.request_counts).toEqual({ total: 3, completed: 3, failed: 0 });
+    expect([...output.map((entry) => entry.custom_id)].sort()).toEqual(ids);
+    const requests = harness.anthropic.requests;
+    expect(requests.filter((request) => request.method === 'POST' && request.path === '/v1/messages/batches')).toHaveLength(1);
+    expect(harness.anthropic.batches.jobs.size).toBe(1);
+    expect(requests.some((request) => request.method === 'GET' && request.path === '/v1/messages/batches')).toBe(true);
+    expect(online(requests)).toBe(0);
+  });
+
+  it('xai: a retry finds its batch by name; one left without its requests is cancelled, and every line is served once', async () => {
+    harness.xai.xaiBatches.lostCreateAnswers = 1;
+    const ids = ['n1', 'n2'];
+    const { batch, output } = await runBatch(client, 'batch.xai', ids);
+    expect(batch.status).toBe('completed');
+    expect([...output.map((entry) => entry.custom_id)].sort()).toEqual(ids);
+    const jobs = [...harness.xai.xaiBatches.jobs.values()];
+    // The first batch was created but its answer lost before any request was added: found by name, cancelled, empty.
+    expect(jobs).toHaveLength(2);
+    expect(jobs[0]!.lines).toHaveLength(0);
+    expect(jobs[0]!.cancelRequestedAt).toBeDefined();
+    expect(jobs[1]!.lines).toHaveLength(2);
+    expect(harness.xai.requests.some((request) => request.method === 'GET' && request.path === '/v1/batches')).toBe(true);
+    expect(online(harness.xai.requests)).toBe(0);
+  });
 });

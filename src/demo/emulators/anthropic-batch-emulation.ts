@@ -38,7 +38,7 @@ const PREFIX = '/v1/messages/batches';
 export class AnthropicBatchEmulation extends EmulatedBatches<BatchRequest, BatchResult> {
   constructor(server: EmulatorServer, private readonly dependencies: AnthropicBatchDependencies, clock?: BatchClock) {
     super(clock);
-    server.route('POST', PREFIX, (context) => this.guard(context, () => this.create(context)));
+    server.route('POST', PREFIX, (context) => this.guard(context, () => this.create({ ...context, response: this.creationResponse(context.response) })));
     server.route('GET', PREFIX, (context) => this.guard(context, () => {
       const data = [...this.jobs.values()].reverse().map((job) => this.render(this.advance(job)));
       this.send(context.response, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });

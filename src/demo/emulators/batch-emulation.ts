@@ -7,6 +7,7 @@
  * the provider emulator passes in. Each provider file renders these jobs in its own wire format.
  */
 import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
 
 export interface BatchClock {
   /** How long a job stays in progress before it ends; `0` ends it on the first read after creation. */
@@ -42,6 +43,8 @@ export abstract class EmulatedBatches<Line, Result> {
   readonly lineStatus = new Map<string, number>();
   readonly jobs = new Map<string, EmulatedBatchJob<Line, Result>>();
   private readonly scriptedEndings: Array<'failed' | 'expired'> = [];
+  /** The next this-many job creations create their job but lose the answer (the connection drops), as a network failure would. */
+  lostCreateAnswers = 0;
 
   constructor(clock: BatchClock = { processingMs: 0 }) {
     this.clock = { ...clock };
@@ -65,6 +68,19 @@ export abstract class EmulatedBatches<Line, Result> {
     this.failCustomIds.clear();
     this.lineStatus.clear();
     this.scriptedEndings.length = 0;
+    this.lostCreateAnswers = 0;
+  }
+
+  /**
+   * The response a job creation answers on: the real one, or — while `lostCreateAnswers` lasts — one
+   * whose answer is never sent (the job is created; the connection drops when the answer would go out).
+   */
+  protected creationResponse(response: http.ServerResponse): http.ServerResponse {
+    if (this.lostCreateAnswers <= 0) return response;
+    this.lostCreateAnswers -= 1;
+    const socket = response.socket;
+    const lost = { writeHead: () => lost, setHeader: () => undefined, end: () => { socket?.destroy(); } } as unknown as http.ServerResponse;
+    return lost;
   }
 
   /** The status a scripted failure of this line reports, or undefined when the line is not scripted to fail. */

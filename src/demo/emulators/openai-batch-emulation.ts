@@ -68,14 +68,7 @@ export class OpenAIBatchEmulation extends EmulatedBatches<InputLine, OutputLine>
       this.files.delete(file.id);
       sendJson(context.response, 200, { id: file.id, object: 'file', deleted: true });
     })));
-    server.route('POST', `${prefix}/batches`, (context) => this.guard(context, () => {
-      if (this.lostCreateAnswers <= 0) return this.create(context);
-      // The job is created, but its answer never reaches the client: the connection drops instead.
-      this.lostCreateAnswers -= 1;
-      const socket = context.response.socket;
-      const lost = { writeHead: () => lost, setHeader: () => undefined, end: () => { socket?.destroy(); } } as unknown as http.ServerResponse;
-      this.create({ ...context, response: lost });
-    }));
+    server.route('POST', `${prefix}/batches`, (context) => this.guard(context, () => this.create({ ...context, response: this.creationResponse(context.response) })));
     server.route('GET', `${prefix}/batches`, (context) => this.guard(context, () => {
       const data = [...this.jobs.values()].reverse().map((job) => this.render(this.advance(job)));
       sendJson(context.response, 200, { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false });
@@ -84,13 +77,9 @@ export class OpenAIBatchEmulation extends EmulatedBatches<InputLine, OutputLine>
     server.route('POST', `${prefix}/batches/:id/cancel`, (context) => this.guard(context, () => this.withJob(context, (job) => this.cancel(context, job))));
   }
 
-  /** The next this-many `POST /batches` create their job but lose the answer (the connection drops), as a network failure would. */
-  lostCreateAnswers = 0;
-
   override reset(): void {
     super.reset();
     this.files.clear();
-    this.lostCreateAnswers = 0;
   }
 
   protected processLine(line: InputLine, job: EmulatedBatchJob<InputLine, OutputLine>): OutputLine {

@@ -37,7 +37,13 @@ export class XaiBatchEmulation extends EmulatedBatches<BatchRequestLine, BatchRe
       const name = (context.request.body as { name?: unknown } | undefined)?.name;
       if (typeof name !== 'string' || name.length === 0) return this.error(context.response, 422, 'name: field required');
       const job = this.createJob('batch_', '', [], { name });
-      this.send(context.response, this.render(job));
+      this.send(this.creationResponse(context.response), this.render(job));
+    }));
+    server.route('GET', '/v1/batches', (context) => this.guard(context, () => {
+      // Newest first, one page (`limit`, default 100); `pagination_token` is null when there is no more.
+      const limit = Number(context.request.query.get('limit') ?? 100);
+      const batches = [...this.jobs.values()].reverse().slice(0, limit).map((job) => this.render(this.read(job)));
+      this.send(context.response, { batches, pagination_token: null });
     }));
     server.route('GET', '/v1/batches/:id', (context) => this.guard(context, () => this.withJob(context, context.params.id!, (job) => this.send(context.response, this.render(this.read(job))))));
     server.route('POST', '/v1/batches/:target', (context) => this.guard(context, () => {

@@ -13,9 +13,11 @@ import { callJson, streamJsonLines, type BatchHttpRequest, type HttpFailure } fr
 import { checkBatchBytes, checkBatchLines, convertBatchLines, lineFailure, malformedLine, notDone, rethrowUnknownJob, unservedLine, withoutServiceTier } from './batch-lines';
 import type {
   BatchCallOptions, BatchCapableAdapter, BatchCounts, BatchJob, BatchJobStatus, BatchLimits, BatchLine, BatchLineResult,
-  BatchResultsOptions, BatchSubmission, BatchSubmitOptions,
+  BatchResultsOptions, BatchSubmission, BatchSubmitOptions, SubmissionHint,
 } from './batch-types';
-import { ANTHROPIC_CUSTOM_ID, anthropicBatchResultLineSchema, anthropicMessageBatchSchema, type AnthropicMessageBatch } from './anthropic-batch-api';
+import {
+  ANTHROPIC_CUSTOM_ID, anthropicBatchResultLineSchema, anthropicMessageBatchListSchema, anthropicMessageBatchSchema, type AnthropicMessageBatch,
+} from './anthropic-batch-api';
 
 const PROVIDER = 'anthropic';
 
@@ -27,6 +29,9 @@ export interface AnthropicBatchAdapterOptions {
 
 /** ≤ 100,000 requests or 256 MB per batch (PROVIDERS.md §2.7). */
 export const ANTHROPIC_BATCH_LIMITS: BatchLimits = { maxLines: 100_000, maxBytes: 256 * 1024 * 1024 };
+
+/** How far before a submission's first try (by our clock) a batch it created may be stamped (by Anthropic's). */
+const CLOCK_SLACK_MS = 5_000;
 
 export class AnthropicBatchAdapter implements BatchCapableAdapter {
   readonly provider = PROVIDER;
@@ -63,6 +68,24 @@ export class AnthropicBatchAdapter implements BatchCapableAdapter {
   async cancel(jobId: string, options: BatchCallOptions): Promise<BatchJob> {
     const { batch, requestId } = await this.call('POST', `/v1/messages/batches/${encodeURIComponent(jobId)}/cancel`, options).catch(rethrowUnknownJob);
     return toJob(batch, requestId);
+  }
+
+  /**
+   * Message Batches keep no label to search by, so a retried submission matches by what it knows: the
+   * one batch among the most recent created since its first try with exactly its number of requests.
+   * Two such batches (another client of the same key submitting the same size at the same moment) are
+   * ambiguous: none is taken, and the submission is made again.
+   */
+  async findSubmitted(_submissionKey: string, options: BatchCallOptions, hint: SubmissionHint): Promise<BatchJob | undefined> {
+    const { body, headers } = await callJson(this.request('GET', '/v1/messages/batches?limit=100', options), this.httpFailure(options));
+    const list = anthropicMessageBatchListSchema.safeParse(body);
+    if (!list.success) throw new ProviderError(`${PROVIDER}: the answer is not a list of MessageBatches`, { kind: 'bad_response', provider: PROVIDER });
+    const total = ({ request_counts: counts }: AnthropicMessageBatch) =>
+      (counts?.processing ?? 0) + (counts?.succeeded ?? 0) + (counts?.errored ?? 0) + (counts?.canceled ?? 0) + (counts?.expired ?? 0);
+    // Our clock and Anthropic's may differ a little: a few seconds of slack before the first try.
+    const candidates = list.data.data.filter((batch) => batch.created_at && Date.parse(batch.created_at) >= hint.since - CLOCK_SLACK_MS
+      && total(batch) === hint.lines && batch.processing_status !== 'canceling');
+    return candidates.length === 1 ? toJob(candidates[0]!, headers['request-id']) : undefined;
   }
 
   async *results(jobId: string, options: BatchResultsOptions): AsyncGenerator<BatchLineResult> {

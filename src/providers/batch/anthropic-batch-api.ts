@@ -18,6 +18,9 @@ export const anthropicMessageBatchSchema = z.looseObject({
 });
 export type AnthropicMessageBatch = z.infer<typeof anthropicMessageBatchSchema>;
 
+/** `GET /v1/messages/batches`: newest first, `{"data":[MessageBatch],"has_more","first_id","last_id"}`. */
+export const anthropicMessageBatchListSchema = z.looseObject({ data: z.array(anthropicMessageBatchSchema), has_more: z.boolean().nullish() });
+
 /** `{"custom_id","result":{"type":"succeeded","message"}|{"type":"errored","error"}|{"type":"canceled"}|{"type":"expired"}}` */
 export const anthropicBatchResultLineSchema = z.looseObject({
   custom_id: z.string(),

@@ -131,10 +131,19 @@ export interface BatchCapableAdapter {
   cancel(jobId: string, options: BatchCallOptions): Promise<BatchJob>;
   /**
    * A job submitted earlier with this submission key, where the provider keeps one to search by
-   * (OpenAI: `metadata.zumik_submission`; Gemini: the `displayName`), among its most recent jobs. A
-   * retried submission asks first, so a job whose creation answer was lost is never created twice.
+   * (OpenAI: `metadata.zumik_submission`; Gemini: the `displayName`; xAI: the batch `name`), among its
+   * most recent jobs. A retried submission asks first, so a job whose creation answer was lost is never
+   * created twice. A provider that keeps no label (Anthropic) matches by `hint` instead: the one job
+   * created since the first try with exactly that many requests.
    */
-  findSubmitted?(submissionKey: string, options: BatchCallOptions): Promise<BatchJob | undefined>;
+  findSubmitted?(submissionKey: string, options: BatchCallOptions, hint: SubmissionHint): Promise<BatchJob | undefined>;
+}
+
+/** What a retried submission knows of the job it may have created: when it was first tried, and how many lines it sent. */
+export interface SubmissionHint {
+  /** When the first try began (epoch ms); a job created before it is not this submission's. */
+  since: number;
+  lines: number;
 }
 
 /** The metadata key a submission key travels in where the provider keeps metadata (OpenAI). */

@@ -15,9 +15,9 @@ import { callJson, type BatchHttpRequest, type HttpFailure } from './batch-http'
 import { checkBatchBytes, checkBatchLines, convertBatchLines, lineFailure, malformedLine, notDone, rethrowUnknownJob, withoutServiceTier } from './batch-lines';
 import type {
   BatchCallOptions, BatchCapableAdapter, BatchJob, BatchJobStatus, BatchLimits, BatchLine, BatchLineResult, BatchResultsOptions,
-  BatchSubmission, BatchSubmitOptions,
+  BatchSubmission, BatchSubmitOptions, SubmissionHint,
 } from './batch-types';
-import { xaiBatchResultsPageSchema, xaiBatchSchema, type XaiBatch } from './xai-batch-api';
+import { xaiBatchListSchema, xaiBatchResultsPageSchema, xaiBatchSchema, type XaiBatch } from './xai-batch-api';
 
 const PROVIDER = 'xai';
 
@@ -75,6 +75,24 @@ export class XaiBatchAdapter implements BatchCapableAdapter {
   async cancel(jobId: string, options: BatchCallOptions): Promise<BatchJob> {
     await this.call('POST', `/batches/${encodeURIComponent(jobId)}:cancel`, options).catch(rethrowUnknownJob);
     return this.poll(jobId, options);
+  }
+
+  /**
+   * The batch named with this submission key among the most recent. One whose requests were not all
+   * added (its submitter died between the creation and the last add) is cancelled, so that it never
+   * serves part of the lines, and the submission is made again.
+   */
+  async findSubmitted(submissionKey: string, options: BatchCallOptions, hint: SubmissionHint): Promise<BatchJob | undefined> {
+    const { body, headers } = await callJson(this.json('GET', '/batches?limit=100', options), this.httpFailure(options));
+    const list = xaiBatchListSchema.safeParse(body);
+    if (!list.success) throw malformedLine(PROVIDER, 'the batch list is not a list of batches');
+    const found = list.data.batches.find((batch) => batch.name === submissionKey && !batch.cancel_time);
+    if (!found) return undefined;
+    if ((found.state?.num_requests ?? 0) !== hint.lines) {
+      await this.call('POST', `/batches/${encodeURIComponent(found.batch_id)}:cancel`, options).catch(() => undefined);
+      return undefined;
+    }
+    return toJob(found, headers['x-request-id']);
   }
 
   async *results(jobId: string, options: BatchResultsOptions): AsyncGenerator<BatchLineResult> {

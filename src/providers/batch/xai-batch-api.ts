@@ -16,6 +16,9 @@ export const xaiBatchSchema = z.looseObject({
 });
 export type XaiBatch = z.infer<typeof xaiBatchSchema>;
 
+/** `GET /v1/batches?limit`: newest first, `{"batches":[Batch],"pagination_token"}`. */
+export const xaiBatchListSchema = z.looseObject({ batches: z.array(xaiBatchSchema), pagination_token: z.string().nullish() });
+
 /** `GET /v1/batches/{id}/results`: `{"results":[{"batch_request_id","batch_result":{"response":{"chat_get_completion":{…}}}|{"error":"…"}}],"pagination_token"}` */
 export const xaiBatchResultsPageSchema = z.looseObject({
   results: z.array(z.looseObject({

@@ -138,5 +138,29 @@ describe('request path limits', () => {
       await handle.result();
       expect((await handle.describe()).status.name).toBe('COMPLETED');
     });
+
+    it('keeps recording on durable timers while the store is away, and the outcome lands once it is back', async () => {
+      // The requests table away: the attempt's own record fails, then the workflow's bounded retries, then its fallback rounds wait.
+      await harness.database.pool.query('ALTER TABLE requests RENAME TO requests_away');
+      let restored = false;
+      try {
+        const response = await harness.call('POST', '/v1/chat/completions', { body: { model: 'limits.basic', messages: [{ role: 'user', content: 'hi' }] } });
+        // The client has its answer at once: the record is bookkeeping after it.
+        expect(response.status).toBe(200);
+        const id = response.body.id as string;
+        const handle = harness.zumik.client.workflow.getHandle(`req:default:${id}`);
+        // Past the bounded retries (about 6 s), into the fallback rounds on durable timers.
+        await eventually(async () => ((await handle.fetchHistory()).events ?? []).some((event) => event.timerStartedEventAttributes),
+          30_000, 'a fallback round waiting on a durable timer');
+        expect((await handle.describe()).status.name).toBe('RUNNING');
+        await harness.database.pool.query('ALTER TABLE requests_away RENAME TO requests');
+        restored = true;
+        await handle.result();
+        const recorded = await waitForRecorded(harness, id, 30_000);
+        expect(recorded).toMatchObject({ completion: 'completed', reason_code: 'ok', attempts: [expect.objectContaining({ status: 'succeeded' })] });
+      } finally {
+        if (!restored) await harness.database.pool.query('ALTER TABLE requests_away RENAME TO requests');
+      }
+    }, 90_000);
   });
 });

@@ -9,7 +9,8 @@ import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type ReceivedRequest, type RouteContext } from './emulator-kit';
 import { countCacheMarkers, EmulatedPromptCache } from './anthropic-emulator-cache';
 import { anthropicErrorBody, rateLimitHeaders } from './anthropic-emulator-errors';
-import { anthropicId, DEFAULT_REPLY_TEXT, renderMessage, renderStreamEvents, type AnthropicReply } from './anthropic-emulator-replies';
+import { anthropicId, DEFAULT_REPLY_TEXT, redactedThinkingData, renderMessage, renderStreamEvents, signThinking, withRequestedThinking,
+  type AnthropicReply } from './anthropic-emulator-replies';
 
 export type { AnthropicReply } from './anthropic-emulator-replies';
 
@@ -98,7 +99,7 @@ export class AnthropicEmulator extends EmulatorServer {
       sendJson(response, 400, anthropicErrorBody(400, undefined, 'Prefilling assistant messages is not supported for this model.', requestId), headers);
       return;
     }
-    const queued = this.queuedReplies.shift() ?? this.defaultReply;
+    const queued = withRequestedThinking(this.queuedReplies.shift() ?? this.defaultReply, body);
     const reply = prefilled === undefined ? queued : continuedReply(queued, prefilled);
     const input = this.cache.account(body);
     if (body.stream === true) {
@@ -158,10 +159,40 @@ export function validateMessagesBody(body: unknown): { status: number; message: 
   if (prefill !== undefined && prefill !== prefill.trimEnd()) {
     return { status: 400, message: 'messages: final assistant content cannot end with trailing whitespace' };
   }
+  const thinking = checkThinkingBlocks(fields);
+  if (thinking) return { status: 400, message: thinking };
   const markers = countCacheMarkers(fields);
   if (markers > 4) return { status: 400, message: `A maximum of 4 blocks with cache_control may be provided. Found ${markers}.` };
   if (fields.temperature !== undefined && fields.top_p !== undefined) {
     return { status: 400, message: '`temperature` and `top_p` cannot both be specified for this model. Please use only one.' };
+  }
+  return undefined;
+}
+
+/**
+ * Anthropic's checks on thinking given back: every thinking block must carry the signature it was
+ * sent with (text and signature untouched), redacted thinking its data, and with thinking enabled an
+ * assistant turn that ends in tool use must start with its thinking (the tool-use loop's rule).
+ */
+function checkThinkingBlocks(fields: Record<string, unknown>): string | undefined {
+  const messages = fields.messages as Array<{ role?: string; content?: unknown }>;
+  const enabled = ['enabled', 'adaptive'].includes(String((fields.thinking as { type?: string } | undefined)?.type));
+  for (const [index, message] of messages.entries()) {
+    if (message.role !== 'assistant' || !Array.isArray(message.content)) continue;
+    const blocks = message.content as Array<Record<string, unknown>>;
+    for (const [at, block] of blocks.entries()) {
+      if (block.type === 'thinking' && (typeof block.thinking !== 'string' || block.signature !== signThinking(block.thinking))) {
+        return `messages.${index}.content.${at}: Invalid \`signature\` in \`thinking\` block`;
+      }
+      if (block.type === 'redacted_thinking' && (typeof block.data !== 'string' || !block.data.startsWith(redactedThinkingData('')))) {
+        return `messages.${index}.content.${at}: Invalid \`data\` in \`redacted_thinking\` block`;
+      }
+    }
+    const last = index === messages.length - 1 || (index === messages.length - 2 && messages.at(-1)?.role === 'user');
+    if (enabled && last && blocks.some((block) => block.type === 'tool_use') && !['thinking', 'redacted_thinking'].includes(String(blocks[0]?.type))) {
+      return `messages.${index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(blocks[0]?.type)}\`. When \`thinking\` is enabled, `
+        + 'a final `assistant` message must start with a thinking block.';
+    }
   }
   return undefined;
 }

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
 import { DEFAULT_THINKING_TEXT, redactedThinkingData, signThinking } from '../emulators/anthropic-emulator-replies';
+import { countInputTokens } from '../emulators/anthropic-emulator-cache';
 
 /** The event names of a raw SSE body, in order (comments left out). */
 function eventNames(text: string): string[] {
@@ -213,6 +214,49 @@ describe('POST /v1/messages (Anthropic Messages front door)', () => {
       expect(sent.messages[1]).toEqual({ role: 'assistant', content: null,
         tool_calls: [{ id: 'toolu_d', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] });
       expect(JSON.stringify(sent)).not.toContain('Claude thought this.');
+    });
+  });
+
+  describe('POST /v1/messages/count_tokens', () => {
+    const body = { system: 'Be brief.', tools: [{ name: 'get_weather', input_schema: { type: 'object' as const } }],
+      messages: [{ role: 'user' as const, content: 'How many tokens is this?' }] };
+
+    it('asks Anthropic\'s own count_tokens for an Anthropic alias (no generation fields sent), through the Anthropic SDK', async () => {
+      const { data, response } = await anthropic.messages.countTokens({ model: 'msg.claude', ...body }).withResponse();
+      const sent = harness.anthropic.countTokensBodies.at(-1)!;
+      expect(data).toEqual({ input_tokens: countInputTokens(sent) });
+      expect(data.input_tokens).toBeGreaterThan(5);
+      expect(sent).toMatchObject({ model: 'claude-haiku-4-5', system: [{ type: 'text', text: 'Be brief.' }] });
+      expect(Object.keys(sent).sort()).toEqual(['messages', 'model', 'system', 'tools']);
+      expect(harness.anthropic.messageBodies).toHaveLength(0);
+      expect(response.headers.get('x-zumik-provider')).toBe('anthropic');
+      expect(response.headers.get('x-zumik-model')).toBe('claude-haiku-4-5');
+      // An OpenAI standby (weight 0) does not change whose count it is.
+      expect((await anthropic.messages.countTokens({ model: 'msg.failover', ...body })).input_tokens).toBe(data.input_tokens);
+    });
+
+    it('refuses an alias that a provider without a token-counting endpoint may serve: a 400 naming model and why, no estimate', async () => {
+      const refused = anthropic.messages.countTokens({ model: 'msg.openai', ...body });
+      await expect(refused).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      await expect(refused).rejects.toMatchObject({ error: { type: 'error', error: { type: 'invalid_request_error',
+        message: expect.stringMatching(/^model: count_tokens is served only for aliases whose every weighted target is an Anthropic model.*openai\/gpt-4o-mini.*does not estimate/) } } });
+      await expect(anthropic.messages.countTokens({ model: 'no.such.alias', ...body })).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+      expect(harness.anthropic.countTokensBodies).toHaveLength(0);
+      expect(harness.openai.requests).toHaveLength(0);
+    });
+
+    it('passes Anthropic\'s own 400 on in Anthropic\'s envelope (a forged thinking signature), and a 529 as overloaded', async () => {
+      const forged = { model: 'msg.claude', messages: [{ role: 'user', content: 'q' },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 'forged' }, { type: 'text', text: 'a' }] }, { role: 'user', content: 'more' }] };
+      const post = (json: unknown) => fetch(`${harness.url}/v1/messages/count_tokens`, {
+        method: 'POST', headers: { 'x-api-key': harness.adminKey, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+      const answer = await post(forged);
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('Invalid `signature`') } });
+      harness.anthropic.inject({ kind: 'status', status: 529 });
+      const overloaded = await post({ model: 'msg.claude', messages: [{ role: 'user', content: 'q' }] });
+      expect(overloaded.status).toBeGreaterThanOrEqual(500);
+      expect(overloaded.headers.get('x-zumik-reason-code')).toBe('provider_overloaded');
     });
   });
 

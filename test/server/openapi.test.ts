@@ -36,6 +36,8 @@ describe('OpenAPI 3.1 at /openapi.json', () => {
     expect(api.validateRequest('post', '/v1/embeddings', { model: 'embed.small' })).not.toEqual([]);
     expect(api.validateRequest('post', '/v1/messages', { model: 'code.fast', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })).toEqual([]);
     expect(api.validateRequest('post', '/v1/messages', { model: 'code.fast', messages: [{ role: 'user', content: 'hi' }] })).not.toEqual([]);
+    expect(api.validateRequest('post', '/v1/messages/count_tokens', { model: 'code.fast', messages: [{ role: 'user', content: 'hi' }] })).toEqual([]);
+    expect(api.validateRequest('post', '/v1/messages/count_tokens', { model: 'code.fast' })).not.toEqual([]);
     expect(() => api.compileAll()).not.toThrow();
   });
 

@@ -7,7 +7,7 @@
 import { AnthropicBatchEmulation } from './anthropic-batch-emulation';
 import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type ReceivedRequest, type RouteContext } from './emulator-kit';
-import { countCacheMarkers, EmulatedPromptCache } from './anthropic-emulator-cache';
+import { countCacheMarkers, countInputTokens, EmulatedPromptCache } from './anthropic-emulator-cache';
 import { anthropicErrorBody, rateLimitHeaders } from './anthropic-emulator-errors';
 import { anthropicId, DEFAULT_REPLY_TEXT, redactedThinkingData, renderMessage, renderStreamEvents, signThinking, withRequestedThinking,
   type AnthropicReply } from './anthropic-emulator-replies';
@@ -47,6 +47,7 @@ export class AnthropicEmulator extends EmulatorServer {
     this.apiKey = options.apiKey;
     this.cache = new EmulatedPromptCache(options.minCacheableTokens ?? 1024);
     this.route('POST', '/v1/messages', (context) => this.messages(context));
+    this.route('POST', '/v1/messages/count_tokens', (context) => this.countTokens(context));
     this.route('GET', '/v1/models', (context) => this.models(context));
     this.batches = new AnthropicBatchEmulation(this, {
       nextReply: () => this.queuedReplies.shift() ?? this.defaultReply, account: (params) => this.cache.account(params),
@@ -110,6 +111,32 @@ export class AnthropicEmulator extends EmulatorServer {
     await this.writeJson(response, 200, renderMessage(reply, String(body.model), input), fault, headers);
   }
 
+  /** The count_tokens bodies received, in order. */
+  get countTokensBodies(): Array<Record<string, unknown>> {
+    return this.requests.filter((request) => request.path === '/v1/messages/count_tokens').map((request) => request.body as Record<string, unknown>);
+  }
+
+  /**
+   * `POST /v1/messages/count_tokens` (Anthropic's token counting: free, not an inference): the Messages
+   * body without the generation fields, which Anthropic refuses there, answered with `{input_tokens}`.
+   */
+  private async countTokens({ request, response, fault }: RouteContext): Promise<void> {
+    const requestId = anthropicId('req');
+    if (fault?.kind === 'status') {
+      sendJson(response, fault.status, fault.body ?? anthropicErrorBody(fault.status, undefined, undefined, requestId), { 'request-id': requestId, ...faultHeaders(fault) });
+      return;
+    }
+    const body = request.body as Record<string, unknown>;
+    const extra = Object.keys(body ?? {}).find((field) => !COUNT_TOKENS_FIELDS.has(field));
+    const rejection = this.checkHeaders(request)
+      ?? (extra ? { status: 400, message: `${extra}: Extra inputs are not permitted` } : validateMessagesBody({ max_tokens: 1, ...body }));
+    if (rejection) {
+      sendJson(response, rejection.status, anthropicErrorBody(rejection.status, undefined, rejection.message, requestId), { 'request-id': requestId });
+      return;
+    }
+    await this.writeJson(response, 200, { input_tokens: countInputTokens(body) }, fault, { 'request-id': requestId });
+  }
+
   private async models({ request, response, fault }: RouteContext): Promise<void> {
     const requestId = anthropicId('req');
     if (fault?.kind === 'status') {
@@ -140,6 +167,9 @@ export class AnthropicEmulator extends EmulatorServer {
     return undefined;
   }
 }
+
+/** The fields `count_tokens` takes (Anthropic's MessageCountTokensParams); anything else is a 400. */
+const COUNT_TOKENS_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'cache_control', 'context_management', 'mcp_servers']);
 
 /** Anthropic's 400s for a Messages body: required fields, roles, the 4-breakpoint limit, temperature with top_p. */
 export function validateMessagesBody(body: unknown): { status: number; message: string } | undefined {

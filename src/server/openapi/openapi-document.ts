@@ -5,7 +5,7 @@
  * description cannot drift from what the server accepts; answers from ./response-schemas.
  */
 import { z } from 'zod';
-import { anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
+import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
 import { chatRequestSchema } from '../../contract/chat-request-schema';
 import { embeddingsRequestSchema } from '../../contract/embeddings';
 import { installReleaseSchema } from '../../domain/model-alias';
@@ -20,6 +20,7 @@ const REQUEST_BODIES = {
   CreateChatCompletionRequest: chatRequestSchema,
   CreateEmbeddingRequest: embeddingsRequestSchema,
   CreateMessageRequest: anthropicMessagesRequestSchema,
+  CountMessageTokensRequest: anthropicCountTokensRequestSchema,
   CreateBatchRequest: createBatchSchema,
   InstallReleaseRequest: installReleaseSchema,
   TenantPolicy: tenantPolicySchema,
@@ -91,6 +92,13 @@ function paths(): Record<string, unknown> {
           content: { 'application/json': { schema: ref('JsonObject') }, 'text/event-stream': { schema: { type: 'string' } } },
         },
       }, { requestBody: body('CreateMessageRequest') }),
+    },
+    '/v1/messages/count_tokens': {
+      post: operation('countMessageTokens', 'Anthropic\'s exact input count (its count_tokens endpoint) for an alias whose every weighted target is an Anthropic model; '
+        + 'other aliases are a 400 naming `model` (no estimate). Not a workflow: nothing is generated', {
+        '200': { description: '`{"input_tokens": n}`', content: { 'application/json': { schema: {
+          type: 'object', required: ['input_tokens'], properties: { input_tokens: { type: 'integer', minimum: 0 } } } } } },
+      }, { requestBody: body('CountMessageTokensRequest') }),
     },
     '/v1/models': { get: operation('listModels', 'The model aliases the caller may request', { '200': json('ListModelsResponse', 'Models') }) },
     '/v1/models/{model}': {

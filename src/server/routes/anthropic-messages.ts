@@ -7,33 +7,38 @@
  * a stream as on /v1/chat/completions (an SSE comment, which Anthropic's SDKs ignore).
  */
 import { Router, type Response } from 'express';
-import { anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
+import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema, type AnthropicMessagesRequestBody } from '../../contract/anthropic-messages';
 import { anthropicMessagesToChat, MessagesTranslationError } from '../../contract/anthropic-messages-to-chat';
 import { AnthropicStreamTranslator, anthropicErrorEvent, toAnthropicMessage } from '../../contract/anthropic-messages-renderers';
 import { completionAsChunks } from '../../contract/openai-renderers';
 import type { ChatRequest } from '../../contract/chat';
+import { outcomeErrorShape } from '../../domain/reason-code-errors';
 import type { RequestOutcome } from '../../domain/request-outcome';
+import type { TokenCounter } from '../../domain/token-count';
 import type { Delivery, StartedRequest } from '../chat-gateway';
-import { badRequest, notFound } from '../errors';
+import { badRequest, HttpError, notFound } from '../errors';
 import { requireScope, type ApiKeyAuthenticator } from '../middleware/authenticate';
 import { authenticateAnthropic } from '../middleware/anthropic-front-door';
 import { parseBody } from '../middleware/parse-body';
 import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../outcome-http';
 import { cancelOnClientGone, startRequest, type ChatRouteDeps } from '../request-intake';
 
-/** Mounted at `/v1/messages`. */
-export function anthropicMessagesRoutes(deps: ChatRouteDeps, authenticator: ApiKeyAuthenticator): Router {
+function translate(body: AnthropicMessagesRequestBody): ChatRequest {
+  try {
+    return anthropicMessagesToChat(body);
+  } catch (error) {
+    if (error instanceof MessagesTranslationError) throw badRequest(error.message, error.param);
+    throw error;
+  }
+}
+
+/** Mounted at `/v1/messages`. `countTokens` serves `/v1/messages/count_tokens` (absent: that path is a 404). */
+export function anthropicMessagesRoutes(deps: ChatRouteDeps, authenticator: ApiKeyAuthenticator, countTokens?: TokenCounter): Router {
   const router = Router();
   router.use(authenticateAnthropic(authenticator));
   router.post('/', requireScope('inference'), async (request, response) => {
     const body = parseBody(anthropicMessagesRequestSchema, request.body);
-    let chat: ChatRequest;
-    try {
-      chat = anthropicMessagesToChat(body);
-    } catch (error) {
-      if (error instanceof MessagesTranslationError) throw badRequest(error.message, error.param);
-      throw error;
-    }
+    const chat = translate(body);
     const { input, started } = await startRequest(deps, request, {
       body: chat, alias: body.model, stream: body.stream === true, background: false, surface: 'v1', idPrefix: 'msg_', ingress: 'anthropic_messages',
       idempotencyScope: { surface: 'v1/messages', body }, serviceTier: chat.service_tier,
@@ -46,8 +51,32 @@ export function anthropicMessagesRoutes(deps: ChatRouteDeps, authenticator: ApiK
       client.done();
     }
   });
+  if (countTokens) {
+    router.post('/count_tokens', requireScope('inference'), async (request, response) => {
+      const body = parseBody(anthropicCountTokensRequestSchema, request.body);
+      const chat = translate({ ...body, max_tokens: body.max_tokens ?? 1 });
+      const principal = request.principal!;
+      const policy = await deps.policies.get(principal.tenantId);
+      const aborted = new AbortController();
+      response.on('close', () => { if (!response.writableFinished) aborted.abort(); });
+      const answer = await countTokens({
+        tenantId: principal.tenantId, alias: body.model, request: chat, signal: aborted.signal,
+        allowLists: [{ aliases: policy.allowed_aliases, providers: policy.allowed_providers }, principal.allowList],
+      });
+      if ('refusal' in answer) throw new HttpError(answer.refusal.status, answer.refusal.message, null, 'model');
+      if ('failure' in answer) {
+        const shape = outcomeErrorShape({ id: String(response.getHeader('x-request-id') ?? ''), reason_code: answer.failure.reason });
+        // The provider's own 4xx (a body it refused) is the client's to see; anything else is Zumik's status for that failure.
+        const status = answer.failure.reason === 'provider_invalid_request' && answer.failure.status ? answer.failure.status : shape.status;
+        throw new HttpError(status, `${answer.failure.message} (reason: ${answer.failure.reason})`, null, null, undefined, { 'x-zumik-reason-code': answer.failure.reason });
+      }
+      response.status(200).set({
+        'x-zumik-alias-release': answer.releaseId, 'x-zumik-provider': answer.target.provider, 'x-zumik-model': answer.target.model,
+      }).json({ input_tokens: answer.inputTokens });
+    });
+  }
   router.use((request) => {
-    throw notFound(`Not found: ${request.method} /v1/messages${request.path} (count_tokens is not served yet)`);
+    throw notFound(`Not found: ${request.method} /v1/messages${request.path}`);
   });
   return router;
 }

@@ -140,6 +140,11 @@ export class AnthropicStreamTranslator {
     return out;
   }
 
+  /** Anthropic's `error` event: the stream failed after it started; no `message_stop` follows. */
+  error(status: number, message: string): string {
+    return anthropicErrorEvent(status, message);
+  }
+
   /** The end of a complete answer. */
   finish(): string {
     return `${this.start({})}${this.close()}${anthropicEvent('message_delta', {

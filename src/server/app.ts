@@ -24,6 +24,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
 import { embeddingsRoutes } from './routes/embeddings';
+import { responsesRoutes } from './routes/responses';
 import { anthropicMessagesRoutes } from './routes/anthropic-messages';
 import { anthropicErrorHandler } from './middleware/anthropic-front-door';
 import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(modelRoutes(deps.modelAliases, deps.policies, deps.modelOwner));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   if (deps.chat) v1.use(embeddingsRoutes(deps.chat));
+  if (deps.chat) v1.use(responsesRoutes(deps.chat));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
 import { chatRequestSchema } from '../../contract/chat-request-schema';
 import { embeddingsRequestSchema } from '../../contract/embeddings';
+import { responsesRequestSchema } from '../../contract/openai-responses';
 import { installReleaseSchema } from '../../domain/model-alias';
 import { tenantPolicySchema } from '../../domain/tenant-policy';
 import { createKeySchema } from '../routes/api-keys';
@@ -21,6 +22,7 @@ const REQUEST_BODIES = {
   CreateEmbeddingRequest: embeddingsRequestSchema,
   CreateMessageRequest: anthropicMessagesRequestSchema,
   CountMessageTokensRequest: anthropicCountTokensRequestSchema,
+  CreateResponseRequest: responsesRequestSchema,
   CreateBatchRequest: createBatchSchema,
   InstallReleaseRequest: installReleaseSchema,
   TenantPolicy: tenantPolicySchema,
@@ -84,6 +86,15 @@ function paths(): Record<string, unknown> {
       post: operation('createEmbedding', 'Embeddings through an alias (OpenAI-compatible); the outcome travels in x-zumik-* headers', {
         '200': json('JsonObject', 'OpenAI\'s CreateEmbeddingResponse: `object: list`, `data[].embedding` (floats or base64), `model`, `usage`'),
       }, { requestBody: body('CreateEmbeddingRequest') }),
+    },
+    '/v1/responses': {
+      post: operation('createResponse', 'OpenAI\'s Responses API through an alias (non-background; no stored responses: previous_response_id, store: true and '
+        + 'background: true are a 400 naming the field); the outcome travels in x-zumik-* headers', {
+        '200': {
+          description: 'A `response` object, or its event stream (`response.created` … `response.completed`, `error` events)',
+          content: { 'application/json': { schema: ref('JsonObject') }, 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      }, { requestBody: body('CreateResponseRequest') }),
     },
     '/v1/messages': {
       post: operation('createMessage', 'Anthropic\'s Messages API through an alias (errors in Anthropic\'s envelope); key in x-api-key or Authorization', {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import OpenAI, { toFile } from 'openai';
 import { emulatedVector } from '../emulators/embeddings-emulation';
 import { validateAgainstSchema } from '../support/openapi-validator';
@@ -24,7 +27,8 @@ describe('OpenAI Batch API: /v1/embeddings lines', () => {
   let harness: Harness;
   let client: OpenAI;
   beforeAll(async () => {
-    harness = await startHarness({ env: { ZUMIK_BATCH_LINES_PER_RUN: '3' } });
+    // A recorded history must replay without the deployment's payload key: record it unencrypted.
+    harness = await startHarness({ env: { ZUMIK_BATCH_LINES_PER_RUN: '3', ...(process.env.ZUMIK_RECORD_HISTORIES === '1' ? { ZUMIK_PAYLOAD_ENCRYPTION: 'off' } : {}) } });
     await harness.installAlias('embed.batch', [target('openai', 'text-embedding-3-small')]);
     await harness.installAlias('embed.claude', [target('anthropic', 'claude-haiku-4-5')]);
     client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: harness.adminKey, maxRetries: 0 });
@@ -72,6 +76,12 @@ describe('OpenAI Batch API: /v1/embeddings lines', () => {
 
     const lineOutcome = await harness.call('GET', `/v2/requests/${output[0]!.response.request_id}`);
     expect(lineOutcome.body).toMatchObject({ ingress: 'openai_embeddings', qos_class: 'batch', completion: 'completed' });
+    if (process.env.ZUMIK_RECORD_HISTORIES === '1') {
+      // The replay test's history of an embeddings batch line (decided in the workflow, embeddings operation).
+      const history = await harness.zumik.client.workflow.getHandle(`batch:default:${created.id}:0`).fetchHistory();
+      const json = temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
+      fs.writeFileSync(path.join(__dirname, '..', 'fixtures', 'histories', 'v3-batch-embeddings-line.json'), JSON.stringify(json));
+    }
   });
 
   it('refuses a file that mixes endpoints at upload, a bad embeddings body naming its field, and a batch whose endpoint is not its lines\'', async () => {

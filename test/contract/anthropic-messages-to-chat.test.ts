@@ -1,6 +1,7 @@
 import { anthropicMessagesRequestSchema } from '../../src/contract/anthropic-messages';
 import { anthropicMessagesToChat, MessagesTranslationError } from '../../src/contract/anthropic-messages-to-chat';
 import { AnthropicStreamTranslator, toAnthropicMessage, toAnthropicUsage } from '../../src/contract/anthropic-messages-renderers';
+import { completionAsChunks } from '../../src/contract/openai-renderers';
 
 const translate = (body: Record<string, unknown>) => anthropicMessagesToChat(anthropicMessagesRequestSchema.parse({ model: 'a', max_tokens: 10, ...body }));
 
@@ -114,5 +115,17 @@ describe('Anthropic renderers', () => {
       { type: 'content_block_start', index: 3, content_block: { type: 'text', text: '' } },
       { type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: 'ok' } },
     ]);
+  });
+
+  it('replays a recorded answer (an Idempotency-Key replay as a stream) with its signed thinking, block by block', () => {
+    const translator = new AnthropicStreamTranslator('msg_4');
+    const body = { id: 'msg_4', model: 'm', created: 1, choices: [{ index: 0, finish_reason: 'stop', message: { content: 'ok', reasoning_content: 'ab',
+      thinking_blocks: [{ type: 'thinking', thinking: 'a', signature: 'S1' }, { type: 'redacted_thinking', data: 'D' }] } }], usage: { prompt_tokens: 1, completion_tokens: 2 } };
+    const out = completionAsChunks(body, true).map((chunk) => translator.chunk(chunk)).join('') + translator.finish();
+    const events = [...out.matchAll(/^data: (.*)$/gm)].map((match) => JSON.parse(match[1]!) as Record<string, any>);
+    const blocks = events.filter((event) => event.type === 'content_block_start').map((event) => event.content_block.type);
+    expect(blocks).toEqual(['thinking', 'redacted_thinking', 'text']);
+    expect(events.find((event) => event.delta?.type === 'signature_delta')).toMatchObject({ index: 0, delta: { signature: 'S1' } });
+    expect(events.find((event) => event.content_block?.type === 'redacted_thinking')).toMatchObject({ index: 1, content_block: { data: 'D' } });
   });
 });

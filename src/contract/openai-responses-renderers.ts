@@ -141,9 +141,9 @@ export class ResponsesStreamTranslator {
     return out + this.event(status === 'completed' ? 'response.completed' : 'response.incomplete', { response });
   }
 
-  /** An `error` event: the stream failed after it started; no `response.completed` follows. */
-  error(message: string, code = 'server_error'): string {
-    return this.event('error', { code, message, param: null });
+  /** An `error` event (code `server_error`, as OpenAI's own): the stream failed after it started; no `response.completed` follows. */
+  error(_status: number, message: string): string {
+    return this.event('error', { code: 'server_error', message, param: null });
   }
 
   private start(chunk: Json): string {

@@ -29,9 +29,7 @@ export function responsesRoutes(deps: ChatRouteDeps): Router {
     const client = cancelOnClientGone(response, started);
     try {
       if (input.stream) {
-        const translator = new ResponsesStreamTranslator(input.requestId, echo);
-        await deliverTranslatedStream(started, input.requestId, response, { chunk: (chunk) => translator.chunk(chunk), finish: () => translator.finish(),
-          error: (_status, message) => translator.error(message) });
+        await deliverTranslatedStream(started, input.requestId, response, new ResponsesStreamTranslator(input.requestId, echo));
       } else {
         await deliverTranslatedJson(started, response, (completion) => toResponsesResponse(completion, echo));
       }

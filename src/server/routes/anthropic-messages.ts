@@ -5,6 +5,8 @@
  * with the same admission, failover, outcome record, Idempotency-Key and `x-zumik-*` headers. The
  * answer goes back as an Anthropic Message, or as Anthropic's event stream; the outcome comment ends
  * a stream as on /v1/chat/completions (an SSE comment, which Anthropic's SDKs ignore).
+ * `POST /v1/messages/count_tokens` is Anthropic's own count for an alias whose every weighted target
+ * is an Anthropic model (src/domain/token-count.ts), asked directly: counting is not an inference.
  */
 import { Router } from 'express';
 import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema, type AnthropicMessagesRequestBody } from '../../contract/anthropic-messages';

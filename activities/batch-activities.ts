@@ -55,7 +55,7 @@ const MISSING_LINE: Record<FinalizeBatchInput['status'], { code: string; message
   failed: { code: 'internal_error', message: 'This request has no recorded result.' },
 };
 
-type InputLine = { custom_id: string; body: BatchLineRef['body'] };
+type InputLine = { custom_id: string; url?: string; body: BatchLineRef['body'] };
 
 /** The store's read of a batch's input lines, with a vanished input file as the non-retryable failure that names it. */
 export async function readInputLines(files: Pick<BatchActivityDeps['files'], 'readLines'>, tenantId: string, fileId: string, fromLine: number,
@@ -78,7 +78,7 @@ export function createBatchActivities(deps: BatchActivityDeps) {
   const toRef = async (tenantId: string, index: number, value: unknown, keepUntil: number): Promise<{ ref: BatchLineRef; bytes: number }> => {
     const line = value as InputLine;
     const kept = deps.payloads ? await deps.payloads.keepBody(tenantId, line.body, keepUntil) : { body: line.body };
-    const ref: BatchLineRef = { lineIndex: index, customId: line.custom_id, ...kept };
+    const ref: BatchLineRef = { lineIndex: index, customId: line.custom_id, ...kept, ...(line.url === '/v1/embeddings' ? { operation: 'embeddings' as const } : {}) };
     return { ref, bytes: Buffer.byteLength(JSON.stringify(ref), 'utf8') };
   };
   /** Fill a page from `next` (which yields the next few lines, or none at the end) up to `count` lines and BATCH_PAGE_BYTES (at least one line). */

@@ -59,6 +59,8 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
       const policy = await deps.policies.get(input.tenantId);
       if (!policy.batch.provider_native) return { mode: 'online' };
       const [first] = await readInputLines(deps.files, input.tenantId, input.inputFileId, 0, 1);
+      // Provider batch APIs are used for chat lines; embeddings lines run online (every line of a file has the first one's url).
+      if ((first?.value as { url?: unknown } | undefined)?.url === '/v1/embeddings') return { mode: 'online' };
       const alias = String((first?.value as { body?: { model?: unknown } } | undefined)?.body?.model ?? '');
       // The tenant's allow-lists hold here too; a refused alias goes online, where each line is refused with its reason.
       const lists = [{ aliases: policy.allowed_aliases, providers: policy.allowed_providers }];

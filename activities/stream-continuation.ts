@@ -70,7 +70,9 @@ export class ContinuationFilter {
         const text = this.mode === 'prefill' ? this.afterWhitespace(part.text) : this.afterPrefix(part.text);
         return text.length > 0 ? { ...part, text } : undefined;
       }
-      case 'reasoning-delta': return undefined;
+      case 'reasoning-delta':
+      case 'reasoning-signature':
+      case 'redacted-reasoning': return undefined;
       case 'tool-call-delta':
       case 'refusal-delta':
         throw this.mismatch(`the continuation answered with a ${part.type === 'refusal-delta' ? 'refusal' : 'tool call'}`);

@@ -4,7 +4,7 @@ import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { PayloadRef } from '../src/domain/payload-ref';
 import type { ReasonCode } from '../src/domain/reason-codes';
 import type { PolicySnapshot } from '../src/domain/request-decision';
-import type { AttemptRecord, ChatRequestInput, OutcomeFacts, PlannedAttempt, RequestOutcome } from '../src/domain/request-outcome';
+import type { AttemptRecord, ChatRequestInput, OutcomeFacts, PlannedAttempt, RequestOperation, RequestOutcome } from '../src/domain/request-outcome';
 import type { ChatResult } from '../src/contract/chat';
 import type { AttemptCall } from './attempt-core';
 
@@ -77,6 +77,8 @@ export interface BatchLineRef {
   /** The line's body, or only its stub when `bodyRef` is set (a line above the claim-check threshold). */
   body: ChatRequestInput['body'];
   bodyRef?: PayloadRef;
+  /** Set for an embeddings line (url `/v1/embeddings`): its child request runs that operation. */
+  operation?: RequestOperation;
 }
 
 /** The failure type prefix an attempt's ApplicationFailure carries: `Provider.<kind>`. */

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createActivities } from '../activities';
 import { AttemptAdapters } from '../activities/attempt-adapters';
+import { createTokenCounter } from '../activities/count-tokens';
 import { CredentialResolver, targetMayHaveCredential } from '../activities/credential-resolver';
 import { EgressPolicy } from './net/egress-policy';
 import { ProviderDirectory } from './providers/provider-directory';
@@ -253,6 +254,10 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
         metrics: appMetrics, modelOwner: config.demo ? DEMO_OWNER : undefined,
+        countTokens: createTokenCounter({
+          releases, adapter: (provider) => directory.adapter(provider),
+          credentials: new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox }),
+        }),
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;

@@ -245,8 +245,11 @@ async function runLine(input: BatchWorkflowInput, line: BatchLineRef, inFlight: 
   const childInput: ChatRequestInput = {
     requestId: `batch_req_${input.batchId.replace(/^batch_/, '')}_${line.lineIndex}`,
     tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: String(line.body.model ?? ''), qosClass: 'batch',
-    receivedAt: Date.now(), deadlineAt: input.expiresAt, stream: false, body: { ...line.body, stream: false },
+    receivedAt: Date.now(), deadlineAt: input.expiresAt, stream: false,
+    // An embeddings line's body is OpenAI's embeddings request, as on POST /v1/embeddings (no stream field).
+    body: line.operation === 'embeddings' ? line.body : { ...line.body, stream: false },
     ...(line.bodyRef ? { bodyRef: line.bodyRef } : {}),
+    ...(line.operation === 'embeddings' ? { operation: 'embeddings' as const, ingress: 'openai_embeddings' as const } : {}),
     delivery: 'background', uiBaseUrl: input.uiBaseUrl, decideInWorkflow: true,
     batchLine: { batchId: input.batchId, customId: line.customId, lineIndex: line.lineIndex },
   };

@@ -74,6 +74,8 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
     const decided = await admission.decideRequest({
       requestId: input.requestId, tenantId: input.tenantId, apiKeyId: input.apiKeyId, alias: input.alias, qosClass: input.qosClass, body: input.body,
       ...(input.bodyRef ? { bodyRef: input.bodyRef } : {}),
+      // An embeddings batch line: only targets with an embeddings API are planned (absent for chat: the same input as before).
+      ...(input.operation ? { operation: input.operation } : {}),
     });
     if ('refusal' in decided) {
       refusal = decided.refusal;

@@ -2,8 +2,10 @@
  * Zumik's answers (OpenAI chat completions and chunks, whichever provider served them) → Anthropic's
  * Messages wire format: a Message object, and the event sequence of a stream (`message_start`,
  * `ping`, `content_block_start` / `_delta` / `_stop` per block, `message_delta` with the stop reason
- * and usage, `message_stop`; `error` events). Thinking comes from `reasoning_content`; its signature
- * is only Anthropic's to give and is sent empty.
+ * and usage, `message_stop`; `error` events). Thinking from an Anthropic target comes back block by
+ * block with its signature (`signature_delta` just before the block stops) and redacted thinking as is,
+ * so the client can give them back verbatim; other targets' reasoning (`reasoning_content`) has no
+ * signature to give, and is sent with an empty one.
  */
 import { anthropicErrorEnvelope } from './anthropic-messages';
 
@@ -51,9 +53,11 @@ function parseInput(text: unknown): Json {
 /** A chat completion → an Anthropic Message (`id` is Zumik's request id, `model` the one that served it). */
 export function toAnthropicMessage(completion: Json): Json {
   const choice = ((completion.choices as Json[] | undefined) ?? [])[0] ?? {};
-  const message = (choice.message ?? {}) as { content?: string | null; reasoning_content?: string; refusal?: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }> };
+  const message = (choice.message ?? {}) as { content?: string | null; reasoning_content?: string; refusal?: string | null;
+    tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>; thinking_blocks?: Json[] };
   const content: Json[] = [];
-  if (message.reasoning_content) content.push({ type: 'thinking', thinking: message.reasoning_content, signature: '' });
+  if (message.thinking_blocks) content.push(...message.thinking_blocks.map((block) => ({ ...block })));
+  else if (message.reasoning_content) content.push({ type: 'thinking', thinking: message.reasoning_content, signature: '' });
   const text = message.content ?? message.refusal ?? '';
   if (text.length > 0) content.push({ type: 'text', text });
   for (const call of message.tool_calls ?? []) content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseInput(call.function.arguments) });
@@ -76,6 +80,9 @@ export function anthropicErrorEvent(status: number, message: string): string {
 
 type OpenBlock = { kind: 'thinking' } | { kind: 'text' } | { kind: 'tool'; toolIndex: number };
 
+type ChunkDelta = { content?: string | null; reasoning_content?: string; refusal?: string | null; reasoning_signature?: string; redacted_thinking?: string;
+  tool_calls?: Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }> };
+
 /**
  * Turns the OpenAI chunks of one answer (choice 0) into Anthropic events, in order. Stateful: one per
  * stream. `finish` closes the open block and sends `message_delta` and `message_stop`.
@@ -95,11 +102,22 @@ export class AnthropicStreamTranslator {
     if (chunk.usage) this.usage = chunk.usage as Json;
     const choice = ((chunk.choices as Json[] | undefined) ?? []).find((candidate) => candidate.index === 0);
     if (!choice) return out;
-    const delta = (choice.delta ?? {}) as { content?: string | null; reasoning_content?: string; refusal?: string | null;
-      tool_calls?: Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }> };
+    const delta = (choice.delta ?? {}) as ChunkDelta;
+    if (delta.redacted_thinking !== undefined) {
+      out += this.close();
+      this.index += 1;
+      out += anthropicEvent('content_block_start', { index: this.index, content_block: { type: 'redacted_thinking', data: delta.redacted_thinking } });
+      out += anthropicEvent('content_block_stop', { index: this.index });
+    }
     if (delta.reasoning_content) {
       out += this.ensure({ kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
       out += anthropicEvent('content_block_delta', { index: this.index, delta: { type: 'thinking_delta', thinking: delta.reasoning_content } });
+    }
+    if (delta.reasoning_signature !== undefined) {
+      // Anthropic sends the signature just before the thinking block stops: the next thinking is a new block.
+      out += this.ensure({ kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
+      out += anthropicEvent('content_block_delta', { index: this.index, delta: { type: 'signature_delta', signature: delta.reasoning_signature } });
+      out += this.close();
     }
     const text = delta.content || delta.refusal;
     if (text) {
@@ -120,6 +138,11 @@ export class AnthropicStreamTranslator {
     }
     if (choice.finish_reason) this.stopReason = toAnthropicStopReason(choice.finish_reason);
     return out;
+  }
+
+  /** Anthropic's `error` event: the stream failed after it started; no `message_stop` follows. */
+  error(status: number, message: string): string {
+    return anthropicErrorEvent(status, message);
   }
 
   /** The end of a complete answer. */

@@ -6,7 +6,7 @@
  * silently dropped: server tools, documents by URL or as plain text, `top_k`, containers, MCP servers.
  */
 import type { AnthropicMessagesRequestBody } from './anthropic-messages';
-import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall, ChatToolChoice } from './chat';
+import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall, ChatToolChoice, ThinkingBlock } from './chat';
 
 /** The request holds something the chat vocabulary cannot express: a 400 naming `param`. */
 export class MessagesTranslationError extends Error {
@@ -74,13 +74,20 @@ function userMessages(blocks: Block[], path: string): ChatMessage[] {
 function assistantMessage(blocks: Block[], path: string): ChatMessage {
   const parts: ChatContentPart[] = [];
   const calls: ChatToolCall[] = [];
+  const thinking: ThinkingBlock[] = [];
   blocks.forEach((block, index) => {
     const at = `${path}[${index}]`;
     if (block.type === 'tool_use') {
       if (typeof block.id !== 'string' || typeof block.name !== 'string') throw new MessagesTranslationError(at, 'a tool_use block needs id and name');
       calls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
-    } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
-      // Earlier thinking is the model's own scratchpad: no target but Anthropic takes it back, and it is not part of the answer.
+    } else if (block.type === 'thinking') {
+      // Kept verbatim for an Anthropic target (it verifies the signature); other targets drop it (README: thinking across targets).
+      if (typeof block.thinking !== 'string') throw new MessagesTranslationError(`${at}.thinking`, 'a thinking block needs thinking text');
+      if (typeof block.signature !== 'string') throw new MessagesTranslationError(`${at}.signature`, 'a thinking block needs its signature, given back as it was received');
+      thinking.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    } else if (block.type === 'redacted_thinking') {
+      if (typeof block.data !== 'string') throw new MessagesTranslationError(`${at}.data`, 'a redacted_thinking block needs its data, given back as it was received');
+      thinking.push({ type: 'redacted_thinking', data: block.data });
     } else if (block.type === 'text') {
       parts.push(textPart(block, at));
     } else {
@@ -88,7 +95,7 @@ function assistantMessage(blocks: Block[], path: string): ChatMessage {
     }
   });
   const content = parts.length === 0 ? null : parts.every((part) => !('cache_control' in part)) ? parts.map((part) => (part as { text: string }).text).join('') : parts;
-  return { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}) };
+  return { role: 'assistant', content, ...(calls.length > 0 ? { tool_calls: calls } : {}), ...(thinking.length > 0 ? { thinking_blocks: thinking } : {}) };
 }
 
 function textPart(block: Block, path = 'system'): ChatContentPart {

@@ -36,6 +36,11 @@ export const anthropicMessagesRequestSchema = z.looseObject({
 
 export type AnthropicMessagesRequestBody = z.infer<typeof anthropicMessagesRequestSchema>;
 
+/** `POST /v1/messages/count_tokens`: the Messages body without `max_tokens` (Anthropic's MessageCountTokensParams). */
+export const anthropicCountTokensRequestSchema = anthropicMessagesRequestSchema.extend({
+  max_tokens: z.number().int().min(1).optional(),
+});
+
 /** Anthropic's error `type` for an HTTP status, as its API and SDKs use them. */
 export function anthropicErrorType(status: number): string {
   switch (status) {

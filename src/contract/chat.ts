@@ -17,10 +17,21 @@ export interface ChatToolCall {
   function: { name: string; arguments: string };
 }
 
+/**
+ * A thinking block of an earlier Anthropic answer, kept verbatim: Anthropic checks the `signature`
+ * (and takes `redacted_thinking` back encrypted) when a tool-use turn continues. Only an Anthropic
+ * target can use them; other targets drop them with a warning (their model did not write them).
+ */
+export type ThinkingBlock =
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
+
 export type ChatMessage =
   | { role: 'system' | 'developer'; content: string | ChatContentPart[]; name?: string }
   | { role: 'user'; content: string | ChatContentPart[]; name?: string }
-  | { role: 'assistant'; content?: string | ChatContentPart[] | null; refusal?: string | null; tool_calls?: ChatToolCall[]; name?: string }
+  | { role: 'assistant'; content?: string | ChatContentPart[] | null; refusal?: string | null; tool_calls?: ChatToolCall[]; name?: string;
+    /** Anthropic thinking blocks this turn began with (an Anthropic Messages client's history). */
+    thinking_blocks?: ThinkingBlock[] }
   | { role: 'tool'; tool_call_id: string; content: string | ChatContentPart[] };
 
 export interface ChatTool {
@@ -37,6 +48,17 @@ export type ChatResponseFormat =
 
 /** Anthropic's `thinking` configuration. */
 export type ChatThinking = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' } | { type: 'adaptive' };
+
+/**
+ * The nearest OpenAI `reasoning_effort` for Anthropic's `thinking` (by budget: up to 4,096 tokens low, up
+ * to 16,384 medium, more high; adaptive is medium); undefined when thinking is off. One rule for every
+ * non-Anthropic target that takes an effort (OpenAI-compatible reasoning models, Gemini).
+ */
+export function thinkingAsReasoningEffort(thinking: ChatThinking | undefined): 'low' | 'medium' | 'high' | undefined {
+  if (!thinking || thinking.type === 'disabled') return undefined;
+  const budget = thinking.type === 'enabled' ? thinking.budget_tokens : 16_384;
+  return budget <= 4_096 ? 'low' : budget <= 16_384 ? 'medium' : 'high';
+}
 
 /** OpenAI's `service_tier` values; `fast` is served as `priority`. */
 export type ServiceTier = 'auto' | 'default' | 'flex' | 'scale' | 'priority' | 'fast';
@@ -111,7 +133,9 @@ export interface ChatResult {
   created: number;
   choices: Array<{
     index: number;
-    message: { role: 'assistant'; content: string | null; refusal?: string | null; tool_calls?: ChatToolCall[]; reasoning_content?: string };
+    message: { role: 'assistant'; content: string | null; refusal?: string | null; tool_calls?: ChatToolCall[]; reasoning_content?: string;
+      /** Anthropic's thinking blocks with their signatures (and redacted ones), in order; only an Anthropic target sends them. */
+      thinking_blocks?: ThinkingBlock[] };
     finish_reason: FinishReason;
     /** The provider's raw stop reason, kept next to the unified one. */
     raw_finish_reason?: string;
@@ -131,6 +155,10 @@ export type StreamPart =
   | { type: 'stream-start'; providerResponseId?: string; model?: string; created?: number; providerRequestId?: string; warnings: ProviderWarning[] }
   | { type: 'text-delta'; choiceIndex: number; text: string }
   | { type: 'reasoning-delta'; choiceIndex: number; text: string }
+  /** The signature that closes the current thinking block (Anthropic's `signature_delta`); later reasoning opens a new block. */
+  | { type: 'reasoning-signature'; choiceIndex: number; signature: string }
+  /** A whole `redacted_thinking` block (encrypted thinking, given back verbatim on the next turn). */
+  | { type: 'redacted-reasoning'; choiceIndex: number; data: string }
   | { type: 'refusal-delta'; choiceIndex: number; text: string }
   /** A tool call fragment: the first fragment of a call carries `id` and `name`, later ones only argument text. */
   | { type: 'tool-call-delta'; choiceIndex: number; toolCallIndex: number; id?: string; name?: string; argumentsDelta: string }

@@ -32,7 +32,9 @@ export interface ChatCompletionChunk {
   system_fingerprint?: string;
   choices: Array<{
     index: number;
-    delta: { role?: 'assistant'; content?: string; refusal?: string | null; reasoning_content?: string; tool_calls?: ChatCompletionChunkToolCall[] };
+    delta: { role?: 'assistant'; content?: string; refusal?: string | null; reasoning_content?: string; tool_calls?: ChatCompletionChunkToolCall[];
+      /** With `includeReasoning`: the signature closing the current thinking block, and a whole redacted thinking block (Anthropic's). */
+      reasoning_signature?: string; redacted_thinking?: string };
     logprobs: null;
     finish_reason: FinishReason | null;
   }>;
@@ -50,7 +52,10 @@ export interface ChunkStreamOptions {
   /** Echoed on every chunk when it is one of OpenAI's tiers. */
   serviceTier?: string;
   systemFingerprint?: string;
-  /** Re-emit reasoning text as `delta.reasoning_content` (a common extension; OpenAI itself sends none). */
+  /**
+   * Re-emit reasoning text as `delta.reasoning_content` (a common extension; OpenAI itself sends none),
+   * and Anthropic's thinking signatures and redacted thinking as `reasoning_signature` / `redacted_thinking`.
+   */
   includeReasoning?: boolean;
 }
 
@@ -64,7 +69,7 @@ export async function* toChatCompletionChunks(parts: AsyncIterable<StreamPart>, 
   for await (const part of parts) {
     if (part.type === 'usage') usage = part;
     if (part.type === 'stream-start' || part.type === 'usage' || part.type === 'stream-end' || part.type === 'skipped-event') continue;
-    if (part.type === 'reasoning-delta' && !options.includeReasoning) continue;
+    if ((part.type === 'reasoning-delta' || part.type === 'reasoning-signature' || part.type === 'redacted-reasoning') && !options.includeReasoning) continue;
     if (!started.has(part.choiceIndex)) {
       started.add(part.choiceIndex);
       yield chunk(part.choiceIndex, { role: 'assistant', content: '' });
@@ -73,6 +78,8 @@ export async function* toChatCompletionChunks(parts: AsyncIterable<StreamPart>, 
       case 'text-delta': yield chunk(part.choiceIndex, { content: part.text }); break;
       case 'refusal-delta': yield chunk(part.choiceIndex, { refusal: part.text }); break;
       case 'reasoning-delta': yield chunk(part.choiceIndex, { reasoning_content: part.text }); break;
+      case 'reasoning-signature': yield chunk(part.choiceIndex, { reasoning_signature: part.signature }); break;
+      case 'redacted-reasoning': yield chunk(part.choiceIndex, { redacted_thinking: part.data }); break;
       case 'tool-call-delta': yield chunk(part.choiceIndex, { tool_calls: [toolCallDelta(part)] }); break;
       case 'finish': yield chunk(part.choiceIndex, {}, part.finishReason); break;
     }
@@ -111,7 +118,7 @@ export interface ChatCompletion {
   choices: Array<{
     index: number;
     message: { role: 'assistant'; content: string | null; refusal: string | null; tool_calls?: ChatResult['choices'][number]['message']['tool_calls'];
-      annotations: []; reasoning_content?: string };
+      annotations: []; reasoning_content?: string; thinking_blocks?: ChatResult['choices'][number]['message']['thinking_blocks'] };
     logprobs: null;
     finish_reason: FinishReason;
   }>;
@@ -137,6 +144,7 @@ export function toChatCompletion(result: ChatResult, options: { id: string; mode
         ...(choice.message.tool_calls?.length ? { tool_calls: choice.message.tool_calls } : {}),
         annotations: [],
         ...(options.includeReasoning && choice.message.reasoning_content ? { reasoning_content: choice.message.reasoning_content } : {}),
+        ...(options.includeReasoning && choice.message.thinking_blocks ? { thinking_blocks: choice.message.thinking_blocks } : {}),
       },
       logprobs: null,
       finish_reason: choice.finish_reason,
@@ -170,7 +178,10 @@ function validTier(tier: string | undefined): string | undefined {
   return tier !== undefined && OPENAI_SERVICE_TIERS.includes(tier) ? tier : undefined;
 }
 
-/** A completed answer as OpenAI chunks (role, content, tool calls, finish, and usage when asked). */
+/**
+ * A completed answer as OpenAI chunks (role, content, tool calls, finish, and usage when asked); a body
+ * rendered with reasoning (an Anthropic Messages client's) also gets its thinking back first, block by block.
+ */
 export function completionAsChunks(body: Record<string, unknown>, includeUsage: boolean): Array<Record<string, unknown>> {
   const base = { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model,
     ...(body.service_tier ? { service_tier: body.service_tier } : {}), ...(includeUsage ? { usage: null } : {}) };
@@ -178,6 +189,16 @@ export function completionAsChunks(body: Record<string, unknown>, includeUsage: 
   for (const choice of (body.choices as Array<{ index: number; message: Record<string, unknown>; finish_reason: string }>) ?? []) {
     const message = choice.message;
     const toolCalls = (message.tool_calls as Array<Record<string, unknown>> | undefined)?.map((call, index) => ({ index, ...call }));
+    const reasoning = (delta: Record<string, unknown>) => chunks.push({ ...base, choices: [{ index: choice.index, delta, logprobs: null, finish_reason: null }] });
+    const blocks = message.thinking_blocks as ChatResult['choices'][number]['message']['thinking_blocks'];
+    if (blocks) {
+      for (const block of blocks) {
+        if (block.type === 'redacted_thinking') reasoning({ redacted_thinking: block.data });
+        else { reasoning({ reasoning_content: block.thinking }); reasoning({ reasoning_signature: block.signature }); }
+      }
+    } else if (typeof message.reasoning_content === 'string' && message.reasoning_content) {
+      reasoning({ reasoning_content: message.reasoning_content });
+    }
     chunks.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: message.content ?? null,
       ...(toolCalls ? { tool_calls: toolCalls } : {}) }, logprobs: null, finish_reason: null }] });
     chunks.push({ ...base, choices: [{ index: choice.index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }] });

@@ -62,7 +62,7 @@ export interface ChatRequestInput {
 export type RequestOperation = 'embeddings';
 
 /** The wire format a request arrived in: its outcome says which front door served the client. */
-export type Ingress = 'openai_chat' | 'anthropic_messages' | 'openai_embeddings';
+export type Ingress = 'openai_chat' | 'anthropic_messages' | 'openai_embeddings' | 'openai_responses';
 
 /**
  * A queued request's admission polls per workflow run (each costs about six history events) before it

@@ -2,10 +2,16 @@
  * Folds a stream's parts into the ChatResult a non-streamed call would have returned, so a streamed
  * answer is recorded (history, outcome, idempotent replays) exactly like a plain one.
  */
-import type { ChatResult, ChatToolCall, FinishReason, ProviderWarning, StreamPart } from '../contract/chat';
+import type { ChatResult, ChatToolCall, FinishReason, ProviderWarning, StreamPart, ThinkingBlock } from '../contract/chat';
+
+interface AssembledChoice {
+  content: string; refusal: string; reasoning: string; toolCalls: ChatToolCall[]; finish?: FinishReason; raw?: string;
+  /** Anthropic thinking blocks in order; the last one is open (more reasoning goes into it) until its signature came. */
+  thinking: ThinkingBlock[]; thinkingOpen: boolean;
+}
 
 export class StreamResultAssembler {
-  private readonly choices = new Map<number, { content: string; refusal: string; reasoning: string; toolCalls: ChatToolCall[]; finish?: FinishReason; raw?: string }>();
+  private readonly choices = new Map<number, AssembledChoice>();
   private providerResponseId = '';
   private model: string;
   private usage: ChatResult['usage'] = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
@@ -27,7 +33,28 @@ export class StreamResultAssembler {
         return;
       case 'text-delta': this.choice(part.choiceIndex).content += part.text; return;
       case 'refusal-delta': this.choice(part.choiceIndex).refusal += part.text; return;
-      case 'reasoning-delta': this.choice(part.choiceIndex).reasoning += part.text; return;
+      case 'reasoning-delta': {
+        const choice = this.choice(part.choiceIndex);
+        choice.reasoning += part.text;
+        const last = choice.thinking.at(-1);
+        if (choice.thinkingOpen && last?.type === 'thinking') last.thinking += part.text;
+        else { choice.thinking.push({ type: 'thinking', thinking: part.text, signature: '' }); choice.thinkingOpen = true; }
+        return;
+      }
+      case 'reasoning-signature': {
+        const choice = this.choice(part.choiceIndex);
+        const last = choice.thinking.at(-1);
+        if (choice.thinkingOpen && last?.type === 'thinking') last.signature = part.signature;
+        else choice.thinking.push({ type: 'thinking', thinking: '', signature: part.signature });
+        choice.thinkingOpen = false;
+        return;
+      }
+      case 'redacted-reasoning': {
+        const choice = this.choice(part.choiceIndex);
+        choice.thinking.push({ type: 'redacted_thinking', data: part.data });
+        choice.thinkingOpen = false;
+        return;
+      }
       case 'tool-call-delta': {
         const calls = this.choice(part.choiceIndex).toolCalls;
         const call = calls[part.toolCallIndex] ??= { id: part.id ?? '', type: 'function', function: { name: part.name ?? '', arguments: '' } };
@@ -62,6 +89,8 @@ export class StreamResultAssembler {
         ...(choice.refusal ? { refusal: choice.refusal } : {}),
         ...(choice.toolCalls.length > 0 ? { tool_calls: choice.toolCalls.filter(Boolean) } : {}),
         ...(choice.reasoning ? { reasoning_content: choice.reasoning } : {}),
+        // Only Anthropic signs its thinking: without a signature or a redacted block there is nothing to give back.
+        ...(choice.thinking.some((block) => block.type === 'redacted_thinking' || block.signature) ? { thinking_blocks: choice.thinking } : {}),
       },
       finish_reason: choice.finish ?? 'stop',
       raw_finish_reason: choice.raw,
@@ -74,7 +103,7 @@ export class StreamResultAssembler {
 
   private choice(index: number) {
     let choice = this.choices.get(index);
-    if (!choice) this.choices.set(index, choice = { content: '', refusal: '', reasoning: '', toolCalls: [] });
+    if (!choice) this.choices.set(index, choice = { content: '', refusal: '', reasoning: '', toolCalls: [], thinking: [], thinkingOpen: false });
     return choice;
   }
 }

@@ -63,3 +63,16 @@ export interface EmbeddingsAdapter {
 export function canEmbed(adapter: ProviderAdapter): adapter is ProviderAdapter & EmbeddingsAdapter {
   return typeof (adapter as Partial<EmbeddingsAdapter>).embed === 'function';
 }
+
+/**
+ * The optional token-counting ability: the provider counts a request's input exactly, for free, without
+ * generating (Anthropic's `POST /v1/messages/count_tokens`). Providers without such an endpoint do not
+ * implement it, and Zumik does not estimate in their place.
+ */
+export interface TokenCountingAdapter {
+  countTokens(request: ChatRequest, options: ProviderCallOptions): Promise<{ inputTokens: number }>;
+}
+
+export function canCountTokens(adapter: ProviderAdapter): adapter is ProviderAdapter & TokenCountingAdapter {
+  return typeof (adapter as Partial<TokenCountingAdapter>).countTokens === 'function';
+}

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Client } from '@temporalio/client';
 import type { Tracer } from '@opentelemetry/api';
 import { REQUEST_BODY_LIMIT_SETTING } from '../contract/limits';
+import type { TokenCounter } from '../domain/token-count';
 import type { EgressPolicy } from '../net/egress-policy';
 import type { ApiKeyRepository } from '../store/api-key-repository';
 import type { ByocEndpointRepository } from '../store/byoc-endpoint-repository';
@@ -23,6 +24,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { byocEndpointRoutes } from './routes/byoc-endpoints';
 import { chatCompletionRoutes, type ChatRouteDeps } from './routes/chat-completions';
 import { embeddingsRoutes } from './routes/embeddings';
+import { responsesRoutes } from './routes/responses';
 import { anthropicMessagesRoutes } from './routes/anthropic-messages';
 import { anthropicErrorHandler } from './middleware/anthropic-front-door';
 import { circuitRoutes, type CircuitRouteDeps } from './routes/circuits';
@@ -68,6 +70,8 @@ export interface AppDeps {
   tracer?: Tracer;
   /** GET /metrics on this port (operator key); absent when metrics are off or served on ZUMIK_METRICS_PORT. */
   metrics?: MetricsSource;
+  /** `POST /v1/messages/count_tokens` (absent: that path is a 404). */
+  countTokens?: TokenCounter;
   /** `owned_by` of /v1/models entries (`zumik-demo` in demo mode); default `zumik`. */
   modelOwner?: string;
 }
@@ -91,12 +95,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(jsonBodyGuard());
 
   // Anthropic's Messages API: its own key header and error envelope, so it is mounted before /v1's bearer check.
-  if (deps.chat) app.use('/v1/messages', anthropicMessagesRoutes(deps.chat, deps.authenticator));
+  if (deps.chat) app.use('/v1/messages', anthropicMessagesRoutes(deps.chat, deps.authenticator, deps.countTokens));
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
   v1.use(modelRoutes(deps.modelAliases, deps.policies, deps.modelOwner));
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
   if (deps.chat) v1.use(embeddingsRoutes(deps.chat));
+  if (deps.chat) v1.use(responsesRoutes(deps.chat));
   if (deps.files) v1.use(fileRoutes(deps.files));
   if (deps.batches) v1.use(batchRoutes(deps.batches));
   app.use('/v1', v1);

@@ -1,22 +1,25 @@
 /**
- * The batch input line contract (PROVIDERS.md §1.7): `{"custom_id","method":"POST","url":"/v1/chat/completions","body":{…}}`.
+ * The batch input line contract (PROVIDERS.md §1.7): `{"custom_id","method":"POST","url":"/v1/chat/completions"|"/v1/embeddings","body":{…}}`.
  * Checked for every line while an upload streams in, so a bad file is refused at upload time with the
- * line named, as OpenAI's batch validation does. The chat body schema is the one /v1/chat/completions
- * applies (a pure zod module; the only import from the server layer).
+ * line named, as OpenAI's batch validation does. The body schemas are the ones /v1/chat/completions
+ * and /v1/embeddings apply (pure zod modules in src/contract). One file holds one endpoint's lines, as
+ * one OpenAI batch does: a line whose url differs from the first line's is refused.
  */
 import { createHash } from 'node:crypto';
 import { formatParam } from '../contract/error-envelope';
 import { chatRequestSchema } from '../contract/chat-request-schema';
+import { embeddingsRequestSchema } from '../contract/embeddings';
 import { CUSTOM_ID_MAX_LENGTH } from '../contract/limits';
 import { InvalidLineError } from './file-errors';
 
-/** The one endpoint Zumik batches. */
-export const BATCH_ENDPOINT = '/v1/chat/completions';
+/** The endpoints Zumik batches (a batch names one; its file's lines all use it). */
+export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/embeddings'] as const;
+export type BatchEndpoint = (typeof BATCH_ENDPOINTS)[number];
 
 export interface BatchInputLine {
   custom_id: string;
   method: 'POST';
-  url: typeof BATCH_ENDPOINT;
+  url: BatchEndpoint;
   body: Record<string, unknown>;
 }
 
@@ -38,13 +41,13 @@ export function checkBatchInputLine(value: unknown): BatchInputLine {
   if (method === undefined) throw new InvalidLineError('method is required', 'missing_required_parameter');
   if (method !== 'POST') throw new InvalidLineError(`method must be 'POST', not ${JSON.stringify(method)}`, 'invalid_method');
   if (url === undefined) throw new InvalidLineError('url is required', 'missing_required_parameter');
-  if (url !== BATCH_ENDPOINT) {
-    throw new InvalidLineError(`url must be '${BATCH_ENDPOINT}' (the only endpoint Zumik batches), not ${JSON.stringify(url)}`, 'invalid_url');
+  if (!(BATCH_ENDPOINTS as readonly unknown[]).includes(url)) {
+    throw new InvalidLineError(`url must be one of ${BATCH_ENDPOINTS.map((endpoint) => `'${endpoint}'`).join(', ')} (the endpoints Zumik batches), not ${JSON.stringify(url)}`, 'invalid_url');
   }
   if (body === undefined) throw new InvalidLineError('body is required', 'missing_required_parameter');
-  if (!isObject(body)) throw new InvalidLineError('body must be a JSON object (the chat completion request)', 'invalid_body');
+  if (!isObject(body)) throw new InvalidLineError(`body must be a JSON object (the ${url === '/v1/embeddings' ? 'embeddings' : 'chat completion'} request)`, 'invalid_body');
   if (body.stream === true) throw new InvalidLineError('body.stream: streaming is not supported in a batch', 'invalid_body');
-  const parsed = chatRequestSchema.safeParse(body);
+  const parsed = (url === '/v1/embeddings' ? embeddingsRequestSchema : chatRequestSchema).safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
@@ -55,7 +58,7 @@ export function checkBatchInputLine(value: unknown): BatchInputLine {
       ? `${param.slice(0, param.length - last.length)}${issue.message}` : `${param}: ${issue.message}`;
     throw new InvalidLineError(message, 'invalid_body');
   }
-  return { custom_id: customId, method, url, body };
+  return { custom_id: customId, method, url: url as BatchEndpoint, body };
 }
 
 /**
@@ -64,6 +67,7 @@ export function checkBatchInputLine(value: unknown): BatchInputLine {
  */
 export function createBatchLineValidator(): (text: string, lineNumber: number) => void {
   const seen = new Map<string, number>();
+  let endpoint: BatchEndpoint | undefined;
   return (text, lineNumber) => {
     if (text.trim() === '') throw new InvalidLineError('empty line (every line must be one JSON request object)', 'invalid_json_line');
     let value: unknown;
@@ -73,6 +77,10 @@ export function createBatchLineValidator(): (text: string, lineNumber: number) =
       throw new InvalidLineError(`not valid JSON (${(error as Error).message})`, 'invalid_json_line');
     }
     const line = checkBatchInputLine(value);
+    endpoint ??= line.url;
+    if (line.url !== endpoint) {
+      throw new InvalidLineError(`url '${line.url}' differs from the first line's '${endpoint}'; a batch file holds the requests of one endpoint`, 'mismatched_url');
+    }
     const key = createHash('sha256').update(line.custom_id).digest('base64').slice(0, 22);
     const first = seen.get(key);
     if (first !== undefined) {

@@ -1,6 +1,7 @@
 import { anthropicMessagesRequestSchema } from '../../src/contract/anthropic-messages';
 import { anthropicMessagesToChat, MessagesTranslationError } from '../../src/contract/anthropic-messages-to-chat';
 import { AnthropicStreamTranslator, toAnthropicMessage, toAnthropicUsage } from '../../src/contract/anthropic-messages-renderers';
+import { completionAsChunks } from '../../src/contract/openai-renderers';
 
 const translate = (body: Record<string, unknown>) => anthropicMessagesToChat(anthropicMessagesRequestSchema.parse({ model: 'a', max_tokens: 10, ...body }));
 
@@ -22,13 +23,15 @@ describe('anthropicMessagesToChat', () => {
     });
   });
 
-  it('puts tool results first as tool messages, marks errors in their text, and drops earlier thinking blocks', () => {
+  it('puts tool results first as tool messages, marks errors in their text, and keeps earlier thinking blocks verbatim', () => {
     const chat = translate({ messages: [
-      { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 's' }, { type: 'tool_use', id: 'c1', name: 't', input: { a: 1 } }] },
+      { role: 'assistant', content: [{ type: 'redacted_thinking', data: 'EncRypted' }, { type: 'thinking', thinking: 'hm', signature: 's' },
+        { type: 'tool_use', id: 'c1', name: 't', input: { a: 1 } }] },
       { role: 'user', content: [{ type: 'text', text: 'after' }, { type: 'tool_result', tool_use_id: 'c1', content: 'boom', is_error: true }] },
     ] });
     expect(chat.messages).toEqual([
-      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 't', arguments: '{"a":1}' } }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 't', arguments: '{"a":1}' } }],
+        thinking_blocks: [{ type: 'redacted_thinking', data: 'EncRypted' }, { type: 'thinking', thinking: 'hm', signature: 's' }] },
       { role: 'tool', tool_call_id: 'c1', content: 'Error: boom' },
       { role: 'user', content: [{ type: 'text', text: 'after' }] },
     ]);
@@ -41,6 +44,8 @@ describe('anthropicMessagesToChat', () => {
     [{ tools: [{ name: 'no_schema' }] }, 'tools[0].input_schema'],
     [{ messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }] }] }, 'messages[0].content[0].source'],
     [{ messages: [{ role: 'user', content: [{ type: 'search_result', source: 'x' }] }] }, 'messages[0].content[0].type'],
+    [{ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm' }] }] }, 'messages[1].content[0].signature'],
+    [{ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [{ type: 'redacted_thinking' }] }] }, 'messages[1].content[0].data'],
   ])('refuses what it cannot translate, naming the field: %j', (extra, param) => {
     const attempt = () => translate({ messages: [{ role: 'user', content: 'hi' }], ...extra });
     expect(attempt).toThrow(MessagesTranslationError);
@@ -58,6 +63,10 @@ describe('Anthropic renderers', () => {
     expect(message).toEqual({ id: 'msg_1', type: 'message', role: 'assistant', model: 'm', stop_reason: 'tool_use', stop_sequence: null,
       content: [{ type: 'thinking', thinking: 'r', signature: '' }, { type: 'text', text: 'ok' }, { type: 'tool_use', id: 'c', name: 't', input: { x: 2 } }],
       usage: { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 30, cache_read_input_tokens: 60 } });
+    const signed = toAnthropicMessage({ id: 'msg_1', model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { content: 'ok', reasoning_content: 'ab',
+      thinking_blocks: [{ type: 'redacted_thinking', data: 'D' }, { type: 'thinking', thinking: 'a', signature: 'S1' }, { type: 'thinking', thinking: 'b', signature: 'S2' }] } }] });
+    expect(signed.content).toEqual([{ type: 'redacted_thinking', data: 'D' }, { type: 'thinking', thinking: 'a', signature: 'S1' },
+      { type: 'thinking', thinking: 'b', signature: 'S2' }, { type: 'text', text: 'ok' }]);
     expect(toAnthropicUsage(null)).toEqual({ input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
   });
 
@@ -84,5 +93,39 @@ describe('Anthropic renderers', () => {
     expect(events[8]).toMatchObject({ index: 2, content_block: { type: 'tool_use', id: 'c', name: 't', input: {} } });
     expect(events[12]).toEqual({ type: 'message_delta', delta: { stop_reason: 'max_tokens', stop_sequence: null },
       usage: { input_tokens: 3, output_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } });
+  });
+
+  it('renders signatures and redacted thinking as Anthropic sends them: signature_delta closes a block, the next thinking opens a new one', () => {
+    const translator = new AnthropicStreamTranslator('msg_3');
+    const chunk = (delta: Record<string, unknown>) => translator.chunk({ id: 'msg_3', model: 'm', choices: [{ index: 0, delta }] });
+    const out = [chunk({ role: 'assistant', content: '' }), chunk({ redacted_thinking: 'D' }), chunk({ reasoning_content: 'a' }), chunk({ reasoning_signature: 'S1' }),
+      chunk({ reasoning_content: 'b' }), chunk({ reasoning_signature: 'S2' }), chunk({ content: 'ok' }), translator.finish()].join('');
+    const events = [...out.matchAll(/^data: (.*)$/gm)].map((match) => JSON.parse(match[1]!) as Record<string, any>);
+    expect(events.slice(2, 14)).toEqual([
+      { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'D' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'thinking_delta', thinking: 'a' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'signature_delta', signature: 'S1' } },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      { type: 'content_block_delta', index: 2, delta: { type: 'thinking_delta', thinking: 'b' } },
+      { type: 'content_block_delta', index: 2, delta: { type: 'signature_delta', signature: 'S2' } },
+      { type: 'content_block_stop', index: 2 },
+      { type: 'content_block_start', index: 3, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: 'ok' } },
+    ]);
+  });
+
+  it('replays a recorded answer (an Idempotency-Key replay as a stream) with its signed thinking, block by block', () => {
+    const translator = new AnthropicStreamTranslator('msg_4');
+    const body = { id: 'msg_4', model: 'm', created: 1, choices: [{ index: 0, finish_reason: 'stop', message: { content: 'ok', reasoning_content: 'ab',
+      thinking_blocks: [{ type: 'thinking', thinking: 'a', signature: 'S1' }, { type: 'redacted_thinking', data: 'D' }] } }], usage: { prompt_tokens: 1, completion_tokens: 2 } };
+    const out = completionAsChunks(body, true).map((chunk) => translator.chunk(chunk)).join('') + translator.finish();
+    const events = [...out.matchAll(/^data: (.*)$/gm)].map((match) => JSON.parse(match[1]!) as Record<string, any>);
+    const blocks = events.filter((event) => event.type === 'content_block_start').map((event) => event.content_block.type);
+    expect(blocks).toEqual(['thinking', 'redacted_thinking', 'text']);
+    expect(events.find((event) => event.delta?.type === 'signature_delta')).toMatchObject({ index: 0, delta: { signature: 'S1' } });
+    expect(events.find((event) => event.content_block?.type === 'redacted_thinking')).toMatchObject({ index: 1, content_block: { data: 'D' } });
   });
 });

@@ -89,7 +89,7 @@ describe('every endpoint under generated hostile input', () => {
     process.stderr.write(`fuzz seed ${SEED}: ${requests.length} requests; by category ${JSON.stringify(Object.fromEntries(counts))}; `
       + `by status ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}\n`);
     expect(problems.slice(0, 10)).toEqual([]);
-    for (const category of ['chat/v1', 'chat/v2', 'aliases', 'files-upload', 'files', 'batches', 'requests', 'models', 'admin', 'codec', 'paths', 'malformed']) {
+    for (const category of ['chat/v1', 'chat/v2', 'responses', 'aliases', 'files-upload', 'files', 'batches', 'requests', 'models', 'admin', 'codec', 'paths', 'malformed']) {
       expect([category, (counts.get(category) ?? 0) > 0]).toEqual([category, true]);
     }
     // Valid requests went through too: the fuzz reached the request path and the providers, not only the validators.

@@ -197,6 +197,44 @@ function chatBody(context: FuzzContext): fc.Arbitrary<unknown> {
   ));
 }
 
+/** A Responses API body: near-valid (it reaches the provider) or wild, with items, tools and the refused stateful fields. */
+function responsesBody(context: FuzzContext): fc.Arbitrary<unknown> {
+  const part = fc.oneof(
+    fc.record({ type: fc.constantFrom('input_text', 'output_text'), text: hostileText }),
+    fc.record({ type: fc.constant('input_image'), image_url: hostileText, detail: fc.oneof(fc.constantFrom('low', 'auto'), hostileText) }, { requiredKeys: ['type'] }),
+    hostileJson,
+  );
+  const item = fc.oneof(
+    fc.record({ role: fc.oneof(fc.constantFrom('user', 'assistant', 'system', 'developer'), hostileText), content: fc.oneof(hostileText, fc.array(part, { maxLength: 3 })) },
+      { requiredKeys: [] }),
+    fc.record({ type: fc.constant('function_call'), call_id: hostileText, name: hostileText, arguments: fc.oneof(hostileText, hostileJson) }, { requiredKeys: ['type'] }),
+    fc.record({ type: fc.constant('function_call_output'), call_id: hostileText, output: fc.oneof(hostileText, hostileJson) }, { requiredKeys: ['type'] }),
+    hostileJson,
+  );
+  const wild = fc.record({
+    model: fc.oneof({ weight: 6, arbitrary: fc.constant(context.alias) }, { weight: 2, arbitrary: hostileText }, { weight: 1, arbitrary: hostileJson }),
+    input: fc.oneof(hostileText, fc.array(item, { maxLength: 4 }), hostileJson),
+    instructions: fc.oneof(hostileText, hostileJson),
+    tools: fc.oneof(fc.array(fc.record({ type: fc.oneof(fc.constantFrom('function', 'web_search'), hostileText), name: hostileText, parameters: hostileJson },
+      { requiredKeys: ['type'] }), { maxLength: 2 }), hostileJson),
+    tool_choice: fc.oneof(fc.constantFrom('auto', 'none', 'required'), hostileJson),
+    max_output_tokens: fc.oneof(fc.integer({ min: 16, max: 64 }), fc.integer(), hostileJson),
+    text: fc.oneof(fc.record({ format: fc.oneof(fc.constantFrom({ type: 'text' }, { type: 'json_object' }), hostileJson) }), hostileJson),
+    stream: fc.oneof(fc.boolean(), hostileJson),
+    store: fc.oneof(fc.boolean(), hostileJson),
+    previous_response_id: fc.oneof(hostileText, hostileJson),
+    background: fc.oneof(fc.boolean(), hostileJson),
+  }, { requiredKeys: [] });
+  const nearValid = fc.record({
+    model: fc.constant(context.alias),
+    input: fc.oneof(hostileText.filter((text) => text.length > 0), fc.array(fc.record({ role: fc.constantFrom('user', 'assistant'), content: hostileText }), { minLength: 1, maxLength: 3 })),
+    instructions: hostileText,
+    stream: fc.boolean(),
+    max_output_tokens: fc.integer({ min: 16, max: 64 }),
+  }, { requiredKeys: ['model', 'input'] });
+  return fc.oneof({ weight: 3, arbitrary: nearValid }, { weight: 2, arbitrary: wild });
+}
+
 function json(method: string, target: string, body: fc.Arbitrary<unknown>, category: string, context: FuzzContext): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(authorization(context), controlHeaders, contentType, jsonBytes(body)).map(([auth, control, type, bytes]) => ({
     category, method, target, headers: [...auth, ...control, ...(type ? [['content-type', type] as [string, string]] : [])], body: bytes,
@@ -313,6 +351,7 @@ export function hostileRequest(context: FuzzContext): fc.Arbitrary<FuzzRequest> 
   const surface = fc.constantFrom('/v1', '/v2');
   return fc.oneof(
     { weight: 30, arbitrary: surface.chain((prefix) => json('POST', `${prefix}/chat/completions`, chatBody(context), `chat${prefix}`, context)) },
+    { weight: 8, arbitrary: json('POST', '/v1/responses', responsesBody(context), 'responses', context) },
     { weight: 5, arbitrary: noBody(readMethod, alias.map((name) => `/v2/model-aliases/${name}`), 'aliases', context) },
     { weight: 2, arbitrary: noBody(readMethod, alias.map((name) => `/v2/model-aliases/${name}/releases`), 'aliases', context) },
     { weight: 2, arbitrary: noBody(readMethod, releaseId.map((id) => `/v2/model-alias-releases/${id}`), 'aliases', context) },

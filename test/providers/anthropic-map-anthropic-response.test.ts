@@ -28,13 +28,14 @@ describe('mapAnthropicResponse', () => {
     expect(result).toMatchObject({ model: 'claude-opus-4-8', providerRequestId: 'req_1' });
   });
 
-  it('exposes thinking as reasoning_content and reports thinking tokens', () => {
+  it('exposes thinking as reasoning_content, keeps the blocks with their signatures (and redacted ones), and reports thinking tokens', () => {
     const result = mapAnthropicResponse(parse({
       id: 'msg_1', model: 'claude-opus-4-8', stop_reason: 'end_turn',
-      content: [{ type: 'thinking', thinking: 'Let me think.', signature: 'sig' }, { type: 'text', text: 'Four.' }],
+      content: [{ type: 'redacted_thinking', data: 'EncRypted' }, { type: 'thinking', thinking: 'Let me think.', signature: 'sig' }, { type: 'text', text: 'Four.' }],
       usage: { input_tokens: 10, output_tokens: 30, output_tokens_details: { thinking_tokens: 20 } },
     }), { warnings: [{ type: 'other', message: 'kept' }] });
-    expect(result.choices[0]!.message).toEqual({ role: 'assistant', content: 'Four.', reasoning_content: 'Let me think.' });
+    expect(result.choices[0]!.message).toEqual({ role: 'assistant', content: 'Four.', reasoning_content: 'Let me think.',
+      thinking_blocks: [{ type: 'redacted_thinking', data: 'EncRypted' }, { type: 'thinking', thinking: 'Let me think.', signature: 'sig' }] });
     expect(result.usage.completion_tokens_details).toEqual({ reasoning_tokens: 20 });
     expect(result.warnings).toEqual([{ type: 'other', message: 'kept' }]);
   });

@@ -47,9 +47,30 @@ describe('mapAnthropicStream', () => {
   it('maps thinking to reasoning deltas and a refusal to content_filter with thinking tokens', async () => {
     const { parts } = await run(loadAnthropicSse('sdk-stream-refusal.sse'));
     expect(ofType(parts, 'reasoning-delta').map((part) => part.text).join('')).toMatch(/^Simple educational question/);
+    // The recorded signature_delta comes through whole, after the thinking it signs.
+    const signature = ofType(parts, 'reasoning-signature');
+    expect(signature).toHaveLength(1);
+    expect(signature[0]!.signature.length).toBeGreaterThan(20);
+    expect(parts.findIndex((part) => part.type === 'reasoning-signature')).toBeGreaterThan(parts.findLastIndex((part) => part.type === 'reasoning-delta'));
     expect(ofType(parts, 'finish')[0]).toMatchObject({ finishReason: 'content_filter', rawFinishReason: 'refusal' });
     expect(ofType(parts, 'usage')[0]!.usage).toMatchObject({ prompt_tokens: 28, completion_tokens: 106, completion_tokens_details: { reasoning_tokens: 67 } });
     expect(ofType(parts, 'usage')[0]!.serviceTier).toBe('default');
+  });
+
+  it('passes a redacted_thinking block through whole', async () => {
+    const event = (payload: Record<string, unknown>): SseEvent => ({ event: String(payload.type), data: JSON.stringify(payload) });
+    const { parts } = await run([
+      event({ type: 'message_start', message: { id: 'msg_1', model: 'claude-opus-4-8', usage: { input_tokens: 3 } } }),
+      event({ type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'EncRypted' } }),
+      event({ type: 'content_block_stop', index: 0 }),
+      event({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
+      event({ type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'ok' } }),
+      event({ type: 'content_block_stop', index: 1 }),
+      event({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }),
+      event({ type: 'message_stop' }),
+    ]);
+    expect(ofType(parts, 'redacted-reasoning')).toEqual([{ type: 'redacted-reasoning', choiceIndex: 0, data: 'EncRypted' }]);
+    expect(text(parts)).toBe('ok');
   });
 
   it('emits the refusal explanation when Anthropic gives one', async () => {

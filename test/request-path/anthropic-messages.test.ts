@@ -1,6 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
+import { DEFAULT_THINKING_TEXT, redactedThinkingData, signThinking } from '../emulators/anthropic-emulator-replies';
+import { countInputTokens } from '../emulators/anthropic-emulator-cache';
 
 /** The event names of a raw SSE body, in order (comments left out). */
 function eventNames(text: string): string[] {
@@ -14,6 +16,7 @@ describe('POST /v1/messages (Anthropic Messages front door)', () => {
     harness = await startHarness();
     await harness.installAlias('msg.openai', [target('openai', 'gpt-4o-mini')]);
     await harness.installAlias('msg.claude', [target('anthropic', 'claude-haiku-4-5')]);
+    await harness.installAlias('msg.reasoner', [target('openai', 'gpt-5-mini')]);
     // Anthropic first, OpenAI as standby: an Anthropic-format client served by an OpenAI target when Anthropic fails.
     await harness.installAlias('msg.failover', [target('anthropic', 'claude-haiku-4-5', 1), target('openai', 'gpt-4o-mini', 0)]);
     // And the reverse: an OpenAI-format client served by an Anthropic target.
@@ -52,7 +55,7 @@ describe('POST /v1/messages (Anthropic Messages front door)', () => {
       expect(sent.thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
       expect(sent.system).toEqual([{ type: 'text', text: 'A long shared system prompt.', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
       expect((sent.messages as Array<{ content: unknown[] }>)[0]!.content).toEqual([{ type: 'text', text: 'Think, then answer.', cache_control: { type: 'ephemeral' } }]);
-      expect(message.content).toEqual([{ type: 'thinking', thinking: 'Let me think.', signature: '' }, { type: 'text', text: 'Done.' }]);
+      expect(message.content).toEqual([{ type: 'thinking', thinking: 'Let me think.', signature: signThinking('Let me think.') }, { type: 'text', text: 'Done.' }]);
       expect(message.model).toBe('claude-haiku-4-5');
     });
 
@@ -115,7 +118,7 @@ describe('POST /v1/messages (Anthropic Messages front door)', () => {
         tools: [{ name: 'get_weather', input_schema: { type: 'object' } }], messages: [{ role: 'user', content: 'Weather in Oslo?' }] });
       const message = await stream.finalMessage();
       expect(message.content).toEqual([
-        { type: 'thinking', thinking: 'Considering the tools.', signature: '' },
+        { type: 'thinking', thinking: 'Considering the tools.', signature: signThinking('Considering the tools.') },
         { type: 'text', text: 'Checking.' },
         { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
       ]);
@@ -135,6 +138,125 @@ describe('POST /v1/messages (Anthropic Messages front door)', () => {
       expect(names).toContain('error');
       expect(names).not.toContain('message_stop');
       expect(text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"[^"]+"\}\}/);
+    });
+  });
+
+  describe('thinking (Claude Code\'s tool loop)', () => {
+    const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
+    const question = { role: 'user' as const, content: 'Weather in Oslo?' };
+
+    it('gives an Anthropic target its signed thinking back verbatim on the next turn, and the signatures reach the client exactly (JSON)', async () => {
+      harness.anthropic.enqueueReplies({ thinking: 'I should call the tool.', toolUses: [{ id: 'toolu_a', name: 'get_weather', input: { city: 'Oslo' } }] });
+      const first = await anthropic.messages.create({ model: 'msg.claude', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, tools, messages: [question] });
+      expect(first.content[0]).toEqual({ type: 'thinking', thinking: 'I should call the tool.', signature: signThinking('I should call the tool.') });
+      harness.anthropic.enqueueReplies({ text: 'It is 3°C in Oslo.' });
+      const second = await anthropic.messages.create({ model: 'msg.claude', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, tools, messages: [
+        question, { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_a', content: '3°C' }] },
+      ] });
+      expect(second.content).toEqual([{ type: 'thinking', thinking: DEFAULT_THINKING_TEXT, signature: signThinking(DEFAULT_THINKING_TEXT) },
+        { type: 'text', text: 'It is 3°C in Oslo.' }]);
+      // The emulator verified the signature (a changed block is a 400, as on Anthropic): the assistant turn went back block for block.
+      expect((harness.anthropic.messageBodies.at(-1)!.messages as Array<{ content: unknown }>)[1]!.content).toEqual([
+        { type: 'thinking', thinking: 'I should call the tool.', signature: signThinking('I should call the tool.') },
+        { type: 'tool_use', id: 'toolu_a', name: 'get_weather', input: { city: 'Oslo' } },
+      ]);
+    });
+
+    it('streams thinking_delta and signature_delta exactly, and the streamed blocks work as history (redacted thinking too)', async () => {
+      harness.anthropic.enqueueReplies({ redactedThinking: 'secret', thinking: 'Tool first.', toolUses: [{ id: 'toolu_b', name: 'get_weather', input: { city: 'Oslo' } }] });
+      const raw = await fetch(`${harness.url}/v1/messages`, {
+        method: 'POST', headers: { 'x-api-key': harness.adminKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'msg.claude', max_tokens: 2048, stream: true, thinking: { type: 'enabled', budget_tokens: 1024 }, tools, messages: [question] }),
+      });
+      const text = await raw.text();
+      const events = [...text.matchAll(/^data: (.*)$/gm)].map((match) => JSON.parse(match[1]!) as Record<string, any>);
+      const blockEvents = events.filter((event) => event.index !== undefined && event.index <= 1);
+      expect(blockEvents).toEqual([
+        { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: redactedThinkingData('secret') } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'content_block_start', index: 1, content_block: { type: 'thinking', thinking: '', signature: '' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'thinking_delta', thinking: 'Tool fir' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'thinking_delta', thinking: 'st.' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'signature_delta', signature: signThinking('Tool first.') } },
+        { type: 'content_block_stop', index: 1 },
+      ]);
+
+      harness.anthropic.enqueueReplies({ redactedThinking: 'secret', thinking: 'Tool first.', toolUses: [{ id: 'toolu_b', name: 'get_weather', input: { city: 'Oslo' } }] });
+      const streamed = await anthropic.messages.stream({ model: 'msg.claude', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, tools, messages: [question] }).finalMessage();
+      expect(streamed.content.slice(0, 2)).toEqual([
+        { type: 'redacted_thinking', data: redactedThinkingData('secret') }, { type: 'thinking', thinking: 'Tool first.', signature: signThinking('Tool first.') }]);
+      const next = await anthropic.messages.stream({ model: 'msg.claude', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, tools, messages: [
+        question, { role: 'assistant', content: streamed.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_b', content: '3°C' }] },
+      ] }).finalMessage();
+      expect(next.content).toEqual([{ type: 'thinking', thinking: DEFAULT_THINKING_TEXT, signature: signThinking(DEFAULT_THINKING_TEXT) },
+        { type: 'text', text: 'Hello from the Anthropic emulator.' }]);
+    });
+
+    it('a tampered signature is Anthropic\'s own 400, passed on in Anthropic\'s envelope', async () => {
+      await expect(anthropic.messages.create({ model: 'msg.claude', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, tools, messages: [
+        question, { role: 'assistant', content: [{ type: 'thinking', thinking: 'I should call the tool.', signature: 'forged' },
+          { type: 'tool_use', id: 'toolu_c', name: 'get_weather', input: { city: 'Oslo' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_c', content: '3°C' }] },
+      ] })).rejects.toMatchObject({ status: 400, error: { type: 'error', error: { type: 'invalid_request_error' } } });
+    });
+
+    it('on an OpenAI target: thinking becomes reasoning_effort, and signed thinking in the history is dropped (the model did not write it)', async () => {
+      const answer = await anthropic.messages.create({ model: 'msg.reasoner', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 8000 }, tools, messages: [
+        question, { role: 'assistant', content: [{ type: 'thinking', thinking: 'Claude thought this.', signature: 'sig' },
+          { type: 'tool_use', id: 'toolu_d', name: 'get_weather', input: { city: 'Oslo' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_d', content: '3°C' }] },
+      ] });
+      expect(answer.content).toEqual([{ type: 'text', text: 'Hello from the emulator.' }]);
+      const sent = harness.openai.requests.at(-1)!.body as { reasoning_effort?: string; thinking?: unknown; messages: Array<Record<string, unknown>> };
+      expect(sent.reasoning_effort).toBe('medium');
+      expect(sent.thinking).toBeUndefined();
+      expect(sent.messages[1]).toEqual({ role: 'assistant', content: null,
+        tool_calls: [{ id: 'toolu_d', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }] });
+      expect(JSON.stringify(sent)).not.toContain('Claude thought this.');
+    });
+  });
+
+  describe('POST /v1/messages/count_tokens', () => {
+    const body = { system: 'Be brief.', tools: [{ name: 'get_weather', input_schema: { type: 'object' as const } }],
+      messages: [{ role: 'user' as const, content: 'How many tokens is this?' }] };
+
+    it('asks Anthropic\'s own count_tokens for an Anthropic alias (no generation fields sent), through the Anthropic SDK', async () => {
+      const { data, response } = await anthropic.messages.countTokens({ model: 'msg.claude', ...body }).withResponse();
+      const sent = harness.anthropic.countTokensBodies.at(-1)!;
+      expect(data).toEqual({ input_tokens: countInputTokens(sent) });
+      expect(data.input_tokens).toBeGreaterThan(5);
+      expect(sent).toMatchObject({ model: 'claude-haiku-4-5', system: [{ type: 'text', text: 'Be brief.' }] });
+      expect(Object.keys(sent).sort()).toEqual(['messages', 'model', 'system', 'tools']);
+      expect(harness.anthropic.messageBodies).toHaveLength(0);
+      expect(response.headers.get('x-zumik-provider')).toBe('anthropic');
+      expect(response.headers.get('x-zumik-model')).toBe('claude-haiku-4-5');
+      // An OpenAI standby (weight 0) does not change whose count it is.
+      expect((await anthropic.messages.countTokens({ model: 'msg.failover', ...body })).input_tokens).toBe(data.input_tokens);
+    });
+
+    it('refuses an alias that a provider without a token-counting endpoint may serve: a 400 naming model and why, no estimate', async () => {
+      const refused = anthropic.messages.countTokens({ model: 'msg.openai', ...body });
+      await expect(refused).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      await expect(refused).rejects.toMatchObject({ error: { type: 'error', error: { type: 'invalid_request_error',
+        message: expect.stringMatching(/^model: count_tokens is served only for aliases whose every weighted target is an Anthropic model.*openai\/gpt-4o-mini.*does not estimate/) } } });
+      await expect(anthropic.messages.countTokens({ model: 'no.such.alias', ...body })).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+      expect(harness.anthropic.countTokensBodies).toHaveLength(0);
+      expect(harness.openai.requests).toHaveLength(0);
+    });
+
+    it('passes Anthropic\'s own 400 on in Anthropic\'s envelope (a forged thinking signature), and a 529 as overloaded', async () => {
+      const forged = { model: 'msg.claude', messages: [{ role: 'user', content: 'q' },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 'forged' }, { type: 'text', text: 'a' }] }, { role: 'user', content: 'more' }] };
+      const post = (json: unknown) => fetch(`${harness.url}/v1/messages/count_tokens`, {
+        method: 'POST', headers: { 'x-api-key': harness.adminKey, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+      const answer = await post(forged);
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('Invalid `signature`') } });
+      harness.anthropic.inject({ kind: 'status', status: 529 });
+      const overloaded = await post({ model: 'msg.claude', messages: [{ role: 'user', content: 'q' }] });
+      expect(overloaded.status).toBeGreaterThanOrEqual(500);
+      expect(overloaded.headers.get('x-zumik-reason-code')).toBe('provider_overloaded');
     });
   });
 

@@ -172,8 +172,11 @@ describe('/v1/files', () => {
       const duplicate = [requestLine('x'), requestLine('y'), requestLine('x')].join('\n');
       await expectApiError(openai.files.create({ file: await toFile(Buffer.from(duplicate), 'dup.jsonl'), purpose: 'batch' }), 400, 'file',
         /^line 3: custom_id 'x' is a duplicate of line 1/);
+      // An embeddings line is checked with the embeddings schema (a chat body is not one).
       const embeddings = requestLine('e').replace('/v1/chat/completions', '/v1/embeddings');
-      await expectApiError(openai.files.create({ file: await toFile(Buffer.from(embeddings), 'emb.jsonl'), purpose: 'batch' }), 400, 'file', /^line 1: url must be/);
+      await expectApiError(openai.files.create({ file: await toFile(Buffer.from(embeddings), 'emb.jsonl'), purpose: 'batch' }), 400, 'file', /^line 1: body.input must be/);
+      const legacy = requestLine('c').replace('/v1/chat/completions', '/v1/completions');
+      await expectApiError(openai.files.create({ file: await toFile(Buffer.from(legacy), 'legacy.jsonl'), purpose: 'batch' }), 400, 'file', /^line 1: url must be one of/);
       expect(await fileCount()).toBe(before);
     });
 

@@ -30,12 +30,16 @@ describe('OpenAPI 3.1 at /openapi.json', () => {
 
   it('is served without a key, as OpenAPI 3.1 whose every component compiles as JSON Schema 2020-12', () => {
     expect(api.document).toMatchObject({ openapi: '3.1.0', jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema' });
-    expect(Object.keys(api.document.paths)).toEqual(expect.arrayContaining(['/v1/chat/completions', '/v1/embeddings', '/v1/messages', '/v1/models', '/v2/requests/{id}', '/v2/model-aliases/{alias}']));
+    expect(Object.keys(api.document.paths)).toEqual(expect.arrayContaining(['/v1/chat/completions', '/v1/embeddings', '/v1/messages', '/v1/messages/count_tokens', '/v1/responses', '/v1/models', '/v2/requests/{id}', '/v2/model-aliases/{alias}']));
     // Every front door's body as its route validates it: what the server refuses, the document refuses.
     expect(api.validateRequest('post', '/v1/embeddings', { model: 'embed.small', input: ['alpha'] })).toEqual([]);
     expect(api.validateRequest('post', '/v1/embeddings', { model: 'embed.small' })).not.toEqual([]);
     expect(api.validateRequest('post', '/v1/messages', { model: 'code.fast', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })).toEqual([]);
     expect(api.validateRequest('post', '/v1/messages', { model: 'code.fast', messages: [{ role: 'user', content: 'hi' }] })).not.toEqual([]);
+    expect(api.validateRequest('post', '/v1/messages/count_tokens', { model: 'code.fast', messages: [{ role: 'user', content: 'hi' }] })).toEqual([]);
+    expect(api.validateRequest('post', '/v1/messages/count_tokens', { model: 'code.fast' })).not.toEqual([]);
+    expect(api.validateRequest('post', '/v1/responses', { model: 'code.fast', input: 'hi', text: { format: { type: 'json_schema', name: 'a', schema: {} } } })).toEqual([]);
+    expect(api.validateRequest('post', '/v1/responses', { model: 'code.fast' })).not.toEqual([]);
     expect(() => api.compileAll()).not.toThrow();
   });
 

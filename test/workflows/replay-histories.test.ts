@@ -28,6 +28,11 @@ describe('chatRequestWorkflow replay of stored histories', () => {
     expect(files).toContain('v3-bridge-verified-outage.json');
   });
 
+  it('has a history of an embeddings batch line (decided in the workflow, the embeddings operation) to replay', () => {
+    // Recorded by test/batch/batch-embeddings.test.ts with ZUMIK_RECORD_HISTORIES=1.
+    expect(files).toContain('v3-batch-embeddings-line.json');
+  });
+
   it.each(files)('replays %s without a nondeterminism error', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE! } }, history, file);

@@ -61,6 +61,11 @@ export class EmulatedPromptCache {
   }
 }
 
+/** A request's whole input in the emulator's token estimate (what `count_tokens` answers; `account` splits the same total). */
+export function countInputTokens(body: Record<string, unknown>): number {
+  return Math.max(1, prefixBlocks(body).at(-1)?.prefixTokens ?? 0);
+}
+
 /** Tools, then system, then message blocks, each with its prefix hash and size. A top-level `cache_control` marks the last block. */
 function prefixBlocks(body: Record<string, unknown>): PrefixBlock[] {
   const raw: Array<Record<string, unknown>> = [];

@@ -3,6 +3,7 @@
  * named-event SSE sequence of the recorded sdk-*.sse fixtures (message_start, content blocks with a
  * ping after the first start, message_delta with cumulative usage, message_stop).
  */
+import { createHash } from 'node:crypto';
 import type { SseEvent } from './emulator-kit';
 import type { EmulatedInputUsage } from './anthropic-emulator-cache';
 
@@ -10,6 +11,8 @@ import type { EmulatedInputUsage } from './anthropic-emulator-cache';
 export interface AnthropicReply {
   text?: string;
   thinking?: string;
+  /** A `redacted_thinking` block (its encrypted `data`) before any thinking. */
+  redactedThinking?: string;
   toolUses?: Array<{ id?: string; name: string; input: Record<string, unknown> }>;
   /** Answer with `stop_reason: "refusal"` and these `stop_details`. */
   refusal?: { category?: string | null; explanation?: string | null };
@@ -30,6 +33,31 @@ export interface AnthropicReply {
 
 export const DEFAULT_REPLY_TEXT = 'Hello from the Anthropic emulator.';
 
+/** What the emulator thinks when a request enables thinking and the reply scripts none. */
+export const DEFAULT_THINKING_TEXT = 'The user asked a question; a short, direct answer will do.';
+
+/**
+ * The emulator's thinking signature: a digest of the thinking text, so a block given back with either
+ * the text or the signature changed fails verification, as on Anthropic (which signs cryptographically).
+ */
+export function signThinking(thinking: string): string {
+  return createHash('sha256').update(`zumik-emulator-thinking:${thinking}`).digest('base64');
+}
+
+/** Redacted thinking as the emulator encrypts it (opaque to clients; checked when given back). */
+export function redactedThinkingData(secret: string): string {
+  return `EmuRedacted${Buffer.from(secret).toString('base64')}`;
+}
+
+/** The reply a request gets: with thinking enabled (`enabled` or `adaptive`), a reply that scripts none thinks by default. */
+export function withRequestedThinking(reply: AnthropicReply, body: Record<string, unknown>): AnthropicReply {
+  const thinking = body.thinking as { type?: string } | undefined;
+  const enabled = thinking?.type === 'enabled' || thinking?.type === 'adaptive';
+  if (!enabled || reply.thinking !== undefined || reply.redactedThinking !== undefined || reply.recordedEvents) return reply;
+  const text = reply.text ?? (reply.toolUses?.length || reply.refusal ? undefined : DEFAULT_REPLY_TEXT);
+  return { ...reply, thinking: DEFAULT_THINKING_TEXT, ...(text !== undefined ? { text } : {}) };
+}
+
 let sequence = 0;
 
 /** A fresh Anthropic-looking id (`msg_…`, `toolu_…`, `req_…`). */
@@ -42,8 +70,9 @@ interface RenderedBlock { type: string; [key: string]: unknown }
 
 function contentBlocks(reply: AnthropicReply): RenderedBlock[] {
   const blocks: RenderedBlock[] = [];
-  if (reply.thinking) blocks.push({ type: 'thinking', thinking: reply.thinking, signature: Buffer.from(`sig:${reply.thinking.length}`).toString('base64') });
-  const text = reply.text ?? (reply.toolUses?.length || reply.refusal || reply.thinking ? undefined : DEFAULT_REPLY_TEXT);
+  if (reply.redactedThinking) blocks.push({ type: 'redacted_thinking', data: redactedThinkingData(reply.redactedThinking) });
+  if (reply.thinking) blocks.push({ type: 'thinking', thinking: reply.thinking, signature: signThinking(reply.thinking) });
+  const text = reply.text ?? (reply.toolUses?.length || reply.refusal || reply.thinking || reply.redactedThinking ? undefined : DEFAULT_REPLY_TEXT);
   if (text) blocks.push({ type: 'text', text, citations: null });
   for (const tool of reply.toolUses ?? []) blocks.push({ type: 'tool_use', id: tool.id ?? anthropicId('toolu'), name: tool.name, input: tool.input });
   return blocks;
@@ -90,7 +119,9 @@ export function renderStreamEvents(reply: AnthropicReply, model: string, input: 
   } });
   if (blocks.length === 0) events.push({ event: 'ping', data: '{"type": "ping"}' });
   blocks.forEach((block, index) => {
-    if (block.type === 'thinking') {
+    if (block.type === 'redacted_thinking') {
+      push({ type: 'content_block_start', index, content_block: { type: 'redacted_thinking', data: block.data } });
+    } else if (block.type === 'thinking') {
       push({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
       for (const piece of chunks(String(block.thinking), size)) push({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } });
       push({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } });

@@ -7,9 +7,10 @@
 import { AnthropicBatchEmulation } from './anthropic-batch-emulation';
 import type { BatchClock } from './batch-emulation';
 import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type ReceivedRequest, type RouteContext } from './emulator-kit';
-import { countCacheMarkers, EmulatedPromptCache } from './anthropic-emulator-cache';
+import { countCacheMarkers, countInputTokens, EmulatedPromptCache } from './anthropic-emulator-cache';
 import { anthropicErrorBody, rateLimitHeaders } from './anthropic-emulator-errors';
-import { anthropicId, DEFAULT_REPLY_TEXT, renderMessage, renderStreamEvents, type AnthropicReply } from './anthropic-emulator-replies';
+import { anthropicId, DEFAULT_REPLY_TEXT, redactedThinkingData, renderMessage, renderStreamEvents, signThinking, withRequestedThinking,
+  type AnthropicReply } from './anthropic-emulator-replies';
 
 export type { AnthropicReply } from './anthropic-emulator-replies';
 
@@ -46,6 +47,7 @@ export class AnthropicEmulator extends EmulatorServer {
     this.apiKey = options.apiKey;
     this.cache = new EmulatedPromptCache(options.minCacheableTokens ?? 1024);
     this.route('POST', '/v1/messages', (context) => this.messages(context));
+    this.route('POST', '/v1/messages/count_tokens', (context) => this.countTokens(context));
     this.route('GET', '/v1/models', (context) => this.models(context));
     this.batches = new AnthropicBatchEmulation(this, {
       nextReply: () => this.queuedReplies.shift() ?? this.defaultReply, account: (params) => this.cache.account(params),
@@ -98,7 +100,7 @@ export class AnthropicEmulator extends EmulatorServer {
       sendJson(response, 400, anthropicErrorBody(400, undefined, 'Prefilling assistant messages is not supported for this model.', requestId), headers);
       return;
     }
-    const queued = this.queuedReplies.shift() ?? this.defaultReply;
+    const queued = withRequestedThinking(this.queuedReplies.shift() ?? this.defaultReply, body);
     const reply = prefilled === undefined ? queued : continuedReply(queued, prefilled);
     const input = this.cache.account(body);
     if (body.stream === true) {
@@ -107,6 +109,32 @@ export class AnthropicEmulator extends EmulatorServer {
       return;
     }
     await this.writeJson(response, 200, renderMessage(reply, String(body.model), input), fault, headers);
+  }
+
+  /** The count_tokens bodies received, in order. */
+  get countTokensBodies(): Array<Record<string, unknown>> {
+    return this.requests.filter((request) => request.path === '/v1/messages/count_tokens').map((request) => request.body as Record<string, unknown>);
+  }
+
+  /**
+   * `POST /v1/messages/count_tokens` (Anthropic's token counting: free, not an inference): the Messages
+   * body without the generation fields, which Anthropic refuses there, answered with `{input_tokens}`.
+   */
+  private async countTokens({ request, response, fault }: RouteContext): Promise<void> {
+    const requestId = anthropicId('req');
+    if (fault?.kind === 'status') {
+      sendJson(response, fault.status, fault.body ?? anthropicErrorBody(fault.status, undefined, undefined, requestId), { 'request-id': requestId, ...faultHeaders(fault) });
+      return;
+    }
+    const body = request.body as Record<string, unknown>;
+    const extra = Object.keys(body ?? {}).find((field) => !COUNT_TOKENS_FIELDS.has(field));
+    const rejection = this.checkHeaders(request)
+      ?? (extra ? { status: 400, message: `${extra}: Extra inputs are not permitted` } : validateMessagesBody({ max_tokens: 1, ...body }));
+    if (rejection) {
+      sendJson(response, rejection.status, anthropicErrorBody(rejection.status, undefined, rejection.message, requestId), { 'request-id': requestId });
+      return;
+    }
+    await this.writeJson(response, 200, { input_tokens: countInputTokens(body) }, fault, { 'request-id': requestId });
   }
 
   private async models({ request, response, fault }: RouteContext): Promise<void> {
@@ -140,6 +168,9 @@ export class AnthropicEmulator extends EmulatorServer {
   }
 }
 
+/** The fields `count_tokens` takes (Anthropic's MessageCountTokensParams); anything else is a 400. */
+const COUNT_TOKENS_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'cache_control', 'context_management', 'mcp_servers']);
+
 /** Anthropic's 400s for a Messages body: required fields, roles, the 4-breakpoint limit, temperature with top_p. */
 export function validateMessagesBody(body: unknown): { status: number; message: string } | undefined {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return { status: 400, message: 'Request body must be a JSON object' };
@@ -158,10 +189,40 @@ export function validateMessagesBody(body: unknown): { status: number; message: 
   if (prefill !== undefined && prefill !== prefill.trimEnd()) {
     return { status: 400, message: 'messages: final assistant content cannot end with trailing whitespace' };
   }
+  const thinking = checkThinkingBlocks(fields);
+  if (thinking) return { status: 400, message: thinking };
   const markers = countCacheMarkers(fields);
   if (markers > 4) return { status: 400, message: `A maximum of 4 blocks with cache_control may be provided. Found ${markers}.` };
   if (fields.temperature !== undefined && fields.top_p !== undefined) {
     return { status: 400, message: '`temperature` and `top_p` cannot both be specified for this model. Please use only one.' };
+  }
+  return undefined;
+}
+
+/**
+ * Anthropic's checks on thinking given back: every thinking block must carry the signature it was
+ * sent with (text and signature untouched), redacted thinking its data, and with thinking enabled an
+ * assistant turn that ends in tool use must start with its thinking (the tool-use loop's rule).
+ */
+function checkThinkingBlocks(fields: Record<string, unknown>): string | undefined {
+  const messages = fields.messages as Array<{ role?: string; content?: unknown }>;
+  const enabled = ['enabled', 'adaptive'].includes(String((fields.thinking as { type?: string } | undefined)?.type));
+  for (const [index, message] of messages.entries()) {
+    if (message.role !== 'assistant' || !Array.isArray(message.content)) continue;
+    const blocks = message.content as Array<Record<string, unknown>>;
+    for (const [at, block] of blocks.entries()) {
+      if (block.type === 'thinking' && (typeof block.thinking !== 'string' || block.signature !== signThinking(block.thinking))) {
+        return `messages.${index}.content.${at}: Invalid \`signature\` in \`thinking\` block`;
+      }
+      if (block.type === 'redacted_thinking' && (typeof block.data !== 'string' || !block.data.startsWith(redactedThinkingData('')))) {
+        return `messages.${index}.content.${at}: Invalid \`data\` in \`redacted_thinking\` block`;
+      }
+    }
+    const last = index === messages.length - 1 || (index === messages.length - 2 && messages.at(-1)?.role === 'user');
+    if (enabled && last && blocks.some((block) => block.type === 'tool_use') && !['thinking', 'redacted_thinking'].includes(String(blocks[0]?.type))) {
+      return `messages.${index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(blocks[0]?.type)}\`. When \`thinking\` is enabled, `
+        + 'a final `assistant` message must start with a thinking block.';
+    }
   }
   return undefined;
 }

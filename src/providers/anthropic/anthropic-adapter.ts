@@ -7,7 +7,8 @@ import type { Dispatcher } from 'undici';
 import { CallDeadline } from '../call-deadline';
 import { ProviderError } from '../provider-error';
 import { AnswerCompletion, readSseEvents } from '../sse-reader';
-import type { ProviderAdapter, ProviderCallOptions } from '../types';
+import { z } from 'zod';
+import type { ProviderAdapter, ProviderCallOptions, TokenCountingAdapter } from '../types';
 import type { ChatRequest, ChatResult, StreamPart } from '../../contract/chat';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream-http';
 import { ANTHROPIC_VERSION, anthropicMessageSchema, type AnthropicMessagesRequest, type AnthropicResponseMessage } from './anthropic-api';
@@ -26,7 +27,7 @@ export interface AnthropicAdapterOptions {
 }
 
 /** Talks to Anthropic (or anything wire-compatible) for one base URL; stateless, safe to share. */
-export class AnthropicAdapter implements ProviderAdapter {
+export class AnthropicAdapter implements ProviderAdapter, TokenCountingAdapter {
   readonly provider = PROVIDER;
   private readonly endpoint: string;
   private readonly dispatcher: Dispatcher;
@@ -76,10 +77,35 @@ export class AnthropicAdapter implements ProviderAdapter {
     }
   }
 
-  private send(body: AnthropicMessagesRequest, options: ProviderCallOptions, signal: AbortSignal, streaming: boolean): Promise<UpstreamResponse> {
+  /**
+   * Anthropic's exact input count for the request (`POST /v1/messages/count_tokens`): the same body as a
+   * Message, without the generation fields that endpoint refuses.
+   */
+  async countTokens(request: ChatRequest, options: ProviderCallOptions): Promise<{ inputTokens: number }> {
+    const { body } = prepareAnthropicRequest(request, options.model);
+    const counted = Object.fromEntries(Object.entries(body).filter(([field]) => COUNT_TOKENS_FIELDS.has(field)));
+    const deadline = new CallDeadline(options.signal, options.timeouts?.totalMs);
+    try {
+      const response = await this.send(counted as unknown as AnthropicMessagesRequest, options, deadline.signal, false, `${this.endpoint}/count_tokens`);
+      const text = await readBodyText(response, PROVIDER, deadline.signal);
+      if (response.status < 200 || response.status >= 300) {
+        throw createAnthropicHttpError(response.status, response.headers, text, { apiKey: options.credential.apiKey });
+      }
+      let parsed: z.ZodSafeParseResult<{ input_tokens: number }> | undefined;
+      try { parsed = countTokensSchema.safeParse(JSON.parse(text)); } catch { parsed = undefined; }
+      if (!parsed?.success) throw new ProviderError(`${PROVIDER}: the count_tokens answer has no input_tokens`, { kind: 'bad_response', provider: PROVIDER, status: response.status });
+      return { inputTokens: parsed.data.input_tokens };
+    } catch (error) {
+      throw deadline.translate(error, PROVIDER);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private send(body: AnthropicMessagesRequest, options: ProviderCallOptions, signal: AbortSignal, streaming: boolean, url = this.endpoint): Promise<UpstreamResponse> {
     return sendUpstream({
       provider: PROVIDER,
-      url: this.endpoint,
+      url,
       headers: {
         ...options.headers,
         'x-api-key': options.credential.apiKey,
@@ -94,6 +120,10 @@ export class AnthropicAdapter implements ProviderAdapter {
     });
   }
 }
+
+/** What `count_tokens` takes of a Messages body (Anthropic's MessageCountTokensParams). */
+const COUNT_TOKENS_FIELDS = new Set(['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config']);
+const countTokensSchema = z.looseObject({ input_tokens: z.number().int().nonnegative() });
 
 /** A 2xx body that is not a Message is a `bad_response`: retryable, the provider broke its own format. */
 function parseMessage(text: string, status: number, providerRequestId: string | undefined): AnthropicResponseMessage {

@@ -39,8 +39,13 @@ export interface AnthropicToolResultBlock {
   cache_control?: AnthropicCacheControl;
 }
 
+/** Earlier thinking, given back verbatim (Anthropic verifies the signature; redacted thinking stays encrypted). Never cache-marked. */
+export type AnthropicThinkingBlock =
+  | { type: 'thinking'; thinking: string; signature: string; cache_control?: never }
+  | { type: 'redacted_thinking'; data: string; cache_control?: never };
+
 export type AnthropicContentBlock =
-  | AnthropicTextBlock | AnthropicImageBlock | AnthropicDocumentBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+  | AnthropicTextBlock | AnthropicImageBlock | AnthropicDocumentBlock | AnthropicToolUseBlock | AnthropicToolResultBlock | AnthropicThinkingBlock;
 
 export interface AnthropicMessage {
   role: 'user' | 'assistant';
@@ -101,11 +106,13 @@ export const anthropicStopDetailsSchema = z.looseObject({
 });
 export type AnthropicStopDetails = z.infer<typeof anthropicStopDetailsSchema>;
 
-/** Any response content block; only the fields of the types we map are read (text, thinking, tool_use). */
+/** Any response content block; only the fields of the types we map are read (text, thinking, redacted_thinking, tool_use). */
 export const anthropicResponseBlockSchema = z.looseObject({
   type: z.string(),
   text: z.string().optional(),
   thinking: z.string().optional(),
+  signature: z.string().optional(),
+  data: z.string().optional(),
   id: z.string().optional(),
   name: z.string().optional(),
   input: z.unknown().optional(),

@@ -62,6 +62,7 @@ export function markableBlocks(request: Pick<AnthropicMessagesRequest, 'tools' |
   const blocks: Markable[] = [...(request.tools ?? []), ...(request.system ?? [])];
   for (const message of request.messages) {
     for (const block of message.content) {
+      if (block.type === 'thinking' || block.type === 'redacted_thinking') continue; // Anthropic refuses cache_control on thinking
       blocks.push(block);
       if (block.type === 'tool_result' && Array.isArray(block.content)) blocks.push(...block.content);
     }
@@ -86,7 +87,7 @@ function* automaticCandidates(request: Pick<AnthropicMessagesRequest, 'tools' | 
 }
 
 function lastBlock(content: AnthropicContentBlock[]): Markable {
-  return content[content.length - 1]!;
+  return content.filter((block) => block.type !== 'thinking' && block.type !== 'redacted_thinking').at(-1) ?? content[content.length - 1]!;
 }
 
 /** A rough token estimate (four characters a token), enough to tell a long prefix from a short one. */

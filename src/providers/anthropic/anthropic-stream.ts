@@ -23,11 +23,13 @@ const messageStartSchema = z.looseObject({
 });
 const blockStartSchema = z.looseObject({
   index: z.number(),
-  content_block: z.looseObject({ type: z.string(), text: z.string().optional(), thinking: z.string().optional(), id: z.string().optional(), name: z.string().optional() }),
+  content_block: z.looseObject({ type: z.string(), text: z.string().optional(), thinking: z.string().optional(), data: z.string().optional(),
+    id: z.string().optional(), name: z.string().optional() }),
 });
 const blockDeltaSchema = z.looseObject({
   index: z.number(),
-  delta: z.looseObject({ type: z.string(), text: z.string().optional(), thinking: z.string().optional(), partial_json: z.string().optional() }),
+  delta: z.looseObject({ type: z.string(), text: z.string().optional(), thinking: z.string().optional(), signature: z.string().optional(),
+    partial_json: z.string().optional() }),
 });
 const messageDeltaSchema = z.looseObject({
   delta: z.looseObject({ stop_reason: z.string().nullish(), stop_details: anthropicStopDetailsSchema.nullish() }),
@@ -87,6 +89,10 @@ export async function* mapAnthropicStream(events: AsyncIterable<{ event?: string
             if (block.text) { emittedContent = true; yield { type: 'text-delta', choiceIndex: 0, text: block.text }; }
           } else if (block.type === 'thinking') {
             blocks.set(index, { kind: 'thinking' });
+          } else if (block.type === 'redacted_thinking' && block.data !== undefined) {
+            blocks.set(index, { kind: 'other' });
+            emittedContent = true;
+            yield { type: 'redacted-reasoning', choiceIndex: 0, data: block.data };
           } else if (block.type === 'tool_use' && block.id && block.name) {
             // OpenAI tool-call indexes count tool calls, not Anthropic content blocks.
             const toolCallIndex = toolCalls++;
@@ -94,7 +100,7 @@ export async function* mapAnthropicStream(events: AsyncIterable<{ event?: string
             emittedContent = true;
             yield { type: 'tool-call-delta', choiceIndex: 0, toolCallIndex, id: block.id, name: block.name, argumentsDelta: '' };
           } else {
-            blocks.set(index, { kind: 'other' }); // redacted thinking, server tools, fallback markers: not exposed
+            blocks.set(index, { kind: 'other' }); // server tools, fallback markers: not exposed
           }
           break;
         }
@@ -108,10 +114,12 @@ export async function* mapAnthropicStream(events: AsyncIterable<{ event?: string
           } else if (delta.type === 'thinking_delta' && block.kind === 'thinking' && delta.thinking) {
             emittedContent = true;
             yield { type: 'reasoning-delta', choiceIndex: 0, text: delta.thinking };
+          } else if (delta.type === 'signature_delta' && block.kind === 'thinking' && delta.signature) {
+            yield { type: 'reasoning-signature', choiceIndex: 0, signature: delta.signature };
           } else if (delta.type === 'input_json_delta' && block.kind === 'tool' && delta.partial_json) {
             yield { type: 'tool-call-delta', choiceIndex: 0, toolCallIndex: block.toolCallIndex, argumentsDelta: delta.partial_json };
           }
-          break; // signature_delta, citations_delta and empty fragments carry nothing Zumik exposes
+          break; // citations_delta and empty fragments carry nothing Zumik exposes
         }
         case 'message_delta': {
           const { delta, usage: deltaUsage } = parse(messageDeltaSchema, payload);

@@ -39,6 +39,8 @@ export function convertToAnthropicMessages(chatMessages: ChatMessage[]): Anthrop
         break;
       case 'assistant':
         append(messages, 'assistant', [
+          // Thinking comes first in the turn, verbatim (signatures and redacted data untouched), as Anthropic wrote it.
+          ...(message.thinking_blocks ?? []).map((block) => ({ ...block })),
           ...(message.content ? convertContentParts(message.content, 'assistant', false, warnings) : []),
           ...(message.tool_calls ?? []).map((call) => toToolUse(call, warnings)),
         ]);

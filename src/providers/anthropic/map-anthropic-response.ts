@@ -3,7 +3,7 @@
  * `content`, `tool_use` blocks as `tool_calls` (arguments as a JSON string), thinking as
  * `reasoning_content`, the stop reason unified with the raw one kept, usage with cache counts.
  */
-import type { ChatResult, ChatToolCall, ProviderWarning } from '../../contract/chat';
+import type { ChatResult, ChatToolCall, ProviderWarning, ThinkingBlock } from '../../contract/chat';
 import type { AnthropicResponseMessage } from './anthropic-api';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason';
 import { mapAnthropicServiceTier, mapAnthropicUsage } from './map-anthropic-usage';
@@ -15,14 +15,22 @@ export interface AnthropicResponseContext {
   created?: number;
 }
 
-/** Map one Message. Block types Zumik does not expose (redacted thinking, server tools, fallback markers) are skipped. */
+/**
+ * Map one Message. Thinking blocks are also kept whole with their signatures (and redacted thinking
+ * as is) in `thinking_blocks`, for an Anthropic Messages client to give back. Block types Zumik does
+ * not expose (server tools, fallback markers) are skipped.
+ */
 export function mapAnthropicResponse(message: AnthropicResponseMessage, context: AnthropicResponseContext): ChatResult {
   let text = '';
   let reasoning = '';
   const toolCalls: ChatToolCall[] = [];
+  const thinkingBlocks: ThinkingBlock[] = [];
   for (const block of message.content) {
     if (block.type === 'text') text += block.text ?? '';
-    else if (block.type === 'thinking') reasoning += block.thinking ?? '';
+    else if (block.type === 'thinking') {
+      reasoning += block.thinking ?? '';
+      thinkingBlocks.push({ type: 'thinking', thinking: block.thinking ?? '', signature: block.signature ?? '' });
+    } else if (block.type === 'redacted_thinking' && block.data !== undefined) thinkingBlocks.push({ type: 'redacted_thinking', data: block.data });
     else if (block.type === 'tool_use' && block.id && block.name) {
       toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
     }
@@ -41,6 +49,7 @@ export function mapAnthropicResponse(message: AnthropicResponseMessage, context:
         ...(refused ? { refusal: message.stop_details?.explanation ?? null } : {}),
         ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         ...(reasoning.length > 0 ? { reasoning_content: reasoning } : {}),
+        ...(thinkingBlocks.length > 0 ? { thinking_blocks: thinkingBlocks } : {}),
       },
       finish_reason: mapAnthropicStopReason(message.stop_reason),
       ...(message.stop_reason ? { raw_finish_reason: message.stop_reason } : {}),

@@ -4,7 +4,7 @@
  * `responseMimeType`/`responseSchema`, and `service_tier` into the top-level `serviceTier` (§3.6).
  * Settings Gemini cannot honour become warnings; they never fail the request.
  */
-import type { ChatRequest, ProviderWarning } from '../../contract/chat';
+import { thinkingAsReasoningEffort, type ChatRequest, type ProviderWarning } from '../../contract/chat';
 import { convertJsonSchemaToGeminiSchema } from './convert-json-schema-to-gemini-schema';
 import { convertToGeminiContents } from './convert-to-gemini-contents';
 import { convertToGeminiTools } from './convert-to-gemini-tools';
@@ -20,8 +20,16 @@ export interface ConvertedGeminiRequest {
 export function convertToGeminiRequest(request: ChatRequest, model: string): ConvertedGeminiRequest {
   const contents = convertToGeminiContents(request.messages);
   const tools = convertToGeminiTools(request);
-  const thinking = mapGeminiReasoningEffort(request.reasoning_effort, model);
+  // Anthropic's `thinking` (an Anthropic Messages client's) is served as the nearest effort when none was set.
+  const effort = request.reasoning_effort ?? thinkingAsReasoningEffort(request.thinking);
+  const thinking = mapGeminiReasoningEffort(effort, model);
   const warnings = [...contents.warnings, ...tools.warnings, ...thinking.warnings];
+  if (request.thinking && request.thinking.type !== 'disabled' && request.reasoning_effort === undefined) {
+    warnings.push({ type: 'approximated-setting', setting: 'thinking', message: `'thinking' was served as reasoning effort '${String(effort)}'.` });
+  }
+  if (request.messages.some((message) => message.role === 'assistant' && (message.thinking_blocks?.length ?? 0) > 0)) {
+    warnings.push({ type: 'unsupported-setting', setting: 'messages.thinking_blocks', message: 'earlier Anthropic thinking blocks were dropped: only an Anthropic model can read them back' });
+  }
 
   const generationConfig: GeminiGenerationConfig = {
     ...optional('temperature', request.temperature),

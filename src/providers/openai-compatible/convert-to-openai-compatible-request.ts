@@ -4,7 +4,7 @@
  * so a client can see why its parameter had no effect instead of getting a provider 400.
  */
 import type { ProviderCallOptions } from '../types';
-import type { ChatContentPart, ChatMessage, ChatRequest, ProviderWarning } from '../../contract/chat';
+import { thinkingAsReasoningEffort, type ChatContentPart, type ChatMessage, type ChatRequest, type ProviderWarning } from '../../contract/chat';
 import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
 
 export interface OpenAICompatibleUpstreamRequest {
@@ -63,8 +63,15 @@ export function openRouterProviderSlug(model: string): string | undefined {
 function convertMessages(messages: ChatMessage[], flavour: OpenAICompatibleFlavour, warnings: ProviderWarning[]): ChatMessage[] {
   const stripped = new Set<string>();
   let developerMapped = false;
+  let thinkingDropped = false;
   const converted = messages.map((message): ChatMessage => {
     let next: ChatMessage = message;
+    if (message.role === 'assistant' && message.thinking_blocks !== undefined) {
+      // Signed Anthropic thinking is only Anthropic's to read back; this model did not write it (README: thinking across targets).
+      const { thinking_blocks: blocks, ...rest } = message;
+      thinkingDropped ||= blocks.length > 0;
+      next = rest;
+    }
     if (message.role === 'developer' && !flavour.developerRole) {
       developerMapped = true;
       next = { ...message, role: 'system' };
@@ -74,6 +81,9 @@ function convertMessages(messages: ChatMessage[], flavour: OpenAICompatibleFlavo
     }
     return next;
   });
+  if (thinkingDropped) {
+    warnings.push({ type: 'unsupported-setting', setting: 'messages.thinking_blocks', message: 'earlier Anthropic thinking blocks were dropped: only an Anthropic model can read them back' });
+  }
   if (developerMapped) {
     warnings.push({ type: 'approximated-setting', setting: 'messages.role', message: `${flavour.flavour} has no developer role; sent as system` });
   }
@@ -155,9 +165,6 @@ function applyThinking(body: Record<string, unknown>, model: string, flavour: Op
     warnings.push({ type: 'unsupported-setting', setting: 'thinking', message: `${model} has no extended thinking; 'thinking' was dropped.` });
     return;
   }
-  if (body.reasoning_effort === undefined) {
-    const budget = thinking.type === 'enabled' ? thinking.budget_tokens : 16_384;
-    body.reasoning_effort = budget <= 4_096 ? 'low' : budget <= 16_384 ? 'medium' : 'high';
-  }
+  if (body.reasoning_effort === undefined) body.reasoning_effort = thinkingAsReasoningEffort(thinking);
   warnings.push({ type: 'approximated-setting', setting: 'thinking', message: `'thinking' was sent as reasoning_effort '${String(body.reasoning_effort)}'.` });
 }

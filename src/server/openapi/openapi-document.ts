@@ -5,9 +5,10 @@
  * description cannot drift from what the server accepts; answers from ./response-schemas.
  */
 import { z } from 'zod';
-import { anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
+import { anthropicCountTokensRequestSchema, anthropicMessagesRequestSchema } from '../../contract/anthropic-messages';
 import { chatRequestSchema } from '../../contract/chat-request-schema';
 import { embeddingsRequestSchema } from '../../contract/embeddings';
+import { responsesRequestSchema } from '../../contract/openai-responses';
 import { installReleaseSchema } from '../../domain/model-alias';
 import { tenantPolicySchema } from '../../domain/tenant-policy';
 import { createKeySchema } from '../routes/api-keys';
@@ -20,6 +21,8 @@ const REQUEST_BODIES = {
   CreateChatCompletionRequest: chatRequestSchema,
   CreateEmbeddingRequest: embeddingsRequestSchema,
   CreateMessageRequest: anthropicMessagesRequestSchema,
+  CountMessageTokensRequest: anthropicCountTokensRequestSchema,
+  CreateResponseRequest: responsesRequestSchema,
   CreateBatchRequest: createBatchSchema,
   InstallReleaseRequest: installReleaseSchema,
   TenantPolicy: tenantPolicySchema,
@@ -84,6 +87,15 @@ function paths(): Record<string, unknown> {
         '200': json('JsonObject', 'OpenAI\'s CreateEmbeddingResponse: `object: list`, `data[].embedding` (floats or base64), `model`, `usage`'),
       }, { requestBody: body('CreateEmbeddingRequest') }),
     },
+    '/v1/responses': {
+      post: operation('createResponse', 'OpenAI\'s Responses API through an alias (non-background; no stored responses: previous_response_id, store: true and '
+        + 'background: true are a 400 naming the field); the outcome travels in x-zumik-* headers', {
+        '200': {
+          description: 'A `response` object, or its event stream (`response.created` … `response.completed`, `error` events)',
+          content: { 'application/json': { schema: ref('JsonObject') }, 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      }, { requestBody: body('CreateResponseRequest') }),
+    },
     '/v1/messages': {
       post: operation('createMessage', 'Anthropic\'s Messages API through an alias (errors in Anthropic\'s envelope); key in x-api-key or Authorization', {
         '200': {
@@ -91,6 +103,13 @@ function paths(): Record<string, unknown> {
           content: { 'application/json': { schema: ref('JsonObject') }, 'text/event-stream': { schema: { type: 'string' } } },
         },
       }, { requestBody: body('CreateMessageRequest') }),
+    },
+    '/v1/messages/count_tokens': {
+      post: operation('countMessageTokens', 'Anthropic\'s exact input count (its count_tokens endpoint) for an alias whose every weighted target is an Anthropic model; '
+        + 'other aliases are a 400 naming `model` (no estimate). Not a workflow: nothing is generated', {
+        '200': { description: '`{"input_tokens": n}`', content: { 'application/json': { schema: {
+          type: 'object', required: ['input_tokens'], properties: { input_tokens: { type: 'integer', minimum: 0 } } } } } },
+      }, { requestBody: body('CountMessageTokensRequest') }),
     },
     '/v1/models': { get: operation('listModels', 'The model aliases the caller may request', { '200': json('ListModelsResponse', 'Models') }) },
     '/v1/models/{model}': {

@@ -16,6 +16,7 @@ import { badRequest, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { actingTenant } from '../middleware/tenant-scope';
 import { parseBody } from '../middleware/parse-body';
+import { BATCH_ENDPOINTS } from '../../store/batch-input-line';
 
 export interface BatchRouteDeps {
   batches: BatchRepository;
@@ -31,7 +32,7 @@ export interface BatchRouteDeps {
 
 export const createBatchSchema = z.strictObject({
   input_file_id: z.string({ error: 'input_file_id is required' }).min(1),
-  endpoint: z.literal('/v1/chat/completions', { error: "endpoint must be '/v1/chat/completions' (the endpoint Zumik batches)" }),
+  endpoint: z.enum(BATCH_ENDPOINTS, { error: "endpoint must be '/v1/chat/completions' or '/v1/embeddings' (the endpoints Zumik batches)" }),
   completion_window: z.literal('24h', { error: "completion_window must be '24h'" }),
   metadata: z.record(z.string().max(64), z.string().max(512)).refine((value) => Object.keys(value).length <= 16, 'metadata has at most 16 keys').nullish(),
   output_expires_after: z.strictObject({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) }).optional(),
@@ -78,6 +79,11 @@ export function batchRoutes(deps: BatchRouteDeps): Router {
     if (file.purpose !== 'batch') throw badRequest(`File ${file.id} has purpose '${file.purpose}'; a batch needs a 'batch' file.`, 'input_file_id');
     if (file.lineCount === 0) throw badRequest(`File ${file.id} has no requests.`, 'input_file_id');
     const [first] = await deps.files.readLines(tenantId, file.id, 0, 1);
+    // Every line of a batch file has the first line's url (checked at upload): the batch's endpoint must be it.
+    const url = (first?.value as { url?: unknown } | undefined)?.url;
+    if (url !== input.endpoint) {
+      throw badRequest(`The requests in ${file.id} are for ${JSON.stringify(url)}, not for this batch's endpoint '${input.endpoint}'.`, 'endpoint');
+    }
     const model = String((first?.value as { body?: { model?: unknown } } | undefined)?.body?.model ?? '') || null;
     const id = newBatchId();
     const workflowId = batchWorkflowId(tenantId, id);

@@ -26,6 +26,7 @@ import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
 import { CircuitBreakerStore } from './store/circuit-breaker-store';
 import { ConfigFeed } from './store/config-feed';
 import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config';
+import { LaneLeaseStore } from './store/lane-lease-store';
 import { RequestDecider } from './store/request-decider';
 import { CredentialRepository } from './store/credential-repository';
 import { FileStore } from './store/file-store';
@@ -184,6 +185,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
       hasCredential: (target) => targetMayHaveCredential(config.providers, target),
       manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
+      lanes: new LaneLeaseStore(database.pool),
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {

@@ -189,7 +189,8 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
-      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); }
+      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); decider.forgetLanes(); }
+      else if (topic.startsWith('lane:')) decider.forgetLanes(topic.slice('lane:'.length));
       else if (topic === 'circuits') circuitCache.invalidate();
       else if (topic.startsWith('alias:')) releases.invalidate(topic.slice('alias:'.length));
       else if (topic.startsWith('policy:')) policies.invalidate(topic.slice('policy:'.length));

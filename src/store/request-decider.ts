@@ -143,6 +143,12 @@ export class RequestDecider {
     return { decision: { ...decision, admission: 'leased' } };
   }
 
+  /** Forget the cached concurrency cap of one endpoint (every tenant's of that id: the feed names the id), or of all. */
+  forgetLanes(endpointId?: string): void {
+    if (endpointId === undefined) this.laneCaps.invalidate();
+    else this.laneCaps.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1) === endpointId);
+  }
+
   /** Give back a lease or ticket (admission, BYOC lane) the decision took, when its workflow could not be started. */
   async release(requestId: string): Promise<void> {
     await Promise.all([this.deps.admission.release(requestId), this.deps.lanes?.release(requestId)]);

@@ -28,6 +28,10 @@ CREATE TRIGGER model_alias_canaries_notify AFTER INSERT OR UPDATE OR DELETE ON m
 -- A BYOC lane's concurrency cap (NULL: none): requests above it overflow to the release's other targets.
 ALTER TABLE byoc_endpoints ADD COLUMN max_concurrency integer CHECK (max_concurrency > 0);
 
+-- Every process forgets its cached cap of the endpoint when it is registered again.
+CREATE TRIGGER byoc_endpoints_notify AFTER INSERT OR UPDATE ON byoc_endpoints
+  FOR EACH ROW EXECUTE FUNCTION zumik_notify_config('lane', 'id');
+
 -- Requests in flight on a capped lane: taken at the front door, dropped when the outcome is recorded
 -- (or at expiry, for a request whose record never came).
 CREATE TABLE byoc_lane_leases (
@@ -41,6 +45,7 @@ CREATE INDEX byoc_lane_leases_lane ON byoc_lane_leases (tenant_id, endpoint_id);
 
 -- Down Migration
 DROP TABLE byoc_lane_leases;
+DROP TRIGGER byoc_endpoints_notify ON byoc_endpoints;
 ALTER TABLE byoc_endpoints DROP COLUMN max_concurrency;
 DROP TRIGGER model_alias_canaries_notify ON model_alias_canaries;
 DROP FUNCTION zumik_notify_canary();

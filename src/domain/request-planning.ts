@@ -101,6 +101,15 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   return { plan, skipped, lane: laneChoice(plan, skipped, pick) };
 }
 
+/**
+ * Whether a request runs on the canary's candidate release: a draw seeded with the request's sticky key
+ * hash (a session stays on one side of the split) or else its request id, below `weight` percent.
+ * Deterministic: the recorded request id (or key hash) and weight reproduce the choice.
+ */
+export function drawsCanary(seed: string, weight: number): boolean {
+  return seededRandom(`canary:${seed}`)() * 100 < weight;
+}
+
 /** Profiles served by the tenant's own capacity: the hot lanes. */
 const BYOC_LANE_PROFILES: ReadonlySet<string> = new Set(['byoc_dynamo', 'byoc_epp', 'subscription']);
 

@@ -18,8 +18,7 @@ import type { AdmissionStore } from './admission-store';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 import { TtlCache } from './ttl-cache';
 import type { LaneLeaseStore } from './lane-lease-store';
-import { seededRandom } from '../domain/attempt-plan';
-import { laneOf } from '../domain/request-planning';
+import { drawsCanary, laneOf } from '../domain/request-planning';
 import { stickyKeyOf } from '../domain/sticky-routing';
 import type { ModelAliasRelease } from '../domain/model-alias';
 import type { RoutingRecord } from '../domain/request-outcome';
@@ -173,7 +172,7 @@ export class RequestDecider {
     if (!routing?.canary) return { release: routing?.live, pinned: false, canary: false };
     const { live, canary } = routing;
     const key = live.sticky ? stickyKeyOf(live.sticky, { body: input.body, header: (name) => context?.header(name) }) : null;
-    const drawn = seededRandom(`canary:${key ?? input.requestId}`)() * 100 < canary.weight;
+    const drawn = drawsCanary(key ?? input.requestId, canary.weight);
     return { release: drawn ? canary.release : live, pinned: false, canary: drawn, liveReleaseId: live.id, canaryWeight: canary.weight };
   }
 

@@ -4,11 +4,18 @@
  * the workflow input and the outcome), a rollback that mints a copy, session- and prefix-sticky hot
  * lanes, and overflow from a BYOC lane that is full or whose circuit is open.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { CircuitBreakerStore } from '../../src/store/circuit-breaker-store';
 import { OpenAICompatibleEmulator } from '../emulators/openai-compatible-emulator';
 import { EMULATOR_KEY, startHarness, target, type Harness } from '../support/zumik-harness';
 import { chat, eventually, resetCircuits, waitForRecorded } from './request-path-helpers';
+
+/** Where the replay test finds histories of the workflow's paths and the releases they ran on (written when ZUMIK_RECORD_HISTORIES=1). */
+const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
+const RECORD = process.env.ZUMIK_RECORD_HISTORIES === '1';
 
 const LANE_MODEL = 'meta-llama/Llama-3.3-70B-Instruct';
 const lane = (weight: number) => target('acme-lane', LANE_MODEL, weight, { execution_profile: 'byoc_dynamo' });
@@ -19,7 +26,8 @@ describe('release routing end to end', () => {
 
   beforeAll(async () => {
     dynamo = await new OpenAICompatibleEmulator({ flavour: 'byoc', apiKey: EMULATOR_KEY }).start();
-    harness = await startHarness({ env: { ZUMIK_EGRESS_ALLOW: '127.0.0.1/32,http' } });
+    // A recorded history must replay without the deployment's payload key: record it unencrypted.
+    harness = await startHarness({ env: { ZUMIK_EGRESS_ALLOW: '127.0.0.1/32,http', ...(RECORD ? { ZUMIK_PAYLOAD_ENCRYPTION: 'off' } : {}) } });
     const endpoint = await harness.call('PUT', '/v2/byoc-endpoints/acme-lane', { body: { profile: 'byoc_dynamo', base_url: dynamo.baseUrl, api_key: EMULATOR_KEY } });
     expect(endpoint.status).toBe(200);
   }, 120_000);
@@ -33,11 +41,24 @@ describe('release routing end to end', () => {
     await resetCircuits(harness);
   });
 
-  /** The decoded input of a request's workflow, as history holds it (payloads are encrypted). */
+  /** The decoded input of a request's workflow, as history holds it (payloads are encrypted unless recording). */
   const workflowInput = async (id: string) => {
     const history = await harness.zumik.client.workflow.getHandle(`req:default:${id}`).fetchHistory();
     const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]! as Payload;
-    return JSON.parse(Buffer.from(harness.zumik.codec!.decrypt(payload).data!).toString());
+    return JSON.parse(Buffer.from((harness.zumik.codec ? harness.zumik.codec.decrypt(payload) : payload).data!).toString());
+  };
+  /** Keep a request's history and the release it ran on, for the replay test (only with ZUMIK_RECORD_HISTORIES=1). */
+  const recordHistory = async (id: string, file: string) => {
+    if (!RECORD) return;
+    const handle = harness.zumik.client.workflow.getHandle(`req:default:${id}`);
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const json = temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
+    fs.writeFileSync(path.join(HISTORIES, file), JSON.stringify(json));
+    const { decision } = await workflowInput(id);
+    const release = await harness.call('GET', `/v2/model-alias-releases/${decision.release.id}`);
+    fs.mkdirSync(path.join(HISTORIES, 'releases'), { recursive: true });
+    fs.writeFileSync(path.join(HISTORIES, 'releases', `${decision.release.id}.json`), `${JSON.stringify(release.body, null, 2)}\n`);
   };
   const served = async (model: string, headers: Record<string, string> = {}, messages?: unknown[]) => {
     const response = await chat(harness, { model, ...(messages ? { messages } : {}) }, { headers });
@@ -98,6 +119,7 @@ describe('release routing end to end', () => {
       for (const outcome of onLive) expect(outcome.routing).toMatchObject({ canary: false, release_id: live.body.id, canary_weight: 30 });
       // The workflow input carries the same choice: history proves which release served.
       expect((await workflowInput(onCandidate[0].id)).decision).toMatchObject({ release: { id: candidate.id }, routing: { canary: true } });
+      await recordHistory(onCandidate[0].id, 'v4-canary.json');
 
       // Ending the canary sends everything to the live release again.
       expect((await harness.call('DELETE', '/v2/model-aliases/canary.chat/canary')).status).toBe(200);
@@ -229,6 +251,7 @@ describe('release routing end to end', () => {
         return outcome.routing.overflow === true;
       }, 5_000, 'the open circuit to reach the front door');
       expect(outcome).toMatchObject({ attempts: [{ provider: 'openai', status: 'succeeded' }], routing: { lane: 'managed', overflow: true, overflow_reason: 'circuit_open', overflow_from: 'acme-lane' } });
+      await recordHistory(outcome.id, 'v4-sticky-overflow.json');
     });
   });
 });

@@ -172,6 +172,8 @@ export interface RoutingRecord {
   /** With a canary: the alias's live release (the other side of the split) and the candidate's percent. */
   live_release_id?: string;
   canary_weight?: number;
+  /** The sticky key hash the canary draw was seeded with (a sticky live release); absent: the request id seeded it. */
+  canary_key_hash?: string;
   /** Sticky releases: what the key came from and its hash (null when the request carried no session header). */
   sticky?: { by: 'session' | 'prefix'; key_hash: string | null };
   /** Where the plan's first attempt goes: a BYOC / reserved-capacity lane, or a managed (or BYOK) provider. */

@@ -118,6 +118,7 @@ export class RequestDecider {
     const routing: RoutingRecord = {
       release_id: release!.id, pinned: chosen.pinned, canary: chosen.canary,
       ...(chosen.liveReleaseId !== undefined ? { live_release_id: chosen.liveReleaseId, canary_weight: chosen.canaryWeight } : {}),
+      ...(chosen.canaryKeyHash !== undefined ? { canary_key_hash: chosen.canaryKeyHash } : {}),
       ...(release!.sticky ? { sticky: { by: release!.sticky.by, key_hash: stickyKeyHash } } : {}),
       ...planned.lane,
     };
@@ -161,7 +162,7 @@ export class RequestDecider {
    */
   private async chooseRelease(input: DecideInput, context: DecideContext | undefined): Promise<
     { refusal: 'unknown_release' | 'release_alias_mismatch' }
-    | { release: ModelAliasRelease | undefined; pinned: boolean; canary: boolean; liveReleaseId?: string; canaryWeight?: number }> {
+    | { release: ModelAliasRelease | undefined; pinned: boolean; canary: boolean; liveReleaseId?: string; canaryWeight?: number; canaryKeyHash?: string }> {
     if (input.pinnedReleaseId) {
       const pinned = await this.deps.releases.pinned(input.tenantId, input.pinnedReleaseId);
       if (!pinned) return { refusal: 'unknown_release' };
@@ -173,7 +174,10 @@ export class RequestDecider {
     const { live, canary } = routing;
     const key = live.sticky ? stickyKeyOf(live.sticky, { body: input.body, header: (name) => context?.header(name) }) : null;
     const drawn = drawsCanary(key ?? input.requestId, canary.weight);
-    return { release: drawn ? canary.release : live, pinned: false, canary: drawn, liveReleaseId: live.id, canaryWeight: canary.weight };
+    return {
+      release: drawn ? canary.release : live, pinned: false, canary: drawn, liveReleaseId: live.id, canaryWeight: canary.weight,
+      ...(key !== null ? { canaryKeyHash: key } : {}),
+    };
   }
 
   /** True when `first` is a capped BYOC lane with no free slot; otherwise a slot is taken for the request (if capped). */

@@ -126,6 +126,21 @@ describe('release routing end to end', () => {
       for (let index = 0; index < 5; index += 1) expect(await served('canary.chat')).toMatchObject({ release_id: live.body.id, routing: { canary: false } });
     });
 
+    it('keeps one session on one side of the split when the live release is sticky', async () => {
+      const candidate = await harness.installAlias('canary.sticky', [target('anthropic', 'claude-haiku-4-5')], { sticky: { by: 'session' } });
+      const live = await harness.installAlias('canary.sticky', [target('openai', 'gpt-4o-mini')], { sticky: { by: 'session' } });
+      await harness.call('PUT', '/v2/model-aliases/canary.sticky/canary', { body: { release_id: candidate.id, weight: 50 } });
+      const sides = new Set<string>();
+      for (let session = 0; session < 8; session += 1) {
+        const headers = { 'x-zumik-session-id': `canary-${session}` };
+        const first = await served('canary.sticky', headers);
+        expect(first.routing.canary_key_hash).toBe(first.routing.sticky.key_hash);
+        for (let again = 0; again < 2; again += 1) expect((await served('canary.sticky', headers)).release_id).toBe(first.release_id);
+        sides.add(first.release_id);
+      }
+      expect([...sides].sort()).toEqual([candidate.id, live.id].sort());
+    });
+
     it('refuses a canary that is not a release of the alias, the live release itself, or a weight outside 1-99', async () => {
       const live = await harness.installAlias('canary.bad', [target('openai', 'gpt-4o-mini')]);
       const foreign = await harness.installAlias('canary.elsewhere', [target('openai', 'gpt-4o-mini')]);
@@ -217,6 +232,7 @@ describe('release routing end to end', () => {
         if (outcome.attempts[0].provider === 'acme-lane') break;
       }
       const headers = { 'x-zumik-session-id': `s-${session}` };
+      dynamo.reset(); // the search above reached the lane: only the request below may count
       dynamo.options.latencyMs = 1_500;
       const inFlight = chat(harness, { model: 'hot.overflow' }, { headers });
       await eventually(() => dynamo.requests.length > 0, 10_000, 'the first request to reach the lane');

@@ -55,7 +55,7 @@ describe('chatRequestWorkflow replay of stored histories', () => {
       .toEqual({ plan: decision.plan, skipped: decision.skipped, ...Object.fromEntries(['lane', 'overflow', 'overflow_reason', 'overflow_from']
         .filter((key) => decision.routing[key] !== undefined).map((key) => [key, decision.routing[key]])) });
     if (decision.routing.canary_weight !== undefined) {
-      expect(drawsCanary(decision.routing.sticky?.key_hash ?? input.requestId, decision.routing.canary_weight)).toBe(decision.routing.canary);
+      expect(drawsCanary(decision.routing.canary_key_hash ?? input.requestId, decision.routing.canary_weight)).toBe(decision.routing.canary);
     }
   });
 

@@ -85,7 +85,7 @@ export const RequestOutcome = z.looseObject({
   trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional().meta({ description: 'The OpenTelemetry trace, when tracing is on' }),
   response: CreateChatCompletionResponse.optional().meta({ description: 'The kept answer (background requests, Idempotency-Key)' }),
   routing: z.looseObject({
-    release_id: z.string(), pinned: z.boolean(), canary: z.boolean(), live_release_id: z.string().optional(), canary_weight: z.int().optional(),
+    release_id: z.string(), pinned: z.boolean(), canary: z.boolean(), live_release_id: z.string().optional(), canary_weight: z.int().optional(), canary_key_hash: z.string().optional(),
     sticky: z.looseObject({ by: z.enum(['session', 'prefix']), key_hash: z.string().nullable() }).optional(),
     lane: z.enum(['byoc', 'managed']), overflow: z.boolean(), overflow_reason: z.string().optional(), overflow_from: z.string().optional(),
   }).optional().meta({ description: 'How the release (pin, canary) and the first target (sticky key hash, lane, overflow) were chosen' }),

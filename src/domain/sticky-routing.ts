@@ -24,8 +24,12 @@ export function stickyKeyHash(key: string): string {
   return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
 }
 
-/** The text a prefix-sticky release hashes: the messages in order (role and text), as the provider's prefix cache sees them. */
-export function promptPrefix(body: Pick<ChatRequest, 'messages'>, chars: number): string {
+/**
+ * The text a prefix-sticky release hashes: the messages in order (role and text), as the provider's
+ * prefix cache sees them; an embeddings body (no messages) hashes its `input`.
+ */
+export function promptPrefix(body: Pick<ChatRequest, 'messages'> & { input?: unknown }, chars: number): string {
+  if (!Array.isArray(body.messages)) return JSON.stringify(body.input ?? null).slice(0, chars);
   let text = '';
   for (const message of body.messages ?? []) {
     const content = typeof message.content === 'string' ? message.content
@@ -40,7 +44,7 @@ export function promptPrefix(body: Pick<ChatRequest, 'messages'>, chars: number)
  * The request's sticky key hash under the release's policy, or null when it has none (a session
  * release and a request without the header: a plain weighted draw).
  */
-export function stickyKeyOf(sticky: StickyRouting, request: { body: Pick<ChatRequest, 'messages'>; header: (name: string) => string | undefined }): string | null {
+export function stickyKeyOf(sticky: StickyRouting, request: { body: Pick<ChatRequest, 'messages'> & { input?: unknown }; header: (name: string) => string | undefined }): string | null {
   if (sticky.by === 'session') {
     const value = request.header(sticky.header ?? DEFAULT_SESSION_HEADER)?.trim();
     return value ? stickyKeyHash(`session:${value}`) : null;

@@ -88,12 +88,6 @@ export class ModelAliasRepository {
     this.routingPolicies = new RoutingPolicyRepository(pool);
   }
 
-  /** Whether `provider` is a registered endpoint id of the owning tenant (shared releases: of any tenant). */
-  async isEndpoint(tenantId: string | null, provider: string): Promise<boolean> {
-    const result = await this.pool.query('SELECT 1 FROM byoc_endpoints WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) LIMIT 1', [provider, tenantId]);
-    return (result.rowCount ?? 0) > 0;
-  }
-
   /**
    * The registered endpoints among `providers` that a release of this owner may name (shared releases:
    * any tenant's), with what the one-scheduler check needs; a `replica_of` names its picker, which is

@@ -49,6 +49,10 @@ describe('stickyKeyOf', () => {
     expect(stickyKeyOf(short, { body, header: () => undefined })).toBe(stickyKeyOf(short, { body: other, header: () => undefined }));
     expect(stickyKeyOf({ by: 'prefix' }, { body, header: () => undefined })).not.toBe(stickyKeyOf({ by: 'prefix' }, { body: other, header: () => undefined }));
     expect(promptPrefix(body, 10)).toHaveLength(10);
+    // An embeddings body has no messages: its input is the prefix, so different inputs do not all share one key.
+    const embed = (input: unknown) => stickyKeyOf({ by: 'prefix' }, { body: { input } as never, header: () => undefined });
+    expect(embed(['alpha'])).not.toBe(embed(['beta']));
+    expect(embed(['alpha'])).toBe(embed(['alpha']));
   });
 });
 

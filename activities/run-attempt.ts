@@ -125,6 +125,7 @@ export function createRunAttempt(deps: RunAttemptDeps) {
           ...(request.ingress ? { ingress: request.ingress } : {}),
         },
         release: facts.release, admission: facts.admission, admittedAt: facts.admittedAt, targets: facts.targets,
+        ...(facts.routing ? { routing: facts.routing } : {}),
         attempts: [...previous, ...mine], endedAt, cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',
         workflow: workflowRefFor({ ...info.workflowExecution!, namespace: info.namespace }, request.uiBaseUrl),
       }, manifestFor(input.manifestRevision));

@@ -87,7 +87,7 @@ export const PROVIDER_FAILURE_PREFIX = 'Provider.';
 /** The lean path's attempt: everything the outcome needs besides the attempt itself travels with it (small). */
 export interface RunAttemptInput extends AttemptCall {
   request: AttemptCall['request'] & Pick<ChatRequestInput, 'apiKeyId' | 'batchLine' | 'keepResponse' | 'uiBaseUrl'>;
-  facts: Pick<OutcomeFacts, 'release' | 'admission' | 'admittedAt' | 'targets'> & { previousAttempts: AttemptRecord[] };
+  facts: Pick<OutcomeFacts, 'release' | 'admission' | 'admittedAt' | 'targets' | 'routing'> & { previousAttempts: AttemptRecord[] };
   /** Release the admission lease with the record (one statement). */
   holdsLease: boolean;
   /** The first workflow task was lost with its worker: the request may already be answered and recorded. */

@@ -27,6 +27,7 @@ import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
 import { CircuitBreakerStore } from './store/circuit-breaker-store';
 import { ConfigFeed } from './store/config-feed';
 import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config';
+import { LaneLeaseStore } from './store/lane-lease-store';
 import { RequestDecider } from './store/request-decider';
 import { CredentialRepository } from './store/credential-repository';
 import { FileStore } from './store/file-store';
@@ -185,10 +186,12 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
       hasCredential: (target) => targetMayHaveCredential(config.providers, target),
       manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
+      lanes: new LaneLeaseStore(database.pool),
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
-      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); }
+      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); decider.forgetLanes(); }
+      else if (topic.startsWith('lane:')) decider.forgetLanes(topic.slice('lane:'.length));
       else if (topic === 'circuits') circuitCache.invalidate();
       else if (topic.startsWith('alias:')) releases.invalidate(topic.slice('alias:'.length));
       else if (topic.startsWith('policy:')) policies.invalidate(topic.slice('policy:'.length));

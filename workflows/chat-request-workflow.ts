@@ -166,6 +166,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
           facts: {
             release, admission: admissionState, admittedAt, previousAttempts: [...attempts],
             targets: { ttftTargetMs: activePolicy.qos.ttftTargetMs, totalTargetMs: activePolicy.qos.totalTargetMs },
+            ...(decision!.routing ? { routing: decision!.routing } : {}),
           },
           holdsLease, recovering: lostFirst,
           ...(resume ? { resume } : {}),
@@ -264,6 +265,7 @@ export async function chatRequestWorkflow(input: ChatRequestInput): Promise<Chat
       release, admission: admissionState, refusal, admittedAt, attempts, endedAt, cancelled, deadlineExpired, bridged,
       targets: { ttftTargetMs: policy?.qos.ttftTargetMs ?? 0, totalTargetMs: policy?.qos.totalTargetMs ?? 0 },
       workflow: workflowRefFor(workflowInfo(), input.uiBaseUrl),
+      ...(decision?.routing ? { routing: decision.routing } : {}),
     }, manifestFor(release?.capability_manifest_revision ?? 'cap_custom'));
     finalOutcome = outcome;
     upsertSearchAttributes(outcomeAttributes(input, outcome));

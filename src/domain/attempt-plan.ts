@@ -5,6 +5,7 @@
  */
 import type { ModelAliasRelease, ReleaseTarget } from './model-alias';
 import type { PlannedAttempt } from './request-outcome';
+import { rendezvousOrder } from './sticky-routing';
 
 export interface PlanContext {
   /** Deterministic random in [0, 1): `seededRandom(requestId)`. */
@@ -26,6 +27,10 @@ export interface PlanContext {
   hasCredential?: (target: ReleaseTarget) => boolean;
   /** Why a provider cannot perform the request's operation (Anthropic has no embeddings), or undefined. */
   unsupported?: (provider: string) => string | undefined;
+  /** A sticky release's key hash: the weighted order is the key's rendezvous order instead of draws of `random`. */
+  stickyKeyHash?: string | null;
+  /** True for a BYOC lane at its concurrency cap: skipped like an open circuit (the request overflows). */
+  saturated?: (provider: string) => boolean;
 }
 
 export interface SkippedCandidate {
@@ -33,7 +38,7 @@ export interface SkippedCandidate {
   provider: string;
   model: string;
   region: string;
-  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials';
+  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials' | 'lane_saturated';
   /** Set for `no_credentials`: the target's execution profile (the message names where its credential comes from). */
   execution_profile?: ReleaseTarget['execution_profile'];
 }
@@ -41,6 +46,8 @@ export interface SkippedCandidate {
 export interface AttemptPlan {
   candidates: PlannedAttempt[];
   skipped: SkippedCandidate[];
+  /** The weighted (or sticky) pick before eligibility: the target the request was meant for first. */
+  pick?: { targetIndex: number; target: ReleaseTarget };
 }
 
 /** The region of a provider that lists none. */
@@ -104,7 +111,8 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
     skipped.push({ ...where, reason: 'not_allowed' });
     return false;
   });
-  const weighted = weightedOrder(indexed.filter((entry) => entry.target.weight > 0), context.random);
+  const pool = indexed.filter((entry) => entry.target.weight > 0);
+  const weighted = context.stickyKeyHash ? rendezvousOrder(pool, context.stickyKeyHash) : weightedOrder(pool, context.random);
   const standbys = indexed.filter((entry) => entry.target.weight <= 0);
 
   const candidates: PlannedAttempt[] = [];
@@ -115,6 +123,7 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
     const window = context.contextWindow(target.provider, target.model);
     const tooSmall = window !== undefined && context.promptTokens !== undefined && window < context.promptTokens;
     const unconfigured = context.hasCredential ? !context.hasCredential(target) : false;
+    const saturated = context.saturated?.(target.provider) === true;
     for (const region of regions && regions.length > 0 ? regions : [DEFAULT_REGION]) {
       const role: PlannedAttempt['role'] = standby ? 'standby' : first ? 'primary' : 'failover';
       first = false;
@@ -123,6 +132,8 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
         skipped.push({ ...where, reason: 'no_credentials', execution_profile: target.execution_profile });
       } else if (context.openCircuits.has(circuitKey(target.provider, region, target.model))) {
         skipped.push({ ...where, reason: 'circuit_open' });
+      } else if (saturated) {
+        skipped.push({ ...where, reason: 'lane_saturated' });
       } else if (tooSmall) {
         skipped.push({ ...where, reason: 'context_window' });
       } else {
@@ -130,7 +141,8 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
       }
     }
   }
-  return { candidates, skipped };
+  const pick = weighted[0];
+  return { candidates, skipped, ...(pick ? { pick: { targetIndex: pick.targetIndex, target: pick.target } } : {}) };
 }
 
 /** cyrb128: a fast 128-bit string hash, used only to seed the generator below (not cryptographic). */

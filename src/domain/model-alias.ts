@@ -31,7 +31,56 @@ export interface ModelAliasRelease {
   targets: ReleaseTarget[];
   /** The smallest context window a target must have (declared by the release; absent: none). */
   min_context_window?: number;
+  /** Session- or prefix-sticky weighted routing (absent: a plain weighted draw per request). */
+  sticky?: StickyRouting;
+  /** Set on a release minted by a rollback: the earlier release whose content it copies. */
+  copied_from?: string;
   created_at: number;
+}
+
+export const STICKY_BY = ['session', 'prefix'] as const;
+/** The request header a session-sticky release reads its key from unless it names another. */
+export const DEFAULT_SESSION_HEADER = 'x-zumik-session-id';
+/** How much of the prompt a prefix-sticky release hashes unless it says otherwise. */
+export const DEFAULT_PREFIX_CHARS = 2_048;
+
+/**
+ * Hot lanes: a stable hash of the session header's value (`session`) or of the prompt's first
+ * `prefix_chars` characters (`prefix`) picks the target, so one session or one shared prefix keeps
+ * reaching the same provider or BYOC prefix cache.
+ */
+export interface StickyRouting {
+  by: (typeof STICKY_BY)[number];
+  header?: string;
+  prefix_chars?: number;
+}
+
+export const stickySchema = z.strictObject({
+  by: z.enum(STICKY_BY, { error: () => `sticky.by must be one of ${STICKY_BY.join(', ')}` }),
+  header: z.string({ error: 'sticky.header must be a string' }).trim().toLowerCase()
+    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'sticky.header must be an HTTP header name (letters, digits and -)').optional(),
+  prefix_chars: z.number({ error: 'sticky.prefix_chars must be a number' }).int('sticky.prefix_chars must be an integer')
+    .min(16, 'sticky.prefix_chars must be at least 16').max(1_000_000, 'sticky.prefix_chars must be at most 1000000').optional(),
+}).superRefine((sticky, context) => {
+  if (sticky.by === 'prefix' && sticky.header !== undefined) {
+    context.addIssue({ code: 'custom', path: ['header'], message: 'sticky.header applies to by: session only' });
+  }
+  if (sticky.by === 'session' && sticky.prefix_chars !== undefined) {
+    context.addIssue({ code: 'custom', path: ['prefix_chars'], message: 'sticky.prefix_chars applies to by: prefix only' });
+  }
+});
+
+/** A release id: `alr_` and 26 lowercase ULID characters. */
+export const RELEASE_ID_PATTERN = /^alr_[0-9a-z]{26}$/;
+
+/**
+ * A request's `model`: an alias, or `alias@alr_…` pinning one release of it (live, canary or retired).
+ * A pin is recognised only with a well-formed release id after the last `@`.
+ */
+export function parseModelRef(model: string): { alias: string; releaseId?: string } {
+  const at = model.lastIndexOf('@');
+  if (at > 0 && RELEASE_ID_PATTERN.test(model.slice(at + 1))) return { alias: model.slice(0, at), releaseId: model.slice(at + 1) };
+  return { alias: model };
 }
 
 /** Alias names: what appears as `model` in OpenAI requests; no whitespace or slashes (they are URL path segments). */
@@ -60,6 +109,7 @@ export const installReleaseSchema = z.strictObject({
   capability_manifest_revision: z.string().trim().min(1).max(200).optional(),
   min_context_window: z.number({ error: 'min_context_window must be a number' }).int('min_context_window must be an integer')
     .min(1, 'min_context_window must be positive').optional(),
+  sticky: stickySchema.optional(),
   targets: z.array(targetSchema, { error: (issue) => (issue.input === undefined ? 'targets is required' : 'targets must be an array') })
     .min(1, 'targets must contain at least one target').max(64, 'at most 64 targets'),
 }).superRefine((body, context) => {

@@ -103,6 +103,7 @@ export function computeOutcome(facts: OutcomeFacts, manifest: CapabilityManifest
     cost_usd: attemptsCostUsd(attempts, manifest),
     workflow: facts.workflow,
     ...(input.ingress ? { ingress: input.ingress } : {}),
+    ...(facts.routing ? { routing: facts.routing } : {}),
   };
 }
 

@@ -17,6 +17,8 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   rejected_policy: { status: 403, code: 'qos_class_not_allowed', type: 'invalid_request_error', param: 'x-zumik-qos-class', message: "The tenant's policy does not allow this QoS class." },
   rejected_allow_list: { status: 403, code: 'model_not_allowed', type: 'invalid_request_error', param: 'model', message: "This model is not on the tenant's or the API key's allow-list (of aliases, or of providers for every target of its release)." },
   unknown_alias: { status: 404, code: 'model_not_found', type: 'invalid_request_error', param: 'model', message: 'The model does not exist or has no live release.' },
+  unknown_release: { status: 404, code: 'model_not_found', type: 'invalid_request_error', param: 'model', message: 'The pinned release (model "alias@alr_…") does not exist or is not readable by this tenant.' },
+  release_alias_mismatch: { status: 400, code: 'invalid_value', type: 'invalid_request_error', param: 'model', message: 'The pinned release (model "alias@alr_…") is a release of another alias.' },
   // 424 (a dependency of the request is missing), not 5xx: nothing failed and SDKs must not retry; an admin configures it.
   no_credentials: { status: 424, code: 'no_credentials', type: 'invalid_request_error', param: 'model', message: 'No target of this model has a credential configured, so no provider was called.' },
   no_eligible_target: { status: 503, code: 'no_eligible_target', type: 'server_error', message: 'No target of this model can serve the request right now (circuits open, or context too long).' },

@@ -18,6 +18,8 @@ export const REASON_CODES = {
   rejected_policy: "not admitted: the tenant's policy forbids this request (QoS class, tier or profile)",
   rejected_allow_list: "not admitted: the alias, or every provider of its release, is outside the tenant's or the API key's allow-list",
   unknown_alias: 'the requested model alias has no live release',
+  unknown_release: "the release pinned by `model: \"alias@alr_…\"` does not exist or is not readable by the tenant",
+  release_alias_mismatch: 'the release pinned by `model: "alias@alr_…"` is a release of another alias',
   no_credentials: 'no target has a usable credential: no managed key in the environment (e.g. OPENAI_API_KEY), no BYOK secret (PUT /v2/credentials/{provider}) or no registered endpoint; no provider was called',
   no_eligible_target: 'no target could serve: circuits open and no bridge allowed, or context window too small',
   unsupported_operation: "no target of the alias can perform the request's operation (embeddings on an alias whose only targets are Anthropic, which has no embeddings API)",

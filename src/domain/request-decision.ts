@@ -8,7 +8,7 @@
 import type { SkippedCandidate } from './attempt-plan';
 import type { QosProfile } from './qos';
 import type { ReasonCode } from './reason-codes';
-import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
+import type { ChatRequestInput, PlannedAttempt, RoutingRecord } from './request-outcome';
 import type { RetryPolicy } from './retry-decision';
 import type { ModelAliasRelease } from './model-alias';
 
@@ -42,6 +42,8 @@ export interface RequestDecision {
   admission: AdmissionState;
   /** Queue position at the front door when `queued`. */
   position?: number;
+  /** How the release and the first target were chosen (pin, canary, sticky key, overflow); absent in older histories. */
+  routing?: RoutingRecord;
 }
 
 /**

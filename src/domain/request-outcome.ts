@@ -56,6 +56,8 @@ export interface ChatRequestInput {
   operation?: RequestOperation;
   /** The front door the request came through (shown in its outcome); absent in older histories. */
   ingress?: Ingress;
+  /** `model: "alias@alr_…"`: the release the client pinned (`alias` is then the bare alias). */
+  pinnedReleaseId?: string;
 }
 
 /** What a request's attempts call: the adapter's chat completion (absent) or its embeddings. */
@@ -151,6 +153,36 @@ export interface RequestOutcome {
   ingress?: Ingress;
   /** The OpenTelemetry trace the request ran in (W3C trace id, 32 hex digits), recorded when tracing is on. */
   trace_id?: string;
+  /** How the release and the first target were chosen (absent for requests recorded before it was kept). */
+  routing?: RoutingRecord;
+}
+
+/**
+ * How the front door chose the release and the first target of a request: recorded in the workflow
+ * input (the decision) and in the outcome, so the plan is reproducible from the release id and these
+ * facts. Hashes only: neither a session id nor prompt text is ever kept here.
+ */
+export interface RoutingRecord {
+  /** The release that served: the live one, the canary's candidate, or the pinned one. */
+  release_id: string;
+  /** `model: "alias@alr_…"` named the release. */
+  pinned: boolean;
+  /** The alias had a canary and this request drew its candidate release. */
+  canary: boolean;
+  /** With a canary: the alias's live release (the other side of the split) and the candidate's percent. */
+  live_release_id?: string;
+  canary_weight?: number;
+  /** The sticky key hash the canary draw was seeded with (a sticky live release); absent: the request id seeded it. */
+  canary_key_hash?: string;
+  /** Sticky releases: what the key came from and its hash (null when the request carried no session header). */
+  sticky?: { by: 'session' | 'prefix'; key_hash: string | null };
+  /** Where the plan's first attempt goes: a BYOC / reserved-capacity lane, or a managed (or BYOK) provider. */
+  lane: 'byoc' | 'managed';
+  /** The weighted (or sticky) pick was a BYOC lane that could not take the request, so a later target comes first. */
+  overflow: boolean;
+  overflow_reason?: 'circuit_open' | 'lane_saturated' | 'no_credentials' | 'context_window';
+  /** The BYOC lane the pick chose before it overflowed. */
+  overflow_from?: string;
 }
 
 export interface WorkflowRef {
@@ -181,6 +213,8 @@ export interface OutcomeFacts {
   bridged: boolean;
   targets: { ttftTargetMs: number; totalTargetMs: number };
   workflow: WorkflowRef | null;
+  /** How the release and the first target were chosen (the decision's; absent in older histories). */
+  routing?: RoutingRecord;
 }
 
 /** What chatRequestWorkflow returns: the outcome it recorded and, when it completed, the answer. */

@@ -10,7 +10,7 @@ import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
 import type { QosClass } from './qos';
 import type { ReasonCode } from './reason-codes';
 import type { PolicySnapshot } from './request-decision';
-import type { ChatRequestInput, PlannedAttempt } from './request-outcome';
+import type { ChatRequestInput, PlannedAttempt, RoutingRecord } from './request-outcome';
 import { operationIneligibility } from './request-operation';
 import { streamResume, tenantQosProfile, tenantRetryPolicy, type TenantPolicy } from './tenant-policy';
 
@@ -55,12 +55,16 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   allowedProvider?: (provider: string) => boolean;
   /** What the front door knows without I/O about a target's credential (see PlanContext.hasCredential). */
   hasCredential?: (target: ReleaseTarget) => boolean;
-}): { refusal: ReasonCode; skipped?: SkippedCandidate[] } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[] } {
+  /** A sticky release's key hash (PlanContext.stickyKeyHash). */
+  stickyKeyHash?: string | null;
+  /** BYOC lanes at their concurrency cap (PlanContext.saturated). */
+  saturated?: (provider: string) => boolean;
+}): { refusal: ReasonCode; skipped?: SkippedCandidate[] } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[]; lane: LaneChoice } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
   const manifest = manifestFor(release.capability_manifest_revision);
   const regions = Object.fromEntries(release.targets.map((target) => [target.provider, context.regions(target.provider)]));
-  const { candidates, skipped } = buildAttemptPlan(release, {
+  const { candidates, skipped, pick } = buildAttemptPlan(release, {
     random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
     // A chat model's context window says nothing about an embeddings model's input limit.
     promptTokens: input.operation === 'embeddings' ? undefined : estimatePromptTokens(input.body),
@@ -70,6 +74,7 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
     unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
     hasCredential: context.hasCredential,
+    stickyKeyHash: context.stickyKeyHash, saturated: context.saturated,
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -88,8 +93,41 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     }
     // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
     const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;
-    if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) return { plan: [bridge], skipped };
+    if (bridge && !context.openCircuits.has(circuitKey(bridge.provider, bridge.region, bridge.model))) {
+      return { plan: [bridge], skipped, lane: laneChoice([bridge], skipped, pick) };
+    }
     return { refusal: 'no_eligible_target' };
   }
-  return { plan, skipped };
+  return { plan, skipped, lane: laneChoice(plan, skipped, pick) };
+}
+
+/**
+ * Whether a request runs on the canary's candidate release: a draw seeded with the request's sticky key
+ * hash (a session stays on one side of the split) or else its request id, below `weight` percent.
+ * Deterministic: the recorded request id (or key hash) and weight reproduce the choice.
+ */
+export function drawsCanary(seed: string, weight: number): boolean {
+  return seededRandom(`canary:${seed}`)() * 100 < weight;
+}
+
+/** Profiles served by the tenant's own capacity: the hot lanes. */
+const BYOC_LANE_PROFILES: ReadonlySet<string> = new Set(['byoc_dynamo', 'byoc_epp', 'subscription']);
+
+/** Which lane a profile is: the tenant's own capacity (`byoc`), or a provider's (`managed`, BYOK included). */
+export function laneOf(profile: string): 'byoc' | 'managed' {
+  return BYOC_LANE_PROFILES.has(profile) ? 'byoc' : 'managed';
+}
+
+export type LaneChoice = Pick<RoutingRecord, 'lane' | 'overflow' | 'overflow_reason' | 'overflow_from'>;
+
+/**
+ * The lane of the plan's first attempt, and whether it is there because the pick — a BYOC lane — could
+ * not take the request (its circuit open, at its concurrency cap, no credential, too small a window).
+ */
+export function laneChoice(plan: readonly PlannedAttempt[], skipped: readonly SkippedCandidate[], pick: { targetIndex: number; target: ReleaseTarget } | undefined): LaneChoice {
+  const lane = laneOf(plan[0]?.execution_profile ?? 'managed_provider');
+  if (!pick || laneOf(pick.target.execution_profile) !== 'byoc' || plan[0]?.targetIndex === pick.targetIndex) return { lane, overflow: false };
+  const why = skipped.find((skip) => skip.targetIndex === pick.targetIndex)?.reason;
+  if (why !== 'circuit_open' && why !== 'lane_saturated' && why !== 'no_credentials' && why !== 'context_window') return { lane, overflow: false };
+  return { lane, overflow: true, overflow_reason: why, overflow_from: pick.target.provider };
 }

@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import { ulid } from '../ids';
 import type { AllowList } from '../domain/allow-list';
 import { PAYLOAD_REF_THRESHOLD_BYTES } from '../domain/payload-ref';
+import { parseModelRef } from '../domain/model-alias';
 import { QOS_CLASSES, type QosClass } from '../domain/qos';
 import { refusedOutcome } from '../domain/outcome';
 import type { ReasonCode } from '../domain/reason-codes';
@@ -28,7 +29,8 @@ export interface ChatRouteDeps {
   gateway: ChatGateway;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
-    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation'>, policy: TenantPolicy, keyAllowList?: AllowList):
+    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation' | 'pinnedReleaseId' | 'deadlineAt'>,
+      policy: TenantPolicy, keyAllowList?: AllowList, context?: { header(name: string): string | undefined }):
       Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }>;
     release(requestId: string): Promise<void>;
   };
@@ -102,16 +104,19 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
     }
   }
 
+  // `model: "alias@alr_…"` pins one release of the alias; the outcome, headers and search attributes name the bare alias.
+  const { alias, releaseId: pinnedReleaseId } = parseModelRef(intake.alias);
   const input: ChatRequestInput = {
-    requestId, tenantId: principal.tenantId, apiKeyId: principal.keyId, alias: intake.alias, qosClass, receivedAt,
+    requestId, tenantId: principal.tenantId, apiKeyId: principal.keyId, alias, qosClass, receivedAt,
     deadlineAt: receivedAt + deadlineMs, stream: intake.stream && !intake.background, body: intake.body,
     delivery: intake.background ? 'background' : 'sync', uiBaseUrl: deps.uiBaseUrl, ingress: intake.ingress,
     ...(intake.operation ? { operation: intake.operation } : {}),
     ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
+    ...(pinnedReleaseId ? { pinnedReleaseId } : {}),
   };
   let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
   if (!started) {
-    const decided = await deps.decider.decide(input, policy, principal.allowList);
+    const decided = await deps.decider.decide(input, policy, principal.allowList, { header: (name) => request.get(name) });
     if ('refusal' in decided) throw await refuse(deps, input, decided, intake.surface);
     input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
     input.decidedAt = Date.now();
@@ -123,7 +128,8 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
       }
       started = await engineOrThrow(deps.gateway.start(input));
     } catch (error) {
-      if (decided.decision.admission !== 'none') await deps.decider.release(requestId).catch(() => undefined);
+      // Admission leases and tickets, and a BYOC lane's slot.
+      if (decided.decision.admission !== 'none' || decided.decision.routing?.lane === 'byoc') await deps.decider.release(requestId).catch(() => undefined);
       throw error;
     }
   }

@@ -19,6 +19,8 @@ export interface ByocEndpointRecord {
   baseUrl: string;
   hasApiKey: boolean;
   apiKeyHint: string | null;
+  /** Requests in flight above which the lane overflows (null: no cap). */
+  maxConcurrency: number | null;
   metadata: EndpointMetadata;
   createdAt: Date;
   updatedAt: Date;
@@ -32,6 +34,7 @@ export interface PutByocEndpointInput {
   /** A string sets the key, `null` removes it, `undefined` keeps the one already stored (secrets are write-only). */
   apiKey?: string | null;
   metadata?: EndpointMetadata;
+  maxConcurrency?: number | null;
 }
 
 interface EndpointRow {
@@ -40,16 +43,17 @@ interface EndpointRow {
   profile: EndpointProfile;
   base_url: string;
   api_key_hint: string | null;
+  max_concurrency: number | null;
   metadata: EndpointMetadata;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'tenant_id, id, profile, base_url, api_key_hint, metadata, created_at, updated_at';
+const COLUMNS = 'tenant_id, id, profile, base_url, api_key_hint, max_concurrency, metadata, created_at, updated_at';
 
 const toRecord = (row: EndpointRow): ByocEndpointRecord => ({
   tenantId: row.tenant_id, id: row.id, profile: row.profile, baseUrl: row.base_url, hasApiKey: row.api_key_hint !== null,
-  apiKeyHint: row.api_key_hint, metadata: row.metadata, createdAt: row.created_at, updatedAt: row.updated_at,
+  apiKeyHint: row.api_key_hint, maxConcurrency: row.max_concurrency, metadata: row.metadata, createdAt: row.created_at, updatedAt: row.updated_at,
 });
 
 /** The row an endpoint's API key is bound to. */
@@ -66,15 +70,17 @@ export class ByocEndpointRepository {
       : { sealed: null, keyId: null, hint: null };
     await this.pool.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [input.tenantId]);
     const result = await this.pool.query<EndpointRow>(
-      `INSERT INTO byoc_endpoints (tenant_id, id, profile, base_url, sealed_api_key, key_id, api_key_hint, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+      `INSERT INTO byoc_endpoints (tenant_id, id, profile, base_url, sealed_api_key, key_id, api_key_hint, metadata, max_concurrency)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $10)
        ON CONFLICT (tenant_id, id) DO UPDATE SET
          profile = EXCLUDED.profile, base_url = EXCLUDED.base_url, metadata = EXCLUDED.metadata, updated_at = now(),
+         max_concurrency = EXCLUDED.max_concurrency,
          sealed_api_key = CASE WHEN $9::boolean THEN byoc_endpoints.sealed_api_key ELSE EXCLUDED.sealed_api_key END,
          key_id = CASE WHEN $9::boolean THEN byoc_endpoints.key_id ELSE EXCLUDED.key_id END,
          api_key_hint = CASE WHEN $9::boolean THEN byoc_endpoints.api_key_hint ELSE EXCLUDED.api_key_hint END
        RETURNING ${COLUMNS}`,
-      [input.tenantId, input.id, input.profile, input.baseUrl, key.sealed, key.keyId, key.hint, JSON.stringify(input.metadata ?? {}), keepKey]);
+      [input.tenantId, input.id, input.profile, input.baseUrl, key.sealed, key.keyId, key.hint, JSON.stringify(input.metadata ?? {}), keepKey,
+        input.maxConcurrency ?? null]);
     return toRecord(result.rows[0]!);
   }
 

@@ -6,26 +6,49 @@
  * `open_until` (it turns half-open without any write to announce it).
  */
 import type { ModelAliasRelease } from '../domain/model-alias';
+import type { AliasRouting } from './model-alias-repository';
 import type { FailureKind } from '../domain/failure-kinds';
 import type { CircuitBreakerStore } from './circuit-breaker-store';
 import { TtlCache } from './ttl-cache';
 
-/** The release a tenant resolves for an alias (its own, else the shared one), per tenant and alias. */
+/**
+ * What a tenant resolves for an alias (its own live release, else the shared one, and that owner's
+ * canary), per tenant and alias; and releases by id for pinned requests (`model: "alias@alr_…"`).
+ */
 export class ReleaseCache {
-  private readonly entries: TtlCache<string, ModelAliasRelease | undefined>;
+  private readonly entries: TtlCache<string, AliasRouting | undefined>;
+  private readonly byId: TtlCache<string, ModelAliasRelease | undefined>;
 
-  constructor(private readonly aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> }, ttlMs = 5_000) {
+  constructor(private readonly aliases: {
+    findRouting(tenantId: string | null, alias: string): Promise<AliasRouting | undefined>;
+    findById(id: string, viewer: string): Promise<ModelAliasRelease | undefined>;
+  }, ttlMs = 5_000) {
     this.entries = new TtlCache(ttlMs);
+    this.byId = new TtlCache(ttlMs);
   }
 
-  get(tenantId: string, alias: string): Promise<ModelAliasRelease | undefined> {
-    return this.entries.get(`${tenantId}\u0000${alias}`, () => this.aliases.findActive(tenantId, alias));
+  async get(tenantId: string, alias: string): Promise<ModelAliasRelease | undefined> {
+    return (await this.resolve(tenantId, alias))?.live;
+  }
+
+  /** The live release and the canary's candidate of an alias, as a tenant resolves them. */
+  resolve(tenantId: string, alias: string): Promise<AliasRouting | undefined> {
+    return this.entries.get(`${tenantId}\u0000${alias}`, () => this.aliases.findRouting(tenantId, alias));
+  }
+
+  /** A release by id when the tenant may read it (its own or a shared one); its content is immutable. */
+  pinned(tenantId: string, id: string): Promise<ModelAliasRelease | undefined> {
+    return this.byId.get(`${tenantId}\u0000${id}`, () => this.aliases.findById(id, tenantId));
   }
 
   /** Forget one alias for every tenant (a shared release changes what all of them resolve), or all. */
   invalidate(alias?: string): void {
-    if (alias === undefined) this.entries.invalidate();
-    else this.entries.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1) === alias);
+    if (alias === undefined) {
+      this.entries.invalidate();
+      this.byId.invalidate();
+    } else {
+      this.entries.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1) === alias);
+    }
   }
 }
 

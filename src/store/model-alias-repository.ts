@@ -10,7 +10,9 @@
 import type { Pool } from 'pg';
 import {
   DEFAULT_CAPABILITY_MANIFEST_REVISION, DEFAULT_POLICY_REVISION, type InstallReleaseInput, type ModelAliasRelease, type ReleaseTarget,
+  type StickyRouting,
 } from '../domain/model-alias';
+import type { EndpointFacts } from '../domain/one-scheduler';
 import { newReleaseId } from '../ids';
 import { CapabilityManifestRepository } from './capability-manifest-repository';
 import { RoutingPolicyRepository } from './routing-policy-repository';
@@ -23,10 +25,25 @@ interface ReleaseRow {
   capability_manifest_revision: string;
   targets: ReleaseTarget[];
   min_context_window: number | null;
+  sticky: StickyRouting | null;
+  copied_from: string | null;
   created_at: Date;
 }
 
-const COLUMNS = 'id, alias, status, policy_revision, capability_manifest_revision, targets, min_context_window, created_at';
+const COLUMNS = 'id, alias, status, policy_revision, capability_manifest_revision, targets, min_context_window, sticky, copied_from, created_at';
+
+/** An alias's canary: `weight` percent of its requests go to the candidate release. */
+export interface AliasCanary {
+  release_id: string;
+  weight: number;
+  created_at: number;
+}
+
+/** What a request for an alias resolves: the live release and, when the alias has one, its canary's candidate. */
+export interface AliasRouting {
+  live: ModelAliasRelease;
+  canary?: { release: ModelAliasRelease; weight: number };
+}
 
 /** Thrown by `install` when the alias is frozen for that owner (the route answers 409). */
 export class AliasFrozenError extends Error {
@@ -49,6 +66,8 @@ function toRelease(row: ReleaseRow): ModelAliasRelease {
       model_revision: target.model_revision, weight: target.weight,
     })),
     ...(row.min_context_window !== null ? { min_context_window: row.min_context_window } : {}),
+    ...(row.sticky !== null ? { sticky: row.sticky } : {}),
+    ...(row.copied_from !== null ? { copied_from: row.copied_from } : {}),
     created_at: Math.floor(row.created_at.getTime() / 1000),
   };
 }
@@ -69,10 +88,67 @@ export class ModelAliasRepository {
     this.routingPolicies = new RoutingPolicyRepository(pool);
   }
 
-  /** Whether `provider` is a registered endpoint id of the owning tenant (shared releases: of any tenant). */
-  async isEndpoint(tenantId: string | null, provider: string): Promise<boolean> {
-    const result = await this.pool.query('SELECT 1 FROM byoc_endpoints WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2) LIMIT 1', [provider, tenantId]);
+  /**
+   * The registered endpoints among `providers` that a release of this owner may name (shared releases:
+   * any tenant's), with what the one-scheduler check needs; a `replica_of` names its picker, which is
+   * looked up too.
+   */
+  async endpointFacts(tenantId: string | null, providers: readonly string[]): Promise<Map<string, EndpointFacts>> {
+    const facts = new Map<string, EndpointFacts>();
+    let wanted = [...new Set(providers)];
+    for (let round = 0; round < 2 && wanted.length > 0; round += 1) {
+      const result = await this.pool.query<{ id: string; profile: string; base_url: string; replica_of: string | null }>(
+        `SELECT DISTINCT ON (id) id, profile, base_url, metadata ->> 'replica_of' AS replica_of FROM byoc_endpoints
+         WHERE id = ANY($1::text[]) AND ($2::text IS NULL OR tenant_id = $2) ORDER BY id, tenant_id`, [wanted, tenantId]);
+      for (const row of result.rows) {
+        facts.set(row.id, { id: row.id, profile: row.profile, baseUrl: row.base_url, ...(row.replica_of ? { replicaOf: row.replica_of } : {}) });
+      }
+      wanted = result.rows.map((row) => row.replica_of).filter((id): id is string => id !== null && !facts.has(id));
+    }
+    return facts;
+  }
+
+  /** The alias's canary for this owner, if it has one. */
+  async findCanary(tenantId: string | null, alias: string): Promise<AliasCanary | undefined> {
+    const result = await this.pool.query<{ release_id: string; weight: number; created_at: Date }>(
+      'SELECT release_id, weight, created_at FROM model_alias_canaries WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
+    const row = result.rows[0];
+    return row && { release_id: row.release_id, weight: row.weight, created_at: Math.floor(row.created_at.getTime() / 1000) };
+  }
+
+  /** Start or change the alias's canary (the caller checked the candidate is this owner's release of the alias). */
+  async setCanary(tenantId: string | null, alias: string, releaseId: string, weight: number): Promise<AliasCanary> {
+    const result = await this.pool.query<{ created_at: Date }>(
+      `INSERT INTO model_alias_canaries (owner, alias, release_id, weight) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (owner, alias) DO UPDATE SET release_id = EXCLUDED.release_id, weight = EXCLUDED.weight, created_at = now()
+       RETURNING created_at`, [ownerKey(tenantId), alias, releaseId, weight]);
+    return { release_id: releaseId, weight, created_at: Math.floor(result.rows[0]!.created_at.getTime() / 1000) };
+  }
+
+  /** End the alias's canary; false when it had none. */
+  async clearCanary(tenantId: string | null, alias: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM model_alias_canaries WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
     return (result.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * What a tenant's request for `alias` resolves: the live release (its own, else the shared one) and the
+   * canary of the same owner. One round trip.
+   */
+  async findRouting(tenantId: string | null, alias: string): Promise<AliasRouting | undefined> {
+    const result = await this.pool.query<ReleaseRow & { canary_weight: number | null; canary: ReleaseRow | null }>(
+      `SELECT ${COLUMNS.split(', ').map((column) => `live.${column}`).join(', ')}, canary.weight AS canary_weight,
+         (SELECT to_jsonb(candidate) FROM model_alias_releases candidate WHERE candidate.id = canary.release_id) AS canary
+       FROM model_alias_releases live
+       LEFT JOIN model_alias_canaries canary ON canary.owner = coalesce(live.tenant_id, '') AND canary.alias = live.alias
+       WHERE live.alias = $1 AND live.status = 'active' AND (live.tenant_id IS NULL OR live.tenant_id = $2)
+       ORDER BY live.tenant_id NULLS LAST LIMIT 1`, [alias, tenantId]);
+    const row = result.rows[0];
+    if (!row) return undefined;
+    const live = toRelease(row);
+    if (!row.canary || row.canary_weight === null || row.canary.id === live.id) return { live };
+    const candidate = toRelease({ ...row.canary, created_at: new Date(row.canary.created_at) });
+    return { live, canary: { release: candidate, weight: row.canary_weight } };
   }
 
   async isFrozen(tenantId: string | null, alias: string): Promise<boolean> {
@@ -142,7 +218,8 @@ export class ModelAliasRepository {
   }
 
   /** Install a new immutable release of `alias` for a tenant (or shared: `null`), retiring that owner's active one. */
-  async install(alias: string, input: InstallReleaseInput, tenantId: string | null = null): Promise<ModelAliasRelease> {
+  async install(alias: string, input: InstallReleaseInput, tenantId: string | null = null,
+    options: { copiedFrom?: string; endCanary?: boolean } = {}): Promise<ModelAliasRelease> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -154,11 +231,13 @@ export class ModelAliasRepository {
         `UPDATE model_alias_releases SET status = 'retired', retired_at = now()
          WHERE alias = $1 AND status = 'active' AND tenant_id IS NOT DISTINCT FROM $2`, [alias, tenantId]);
       const result = await client.query<ReleaseRow>(
-        `INSERT INTO model_alias_releases (id, alias, status, policy_revision, capability_manifest_revision, targets, tenant_id, min_context_window)
-         VALUES ($1, $2, 'active', $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+        `INSERT INTO model_alias_releases (id, alias, status, policy_revision, capability_manifest_revision, targets, tenant_id, min_context_window,
+           sticky, copied_from)
+         VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
         [newReleaseId(), alias, input.policy_revision ?? DEFAULT_POLICY_REVISION,
           input.capability_manifest_revision ?? DEFAULT_CAPABILITY_MANIFEST_REVISION, JSON.stringify(input.targets), tenantId,
-          input.min_context_window ?? null]);
+          input.min_context_window ?? null, input.sticky ? JSON.stringify(input.sticky) : null, options.copiedFrom ?? null]);
+      if (options.endCanary) await client.query('DELETE FROM model_alias_canaries WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
       await client.query('COMMIT');
       return toRelease(result.rows[0]!);
     } catch (error) {

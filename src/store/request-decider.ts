@@ -17,8 +17,19 @@ import type { TenantPolicy } from '../domain/tenant-policy';
 import type { AdmissionStore } from './admission-store';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 import { TtlCache } from './ttl-cache';
+import type { LaneLeaseStore } from './lane-lease-store';
+import { drawsCanary, laneOf } from '../domain/request-planning';
+import { stickyKeyOf } from '../domain/sticky-routing';
+import type { ModelAliasRelease } from '../domain/model-alias';
+import type { RoutingRecord } from '../domain/request-outcome';
 
-export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef' | 'operation'>;
+export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef' | 'operation'>
+  & Partial<Pick<ChatRequestInput, 'pinnedReleaseId' | 'deadlineAt'>>;
+
+/** What the front door knows of the HTTP request beyond its body: a session-sticky release reads its key from a header. */
+export interface DecideContext {
+  header(name: string): string | undefined;
+}
 
 export type DecideResult =
   | { decision: RequestDecision }
@@ -46,10 +57,17 @@ export interface RequestDeciderDeps {
   manifests?: { load(revision: string): Promise<unknown> };
   /** A release's routing policy revision, cached per process (immutable; absent: releases' revisions are ignored). */
   routingPolicies?: { find(revision: string): Promise<{ policy: RoutingPolicy } | undefined> };
+  /** BYOC lane concurrency caps and their leases (absent: lanes are never saturated). */
+  lanes?: Pick<LaneLeaseStore, 'caps' | 'tryTake' | 'release'>;
 }
+
+/** How long a lane lease outlives its request's deadline when its record never comes. */
+const LANE_LEASE_GRACE_MS = 60_000;
 
 export class RequestDecider {
   private readonly keyAllowLists = new TtlCache<string, AllowList | undefined>(10_000);
+  /** Endpoint concurrency caps per tenant and endpoint (5 s, like releases: a changed cap takes effect within it). */
+  private readonly laneCaps = new TtlCache<string, number | null>(5_000);
 
   constructor(private readonly deps: RequestDeciderDeps) {}
 
@@ -57,7 +75,7 @@ export class RequestDecider {
    * `tenantPolicy` when the caller has already read it (the front door reads it for the QoS class);
    * `keyAllowList` when the caller holds the key (the front door's principal), else it is looked up.
    */
-  async decide(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList): Promise<DecideResult> {
+  async decide(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList, context?: DecideContext): Promise<DecideResult> {
     tenantPolicy ??= await this.deps.policies.get(input.tenantId);
     const lists = [{ aliases: tenantPolicy.allowed_aliases, providers: tenantPolicy.allowed_providers }, keyAllowList ?? await this.keyAllowList(input.apiKeyId)];
     const snapshotOf = (effective: TenantPolicy): PolicySnapshot => {
@@ -68,7 +86,9 @@ export class RequestDecider {
     let policy = snapshotOf(tenantPolicy);
     const refused = policyRefusal(tenantPolicy, input.qosClass) ?? (aliasAllowed(lists, input.alias) ? undefined : 'rejected_allow_list');
     if (refused) return { refusal: refused, policy };
-    const [release, circuits] = await Promise.all([this.deps.releases.get(input.tenantId, input.alias), this.deps.circuits.get()]);
+    const [chosen, circuits] = await Promise.all([this.chooseRelease(input, context), this.deps.circuits.get()]);
+    if ('refusal' in chosen) return { refusal: chosen.refusal, policy };
+    const { release } = chosen;
     if (release) {
       // Both immutable and cached per process: no SQL after a revision's first request here.
       await this.deps.manifests?.load(release.capability_manifest_revision);
@@ -77,17 +97,32 @@ export class RequestDecider {
         if (routing) policy = snapshotOf(withRoutingPolicy(tenantPolicy, routing.policy));
       }
     }
-    const planned = planRequest(input, {
+    const stickyKeyHash = release?.sticky ? stickyKeyOf(release.sticky, { body: input.body, header: (name) => context?.header(name) }) : null;
+    const saturated = new Set<string>();
+    const plan = () => planRequest(input, {
       release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open,
       allowedProvider: restrictsProviders(lists) ? (provider) => providerAllowed(lists, provider) : undefined,
-      hasCredential: this.deps.hasCredential,
+      hasCredential: this.deps.hasCredential, stickyKeyHash, saturated: (provider) => saturated.has(provider),
     });
+    let planned = plan();
+    // A capped BYOC lane first in the plan takes a lease, or overflows: planned again without it, until a lane has room.
+    while (!('refusal' in planned) && release && await this.laneFull(input, planned.plan[0])) {
+      saturated.add(planned.plan[0]!.provider);
+      planned = plan();
+    }
     const releaseRef = release && { id: release.id, capability_manifest_revision: release.capability_manifest_revision };
     if ('refusal' in planned) {
       const missing = planned.skipped?.map(({ execution_profile, provider }) => ({ execution_profile: execution_profile ?? 'managed_provider', provider }));
       return { refusal: planned.refusal, policy, release: releaseRef, ...(missing ? { missing } : {}) };
     }
-    const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none' };
+    const routing: RoutingRecord = {
+      release_id: release!.id, pinned: chosen.pinned, canary: chosen.canary,
+      ...(chosen.liveReleaseId !== undefined ? { live_release_id: chosen.liveReleaseId, canary_weight: chosen.canaryWeight } : {}),
+      ...(chosen.canaryKeyHash !== undefined ? { canary_key_hash: chosen.canaryKeyHash } : {}),
+      ...(release!.sticky ? { sticky: { by: release!.sticky.by, key_hash: stickyKeyHash } } : {}),
+      ...planned.lane,
+    };
+    const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none', routing };
     if (!hasAdmissionLimits(tenantPolicy)) return { decision };
 
     const { limits } = tenantPolicy;
@@ -100,14 +135,59 @@ export class RequestDecider {
         maxQueueLength: limits.max_queue,
       },
     });
-    if (admitted.state === 'rejected') return { refusal: admitted.reason, policy, release: releaseRef };
+    if (admitted.state === 'rejected') {
+      if (saturated.size > 0 || laneOf(planned.plan[0]!.execution_profile) === 'byoc') await this.deps.lanes?.release(input.requestId);
+      return { refusal: admitted.reason, policy, release: releaseRef };
+    }
     if (admitted.state === 'queued') return { decision: { ...decision, admission: 'queued', position: admitted.position } };
     return { decision: { ...decision, admission: 'leased' } };
   }
 
-  /** Give back a lease or ticket the decision took, when its workflow could not be started. */
+  /** Forget the cached concurrency cap of one endpoint (every tenant's of that id: the feed names the id), or of all. */
+  forgetLanes(endpointId?: string): void {
+    if (endpointId === undefined) this.laneCaps.invalidate();
+    else this.laneCaps.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1) === endpointId);
+  }
+
+  /** Give back a lease or ticket (admission, BYOC lane) the decision took, when its workflow could not be started. */
   async release(requestId: string): Promise<void> {
-    await this.deps.admission.release(requestId);
+    await Promise.all([this.deps.admission.release(requestId), this.deps.lanes?.release(requestId)]);
+  }
+
+  /**
+   * The release a request runs on: the pinned one (`model: "alias@alr_…"`: it must be a release of that
+   * alias the tenant may read, retired ones included), else the live one or — for the canary's share of
+   * requests — the canary's candidate. The canary draw is seeded with the sticky key when the live
+   * release is sticky (a session stays on one side of the split), else with the request id.
+   */
+  private async chooseRelease(input: DecideInput, context: DecideContext | undefined): Promise<
+    { refusal: 'unknown_release' | 'release_alias_mismatch' }
+    | { release: ModelAliasRelease | undefined; pinned: boolean; canary: boolean; liveReleaseId?: string; canaryWeight?: number; canaryKeyHash?: string }> {
+    if (input.pinnedReleaseId) {
+      const pinned = await this.deps.releases.pinned(input.tenantId, input.pinnedReleaseId);
+      if (!pinned) return { refusal: 'unknown_release' };
+      if (pinned.alias !== input.alias) return { refusal: 'release_alias_mismatch' };
+      return { release: pinned, pinned: true, canary: false };
+    }
+    const routing = await this.deps.releases.resolve(input.tenantId, input.alias);
+    if (!routing?.canary) return { release: routing?.live, pinned: false, canary: false };
+    const { live, canary } = routing;
+    const key = live.sticky ? stickyKeyOf(live.sticky, { body: input.body, header: (name) => context?.header(name) }) : null;
+    const drawn = drawsCanary(key ?? input.requestId, canary.weight);
+    return {
+      release: drawn ? canary.release : live, pinned: false, canary: drawn, liveReleaseId: live.id, canaryWeight: canary.weight,
+      ...(key !== null ? { canaryKeyHash: key } : {}),
+    };
+  }
+
+  /** True when `first` is a capped BYOC lane with no free slot; otherwise a slot is taken for the request (if capped). */
+  private async laneFull(input: DecideInput, first: { execution_profile: string; provider: string } | undefined): Promise<boolean> {
+    if (!this.deps.lanes || !first || laneOf(first.execution_profile) !== 'byoc') return false;
+    const lanes = this.deps.lanes;
+    const cap = await this.laneCaps.get(`${input.tenantId}\u0000${first.provider}`,
+      async () => (await lanes.caps(input.tenantId, [first.provider])).get(first.provider) ?? null);
+    if (cap === null) return false;
+    return !(await lanes.tryTake(input.tenantId, first.provider, input.requestId, cap, (input.deadlineAt ?? Date.now() + 600_000) + LANE_LEASE_GRACE_MS));
   }
 
   private async keyAllowList(keyId: string): Promise<AllowList | undefined> {

@@ -61,7 +61,8 @@ export class RequestRepository {
            started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at),
        stale AS (DELETE FROM request_attempts WHERE request_id = $1 AND n > $15),
        lease AS (DELETE FROM admission_leases WHERE $23 AND request_id = $1),
-       ticket AS (DELETE FROM admission_tickets WHERE $23 AND request_id = $1)
+       ticket AS (DELETE FROM admission_tickets WHERE $23 AND request_id = $1),
+       lane AS (DELETE FROM byoc_lane_leases WHERE request_id = $1)
        SELECT 1`,
       [outcome.id, outcome.tenant, input.apiKeyId ?? null, outcome.alias, outcome.release_id, outcome.qos_class, outcome.admission,
         outcome.completion, outcome.reason_code, outcome.target_met, outcome.degraded, outcome.fallback_used, winner?.provider ?? null,

@@ -40,10 +40,13 @@ describe('model-alias registry (/v2/model-aliases)', () => {
 
     it('accepts every execution profile', async () => {
       const profiles = ['managed_provider', 'byok', 'byoc_dynamo', 'byoc_epp', 'subscription'];
-      // The endpoint profiles name one of the tenant's registered endpoints (here: a row of the operator's tenant).
-      await app.database.pool.query("INSERT INTO byoc_endpoints (tenant_id, id, profile, base_url) VALUES ('default', 'lab-1', 'byoc_epp', 'https://lab.example')");
+      // The endpoint profiles name one of the tenant's registered endpoints of that profile (here: rows of the operator's tenant).
+      for (const profile of ['byoc_dynamo', 'byoc_epp', 'subscription']) {
+        await app.database.pool.query("INSERT INTO byoc_endpoints (tenant_id, id, profile, base_url) VALUES ('default', $1, $2, $3)",
+          [`lab-${profile}`, profile, `https://${profile.replace('_', '-')}.lab.example`]);
+      }
       const response = await app.call('PUT', '/v2/model-aliases/install.profiles', {
-        body: { targets: profiles.map((profile) => target({ execution_profile: profile, ...(profile.startsWith('byoc') || profile === 'subscription' ? { provider: 'lab-1', model: 'llama' } : {}) })) },
+        body: { targets: profiles.map((profile) => target({ execution_profile: profile, ...(profile.startsWith('byoc') || profile === 'subscription' ? { provider: `lab-${profile}`, model: 'llama' } : {}) })) },
       });
       expect(response.status).toBe(200);
       expect(response.body.targets.map((t: { execution_profile: string }) => t.execution_profile)).toEqual(profiles);

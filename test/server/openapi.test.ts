@@ -51,6 +51,16 @@ describe('OpenAPI 3.1 at /openapi.json', () => {
     await conforming('GET', '/v2/model-aliases', '/v2/model-aliases');
     await conforming('GET', '/v2/model-aliases/{alias}/releases', '/v2/model-aliases/docs.chat/releases');
     await conforming('GET', '/v2/model-alias-releases/{id}', `/v2/model-alias-releases/${release.body.id}`);
+    // Canary and rollback (issue 12), on an alias of their own.
+    const stable = await conforming('PUT', '/v2/model-aliases/{alias}', '/v2/model-aliases/docs.canary', { body: { targets: [target('openai', 'gpt-4o-mini')] } });
+    await conforming('PUT', '/v2/model-aliases/{alias}', '/v2/model-aliases/docs.canary', {
+      body: { targets: [target('anthropic', 'claude-haiku-4-5')], sticky: { by: 'prefix', prefix_chars: 256 } },
+    });
+    expect((await conforming('PUT', '/v2/model-aliases/{alias}/canary', '/v2/model-aliases/docs.canary/canary', { body: { release_id: stable.body.id, weight: 10 } })).status).toBe(200);
+    expect(api.validateRequest('PUT', '/v2/model-aliases/{alias}/canary', { release_id: stable.body.id, weight: 100 })).not.toEqual([]);
+    expect((await conforming('DELETE', '/v2/model-aliases/{alias}/canary', '/v2/model-aliases/docs.canary/canary')).status).toBe(200);
+    const rolled = await conforming('POST', '/v2/model-aliases/{alias}/rollback', '/v2/model-aliases/docs.canary/rollback', { body: { release_id: stable.body.id } });
+    expect(rolled.body.copied_from).toBe(stable.body.id);
     await conforming('GET', '/v1/models', '/v1/models', { openai: 'ListModelsResponse' });
     await conforming('GET', '/v1/models/{model}', '/v1/models/docs.chat', { openai: 'Model' });
     const missing = await conforming('GET', '/v1/models/{model}', '/v1/models/no.such', { openai: 'ErrorResponse' });

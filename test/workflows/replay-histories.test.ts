@@ -8,6 +8,9 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import '../support/quiet-temporal';
+import { circuitKey } from '../../src/domain/attempt-plan';
+import type { ModelAliasRelease } from '../../src/domain/model-alias';
+import { drawsCanary, planRequest } from '../../src/domain/request-planning';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -31,6 +34,34 @@ describe('chatRequestWorkflow replay of stored histories', () => {
   it('has a history of an embeddings batch line (decided in the workflow, the embeddings operation) to replay', () => {
     // Recorded by test/batch/batch-embeddings.test.ts with ZUMIK_RECORD_HISTORIES=1.
     expect(files).toContain('v3-batch-embeddings-line.json');
+  });
+
+  it('has histories of release routing (a canary split; a sticky session overflowing an unhealthy BYOC lane) to replay', () => {
+    // Recorded by test/request-path/release-routing.test.ts with ZUMIK_RECORD_HISTORIES=1, with the releases they ran on.
+    expect(files).toEqual(expect.arrayContaining(['v4-canary.json', 'v4-sticky-overflow.json']));
+  });
+
+  it.each(files.filter((file) => file.startsWith('v4-')))('reproduces the routing of %s from its release id and its recorded facts', (file) => {
+    const history = JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'));
+    const payload = history.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString());
+    const { decision } = input;
+    // Releases are immutable: the id names the same targets for ever (the stored copy is what GET /v2/model-alias-releases/{id} answered).
+    const release = JSON.parse(fs.readFileSync(path.join(DIR, 'releases', `${decision.release.id}.json`), 'utf8')) as ModelAliasRelease;
+    expect(decision.routing.release_id).toBe(release.id);
+    const skippedFor = (reason: string) => decision.skipped.filter((skip: { reason: string }) => skip.reason === reason);
+    const planned = planRequest(input, {
+      release, policy: decision.policy, regions: () => ['default'],
+      openCircuits: new Set(skippedFor('circuit_open').map((skip: { provider: string; region: string; model: string }) => circuitKey(skip.provider, skip.region, skip.model))),
+      saturated: (provider) => skippedFor('lane_saturated').some((skip: { provider: string }) => skip.provider === provider),
+      stickyKeyHash: decision.routing.sticky?.key_hash ?? null,
+    });
+    expect('plan' in planned && { plan: planned.plan, skipped: planned.skipped, ...planned.lane })
+      .toEqual({ plan: decision.plan, skipped: decision.skipped, ...Object.fromEntries(['lane', 'overflow', 'overflow_reason', 'overflow_from']
+        .filter((key) => decision.routing[key] !== undefined).map((key) => [key, decision.routing[key]])) });
+    if (decision.routing.canary_weight !== undefined) {
+      expect(drawsCanary(decision.routing.canary_key_hash ?? input.requestId, decision.routing.canary_weight)).toBe(decision.routing.canary);
+    }
   });
 
   it.each(files)('replays %s without a nondeterminism error', async (file) => {

@@ -14,6 +14,7 @@ import { tenantPolicySchema } from '../../domain/tenant-policy';
 import { createKeySchema } from '../routes/api-keys';
 import { createBatchSchema } from '../routes/batches';
 import { putEndpointSchema } from '../routes/byoc-endpoints';
+import { putCanarySchema, rollbackSchema } from '../routes/model-aliases';
 import { putCredentialSchema } from '../routes/credentials';
 import * as responses from './response-schemas';
 
@@ -29,6 +30,8 @@ const REQUEST_BODIES = {
   CreateApiKeyRequest: createKeySchema,
   PutCredentialRequest: putCredentialSchema,
   PutByocEndpointRequest: putEndpointSchema,
+  PutCanaryRequest: putCanarySchema,
+  RollbackRequest: rollbackSchema,
 } as const;
 
 const RESPONSES = {
@@ -157,6 +160,16 @@ function paths(): Record<string, unknown> {
       get: operation('retrieveModelAlias', "An alias's active release", { '200': json('ModelAliasRelease', 'The release') }, { parameters: [pathParameter('alias', 'The alias')] }),
       put: operation('installModelAlias', 'Install a new release of an alias (admin)', { '200': json('ModelAliasRelease', 'The new release') },
         { parameters: [pathParameter('alias', 'The alias')], requestBody: body('InstallReleaseRequest') }),
+    },
+    '/v2/model-aliases/{alias}/canary': {
+      put: operation('putModelAliasCanary', "Start or change a canary: `weight` percent of the alias's requests run on a candidate release of it (admin)",
+        { '200': json('JsonObject', 'The canary: `release_id`, `weight`, `live_release_id`') },
+        { parameters: [pathParameter('alias', 'The alias')], requestBody: body('PutCanaryRequest') }),
+      delete: operation('deleteModelAliasCanary', 'End the canary (admin)', { '200': json('JsonObject', 'Deleted') }, { parameters: [pathParameter('alias', 'The alias')] }),
+    },
+    '/v2/model-aliases/{alias}/rollback': {
+      post: operation('rollbackModelAlias', 'Install a new release copying an earlier one of the alias (`copied_from`); ends a canary (admin)',
+        { '200': json('ModelAliasRelease', 'The new release') }, { parameters: [pathParameter('alias', 'The alias')], requestBody: body('RollbackRequest') }),
     },
     '/v2/model-aliases/{alias}/releases': {
       get: operation('listModelAliasReleases', "Every release of an alias, newest first", { '200': json('ModelAliasReleaseList', 'Releases') },

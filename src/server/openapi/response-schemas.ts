@@ -84,6 +84,11 @@ export const RequestOutcome = z.looseObject({
   workflow: z.looseObject({ id: z.string(), run_id: z.string(), ui_url: z.string().nullable() }).nullable(),
   trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional().meta({ description: 'The OpenTelemetry trace, when tracing is on' }),
   response: CreateChatCompletionResponse.optional().meta({ description: 'The kept answer (background requests, Idempotency-Key)' }),
+  routing: z.looseObject({
+    release_id: z.string(), pinned: z.boolean(), canary: z.boolean(), live_release_id: z.string().optional(), canary_weight: z.int().optional(), canary_key_hash: z.string().optional(),
+    sticky: z.looseObject({ by: z.enum(['session', 'prefix']), key_hash: z.string().nullable() }).optional(),
+    lane: z.enum(['byoc', 'managed']), overflow: z.boolean(), overflow_reason: z.string().optional(), overflow_from: z.string().optional(),
+  }).optional().meta({ description: 'How the release (pin, canary) and the first target (sticky key hash, lane, overflow) were chosen' }),
 }).meta({ description: 'How a request ended: admission, completion, every attempt, usage, cost, its workflow' });
 
 export const RequestInProgress = z.looseObject({
@@ -99,6 +104,9 @@ export const ModelAliasRelease = z.looseObject({
   targets: z.array(z.looseObject({
     execution_profile: z.enum(EXECUTION_PROFILES), provider: z.string(), model: z.string(), model_revision: z.string(), weight: z.int().min(0),
   })),
+  sticky: z.looseObject({ by: z.enum(['session', 'prefix']), header: z.string().optional(), prefix_chars: z.int().optional() }).optional()
+    .meta({ description: 'Session- or prefix-sticky weighted routing' }),
+  copied_from: z.string().optional().meta({ description: 'A rollback: the earlier release this one copies' }),
   created_at: unixSeconds,
 }).meta({ description: 'An immutable release of a model alias: its weighted targets' });
 export const ModelAliasReleaseList = list(ModelAliasRelease);

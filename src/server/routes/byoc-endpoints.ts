@@ -32,6 +32,12 @@ export const putEndpointSchema = z.strictObject({
   profile: z.enum(ENDPOINT_PROFILES, { error: () => `profile must be one of ${ENDPOINT_PROFILES.join(', ')}` }),
   base_url: baseUrlSchema,
   api_key: apiKeySchema.nullable().optional(),
+  /**
+   * The lane's concurrency cap: with this many requests in flight on it, a request whose pick is this
+   * endpoint overflows to the release's next target (recorded in its outcome's `routing`). Absent: none.
+   */
+  max_concurrency: z.number({ error: 'max_concurrency must be a number' }).int('max_concurrency must be an integer')
+    .min(1, 'max_concurrency must be at least 1').max(1_000_000, 'max_concurrency must be at most 1000000').nullable().optional(),
   /** Free-form facts about the endpoint, e.g. `{ "reserved_capacity": { "tokens_per_minute": 2000000 } }` for a subscription. */
   metadata: z.record(z.string(), z.unknown(), { error: 'metadata must be a JSON object' })
     .refine((value) => JSON.stringify(value).length <= MAX_METADATA_BYTES, `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`)
@@ -43,7 +49,7 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 function toEndpointObject(record: ByocEndpointRecord) {
   return {
     id: record.id, object: 'byoc_endpoint', tenant: record.tenantId, profile: record.profile, base_url: record.baseUrl,
-    has_api_key: record.hasApiKey, api_key_hint: record.apiKeyHint, metadata: record.metadata,
+    has_api_key: record.hasApiKey, api_key_hint: record.apiKeyHint, max_concurrency: record.maxConcurrency, metadata: record.metadata,
     created_at: seconds(record.createdAt), updated_at: seconds(record.updatedAt),
   };
 }
@@ -78,6 +84,7 @@ export function byocEndpointRoutes(endpoints: ByocEndpointRepository, egress = n
     if (problem) throw badRequest(problem, 'base_url');
     const record = await endpoints.put({
       tenantId, id, profile: input.profile, baseUrl: input.base_url, apiKey: input.api_key, metadata: input.metadata,
+      maxConcurrency: input.max_concurrency ?? null,
     });
     response.json(toEndpointObject(record));
   });

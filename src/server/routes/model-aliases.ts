@@ -6,7 +6,11 @@
  * aliases and release ids answer 404.
  */
 import { Router, type Request } from 'express';
-import { aliasProblem, DEFAULT_POLICY_REVISION, installReleaseSchema, releaseProblem, type InstallReleaseInput } from '../../domain/model-alias';
+import { z } from 'zod';
+import {
+  aliasProblem, DEFAULT_POLICY_REVISION, installReleaseSchema, RELEASE_ID_PATTERN, releaseProblem, type InstallReleaseInput, type ModelAliasRelease,
+} from '../../domain/model-alias';
+import { schedulerProblem } from '../../domain/one-scheduler';
 import { AliasFrozenError, type ModelAliasRepository, type ReleaseViewer } from '../../store/model-alias-repository';
 import { badRequest, HttpError, notFound } from '../errors';
 import { isOperator, requireScope } from '../middleware/authenticate';
@@ -36,11 +40,32 @@ async function validatedInstall(aliases: ModelAliasRepository, input: InstallRel
     && !await aliases.routingPolicies.findVisible(input.policy_revision, owner)) {
     throw badRequest(`policy_revision: no routing policy '${input.policy_revision}' (GET /v2/routing-policies lists them).`, 'policy_revision');
   }
-  const endpoints = new Set<string>();
-  for (const target of input.targets) if (await aliases.isEndpoint(owner, target.provider)) endpoints.add(target.provider);
-  const problem = releaseProblem(input, stored.manifest, (provider) => endpoints.has(provider));
+  const endpoints = await aliases.endpointFacts(owner, input.targets.map((target) => target.provider));
+  const problem = releaseProblem(input, stored.manifest, (provider) => endpoints.has(provider))
+    ?? schedulerProblem(input.targets, (provider) => endpoints.get(provider));
   if (problem) throw badRequest(problem.message, problem.param);
   return { ...input, capability_manifest_revision: revision };
+}
+
+const releaseIdSchema = z.string({ error: (issue) => (issue.input === undefined ? 'release_id is required' : 'release_id must be a string') })
+  .regex(RELEASE_ID_PATTERN, 'release_id must be a release id (alr_ and 26 lowercase letters or digits)');
+
+/** The body of `PUT /v2/model-aliases/{alias}/canary`: the candidate release and its share of the alias's requests, in percent. */
+export const putCanarySchema = z.strictObject({
+  release_id: releaseIdSchema,
+  weight: z.number({ error: (issue) => (issue.input === undefined ? 'weight is required' : 'weight must be a number') })
+    .int('weight must be an integer').min(1, 'weight must be between 1 and 99').max(99, 'weight must be between 1 and 99'),
+});
+
+/** The body of `POST /v2/model-aliases/{alias}/rollback`: the earlier release to copy into a new live one. */
+export const rollbackSchema = z.strictObject({ release_id: releaseIdSchema });
+
+/** A release of `alias` in this owner's own history (a tenant cannot canary or roll back to the shared catalogue's), or a 404 naming `release_id`. */
+async function ownRelease(aliases: ModelAliasRepository, owner: string | null, alias: string, id: string): Promise<ModelAliasRelease> {
+  const release = await aliases.findById(id, owner === null ? 'all' : owner);
+  const own = release && release.alias === alias && (await aliases.history(owner, alias)).some((entry) => entry.id === id);
+  if (!release || !own) throw notFound(`release_id: '${id}' is not a release of the model alias '${alias}' of ${owner === null ? 'the shared catalogue' : `tenant '${owner}'`}.`, 'release_id');
+  return release;
 }
 
 const frozenConflict = (alias: string) => new HttpError(409, `The model alias '${alias}' is frozen: installs are refused until it is unfrozen.`, 'alias_frozen', 'alias');
@@ -56,7 +81,49 @@ export function modelAliasRoutes(aliases: ModelAliasRepository): Router {
     const owner = aliasOwner(request);
     const release = await aliases.findActive(owner, request.params.alias);
     if (!release) throw notFound(`The model alias '${request.params.alias}' does not exist.`, 'alias');
-    response.json({ ...release, frozen: await aliases.isFrozen(owner, release.alias) });
+    const [frozen, canary] = await Promise.all([aliases.isFrozen(owner, release.alias), aliases.findCanary(owner, release.alias)]);
+    response.json({ ...release, frozen, ...(canary ? { canary } : {}) });
+  });
+
+  // A canary: `weight` percent of the alias's requests run on a candidate release of it, the rest on the live one.
+  router.put('/model-aliases/:alias/canary', requireScope('admin'), async (request, response) => {
+    const owner = aliasOwner(request);
+    const alias = String(request.params.alias);
+    const live = await aliases.findOwnActive(owner, alias);
+    if (!live) throw notFound(`The model alias '${alias}' has no live release of ${owner === null ? 'the shared catalogue' : `tenant '${owner}'`}.`, 'alias');
+    const input = parseBody(putCanarySchema, request.body);
+    await ownRelease(aliases, owner, alias, input.release_id);
+    if (input.release_id === live.id) throw badRequest(`release_id: '${input.release_id}' is the live release already; a canary splits between two releases.`, 'release_id');
+    const canary = await aliases.setCanary(owner, alias, input.release_id, input.weight);
+    response.json({ object: 'model_alias_canary', alias, live_release_id: live.id, ...canary });
+  });
+
+  router.delete('/model-aliases/:alias/canary', requireScope('admin'), async (request, response) => {
+    const owner = aliasOwner(request);
+    const alias = String(request.params.alias);
+    if (!(await aliases.clearCanary(owner, alias))) throw notFound(`The model alias '${alias}' has no canary.`, 'alias');
+    response.json({ object: 'model_alias_canary', alias, deleted: true });
+  });
+
+  // Roll back: a new release that copies an earlier one (history stays immutable); it ends a running canary.
+  router.post('/model-aliases/:alias/rollback', requireScope('admin'), async (request, response) => {
+    const owner = aliasOwner(request);
+    const alias = String(request.params.alias);
+    const input = parseBody(rollbackSchema, request.body);
+    const earlier = await ownRelease(aliases, owner, alias, input.release_id);
+    if (await aliases.isFrozen(owner, alias)) throw frozenConflict(alias);
+    const copy: InstallReleaseInput = {
+      policy_revision: earlier.policy_revision, capability_manifest_revision: earlier.capability_manifest_revision, targets: earlier.targets,
+      ...(earlier.min_context_window !== undefined ? { min_context_window: earlier.min_context_window } : {}),
+      ...(earlier.sticky ? { sticky: earlier.sticky } : {}),
+    };
+    try {
+      // Checked again as any install is: an endpoint it names may have gone since.
+      response.json(await aliases.install(alias, await validatedInstall(aliases, copy, owner), owner, { copiedFrom: earlier.id, endCanary: true }));
+    } catch (error) {
+      if (error instanceof AliasFrozenError) throw frozenConflict(alias);
+      throw error;
+    }
   });
 
   // Freeze and unfreeze (admin of the owning tenant, or the operator): a frozen alias keeps its live release.

@@ -1,0 +1,48 @@
+/**
+ * BYOC lane concurrency (issue 12, hybrid hot lanes): an endpoint registered with `max_concurrency`
+ * takes at most that many requests in flight, counted in Postgres so every Zumik process shares the
+ * count. The front door takes a lease when the plan's first attempt goes to a capped lane; a full lane
+ * makes the request overflow to the release's next target. The lease goes when the request's outcome
+ * is recorded (RequestRepository.record), or at its expiry for a request whose record never came.
+ */
+import type { Pool } from 'pg';
+
+export class LaneLeaseStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** The concurrency caps of those of a tenant's endpoints that have one. */
+  async caps(tenantId: string, endpointIds: readonly string[]): Promise<Map<string, number>> {
+    if (endpointIds.length === 0) return new Map();
+    const result = await this.pool.query<{ id: string; max_concurrency: number }>(
+      'SELECT id, max_concurrency FROM byoc_endpoints WHERE tenant_id = $1 AND id = ANY($2::text[]) AND max_concurrency IS NOT NULL',
+      [tenantId, endpointIds]);
+    return new Map(result.rows.map((row) => [row.id, row.max_concurrency]));
+  }
+
+  /** Take one of the lane's `cap` slots for the request until `expiresAt`; false when the lane is full. */
+  async tryTake(tenantId: string, endpointId: string, requestId: string, cap: number, expiresAt: number): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`byoc_lane:${tenantId}:${endpointId}`]);
+      await client.query('DELETE FROM byoc_lane_leases WHERE tenant_id = $1 AND endpoint_id = $2 AND expires_at <= now()', [tenantId, endpointId]);
+      const taken = await client.query(
+        `INSERT INTO byoc_lane_leases (tenant_id, endpoint_id, request_id, expires_at)
+         SELECT $1, $2, $3, to_timestamp($5 / 1000.0)
+         WHERE (SELECT count(*) FROM byoc_lane_leases WHERE tenant_id = $1 AND endpoint_id = $2) < $4
+         ON CONFLICT DO NOTHING`, [tenantId, endpointId, requestId, cap, expiresAt]);
+      await client.query('COMMIT');
+      return (taken.rowCount ?? 0) > 0;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Give back every lane lease of a request (its workflow could not start, or it was refused after the plan). */
+  async release(requestId: string): Promise<void> {
+    await this.pool.query('DELETE FROM byoc_lane_leases WHERE request_id = $1', [requestId]);
+  }
+}

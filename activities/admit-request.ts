@@ -5,7 +5,7 @@
  * `admitRequest` (policy, admission gate and resolution in one step) and `releaseAdmission` stay for
  * its histories in flight.
  */
-import { circuitKey } from '../src/domain/attempt-plan';
+import { circuitKey, circuitScope } from '../src/domain/attempt-plan';
 import { estimatePromptTokens, manifestFor, modelCapability, type CapabilityManifest } from '../src/domain/capabilities';
 import type { ModelAliasRelease } from '../src/domain/model-alias';
 import type { ReasonCode } from '../src/domain/reason-codes';
@@ -57,7 +57,7 @@ export function createAdmissionActivities(deps: AdmissionDeps) {
       manifest = { revision: full.revision, models: {} };
       for (const target of release.targets) {
         regions[target.provider] ??= safeRegions(deps.regions, target.provider);
-        for (const region of regions[target.provider]!) keys.push(circuitKey(target.provider, region, target.model));
+        for (const region of regions[target.provider]!) keys.push(circuitKey(target.provider, region, target.model, circuitScope(target.execution_profile, input.tenantId)));
         // Only what this release needs travels in history, not the whole manifest.
         const capability = modelCapability(full, target.provider, target.model);
         if (capability) manifest.models[`${target.provider}/${target.model}`] = capability;

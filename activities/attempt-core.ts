@@ -10,7 +10,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { circuitKey } from '../src/domain/attempt-plan';
+import { circuitKey, circuitScope } from '../src/domain/attempt-plan';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
 import { manifestFor, supportsAssistantPrefill, supportsFlex } from '../src/domain/capabilities';
 import {
@@ -147,7 +147,7 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
       ...(malformedEvents > 0 ? { malformed_events: malformedEvents } : {}),
       ...extra,
     });
-  const key = circuitKey(attempt.provider, attempt.region, attempt.model);
+  const key = circuitKey(attempt.provider, attempt.region, attempt.model, circuitScope(attempt.execution_profile, request.tenantId));
   // A client that disconnects aborts the upstream call at once (over the bus), not at the next heartbeat.
   const clientGone = new AbortController();
   const unsubscribe = request.delivery === 'sync'

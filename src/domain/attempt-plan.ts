@@ -12,8 +12,10 @@ export interface PlanContext {
   random: () => number;
   /** Regions per provider name, preferred first; a provider not listed has the single region `default`. */
   regions: Readonly<Record<string, readonly string[]>>;
-  /** `circuitKey(provider, region, model)` of circuits that are open: those candidates are skipped. */
+  /** `circuitKey(provider, region, model, scope)` of circuits that are open: those candidates are skipped. */
   openCircuits: ReadonlySet<string>;
+  /** The requesting tenant: a target on the tenant's own key or endpoint is judged by the tenant's circuit (circuitScope). */
+  tenantId?: string;
   /** Estimated prompt tokens; targets whose known context window is smaller are skipped. */
   promptTokens?: number;
   /** Known context window of a provider's model, if any. */
@@ -54,8 +56,23 @@ export interface AttemptPlan {
 export const DEFAULT_REGION = 'default';
 
 /** The circuit breaker's key for one provider, region and model. */
-export function circuitKey(provider: string, region: string, model: string): string {
-  return `${provider}|${region}|${model}`;
+/**
+ * The circuit of a provider's model in a region. A managed provider account is shared by every tenant,
+ * and so is its circuit (`scope` null). A tenant's own key or endpoint (BYOK, BYOC, subscription) fails
+ * for that tenant only: its circuit is the tenant's (`tenant:<id>|…`), so one tenant's broken key or
+ * endpoint never opens a circuit for another tenant — endpoint ids are per tenant, and two tenants may
+ * name theirs alike.
+ */
+export function circuitKey(provider: string, region: string, model: string, scope: string | null = null): string {
+  const key = `${provider}|${region}|${model}`;
+  return scope === null ? key : `${TENANT_CIRCUIT_PREFIX}${scope}|${key}`;
+}
+
+export const TENANT_CIRCUIT_PREFIX = 'tenant:';
+
+/** Whose circuit a target's failures count toward: null (shared) for managed accounts, else the tenant's. */
+export function circuitScope(executionProfile: string, tenantId: string | undefined): string | null {
+  return executionProfile === 'managed_provider' || tenantId === undefined ? null : tenantId;
 }
 
 interface IndexedTarget {
@@ -130,7 +147,7 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
       const where = { targetIndex, provider: target.provider, model: target.model, region };
       if (unconfigured) {
         skipped.push({ ...where, reason: 'no_credentials', execution_profile: target.execution_profile });
-      } else if (context.openCircuits.has(circuitKey(target.provider, region, target.model))) {
+      } else if (context.openCircuits.has(circuitKey(target.provider, region, target.model, circuitScope(target.execution_profile, context.tenantId)))) {
         skipped.push({ ...where, reason: 'circuit_open' });
       } else if (saturated) {
         skipped.push({ ...where, reason: 'lane_saturated' });

@@ -46,7 +46,7 @@ export function policyRefusal(policy: TenantPolicy, qosClass: QosClass): ReasonC
  * The plan for one request: refused when the alias has no live release or no target is eligible.
  * Same release, request id, circuits and prompt ⇒ same plan (a PRNG seeded with the request id).
  */
-export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' | 'qosClass' | 'body' | 'operation'>, context: {
+export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' | 'qosClass' | 'body' | 'operation'> & { tenantId?: string }, context: {
   release: ModelAliasRelease | undefined;
   policy: PolicySnapshot;
   regions: (provider: string) => readonly string[];
@@ -65,7 +65,7 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   const manifest = manifestFor(release.capability_manifest_revision);
   const regions = Object.fromEntries(release.targets.map((target) => [target.provider, context.regions(target.provider)]));
   const { candidates, skipped, pick } = buildAttemptPlan(release, {
-    random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits,
+    random: seededRandom(input.requestId), regions, openCircuits: context.openCircuits, tenantId: input.tenantId,
     // A chat model's context window says nothing about an embeddings model's input limit.
     promptTokens: input.operation === 'embeddings' ? undefined : estimatePromptTokens(input.body),
     contextWindow: (provider, model) => modelCapability(manifest, provider, model)?.contextWindow,

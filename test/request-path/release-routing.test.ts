@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { circuitKey } from '../../src/domain/attempt-plan';
 import { CircuitBreakerStore } from '../../src/store/circuit-breaker-store';
 import { OpenAICompatibleEmulator } from '../emulators/openai-compatible-emulator';
 import { EMULATOR_KEY, startHarness, target, type Harness } from '../support/zumik-harness';
@@ -259,7 +260,8 @@ describe('release routing end to end', () => {
       }
       const circuits = new CircuitBreakerStore(harness.database.pool);
       for (let failure = 0; failure < circuits.settings.failureThreshold; failure += 1) {
-        await circuits.recordFailure(`acme-lane|default|${LANE_MODEL}`, 'upstream_unavailable');
+        // The endpoint is the default tenant's own (BYOC): its circuit is the tenant's.
+        await circuits.recordFailure(circuitKey('acme-lane', 'default', LANE_MODEL, 'default'), 'upstream_unavailable');
       }
       let outcome: any;
       await eventually(async () => {

@@ -31,7 +31,8 @@ describe('tenant isolation and allow-lists', () => {
   };
 
   beforeAll(async () => {
-    harness = await startHarness({ env: { ZUMIK_EGRESS_ALLOW: '127.0.0.1/32,http' } });
+    // Two counted failures open a circuit (default 5): the circuit test below needs only a few requests.
+    harness = await startHarness({ env: { ZUMIK_EGRESS_ALLOW: '127.0.0.1/32,http', ZUMIK_CIRCUIT_FAILURE_THRESHOLD: '2' } });
     await harness.installAlias('shared.chat', [target('openai', 'gpt-4o-mini')]);
     await harness.installAlias('shared.other', [target('openai', 'gpt-4o-mini')]);
     await harness.installAlias('shared.pair', [target('openai', 'gpt-4o-mini', 1), target('anthropic', 'claude-haiku-4-5', 1)]);
@@ -143,12 +144,44 @@ describe('tenant isolation and allow-lists', () => {
     const response = await chat(harness, { model: 'acme.chat' }, { headers: { authorization: `Bearer ${keys.globex.inference}` } });
     expect(response.status).toBe(404);
     expect(response.headers.get('x-zumik-reason-code')).toBe('unknown_alias');
-    await harness.database.pool.query(`INSERT INTO circuit_breakers (key, consecutive_failures) VALUES ('acme-lab|default|m', 1), ('openai|default|gpt-4o-mini', 1) ON CONFLICT DO NOTHING`);
-    const circuits = (await harness.call('GET', '/v2/circuits', as(keys.globex.admin))).body.data.map((circuit: { key: string }) => circuit.key);
-    expect(circuits).toContain('openai|default|gpt-4o-mini');
-    expect(circuits).not.toContain('acme-lab|default|m');
-    expect((await harness.call('GET', '/v2/circuits')).body.data.map((circuit: { key: string }) => circuit.key)).toContain('acme-lab|default|m');
+    await harness.database.pool.query(`INSERT INTO circuit_breakers (key, consecutive_failures)
+      VALUES ('tenant:acme|acme-lab|default|m', 1), ('openai|default|gpt-4o-mini', 1) ON CONFLICT DO NOTHING`);
+    const listed = async (key?: string) => (await harness.call('GET', '/v2/circuits', key ? as(key) : {})).body.data.map((circuit: { key: string }) => circuit.key);
+    expect(await listed(keys.globex.admin)).toContain('openai|default|gpt-4o-mini');
+    expect(await listed(keys.globex.admin)).not.toContain('tenant:acme|acme-lab|default|m');
+    expect(await listed(keys.acme.admin)).toEqual(expect.arrayContaining(['openai|default|gpt-4o-mini', 'tenant:acme|acme-lab|default|m']));
+    expect(await listed()).toContain('tenant:acme|acme-lab|default|m');
     await harness.database.pool.query('DELETE FROM circuit_breakers');
+  });
+
+  it("keeps each tenant's circuits its own: acme's failing endpoint opens acme's circuit, never globex's endpoint of the same name", async () => {
+    // Endpoint ids are per tenant: both name theirs `lab`; acme's is down (the xAI emulator in an outage), globex's answers.
+    for (const [tenant, upstream] of [['acme', harness.xai], ['globex', harness.openai]] as const) {
+      const admin = as(keys[tenant].admin);
+      expect((await harness.call('PUT', '/v2/byoc-endpoints/lab', { ...admin, body: { profile: 'byoc_epp', base_url: upstream.baseUrl, api_key: EMULATOR_KEY } })).status).toBe(200);
+      expect((await harness.call('PUT', `/v2/model-aliases/${tenant}.samelab`, {
+        ...admin, body: { targets: [target('lab', 'gpt-4o-mini', 1, { execution_profile: 'byoc_epp' })] },
+      })).status).toBe(200);
+    }
+    harness.xai.startOutage({ kind: 'status', status: 503 });
+    try {
+      for (let request = 0; request < 3; request++) {
+        const failed = await chat(harness, { model: 'acme.samelab' }, { headers: { authorization: `Bearer ${keys.acme.inference}` } });
+        expect(failed.status).toBeGreaterThanOrEqual(500);
+      }
+      const acmeCircuit = (await harness.call('GET', '/v2/circuits', as(keys.acme.admin))).body.data
+        .find((circuit: { key: string }) => circuit.key === 'tenant:acme|lab|default|gpt-4o-mini');
+      expect(acmeCircuit).toMatchObject({ tenant: 'acme', provider: 'lab', state: 'open' });
+      harness.openai.reset();
+      const served = await chat(harness, { model: 'globex.samelab' }, { headers: { authorization: `Bearer ${keys.globex.inference}` } });
+      expect([served.status, served.headers.get('x-zumik-reason-code'), served.headers.get('x-zumik-provider')]).toEqual([200, 'ok', 'lab']);
+      expect(harness.openai.requests.filter((request) => request.path.endsWith('/chat/completions'))).toHaveLength(1);
+      expect((await harness.call('GET', '/v2/circuits', as(keys.globex.admin))).body.data.map((circuit: { key: string }) => circuit.key))
+        .not.toContain('tenant:acme|lab|default|gpt-4o-mini');
+    } finally {
+      harness.xai.endOutage();
+      await harness.database.pool.query('DELETE FROM circuit_breakers');
+    }
   });
 
   it("serves acme's own alias on acme's BYOC endpoint (loopback over http, opened by the operator's egress allow-list)", async () => {

@@ -24,10 +24,10 @@ describe('circuitRoutes (GET /v2/circuits)', () => {
     const open = await app.call('GET', '/v2/circuits');
     expect(open.status).toBe(200);
     expect(open.body.data).toEqual([
-      { object: 'circuit', key: 'anthropic|default|claude-haiku-4-5', provider: 'anthropic', region: 'default', model: 'claude-haiku-4-5',
+      { object: 'circuit', key: 'anthropic|default|claude-haiku-4-5', tenant: null, provider: 'anthropic', region: 'default', model: 'claude-haiku-4-5',
         state: 'closed', failures: 1, opened_at: null, open_until: null, last_failure_at: expect.any(String), last_failure_kind: 'overloaded',
         probes_in_flight: 0, max_probes: 1 },
-      { object: 'circuit', key: 'openai|us-east|ft:gpt-4o-mini|acme', provider: 'openai', region: 'us-east', model: 'ft:gpt-4o-mini|acme',
+      { object: 'circuit', key: 'openai|us-east|ft:gpt-4o-mini|acme', tenant: null, provider: 'openai', region: 'us-east', model: 'ft:gpt-4o-mini|acme',
         state: 'open', failures: 2, opened_at: expect.any(String), open_until: expect.any(String), last_failure_at: expect.any(String),
         last_failure_kind: 'timeout', probes_in_flight: 0, max_probes: 1 },
     ]);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import '../support/quiet-temporal';
-import { circuitKey } from '../../src/domain/attempt-plan';
+import { circuitKey, circuitScope } from '../../src/domain/attempt-plan';
 import type { ModelAliasRelease } from '../../src/domain/model-alias';
 import { drawsCanary, planRequest } from '../../src/domain/request-planning';
 
@@ -52,7 +52,8 @@ describe('chatRequestWorkflow replay of stored histories', () => {
     const skippedFor = (reason: string) => decision.skipped.filter((skip: { reason: string }) => skip.reason === reason);
     const planned = planRequest(input, {
       release, policy: decision.policy, regions: () => ['default'],
-      openCircuits: new Set(skippedFor('circuit_open').map((skip: { provider: string; region: string; model: string }) => circuitKey(skip.provider, skip.region, skip.model))),
+      openCircuits: new Set(skippedFor('circuit_open').map((skip: { targetIndex: number; provider: string; region: string; model: string }) =>
+        circuitKey(skip.provider, skip.region, skip.model, circuitScope(release.targets[skip.targetIndex]!.execution_profile, input.tenantId)))),
       saturated: (provider) => skippedFor('lane_saturated').some((skip: { provider: string }) => skip.provider === provider),
       stickyKeyHash: decision.routing.sticky?.key_hash ?? null,
     });

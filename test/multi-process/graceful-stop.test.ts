@@ -110,10 +110,9 @@ describe('graceful stop (SIGTERM)', () => {
       const door = await cluster.spawn('api', { ZUMIK_SHUTDOWN_DELAY_MS: '1500', ZUMIK_SHUTDOWN_GRACE_MS: '30000' });
       cluster.openai.options.latencyMs = 2_000;
       const plain = door.call('POST', '/v1/chat/completions', { body: { model: ALIAS, messages: [{ role: 'user', content: 'Plain, please' }] } });
-      let stopped: Promise<number | null> | undefined;
       const streamed = streamWithHook(door, () => undefined);
       while (chatCalls().length < 2) await sleep(20);
-      stopped = door.kill('SIGTERM');
+      const stopped = door.kill('SIGTERM');
 
       // Readiness goes first, while the process still answers.
       let readiness: { status: number; body: any } | undefined;

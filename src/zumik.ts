@@ -233,6 +233,8 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath ?? config.workflowBundle, taskQueue, codec,
         tracing, tracingBundlePath: options.tracingBundlePath, shutdownGraceMs: config.shutdown.graceMs,
       });
+      // Which build of the workflow code this worker runs (a rolling deploy has two at once: docs/operations.md).
+      logger.info({ taskQueue, workflowBundle: options.workflowBundlePath ?? config.workflowBundle ?? 'dist/workflow-bundle.js' }, 'worker started');
       const running = worker.run();
       running.catch((error: unknown) => logger.fatal({ err: error }, 'the Temporal worker stopped with an error'));
       const stopWorker = async () => {

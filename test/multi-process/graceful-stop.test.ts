@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { target } from '../support/zumik-harness';
 import {
   sleep, startCluster, streamChat, waitForOutcome, type Cluster, type RoleProcess, type TimedStream,
@@ -11,6 +15,10 @@ const ALIAS = 'drain.chat';
 const WORDS = Array.from({ length: 24 }, (_unused, index) => `word${index}`);
 const LONG_REPLY = `${WORDS.join(' ')}.`;
 const EVENT_INTERVAL_MS = 150;
+/** ZUMIK_RECORD_HISTORIES=1: the hand-over's history is written for the replay test (payloads in clear, as the others). */
+const RECORD = process.env.ZUMIK_RECORD_HISTORIES === '1';
+const PLAIN_PAYLOADS: Record<string, string> = RECORD ? { ZUMIK_PAYLOAD_ENCRYPTION: 'off' } : {};
+const HISTORIES = path.join(__dirname, '..', 'fixtures', 'histories');
 
 describe('graceful stop (SIGTERM)', () => {
   let cluster: Cluster;
@@ -19,7 +27,7 @@ describe('graceful stop (SIGTERM)', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ emulator: { eventIntervalMs: EVENT_INTERVAL_MS, replyFor: () => ({ text: LONG_REPLY }) } });
-    api = await cluster.spawn('api');
+    api = await cluster.spawn('api', PLAIN_PAYLOADS);
     await cluster.installAlias(api, ALIAS, [target('openai', 'gpt-4o-mini')]);
   }, 120_000);
   afterAll(async () => {
@@ -35,7 +43,7 @@ describe('graceful stop (SIGTERM)', () => {
   });
 
   const spawnWorker = async (env: Record<string, string> = {}) => {
-    const worker = await cluster.spawn('worker', env);
+    const worker = await cluster.spawn('worker', { ...PLAIN_PAYLOADS, ...env });
     workers.push(worker);
     return worker;
   };
@@ -50,6 +58,17 @@ describe('graceful stop (SIGTERM)', () => {
       if (JSON.parse(event.data).choices?.[0]?.delta?.content) { seen = true; onContent(); }
     });
   };
+
+  async function recordHistory(workflowId: string, file: string): Promise<void> {
+    const connection = await Connection.connect({ address: process.env.ZUMIK_TEST_TEMPORAL_ADDRESS! });
+    try {
+      const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
+      const json = temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String });
+      fs.writeFileSync(path.join(HISTORIES, file), JSON.stringify(json));
+    } finally {
+      await connection.close();
+    }
+  }
 
   describe('a worker', () => {
     it('hands a stream longer than its grace over to the next worker: the client gets the whole answer once, and the worker exits 0', async () => {
@@ -78,6 +97,7 @@ describe('graceful stop (SIGTERM)', () => {
       expect(outcome.attempts[1].continuation.offset_chars).toBeGreaterThan(0);
       expect(chatCalls()).toHaveLength(2);
       expect(successor.process.child.exitCode).toBeNull();
+      if (RECORD) await recordHistory(outcome.workflow.id, 'v3-worker-shutdown-handover.json');
     });
 
     it('finishes an attempt that ends within its grace itself, takes no new task meanwhile, and exits 0', async () => {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
@@ -13,6 +13,12 @@ const MARGIN_MS = 5_000;
 
 interface K8sObject { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any }
 
+/** `kustomize` from ZUMIK_KUSTOMIZE_BIN, the tool dir (scripts/install-kustomize.js) or PATH; undefined when none runs. */
+function findKustomize(): string | undefined {
+  const candidates = [process.env.ZUMIK_KUSTOMIZE_BIN, path.join(PROJECT_ROOT, '.tools', 'bin', 'kustomize'), 'kustomize'].filter((candidate): candidate is string => !!candidate);
+  return candidates.find((candidate) => spawnSync(candidate, ['version'], { encoding: 'utf8' }).status === 0);
+}
+
 /** Validate objects against the Kubernetes OpenAPI schemas (kubernetes-models, offline) in an ESM child process. */
 function schemaCheck(objects: unknown[]): Array<{ kind: string; name: string | null; error: string | null }> {
   const result = spawnSync(process.execPath, [path.join(__dirname, 'validate-kubernetes.mjs')], {
@@ -26,15 +32,32 @@ function schemaCheck(objects: unknown[]): Array<{ kind: string; name: string | n
 // checked against Kubernetes' own schemas, and against what Zumik needs: the README's env names, the
 // probes on the health endpoints, termination grace above Zumik's drain bounds, selectors that match.
 describe('Kubernetes manifests (deploy/k8s/base)', () => {
-  const kustomization = parse(fs.readFileSync(path.join(BASE, 'kustomization.yaml'), 'utf8')) as { resources: string[]; images: Array<{ name: string }> };
-  const objects: K8sObject[] = kustomization.resources.flatMap((file) =>
+  const kustomization = parse(fs.readFileSync(path.join(BASE, 'kustomization.yaml'), 'utf8')) as {
+    resources: string[]; images: Array<{ name: string; newName: string; newTag: string }>; labels: Array<{ pairs: Record<string, string> }>;
+  };
+  const resources: K8sObject[] = kustomization.resources.flatMap((file) =>
     parseAllDocuments(fs.readFileSync(path.join(BASE, file), 'utf8')).map((document) => document.toJS() as K8sObject));
+  // What `kubectl apply -k` would send: `kustomize build` where it is installed (CI builds it: scripts/install-kustomize.js).
+  const kustomize = findKustomize();
+  const rendered: K8sObject[] | undefined = kustomize === undefined ? undefined : parseAllDocuments(
+    execFileSync(kustomize, ['build', BASE], { encoding: 'utf8' })).map((document) => document.toJS() as K8sObject);
+  const objects = rendered ?? resources;
   const byKind = (kind: string) => objects.filter((object) => object.kind === kind);
   const configMap = byKind('ConfigMap')[0]!;
   const secret = byKind('Secret')[0]!;
   const deployments = byKind('Deployment');
   const podLabels = (deployment: K8sObject) => deployment.spec.template.metadata.labels as Record<string, string>;
   const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+  it('renders with kustomize build (required in CI): every resource, with its common labels and the image set', () => {
+    if (process.env.CI === 'true') expect(kustomize).toBeDefined();
+    const image = kustomization.images[0]!;
+    const expected = rendered ? `${image.newName}:${image.newTag}` : image.name;
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort())
+      .toEqual(resources.map((object) => `${object.kind}/${object.metadata.name}`).sort());
+    if (rendered) for (const object of rendered) expect(object.metadata.labels).toMatchObject(kustomization.labels[0]!.pairs);
+    for (const deployment of objects.filter((object) => object.kind === 'Deployment')) expect(deployment.spec.template.spec.containers[0].image).toBe(expected);
+  });
 
   it('lists every manifest of the folder as a resource', () => {
     const files = fs.readdirSync(BASE).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml').sort();
@@ -66,7 +89,6 @@ describe('Kubernetes manifests (deploy/k8s/base)', () => {
     for (const deployment of deployments) {
       expect(matches(deployment.spec.selector.matchLabels, podLabels(deployment))).toBe(true);
       const [container] = deployment.spec.template.spec.containers;
-      expect(kustomization.images.map((image) => image.name)).toContain(container.image);
       expect(container.envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }, { secretRef: { name: secret.metadata.name } }]);
       const port = container.ports.find((entry: { name: string }) => entry.name === 'http');
       expect(port.containerPort).toBe(Number(configMap.data.PORT));

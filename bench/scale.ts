@@ -17,13 +17,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { PROJECT_ROOT } from '../src/project-root';
-import { freePorts } from '../src/net/free-ports';
+import { freePorts, freeStablePorts } from '../src/net/free-ports';
 import { findTemporalBinary } from '../src/temporal/temporal-binary';
 import { closedLoop, type Target, type ThroughputResult } from './lib/load';
 import { delay, killAllNow, machineCpu, processesMatching, processTree, round, startProcess, stopAll, stopProcess, TreeMonitor, type Supervised } from './lib/proc';
@@ -97,7 +96,7 @@ async function main(): Promise<void> {
 
     // 3. The Temporal server (frontend, history, matching, worker in one process), on those databases.
     // Temporal keeps membership ports in a smallint column: every port of the server below 32768.
-    const ports = await freeLowPorts(10);
+    const ports = await freeStablePorts(10);
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-scale-temporal-'));
     cleanups.push(async () => fs.rmSync(root, { recursive: true, force: true }));
     fs.mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
@@ -256,23 +255,6 @@ async function waitHttp(url: string, timeoutMs: number, proc: Supervised): Promi
     await delay(200);
   }
   throw new Error(`${proc.label}: ${url} not ready within ${timeoutMs} ms:\n${proc.tail()}`);
-}
-
-/** `count` distinct free ports on 127.0.0.1 between 20000 and 32767. */
-async function freeLowPorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let tries = 0; ports.length < count && tries < 1_000; tries += 1) {
-    const candidate = 20_000 + Math.floor(Math.random() * 12_768);
-    if (ports.includes(candidate)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = net.createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) ports.push(candidate);
-  }
-  if (ports.length < count) throw new Error('no free ports below 32768');
-  return ports;
 }
 
 async function pgAdmin(url: string, sql: string): Promise<void> {

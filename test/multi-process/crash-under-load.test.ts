@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DedicatedTemporal } from '../support/dedicated-temporal';
-import { freePorts } from '../support/ports';
+import { freeStablePorts } from '../support/ports';
 import { target } from '../support/zumik-harness';
 import { sleep, startCluster, waitForOutcome, type Cluster, type RoleProcess } from '../support/zumik-cluster';
 
@@ -45,7 +45,7 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-crash-'));
-    [apiPort] = (await freePorts(1)) as [number];
+    [apiPort] = (await freeStablePorts(1)) as [number];
     temporal = await DedicatedTemporal.create(dir);
     await temporal.start();
     cluster = await startCluster({

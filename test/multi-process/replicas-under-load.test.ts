@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DedicatedTemporal } from '../support/dedicated-temporal';
-import { freePorts } from '../support/ports';
+import { freeStablePorts } from '../support/ports';
 import { target } from '../support/zumik-harness';
 import { sleep, sseEvents, startCluster, waitForOutcome, type Cluster, type RoleProcess } from '../support/zumik-cluster';
 
@@ -59,7 +59,7 @@ describe('two API processes and two workers on one Temporal server, each killed 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-replicas-'));
     temporal = await DedicatedTemporal.create(dir);
     await temporal.start();
-    ports = await freePorts(2);
+    ports = await freeStablePorts(2);
     cluster = await startCluster({
       temporalAddress: temporal.address,
       emulator: { latencyMs: 150, eventIntervalMs: 60, replyFor: (body, callNumber) => ({ text: `answer to ${promptOf(body)} #${callNumber}` }) },

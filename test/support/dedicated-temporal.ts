@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { devServerArgs } from '../../src/temporal/dev-server';
 import { findTemporalBinary } from '../../src/temporal/temporal-binary';
-import { freePorts } from './ports';
+import { freeStablePorts } from './ports';
 
 export class DedicatedTemporal {
   private child?: ChildProcess;
@@ -14,7 +14,8 @@ export class DedicatedTemporal {
 
   /** A server on free ports, not started yet. */
   static async create(dataDir: string): Promise<DedicatedTemporal> {
-    const [port, uiPort] = await freePorts(2);
+    // Restarted on the same port: one no outgoing connection can take meanwhile.
+    const [port, uiPort] = await freeStablePorts(2);
     return new DedicatedTemporal(devServerArgs({ dataDir, port: port!, uiPort: uiPort!, namespace: 'default' }).concat('--headless'));
   }
 

@@ -4,9 +4,11 @@
  * over both front doors, plain and streamed, each with an Idempotency-Key, and resend a broken
  * request to the *other* front door. Then:
  * - no request is lost: every one got its 200 (a stream: whole, ending in `[DONE]`, no error event);
- * - none is answered twice with different answers: every provider answer is unique and names its
- *   prompt, what the client got is what Postgres kept, and a prompt reached the provider more than
- *   once only where its record says why (a failed attempt, a worker lost under it);
+ * - none is answered twice with different answers: every plain answer is unique and names its prompt
+ *   (a stream's names its prompt and is the same on every call, as a deterministic model's, so that a
+ *   stream cut by a killed worker can be continued by regeneration), what the client got is what
+ *   Postgres kept, and a prompt reached the provider more than once only where its record says why (a
+ *   failed attempt, a worker lost under it);
  * - any front door serves a reattach for a request another one started: resends that crossed to the
  *   other replica got their answer, and `GET /v2/requests/{id}` answers on both;
  * - live streams (chunk by chunk over the bus, not a replay) reached whichever front door held the
@@ -62,7 +64,13 @@ describe('two API processes and two workers on one Temporal server, each killed 
     ports = await freeStablePorts(2);
     cluster = await startCluster({
       temporalAddress: temporal.address,
-      emulator: { latencyMs: 150, eventIntervalMs: 60, replyFor: (body, callNumber) => ({ text: `answer to ${promptOf(body)} #${callNumber}` }) },
+      // Plain answers are unique per provider call (a second answer for one prompt would show); a stream's answer is the
+      // same for every call of its prompt, as from a deterministic model: a worker killed mid-stream is continued by
+      // regenerating and verifying the delivered prefix, which a different answer would (rightly) refuse to splice.
+      emulator: {
+        latencyMs: 150, eventIntervalMs: 60,
+        replyFor: (body, callNumber) => ({ text: (body as { stream?: boolean }).stream ? `answer to ${promptOf(body)}` : `answer to ${promptOf(body)} #${callNumber}` }),
+      },
     });
     apis.push(...await Promise.all(ports.map((port) => cluster.spawn('api', { PORT: String(port) }))));
     workers.push(...await Promise.all([cluster.spawn('worker'), cluster.spawn('worker')]));
@@ -155,6 +163,11 @@ describe('two API processes and two workers on one Temporal server, each killed 
     await Promise.all(clients);
 
     const unanswered = [...results].filter(([, entry]) => entry.text === undefined);
+    for (const [prompt, entry] of unanswered) {
+      // The recorded outcome of a request that never got its 200, for the failure's message.
+      const id = /request id (chatcmpl-[a-z0-9]+)/.exec(entry.last ?? '')?.[1];
+      if (id) console.error(`unanswered ${prompt}: ${JSON.stringify((await apis[0]!.call('GET', `/v2/requests/${id}`)).body)}`);
+    }
     if (unanswered.length > 0) {
       // What the engine still runs: the history of every open request workflow, for the failure's message.
       const connection = await Connection.connect({ address: temporal.address });
@@ -181,7 +194,7 @@ describe('two API processes and two workers on one Temporal server, each killed 
     let crossed = 0;
     try {
       for (const [prompt, entry] of results) {
-        expect(entry.text).toMatch(new RegExp(`^answer to ${prompt} #\\d+$`));
+        expect(entry.text).toMatch(new RegExp(entry.stream ? `^answer to ${prompt}$` : `^answer to ${prompt} #\\d+$`));
         // Either replica answers GET /v2/requests/{id}, with what Postgres kept: the answer this client got.
         const records = await Promise.all(apis.map((api) => waitForOutcome(api, entry.id!, 60_000)));
         for (const record of records) {

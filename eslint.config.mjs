@@ -54,7 +54,7 @@ export default tseslint.config(
     ] }] },
   },
   {
-    files: ['src/providers/**/*.ts', 'src/store/**/*.ts', 'src/streaming/**/*.ts', 'src/secrets/**/*.ts', 'src/temporal/**/*.ts', 'src/metrics/**/*.ts', 'src/demo/**/*.ts'],
+    files: ['src/providers/**/*.ts', 'src/store/**/*.ts', 'src/streaming/**/*.ts', 'src/secrets/**/*.ts', 'src/temporal/**/*.ts', 'src/metrics/**/*.ts', 'src/demo/**/*.ts', 'src/process/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [
       { group: ['**/server/**', '**/server', '**/activities/**', '**/activities', '**/workflows/**', '**/workflows'],
         message: 'providers, store, streaming, secrets and temporal sit below the server, activities and workflows' },

@@ -65,6 +65,11 @@ export interface CallProviderDeps {
   heartbeatIntervalMs?: number;
   /** Tracing on: each attempt's provider call gets its GenAI span. Absent: no span code runs. */
   tracer?: Tracer;
+  /**
+   * Aborted when this worker's shutdown grace is over (SIGTERM): attempts still running end as
+   * `worker_shutdown`, local ones included (the SDK cancels only regular activities at the grace).
+   */
+  shutdown?: AbortSignal;
 }
 
 /** What every attempt activity is told. Pure data: in history for a regular activity, never a secret. */
@@ -155,7 +160,7 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
       if ((message as RequestControlMessage).type === 'cancel') clientGone.abort();
     }).catch(() => async () => undefined)
     : async () => undefined;
-  const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal, ...(lane ? [lane.signal] : [])]);
+  const signal = AbortSignal.any([context.cancellationSignal, clientGone.signal, ...(lane ? [lane.signal] : []), ...(deps.shutdown ? [deps.shutdown] : [])]);
   const guarded = await (deps.circuits.guarded?.(key) ?? Promise.resolve(true)).catch(() => true);
   let probeId: string | undefined;
   // A half-open probe whose stream has begun has shown the target answers: close the circuit now, not when a long stream ends.
@@ -254,8 +259,16 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
     const finished = await finish({ record: done, result, chunkCount, ...(embeddings ? { embeddings } : {}) }, publish);
     if (guarded) await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
     return finished;
-  } catch (error) {
-    if (context.cancellationSignal.aborted) throw new CancelledFailure(`attempt ${n} cancelled`);
+  } catch (caught) {
+    let error = caught;
+    if (context.cancellationSignal.aborted || deps.shutdown?.aborted) {
+      // The worker is draining (SIGTERM) and the shutdown grace ran out: not a cancellation of the request. Fail as
+      // `worker_shutdown`, which the workflow answers by running the attempt again at once on another worker (a
+      // stream continues from what its client has). Thrown as CancelledFailure it would read as the request's.
+      if (!deps.shutdown?.aborted && !workerShutdown(context)) throw new CancelledFailure(`attempt ${n} cancelled`);
+      error = new ProviderError(`attempt ${n} was stopped with its worker (shutdown grace over); it runs again on another worker`,
+        { kind: 'worker_shutdown', provider: attempt.provider });
+    }
     if (lane?.lost()) {
       // The other side of the hedge produced content first: this one was stopped, not failed.
       throw ApplicationFailure.create({
@@ -294,6 +307,12 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
     // Settled probes already freed their slot; this frees one that ended any other way (a no-op otherwise).
     if (probeId) await deps.circuits.releaseProbe(key, probeId).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
   }
+}
+
+/** The attempt was cancelled because its worker is shutting down, not because the workflow asked. */
+function workerShutdown(context: Context): boolean {
+  const reason: unknown = context.cancellationSignal.reason;
+  return reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN';
 }
 
 /**

@@ -57,6 +57,9 @@ const schema = z.object({
   ZUMIK_METRICS_MAX_ALIASES: z.coerce.number().int().min(1).max(10_000).default(100),
   ZUMIK_TEMPORAL_METRICS_ADDRESS: z.string().trim().regex(/^(off|[^\s:/]+:\d+)$/, 'expected host:port or off').optional(),
   ZUMIK_DEMO: z.enum(['0', '1', 'true', 'false']).optional(),
+  ZUMIK_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  ZUMIK_SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  ZUMIK_WORKFLOW_BUNDLE: optionalString,
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   GEMINI_API_KEY: optionalString,
@@ -137,6 +140,14 @@ export interface Config {
   };
   /** Demo mode (`--demo` or ZUMIK_DEMO=1): loopback provider emulators stand in for the managed providers. */
   demo: boolean;
+  /**
+   * SIGTERM/SIGINT (docs/operations.md): `delayMs` of not-ready /readyz while still serving (a load
+   * balancer's time to stop sending), then no new connections and no new tasks; in-flight responses and
+   * activities get `graceMs` to finish, after which a worker's unfinished attempts run again elsewhere.
+   */
+  shutdown: { graceMs: number; delayMs: number };
+  /** A prebuilt workflow bundle to run instead of dist/workflow-bundle.js (pinning a build's workflow code). */
+  workflowBundle?: string;
   /** Managed-profile credentials and endpoints by provider; a provider without a key is unavailable. */
   providers: Record<ProviderName, { apiKey?: string; baseUrl?: string }>;
 }
@@ -212,6 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       temporalAddress: values.ZUMIK_TEMPORAL_METRICS_ADDRESS,
     },
     demo: argv.includes('--demo') || values.ZUMIK_DEMO === '1' || values.ZUMIK_DEMO === 'true',
+    shutdown: { graceMs: values.ZUMIK_SHUTDOWN_GRACE_MS, delayMs: values.ZUMIK_SHUTDOWN_DELAY_MS },
+    ...(values.ZUMIK_WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(values.ZUMIK_WORKFLOW_BUNDLE) } : {}),
     providers: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, provider(name)])) as Config['providers'],
   };
 }

@@ -54,6 +54,8 @@ import express from 'express';
 import { ZumikMetrics } from './metrics/zumik-metrics';
 import { freePorts } from './net/free-ports';
 import { metricsHandler, metricsRoutes } from './server/routes/metrics';
+import { closeOrphanWatchdog } from './process/orphan-watchdog';
+import { HttpDrain } from './server/http-drain';
 
 export interface Zumik {
   /** The front door's base URL (`http://host:port`). */
@@ -92,12 +94,22 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
   let config = configured;
   const started = Date.now();
   const cleanups: Array<() => Promise<void>> = [];
+  /**
+   * Run first and all at once on stop (docs/operations.md): the front door stops taking requests and
+   * finishes its responses, the worker stops taking tasks and finishes (or hands over) its attempts,
+   * each within ZUMIK_SHUTDOWN_GRACE_MS. Then the cleanups, in reverse order of start.
+   */
+  const drains: Array<() => Promise<void>> = [];
   const stopAll = async () => {
+    await Promise.all(drains.map((drain) => drain().catch((error: unknown) => logger.error({ err: error }, 'error during drain'))));
     for (const cleanup of cleanups.reverse()) {
       try { await cleanup(); } catch (error) { logger.error({ err: error }, 'error during shutdown'); }
     }
   };
 
+  // Last of all: the embedded children are stopped by then, so the orphan watchdog (if any) may go.
+  cleanups.push(async () => closeOrphanWatchdog());
+  const drain = new HttpDrain(config.shutdown);
   try {
     // Off unless configured: then nothing below installs an interceptor or makes a span.
     const tracing = startTracing({ ...config.tracing, spanExporter: options.spanExporter });
@@ -205,6 +217,8 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
       const adapters = new AttemptAdapters(directory, egress);
       cleanups.push(() => adapters.close());
       const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox });
+      // Aborted when the drain's grace is over: the attempts still running end as worker_shutdown and run again elsewhere.
+      const shutdownGrace = new AbortController();
       const activities = createActivities({
         admission: {
           admission: admissionStore, policies, aliases: modelAliases, circuits,
@@ -212,7 +226,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         },
         calls: {
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
-          credentials: resolver, manifests: modelAliases.manifests, ...(tracing ? { tracer: tracing.tracer } : {}),
+          credentials: resolver, manifests: modelAliases.manifests, ...(tracing ? { tracer: tracing.tracer } : {}), shutdown: shutdownGrace.signal,
         },
         outcomes: requests, metrics,
         batches: { files, batches },
@@ -220,15 +234,23 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         payloads,
       });
       const worker: Worker = await createWorker({
-        connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath, taskQueue, codec,
-        tracing, tracingBundlePath: options.tracingBundlePath,
+        connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath ?? config.workflowBundle, taskQueue, codec,
+        tracing, tracingBundlePath: options.tracingBundlePath, shutdownGraceMs: config.shutdown.graceMs,
       });
+      // Which build of the workflow code this worker runs (a rolling deploy has two at once: docs/operations.md).
+      logger.info({ taskQueue, workflowBundle: options.workflowBundlePath ?? config.workflowBundle ?? 'dist/workflow-bundle.js' }, 'worker started');
       const running = worker.run();
       running.catch((error: unknown) => logger.fatal({ err: error }, 'the Temporal worker stopped with an error'));
-      cleanups.push(async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+      const stopWorker = async () => {
+        if (worker.getState() === 'RUNNING') {
+          logger.info({ graceMs: config.shutdown.graceMs }, 'worker draining: no new tasks; running attempts finish within the grace or run again elsewhere');
+          worker.shutdown();
+          setTimeout(() => shutdownGrace.abort(), config.shutdown.graceMs).unref();
+        }
         await running.catch(() => undefined);
-      });
+      };
+      drains.push(stopWorker);
+      cleanups.push(stopWorker);
       const probeStarted = Date.now();
       const handle = await client.workflow.start('probeWorkflow', {
         taskQueue, workflowId: `probe:${process.pid}:${Date.now()}`, args: [], requestEagerStart: true,
@@ -245,11 +267,12 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     // ZUMIK_METRICS_PORT: /metrics on its own listener (loopback by default), no key; else on this port, operator key.
     const appMetrics = metrics && config.metrics.port === undefined ? metrics : undefined;
     const app = config.role === 'worker'
-      ? express().use(healthRoutes(readiness), ...(appMetrics ? [metricsRoutes(appMetrics, authenticator)] : []))
+      ? express().use(healthRoutes(readiness, { draining: () => drain.draining }), ...(appMetrics ? [metricsRoutes(appMetrics, authenticator)] : []))
       : createApp({
-        logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit, tracer: tracing?.tracer,
+        logger, apiKeys, modelAliases, authenticator, readiness, draining: () => drain.draining, bodyLimit: config.bodyLimit, tracer: tracing?.tracer,
         chat: {
-          gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
+          // Sockets this process closes itself at the end of a drain are not clients that left: their requests go on.
+          gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger, ownSocketsClosing: () => drain.closingSockets }),
           policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
@@ -265,14 +288,15 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
     answerClientErrors(server);
+    drain.track(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
+    drains.push(() => drain.drain(server, logger));
     cleanups.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      server.closeAllConnections();
     }));
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host}:${port}`;

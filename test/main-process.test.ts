@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePorts } from './support/ports';
 import { processesMentioning, spawnZumik, waitForReady } from './support/zumik-process';
+import { WATCHDOG_MARKER } from '../src/process/orphan-watchdog';
 
 // Starts the real program twice on one data dir: embedded PostgreSQL and the Temporal dev
 // server started by Zumik itself, as `npm start` does on a fresh clone.
@@ -10,7 +11,7 @@ describe('zumik process (npm start on embedded defaults)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-main-'));
   afterAll(() => { fs.rmSync(dataDir, { recursive: true, force: true }); });
 
-  it('becomes ready with its own Temporal and Postgres, serves the UI, keeps state, and leaves no child behind on Ctrl-C', async () => {
+  it('becomes ready with its own Temporal and Postgres, serves the UI, keeps state, and leaves no child behind on Ctrl-C or SIGKILL', async () => {
     const [port, temporalPort, uiPort] = await freePorts(3);
     const env = { PORT: String(port), ZUMIK_DATA_DIR: dataDir, ZUMIK_TEMPORAL_PORT: String(temporalPort), ZUMIK_TEMPORAL_UI_PORT: String(uiPort) };
     const url = `http://127.0.0.1:${port}`;
@@ -61,14 +62,19 @@ describe('zumik process (npm start on embedded defaults)', () => {
     await waitUntil(() => processesMentioning(dataDir).length === 0, 10_000);
     expect(processesMentioning(dataDir)).toEqual([]);
 
-    // a Zumik killed outright leaves its dev server behind; the next start on the data dir stops it
+    // a Zumik killed outright leaves nothing behind: its orphan watchdog sees the pipe from it close and
+    // stops the dev server and PostgreSQL, then exits itself
     const crashed = spawnZumik(env);
     await waitForReady(url, 90_000, crashed);
-    const orphan = processesMentioning(dataDir).filter((pid) => pid !== crashed.child.pid);
-    expect(orphan.length).toBeGreaterThanOrEqual(1);
+    const children = processesMentioning(dataDir).filter((pid) => pid !== crashed.child.pid);
+    expect(children.length).toBeGreaterThanOrEqual(2); // the Temporal dev server and the postmaster
+    const watchdogMarker = `${WATCHDOG_MARKER}:${crashed.child.pid}`;
+    expect(processesMentioning(watchdogMarker)).toHaveLength(1);
     process.kill(crashed.child.pid!, 'SIGKILL');
     await crashed.exited;
-    expect(processesMentioning(dataDir)).toEqual(orphan);
+    await waitUntil(() => processesMentioning(dataDir).length === 0 && processesMentioning(watchdogMarker).length === 0, 30_000);
+    expect(processesMentioning(dataDir)).toEqual([]);
+    expect(processesMentioning(watchdogMarker)).toEqual([]);
 
     // second start on the same data dir: the alias is still there and no new admin key is printed
     const second = spawnZumik(env);
@@ -76,8 +82,10 @@ describe('zumik process (npm start on embedded defaults)', () => {
     const alias = await fetch(`${url}/v2/model-aliases/kept.alias`, { headers: { authorization: `Bearer ${adminKey}` } });
     expect(alias.status).toBe(200);
     expect(second.output()).not.toMatch(/zk_[A-Za-z0-9_-]{43}/);
+    const terminated = Date.now();
     process.kill(second.child.pid!, 'SIGTERM');
     expect(await second.exited).toBe(0);
+    console.info(`SIGTERM of an idle all-in-one Zumik: exited after ${Date.now() - terminated} ms`);
     await waitUntil(() => processesMentioning(dataDir).length === 0, 10_000);
     expect(processesMentioning(dataDir)).toEqual([]);
   }, 240_000);

@@ -73,6 +73,12 @@ export const FAILURE_KINDS = {
    * the client already has (or the checkpoint is gone). Another target may still continue it.
    */
   resume_mismatch: { retryable: false, failover: true, circuit: false, outage: false },
+  /**
+   * The worker running the attempt was stopped (SIGTERM: a drain, a rolling deploy) before the attempt
+   * ended within the shutdown grace. Not the target's failure: the same target is tried again at once
+   * on another worker (continuing a stream from what the client already has), never failed over.
+   */
+  worker_shutdown: { retryable: true, failover: false, circuit: false, outage: false },
   /** Anything that none of the above describes: treated as transient once. */
   unknown: { retryable: true, failover: true, circuit: false, outage: false },
 } as const satisfies Record<string, { retryable: boolean; failover: boolean; circuit: boolean; outage: boolean }>;

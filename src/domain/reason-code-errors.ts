@@ -34,6 +34,8 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   provider_model_not_found: { status: 502, code: 'upstream_model_not_found', type: 'server_error', message: 'The provider does not know the configured model.' },
   provider_response_too_large: { status: 502, code: 'upstream_response_too_large', type: 'server_error', message: "The provider's answer was larger than Zumik accepts." },
   provider_egress_refused: { status: 502, code: 'egress_refused', type: 'server_error', message: "The endpoint's address is refused by the deployment's egress rules." },
+  // 503 with the request id: nothing failed upstream; the same request (Idempotency-Key) may be sent again.
+  worker_shutdown: { status: 503, code: 'worker_shutdown', type: 'server_error', message: 'The workers serving this request were stopped (a drain or deploy) until its attempt budget ran out.' },
   provider_timeout: { status: 504, code: 'upstream_timeout', type: 'server_error', message: 'The provider did not answer in time.' },
 };
 

@@ -28,6 +28,7 @@ export const REASON_CODES = {
   cancelled: 'the client disconnected or cancelled the request',
   stream_interrupted: 'the stream failed after its first token and could not be continued; the partial answer was not presented as complete',
   attempts_exhausted: 'every planned attempt failed with retryable errors',
+  worker_shutdown: "the request's attempt budget ran out while the workers serving it were being stopped (drains, a rolling deploy): no provider failed",
   provider_auth: 'the provider rejected the credentials',
   provider_quota: "the provider account's quota or credit is exhausted",
   provider_rate_limit: 'the provider rate-limited every attempt',
@@ -55,6 +56,7 @@ export function providerFailureReason(kind: FailureKind): ReasonCode {
   // The last target left was refused by its circuit at call time: the same answer a plan with no target gets.
   if (kind === 'circuit_open') return 'no_eligible_target';
   if (kind === 'no_credentials') return 'no_credentials';
+  if (kind === 'worker_shutdown') return 'worker_shutdown';
   // Both only ever follow content the client already has (or a race another attempt won).
   if (kind === 'resume_mismatch' || kind === 'hedge_lost') return 'stream_interrupted';
   return `provider_${kind}` as ReasonCode;

@@ -81,7 +81,9 @@ export function backoffMs(retry: number, policy: Pick<RetryPolicy, 'baseBackoffM
  *    resumable one goes on through the rules below (a continuation: the same target again or the
  *    next one, after the same backoff), its cause `resume:<kind>`; a kind that can never be
  *    continued (`content_filter`, `invalid_request`) still stops `stream_interrupted`;
- * 2. `cancelled` → stop `cancelled`;
+ * 2. `cancelled` → stop `cancelled`; `worker_shutdown` (the attempt's worker was drained) → the same
+ *    target again at once while the attempt budget lasts (else stop `worker_shutdown`): the target did
+ *    not fail, so neither backoff nor failover;
  * 3. kinds that neither retry nor failover can help (`invalid_request`, `content_filter`) → stop
  *    with the kind's reason — except `content_filter` when the policy's `contentFilterFailover` is
  *    on: then it is routed round like the kinds of rule 5;
@@ -105,6 +107,11 @@ export function decideNextStep(failure: FailureFacts, state: RequestState, polic
   const meaning = kind === 'content_filter' && policy.contentFilterFailover ? ROUTED_CONTENT_FILTER : FAILURE_KINDS[kind];
   if (failure.afterFirstToken && !failure.resumable) return { action: 'stop', reason: 'stream_interrupted' };
   if (kind === 'cancelled') return { action: 'stop', reason: 'cancelled' };
+  if (kind === 'worker_shutdown') {
+    if (state.attemptsMade >= policy.maxAttempts) return { action: 'stop', reason: 'worker_shutdown' };
+    const cause = failure.afterFirstToken ? 'resume:worker_shutdown' : 'retry:worker_shutdown';
+    return withinDeadline({ action: 'retry_same', delayMs: 0, cause }, state);
+  }
   if (failure.afterFirstToken) {
     const next = decideNextStep({ ...failure, afterFirstToken: false, resumable: false }, state, policy, random);
     if (next.action === 'stop') return { action: 'stop', reason: next.reason === 'expired_during_execution' ? next.reason : 'stream_interrupted' };

@@ -47,6 +47,8 @@ export interface AppDeps {
   modelAliases: ModelAliasRepository;
   authenticator: ApiKeyAuthenticator;
   readiness: Record<string, ReadinessCheck>;
+  /** True from SIGTERM on: /readyz answers 503 `draining`. */
+  draining?: () => boolean;
   /** Largest accepted JSON body, e.g. `10mb` (default: REQUEST_BODY_LIMIT_SETTING). */
   bodyLimit?: string;
   /** The request path (absent in tests of the registry alone). */
@@ -82,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestId());
   app.use(urlGuard());
-  app.use(healthRoutes(deps.readiness));
+  app.use(healthRoutes(deps.readiness, { draining: deps.draining }));
   // After the health routes: probes every few seconds are not traffic worth a trace.
   if (deps.tracer) app.use(traceRequest(deps.tracer));
   // The API's description needs no key: what a client generator or an operator's tool reads first.

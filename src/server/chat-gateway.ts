@@ -23,6 +23,11 @@ export interface ChatGatewayOptions {
   logger: Logger;
   /** How long after the deadline a silent bus makes the gateway read the workflow's result instead (default 5 s). */
   silenceGraceMs?: number;
+  /**
+   * True while this process closes its own connections at the end of a drain: a response cut then is not a
+   * client that left, so `cancel()` leaves the request running (its answer is recorded; the client reattaches).
+   */
+  ownSocketsClosing?: () => boolean;
 }
 
 /** Events the HTTP layer consumes, in order. */
@@ -131,6 +136,7 @@ export class ChatGateway {
       handle, eagerlyStarted,
       deliveries: queue.drain(async () => { clearTimeout(safetyNet); await unsubscribe(); }),
       cancel: async () => {
+        if (this.options.ownSocketsClosing?.()) return;
         // The attempt aborts its upstream call at once; the workflow's cancellation follows durably.
         const message: RequestControlMessage = { type: 'cancel' };
         await this.options.bus.publish(requestControlChannel(input.requestId), message).catch(() => undefined);

@@ -23,6 +23,7 @@ import {
 } from './embedded-postgres-account';
 import { initdbAuthArgs, requirePassword, serverPassword } from './embedded-postgres-auth';
 import { clearLeftoverServer } from './embedded-postgres-leftover';
+import { orphanWatchdog } from '../process/orphan-watchdog';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -91,10 +92,14 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
     const log = fs.openSync(layout.logFile, 'a', 0o600);
     if (account) fs.fchownSync(log, account.uid, account.gid);
     // Its own process group: a terminal's Ctrl-C reaches Zumik only, which stops the server after the
-    // pool that uses it (a SIGKILLed Zumik's server is stopped by the next start instead).
+    // pool that uses it. A SIGKILLed Zumik's server is stopped by the orphan watchdog (fast shutdown), and
+    // should even that be gone, by the next start.
     const current = spawn(path.join(bin, 'postgres'), serverArgs(layout.pgdata, port!),
       { stdio: ['ignore', log, log], detached: true, env: serverEnvironment(), ...runAs(account) });
     fs.closeSync(log);
+    const watchdog = orphanWatchdog();
+    if (current.pid) watchdog.watch(current.pid, 'SIGINT');
+    current.once('exit', () => { if (current.pid) watchdog.forget(current.pid); });
     current.on('error', (error) => logger.error({ err: error }, 'embedded PostgreSQL could not be started'));
     child = current;
     launchedAt = Date.now();

@@ -2,7 +2,8 @@
  * Launches `temporal server start-dev` as a supervised child when TEMPORAL_ADDRESS is unset: SQLite
  * file in the data dir (WAL, synchronous=normal: TEMPORAL.md §1.0), Web UI, Zumik's search
  * attributes registered, eager activity dispatch on. It is restarted if it dies unexpectedly and
- * stopped (SIGTERM, then SIGKILL) on shutdown.
+ * stopped (SIGTERM, then SIGKILL) on shutdown; should Zumik be killed outright, the orphan watchdog
+ * (src/process/orphan-watchdog.ts) stops it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { devServerSearchAttributeArgs } from './search-attributes';
+import { orphanWatchdog } from '../process/orphan-watchdog';
 
 export interface DevServerOptions {
   binary: string;
@@ -67,11 +69,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const launch = () => {
     // Its own process group: a terminal's Ctrl-C reaches Zumik, which stops the server in order
-    // (instead of racing it). The exit hook below still kills it if Zumik exits any other way.
+    // (instead of racing it). The exit hook below still kills it if Zumik exits any other way, and the
+    // orphan watchdog if Zumik is killed outright.
     const current = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = current;
+    const watchdog = orphanWatchdog();
+    if (current.pid) watchdog.watch(current.pid, 'SIGTERM');
+    current.once('exit', () => { if (current.pid) watchdog.forget(current.pid); });
     launchedAt = Date.now();
-    // A Zumik killed outright (OOM, SIGKILL) cannot stop its server: the next start finds it by this file.
+    // Should the watchdog be gone too, the next start finds a server left running by this file.
     if (current.pid) fs.writeFileSync(pidFile, String(current.pid));
     current.stdout?.on('data', (data: Buffer) => logger.debug(data.toString().trim()));
     current.stderr?.on('data', (data: Buffer) => logger.warn(data.toString().trim()));

@@ -109,6 +109,8 @@ export interface WorkerOptions {
   tracing?: Tracing;
   /** Prebuilt tracing workflow bundle (default dist/workflow-bundle-tracing.js). */
   tracingBundlePath?: string;
+  /** On shutdown: how long running activities get before they are cancelled with WORKER_SHUTDOWN (default 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -135,7 +137,10 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: 512,
     maxConcurrentLocalActivityExecutions: 512,
     maxConcurrentWorkflowTaskExecutions: 200,
-    shutdownGraceTime: '10s',
+    // Drain (SIGTERM): no new tasks; running attempts get the grace, then fail as worker_shutdown and run again on
+    // another worker. Past grace + 15 s the worker gives up waiting (a hung activity never blocks an exit).
+    shutdownGraceTime: options.shutdownGraceMs ?? 10_000,
+    shutdownForceTime: (options.shutdownGraceMs ?? 10_000) + 15_000,
     // Attempts heartbeat every 2 s, and the first token's heartbeat carries news the workflow needs if the worker
     // dies (no failover after the client has content): send each at once, not after the SDK's 0.8 × heartbeatTimeout.
     maxHeartbeatThrottleInterval: '200ms',

@@ -62,6 +62,7 @@ export const composeSubsetSchema = {
             properties: { replicas: { type: 'integer', minimum: 0 }, restart_policy: { type: 'object' }, resources: { type: 'object' } },
           },
           restart: { enum: ['no', 'always', 'on-failure', 'unless-stopped'] },
+          stop_grace_period: duration,
         },
       },
     },

@@ -195,4 +195,24 @@ describe('decideNextStep for a stream that broke after content and may be contin
     expect(decideNextStep({ kind: 'stream_stalled', afterFirstToken: true, resumable: true }, state({ candidatesLeft: 0, deadlineAt: NOW + 100 }), policy, middle))
       .toEqual({ action: 'stop', reason: 'expired_during_execution' });
   });
+
+  describe('worker_shutdown (the attempt ended with its draining worker)', () => {
+    it('runs the same target again at once, without backoff or failover, even with candidates left', () => {
+      expect(decideNextStep({ kind: 'worker_shutdown' }, state({ candidatesLeft: 3, sameCandidateAttempts: 3 }), policy, noRandom))
+        .toEqual({ action: 'retry_same', delayMs: 0, cause: 'retry:worker_shutdown' });
+    });
+
+    it('continues a resumable stream from what the client has, and refuses to splice one that is not', () => {
+      expect(decideNextStep({ kind: 'worker_shutdown', afterFirstToken: true, resumable: true }, state(), policy, noRandom))
+        .toEqual({ action: 'retry_same', delayMs: 0, cause: 'resume:worker_shutdown' });
+      expect(decideNextStep({ kind: 'worker_shutdown', afterFirstToken: true }, state(), policy, noRandom))
+        .toEqual({ action: 'stop', reason: 'stream_interrupted' });
+    });
+
+    it('stops with worker_shutdown once the attempt budget is spent, and at the deadline', () => {
+      expect(decideNextStep({ kind: 'worker_shutdown' }, state({ attemptsMade: 4 }), policy, noRandom)).toEqual({ action: 'stop', reason: 'worker_shutdown' });
+      expect(decideNextStep({ kind: 'worker_shutdown' }, state({ deadlineAt: NOW }), policy, noRandom))
+        .toEqual({ action: 'stop', reason: 'expired_during_execution' });
+    });
+  });
 });

@@ -13,15 +13,13 @@
  * Retry-After): their resend starts it. A dedicated Temporal dev server (killing the
  * suite's would break other test files).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { devServerArgs } from '../../src/temporal/dev-server';
-import { findTemporalBinary } from '../../src/temporal/temporal-binary';
-import { freePorts } from '../support/ports';
+import { DedicatedTemporal } from '../support/dedicated-temporal';
+import { freeStablePorts } from '../support/ports';
 import { target } from '../support/zumik-harness';
 import { sleep, startCluster, waitForOutcome, type Cluster, type RoleProcess } from '../support/zumik-cluster';
 
@@ -37,40 +35,6 @@ function promptOf(body: unknown): string {
   return String(messages.at(-1)?.content ?? '');
 }
 
-class DedicatedTemporal {
-  private child?: ChildProcess;
-  constructor(private readonly args: string[]) {}
-
-  async start(): Promise<void> {
-    const child = spawn(findTemporalBinary(process.env.ZUMIK_TEMPORAL_BIN), this.args, { detached: true, stdio: 'ignore' });
-    this.child = child;
-    const address = this.address;
-    for (let tries = 0; ; tries += 1) {
-      try {
-        const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-        await connection.workflowService.getSystemInfo({});
-        await connection.close();
-        return;
-      } catch (error) {
-        if (tries > 150) throw error;
-        await sleep(200);
-      }
-    }
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.args[this.args.indexOf('--port') + 1]}`;
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    await exited;
-  }
-}
-
 describe('crashes under steady load: API, worker and Temporal server each SIGKILLed in turn', () => {
   let dir: string;
   let temporal: DedicatedTemporal;
@@ -81,9 +45,8 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zumik-crash-'));
-    const [temporalPort, uiPort, port] = await freePorts(3);
-    apiPort = port!;
-    temporal = new DedicatedTemporal(devServerArgs({ dataDir: dir, port: temporalPort!, uiPort: uiPort!, namespace: 'default' }).concat('--headless'));
+    [apiPort] = (await freeStablePorts(1)) as [number];
+    temporal = await DedicatedTemporal.create(dir);
     await temporal.start();
     cluster = await startCluster({
       temporalAddress: temporal.address,

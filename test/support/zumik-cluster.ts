@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OpenAICompatibleEmulator, type OpenAICompatibleEmulatorOptions } from '../emulators/openai-compatible-emulator';
-import { freePorts } from './ports';
+import { freeStablePorts } from './ports';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { EMULATOR_KEY } from './zumik-harness';
 import { spawnZumik, waitForReady, type ZumikProcess } from './zumik-process';
@@ -77,7 +77,8 @@ export async function startCluster(options: { emulator?: Partial<OpenAICompatibl
   };
 
   const spawn: Cluster['spawn'] = async (role, env = {}) => {
-    const [port] = env.PORT ? [Number(env.PORT)] : await freePorts(1);
+    // Below the ephemeral range: no client connection's local port can hold it when a process is restarted on it.
+    const [port] = env.PORT ? [Number(env.PORT)] : await freeStablePorts(1);
     const child = spawnZumik({ ...baseEnv, PORT: String(port), ...env }, ['--role', role]);
     const pid = child.child.pid!;
     liveGroups.add(pid);

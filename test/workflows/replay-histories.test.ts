@@ -65,6 +65,11 @@ describe('chatRequestWorkflow replay of stored histories', () => {
     }
   });
 
+  it('has a history of a stream handed over by a draining worker (worker_shutdown, continued at once) to replay', () => {
+    // Recorded by test/multi-process/graceful-stop.test.ts with ZUMIK_RECORD_HISTORIES=1.
+    expect(files).toContain('v3-worker-shutdown-handover.json');
+  });
+
   it.each(files)('replays %s without a nondeterminism error', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.ZUMIK_TEST_WORKFLOW_BUNDLE! } }, history, file);

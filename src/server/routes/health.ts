@@ -1,9 +1,13 @@
-/** `/healthz` (the process answers) and `/readyz` (every dependency answers), unauthenticated. */
+/**
+ * `/healthz` (the process answers) and `/readyz` (every dependency answers, and the process is not
+ * draining: from SIGTERM on it answers 503 `draining`, so a load balancer stops sending), unauthenticated.
+ */
 import { Router } from 'express';
 
 export type ReadinessCheck = () => Promise<void>;
 
-export function healthRoutes(checks: Record<string, ReadinessCheck>, timeoutMs = 3_000): Router {
+export function healthRoutes(checks: Record<string, ReadinessCheck>, options: { draining?: () => boolean; timeoutMs?: number } = {}): Router {
+  const timeoutMs = options.timeoutMs ?? 3_000;
   const router = Router();
   router.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
@@ -17,6 +21,10 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, timeoutMs =
         return [name, `error: ${error instanceof Error ? error.message : String(error)}`] as const;
       }
     }));
+    if (options.draining?.()) {
+      response.status(503).json({ status: 'draining', checks: Object.fromEntries(results) });
+      return;
+    }
     const ready = results.every(([, result]) => result === 'ok');
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });

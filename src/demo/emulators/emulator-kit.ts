@@ -178,15 +178,16 @@ export class EmulatorServer {
     const ended = () => { request.endedAt ??= Date.now(); };
     response.once('finish', ended);
     response.once('close', ended);
-    if (this.options.latencyMs) await delay(this.options.latencyMs);
-
     for (const route of this.routes) {
       if (route.method !== request.method) continue;
       const match = route.pattern.exec(request.path);
       if (!match) continue;
       const params: Record<string, string> = {};
       route.keys.forEach((key, index) => { params[key] = decodeURIComponent(match[index + 1] ?? ''); });
+      // The call takes its fault when it arrives, not after the latency: a slow call a client has already
+      // given up on never takes the fault queued for the next one.
       const fault = this.faults.shift() ?? this.outage;
+      if (this.options.latencyMs) await delay(this.options.latencyMs);
       if (fault?.kind === 'reset') { incoming.socket.destroy(); return; }
       if (fault?.kind === 'hang') return;
       try {
@@ -197,6 +198,7 @@ export class EmulatorServer {
       }
       return;
     }
+    if (this.options.latencyMs) await delay(this.options.latencyMs);
     sendJson(response, 404, { error: { message: `no route for ${request.method} ${request.path}` } });
   }
 

@@ -106,7 +106,8 @@ describe('admission', () => {
 
   it('a queued request whose client goes away leaves the queue at once and blocks nobody', async () => {
     await setPolicy(harness, { limits: { concurrency: 1 } });
-    harness.openai.options.latencyMs = 1_000;
+    // The first request holds the only slot long enough for the second to queue and leave, even on a loaded machine.
+    harness.openai.options.latencyMs = 4_000;
     const first = chat(harness, { model: 'admit.basic' });
     await eventually(() => upstreamCalls().length === 1, 5_000, 'the first upstream call');
     const abort = new AbortController();
@@ -114,6 +115,7 @@ describe('admission', () => {
     await eventually(async () => (await harness.database.pool.query('SELECT 1 FROM admission_tickets')).rowCount === 1, 3_000, 'the queue ticket');
     abort.abort();
     expect(await abandoned).toMatchObject({ name: 'AbortError' });
+    // At once: well before the first request frees its slot (it would then have been admitted, not left).
     await eventually(async () => (await harness.database.pool.query('SELECT 1 FROM admission_tickets')).rowCount === 0, 3_000, 'the ticket to go');
     expect((await first).status).toBe(200);
     await eventually(async () => (await harness.database.pool.query('SELECT 1 FROM admission_leases')).rowCount === 0, 5_000, 'the first lease to go');

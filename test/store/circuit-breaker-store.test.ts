@@ -106,10 +106,11 @@ describe('CircuitBreakerStore', () => {
     });
 
     it('needs the threshold within windowMs: failures spread wider apart do not open it', async () => {
-      const store = new CircuitBreakerStore(database.pool, { ...fast, windowMs: 200 });
+      // A window wide enough that three round trips fit in it on a loaded machine, and a pause well past it.
+      const store = new CircuitBreakerStore(database.pool, { ...fast, windowMs: 1_500 });
       const key = newKey();
       await failTimes(store, key, 2);
-      await sleep(350);
+      await sleep(1_700);
       await failTimes(store, key, 1);
       expect(await circuit(store, key)).toMatchObject({ state: 'closed' });
       await failTimes(store, key, 1);

@@ -25,6 +25,8 @@ import { BatchRepository } from './store/batch-repository';
 import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
 import { CircuitBreakerStore } from './store/circuit-breaker-store';
 import { ConfigFeed } from './store/config-feed';
+import { PriceManifestRepository } from './store/price-manifest-repository';
+import { BudgetRepository } from './store/budget-repository';
 import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config';
 import { RequestDecider } from './store/request-decider';
 import { CredentialRepository } from './store/credential-repository';
@@ -121,6 +123,9 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     const apiKeys = new ApiKeyRepository(database.pool);
     const modelAliases = new ModelAliasRepository(database.pool);
     await modelAliases.manifests.seedBuiltIn();
+    const prices = new PriceManifestRepository(database.pool);
+    const budgets = new BudgetRepository(database.pool);
+    await prices.seedBuiltIn();
     const masterKey = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
     const previousKeys = config.previousMasterKeys.map((key, index) => decodeMasterKey(key, `ZUMIK_PREVIOUS_MASTER_KEYS[${index}]`));
     const secretBox = new SecretBox(masterKey, previousKeys);
@@ -184,10 +189,13 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
       hasCredential: (target) => targetMayHaveCredential(config.providers, target),
       manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
+      budgets, prices, ...(metrics ? { budgetObserver: metrics } : {}),
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
-      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); }
+      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); prices.invalidate(); budgets.invalidate(); }
+      else if (topic.startsWith('budgets:')) budgets.invalidate(topic.slice('budgets:'.length));
+      else if (topic === 'prices') prices.invalidate();
       else if (topic === 'circuits') circuitCache.invalidate();
       else if (topic.startsWith('alias:')) releases.invalidate(topic.slice('alias:'.length));
       else if (topic.startsWith('policy:')) policies.invalidate(topic.slice('policy:'.length));
@@ -208,7 +216,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         },
         calls: {
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
-          credentials: resolver, manifests: modelAliases.manifests, ...(tracing ? { tracer: tracing.tracer } : {}),
+          credentials: resolver, manifests: modelAliases.manifests, prices, ...(tracing ? { tracer: tracing.tracer } : {}),
         },
         outcomes: requests, metrics,
         batches: { files, batches },
@@ -252,7 +260,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
-        metrics: appMetrics, modelOwner: config.demo ? DEMO_OWNER : undefined,
+        metrics: appMetrics, prices, budgets: { repository: budgets, pool: database.pool }, modelOwner: config.demo ? DEMO_OWNER : undefined,
       });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;

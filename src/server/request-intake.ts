@@ -29,7 +29,8 @@ export interface ChatRouteDeps {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
     decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation'>, policy: TenantPolicy, keyAllowList?: AllowList):
-      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }>;
+      Promise<{ decision: RequestDecision; softBudgets?: string[] }
+        | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[]; retryAfterSeconds?: number }>;
     release(requestId: string): Promise<void>;
   };
   requests: {
@@ -113,6 +114,8 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
   if (!started) {
     const decided = await deps.decider.decide(input, policy, principal.allowList);
     if ('refusal' in decided) throw await refuse(deps, input, decided, intake.surface);
+    // Admitted past a spent soft budget: said in a header now (the recorded outcome carries `budget_soft_exceeded`).
+    if (decided.softBudgets) request.res?.setHeader('x-zumik-budget', `soft_exceeded; budgets=${decided.softBudgets.join(',')}`);
     input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
     input.decidedAt = Date.now();
     if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
@@ -180,19 +183,24 @@ async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }, surface: 'v1' | 'v2'): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[]; retryAfterSeconds?: number },
+  surface: 'v1' | 'v2'): Promise<HttpError> {
   const endedAt = Date.now();
-  const outcome = refusedOutcome({
+  const refused = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
     deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined, ingress: input.ingress,
   }, decided.refusal, {
     release: decided.release ?? null, endedAt, workflow: null,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
+  // No attempt ran: nothing to price.
+  const outcome: RequestOutcome = { ...refused, cost_usd: null, cost_reason: 'no_usage', price_manifest_revision: null };
   const traceId = frontDoorTraceId(outcome.reason_code);
   await deps.requests.record({ outcome: traceId ? { ...outcome, trace_id: traceId } : outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
   deps.metrics?.observeOutcome(outcome);
-  return outcomeError(outcome, surface, decided.missing);
+  const error = outcomeError(outcome, surface, decided.missing);
+  if (decided.retryAfterSeconds !== undefined) error.headers['retry-after'] = String(decided.retryAfterSeconds);
+  return error;
 }
 
 function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {

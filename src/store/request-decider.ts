@@ -10,20 +10,35 @@ import type { MissingCredential } from '../domain/reason-code-errors';
 import type { ReasonCode } from '../domain/reason-codes';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot } from '../domain/request-planning';
-import type { ChatRequestInput } from '../domain/request-outcome';
+import type { ChatRequestInput, PlannedAttempt } from '../domain/request-outcome';
 import { withRoutingPolicy, type RoutingPolicy } from '../domain/routing-policy';
 import { DEFAULT_POLICY_REVISION } from '../domain/model-alias';
 import type { TenantPolicy } from '../domain/tenant-policy';
 import type { AdmissionStore } from './admission-store';
+import type { BudgetRepository } from './budget-repository';
+import { budgetApplies, maxRequestCostUsd, type Budget } from '../domain/budget';
+import { manifestFor } from '../domain/capabilities';
+import type { PriceManifest } from '../domain/price-manifest';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 import { TtlCache } from './ttl-cache';
 
 export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef' | 'operation'>;
 
 export type DecideResult =
-  | { decision: RequestDecision }
-  /** Refused before any attempt; `release` when the alias resolved (so the record names it). */
-  | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] };
+  /** `softBudgets`: the soft budgets already spent that this request was admitted past (it is flagged). */
+  | { decision: RequestDecision; softBudgets?: string[] }
+  /**
+   * Refused before any attempt; `release` when the alias resolved (so the record names it);
+   * `retryAfterSeconds` when waiting helps (a spent budget: until its period ends).
+   */
+  | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[]; retryAfterSeconds?: number };
+
+/** What budget enforcement reports (metrics): a refusal by a hard budget, a soft one passed, each budget's committed share. */
+export interface BudgetObserver {
+  budgetRefused(budget: Budget): void;
+  budgetSoftExceeded(budget: Budget): void;
+  budgetUtilisationAt(budget: Budget, committedUsd: number): void;
+}
 
 export interface RequestDeciderDeps {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
@@ -46,6 +61,14 @@ export interface RequestDeciderDeps {
   manifests?: { load(revision: string): Promise<unknown> };
   /** A release's routing policy revision, cached per process (immutable; absent: releases' revisions are ignored). */
   routingPolicies?: { find(revision: string): Promise<{ policy: RoutingPolicy } | undefined> };
+  /**
+   * Budgets (issue 14): a tenant's budgets from a per-process cache; only a request that one applies
+   * to reserves (one transaction). Absent: no budgets are enforced.
+   */
+  budgets?: Pick<BudgetRepository, 'ofTenant' | 'reserve' | 'release'>;
+  /** The current price manifest: what a reservation is priced with. */
+  prices?: { current(): Promise<PriceManifest> };
+  budgetObserver?: BudgetObserver;
 }
 
 export class RequestDecider {
@@ -88,7 +111,12 @@ export class RequestDecider {
       return { refusal: planned.refusal, policy, release: releaseRef, ...(missing ? { missing } : {}) };
     }
     const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none' };
-    if (!hasAdmissionLimits(tenantPolicy)) return { decision };
+    const budgeted = await this.reserveBudget(input, planned.plan, release!.capability_manifest_revision);
+    if ('refused' in budgeted) {
+      return { refusal: 'rejected_budget', policy, release: releaseRef, retryAfterSeconds: budgeted.refused.retryAfterSeconds };
+    }
+    const softBudgets = budgeted.softBudgets.length > 0 ? { softBudgets: budgeted.softBudgets } : {};
+    if (!hasAdmissionLimits(tenantPolicy)) return { decision, ...softBudgets };
 
     const { limits } = tenantPolicy;
     const admitted = await this.deps.admission.tryAdmit({
@@ -100,14 +128,40 @@ export class RequestDecider {
         maxQueueLength: limits.max_queue,
       },
     });
-    if (admitted.state === 'rejected') return { refusal: admitted.reason, policy, release: releaseRef };
-    if (admitted.state === 'queued') return { decision: { ...decision, admission: 'queued', position: admitted.position } };
-    return { decision: { ...decision, admission: 'leased' } };
+    if (admitted.state === 'rejected') {
+      if (budgeted.reserved) await this.deps.budgets!.release(input.requestId);
+      return { refusal: admitted.reason, policy, release: releaseRef };
+    }
+    if (admitted.state === 'queued') return { decision: { ...decision, admission: 'queued', position: admitted.position }, ...softBudgets };
+    return { decision: { ...decision, admission: 'leased' }, ...softBudgets };
   }
 
-  /** Give back a lease or ticket the decision took, when its workflow could not be started. */
+  /** Give back a lease or ticket and a budget reservation the decision took, when its workflow could not be started. */
   async release(requestId: string): Promise<void> {
-    await this.deps.admission.release(requestId);
+    await Promise.all([this.deps.admission.release(requestId), this.deps.budgets?.release(requestId)]);
+  }
+
+  /**
+   * The budgets that apply to this key and alias, from the per-process cache (none: no I/O at all);
+   * when some do, the request's maximum cost is reserved against them in one transaction.
+   */
+  private async reserveBudget(input: DecideInput, plan: readonly PlannedAttempt[], manifestRevision: string):
+    Promise<{ refused: { retryAfterSeconds: number } } | { reserved: boolean; softBudgets: string[] }> {
+    const { budgets: store, prices } = this.deps;
+    if (!store || !prices) return { reserved: false, softBudgets: [] };
+    const applicable = (await store.ofTenant(input.tenantId)).filter((budget) => budgetApplies(budget, input.apiKeyId, input.alias));
+    if (applicable.length === 0) return { reserved: false, softBudgets: [] };
+    const capabilities = manifestFor(manifestRevision);
+    const amountUsd = maxRequestCostUsd(input.body, plan, await prices.current(), capabilities, capabilities);
+    const reserved = await store.reserve({ requestId: input.requestId, budgets: applicable, amountUsd, expiresAt: Date.now() + 24 * 3_600_000 });
+    const observer = this.deps.budgetObserver;
+    if (!reserved.admitted) {
+      observer?.budgetRefused(reserved.budget);
+      return { refused: { retryAfterSeconds: reserved.retryAfterSeconds } };
+    }
+    for (const { budget, committedUsd } of reserved.utilisation) observer?.budgetUtilisationAt(budget, committedUsd);
+    for (const budget of reserved.softExceeded) observer?.budgetSoftExceeded(budget);
+    return { reserved: true, softBudgets: reserved.softExceeded.map((budget) => budget.id) };
   }
 
   private async keyAllowList(keyId: string): Promise<AllowList | undefined> {

@@ -75,14 +75,20 @@ export function budgetApplies(budget: Pick<Budget, 'apiKeyId' | 'alias'>, apiKey
 export const DEFAULT_RESERVED_OUTPUT_TOKENS = 4_096;
 
 /**
+ * The prompt estimate (≈ 4 characters a token) errs low on purpose where it skips targets; a
+ * reservation must err high, so it counts the estimate this many times over.
+ */
+export const RESERVED_PROMPT_MARGIN = 2;
+
+/**
  * The most a request may cost (USD), for its reservation: over the targets it may run on, the
- * priciest of prompt estimate × input rate + its output cap × output rate, at the tier it asks for.
+ * priciest of RESERVED_PROMPT_MARGIN × prompt estimate × input rate + its output cap × output rate, at the tier it asks for.
  * The output cap is `max_completion_tokens` / `max_tokens`, else the model's stated maximum output,
  * else DEFAULT_RESERVED_OUTPUT_TOKENS. 0 when no target has a price (it cannot be held to a budget).
  */
 export function maxRequestCostUsd(body: ChatRequest, targets: ReadonlyArray<{ provider: string; model: string }>, prices: PriceManifest,
   pinned?: CapabilityManifest, capabilities?: CapabilityManifest): number {
-  const promptTokens = estimatePromptTokens(body);
+  const promptTokens = estimatePromptTokens(body) * RESERVED_PROMPT_MARGIN;
   const asked = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const choices = Math.max(1, body.n ?? 1);
   let most = 0;

@@ -27,6 +27,7 @@ import { CircuitBreakerStore } from './store/circuit-breaker-store';
 import { ConfigFeed } from './store/config-feed';
 import { PriceManifestRepository } from './store/price-manifest-repository';
 import { BudgetRepository } from './store/budget-repository';
+import { ResponseCacheStore } from './store/response-cache-store';
 import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config';
 import { RequestDecider } from './store/request-decider';
 import { CredentialRepository } from './store/credential-repository';
@@ -254,7 +255,8 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit, tracer: tracing?.tracer,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
-          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
+          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, cache: new ResponseCacheStore(database.pool),
+          onBackgroundError: (error, what) => logger.warn({ err: error }, `${what} failed`), uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),

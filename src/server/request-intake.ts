@@ -16,7 +16,10 @@ import type { ReasonCode } from '../domain/reason-codes';
 import type { MissingCredential } from '../domain/reason-code-errors';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import type { ChatRequestInput, Ingress, RequestOperation, RequestOutcome } from '../domain/request-outcome';
-import { tenantQosProfile, type TenantPolicy } from '../domain/tenant-policy';
+import { responseCachePolicy, tenantQosProfile, type TenantPolicy } from '../domain/tenant-policy';
+import { cacheHitOutcome, cacheKeyMaterial, cacheModeFor, type CacheMode } from '../domain/response-cache';
+import { ResponseCacheStore, type CachedAnswer } from '../store/response-cache-store';
+import { cacheHeaders } from './response-cache-http';
 import type { ChatRequest } from '../contract/chat';
 import type { PayloadStore } from '../store/payload-store';
 import { EngineUnavailableError, type ChatGateway, type StartedRequest } from './chat-gateway';
@@ -28,8 +31,9 @@ export interface ChatRouteDeps {
   gateway: ChatGateway;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
-    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation'>, policy: TenantPolicy, keyAllowList?: AllowList):
-      Promise<{ decision: RequestDecision; softBudgets?: string[] }
+    decide<Cached = never>(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation'>, policy: TenantPolicy,
+      keyAllowList?: AllowList, cached?: (releaseId: string) => Promise<Cached | undefined>):
+      Promise<{ decision: RequestDecision; softBudgets?: string[] } | { decision: RequestDecision; cached: Cached }
         | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[]; retryAfterSeconds?: number }>;
     release(requestId: string): Promise<void>;
   };
@@ -45,7 +49,11 @@ export interface ChatRouteDeps {
   /** ZUMIK_POLLS_PER_RUN: a queued request's admission polls per workflow run (unset: the workflow's default). */
   queuePollsPerRun?: number;
   /** Counts refusals answered here (the worker counts the outcomes workflows record); absent when metrics are off. */
-  metrics?: { observeOutcome(outcome: RequestOutcome): void };
+  metrics?: { observeOutcome(outcome: RequestOutcome): void; cacheLookup?(tenantId: string, result: 'hit' | 'miss' | 'refresh'): void };
+  /** The exact-match response cache (chat completions); absent: `x-zumik-cache` is validated and nothing is cached. */
+  cache?: Pick<ResponseCacheStore, 'get' | 'put'>;
+  /** Where a failed background write (a cache entry, a cache hit's record) is reported. */
+  onBackgroundError?: (error: unknown, what: string) => void;
 }
 
 export interface IntakeRequest {
@@ -69,10 +77,34 @@ export interface IntakeRequest {
 export interface Intake {
   input: ChatRequestInput;
   started: StartedRequest;
+  /** The response cache wants the answer kept (a miss under `use`, or `refresh`): call once it is sent. */
+  remember?: (answer: CachedAnswer) => void;
+}
+
+/** A request answered from the response cache: no workflow; its outcome is recorded after the answer. */
+export interface CacheHit {
+  input: ChatRequestInput;
+  hit: CachedAnswer;
+  outcome: RequestOutcome;
+}
+
+/**
+ * Chat completions' intake with the response cache (README "Response cache"): the mode from
+ * `x-zumik-cache` or the alias's policy; never with an Idempotency-Key or `background` (those answers
+ * are the request's own, kept by id). A hit is looked up once the alias resolved and the allow-lists
+ * passed, before any budget or admission; it answers with no workflow and no provider call.
+ */
+export async function startCachedRequest(deps: ChatRouteDeps, request: Request, intake: IntakeRequest): Promise<Intake | CacheHit> {
+  const headers = cacheHeaders(request);
+  return begin(deps, request, intake, headers);
 }
 
 /** Decide and start one request (or attach to the one an Idempotency-Key names). Throws HttpErrors. */
 export async function startRequest(deps: ChatRouteDeps, request: Request, intake: IntakeRequest): Promise<Intake> {
+  return await begin(deps, request, intake) as Intake;
+}
+
+async function begin(deps: ChatRouteDeps, request: Request, intake: IntakeRequest, cacheAsked?: { mode?: CacheMode; ttlSeconds?: number }): Promise<Intake | CacheHit> {
   const receivedAt = Date.now();
   const principal = request.principal!;
   const policy = await deps.policies.get(principal.tenantId);
@@ -111,9 +143,27 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
     ...(idempotencyKey !== undefined ? { keepResponse: true } : {}),
   };
   let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
+  let remember: Intake['remember'];
   if (!started) {
-    const decided = await deps.decider.decide(input, policy, principal.allowList);
+    const settings = responseCachePolicy(policy, intake.alias);
+    const mode: CacheMode = cacheAsked && deps.cache && idempotencyKey === undefined && !intake.background
+      ? cacheModeFor(cacheAsked.mode, settings, intake.body) : 'skip';
+    const cache = deps.cache;
+    const keyOf = (releaseId: string) => ResponseCacheStore.key(cacheKeyMaterial(releaseId, intake.body));
+    const lookup = mode === 'use' && cache ? (releaseId: string) => cache.get(input.tenantId, keyOf(releaseId), input.stream) : undefined;
+    const decided = await deps.decider.decide(input, policy, principal.allowList, lookup);
     if ('refusal' in decided) throw await refuse(deps, input, decided, intake.surface);
+    if ('cached' in decided) return answeredFromCache(deps, input, decided.decision, decided.cached);
+    if (mode !== 'skip' && cache) {
+      deps.metrics?.cacheLookup?.(input.tenantId, mode === 'use' ? 'miss' : 'refresh');
+      request.res?.setHeader('x-zumik-cache', mode === 'use' ? 'miss' : 'refresh');
+      const key = keyOf(decided.decision.release.id);
+      const ttlSeconds = cacheAsked?.ttlSeconds ?? settings.ttlSeconds;
+      remember = (answer) => {
+        void cache.put({ tenantId: input.tenantId, key, answer, ttlSeconds, sourceRequestId: input.requestId })
+          .catch((error: unknown) => deps.onBackgroundError?.(error, 'keeping the answer in the response cache'));
+      };
+    }
     // Admitted past a spent soft budget: said in a header now (the recorded outcome carries `budget_soft_exceeded`).
     if (decided.softBudgets) request.res?.setHeader('x-zumik-budget', `soft_exceeded; budgets=${decided.softBudgets.join(',')}`);
     input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
@@ -130,7 +180,20 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
       throw error;
     }
   }
-  return { input, started };
+  return { input, started, ...(remember ? { remember } : {}) };
+}
+
+/** A hit: its outcome (no attempt, cost 0) is recorded after the answer goes out, as any request's bookkeeping. */
+function answeredFromCache(deps: ChatRouteDeps, input: ChatRequestInput, decision: RequestDecision, hit: CachedAnswer): CacheHit {
+  const endedAt = Date.now();
+  const outcome = cacheHitOutcome(input, decision.release.id, endedAt, decision.policy.qos.totalTargetMs);
+  deps.metrics?.cacheLookup?.(input.tenantId, 'hit');
+  setImmediate(() => {
+    deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt })
+      .then(() => deps.metrics?.observeOutcome(outcome))
+      .catch((error: unknown) => deps.onBackgroundError?.(error, "recording a cache hit's outcome"));
+  });
+  return { input, hit, outcome };
 }
 
 /** A client that goes away cancels the workflow, and with it the upstream call. Call `done` once the answer is written. */

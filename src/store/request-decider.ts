@@ -80,7 +80,13 @@ export class RequestDecider {
    * `tenantPolicy` when the caller has already read it (the front door reads it for the QoS class);
    * `keyAllowList` when the caller holds the key (the front door's principal), else it is looked up.
    */
-  async decide(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList): Promise<DecideResult> {
+  /**
+   * `cached`: looks the request up in the response cache once its release is resolved and the plan
+   * allowed (allow-lists, eligible targets); a hit is answered with no budget reservation and no
+   * admission lease (it calls no provider): `{ decision, cached }` with admission `none`.
+   */
+  async decide<Cached = never>(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList,
+    cached?: (releaseId: string) => Promise<Cached | undefined>): Promise<DecideResult | { decision: RequestDecision; cached: Cached }> {
     tenantPolicy ??= await this.deps.policies.get(input.tenantId);
     const lists = [{ aliases: tenantPolicy.allowed_aliases, providers: tenantPolicy.allowed_providers }, keyAllowList ?? await this.keyAllowList(input.apiKeyId)];
     const snapshotOf = (effective: TenantPolicy): PolicySnapshot => {
@@ -111,6 +117,8 @@ export class RequestDecider {
       return { refusal: planned.refusal, policy, release: releaseRef, ...(missing ? { missing } : {}) };
     }
     const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none' };
+    const hit = cached ? await cached(release!.id) : undefined;
+    if (hit !== undefined) return { decision, cached: hit };
     const budgeted = await this.reserveBudget(input, planned.plan, release!.capability_manifest_revision);
     if ('refused' in budgeted) {
       return { refusal: 'rejected_budget', policy, release: releaseRef, retryAfterSeconds: budgeted.refused.retryAfterSeconds };

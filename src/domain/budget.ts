@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { ChatRequest } from '../contract/chat';
 import { estimatePromptTokens, modelCapability, type CapabilityManifest } from './capabilities';
 import { ALIAS_PATTERN } from './model-alias';
+import type { RequestOperation } from './request-outcome';
 import { tokenRates, type PriceManifest } from './price-manifest';
 
 export const BUDGET_PERIODS = ['daily', 'monthly', 'rolling'] as const;
@@ -87,9 +88,12 @@ export const RESERVED_PROMPT_MARGIN = 2;
  * else DEFAULT_RESERVED_OUTPUT_TOKENS. 0 when no target has a price (it cannot be held to a budget).
  */
 export function maxRequestCostUsd(body: ChatRequest, targets: ReadonlyArray<{ provider: string; model: string }>, prices: PriceManifest,
-  pinned?: CapabilityManifest, capabilities?: CapabilityManifest): number {
-  const promptTokens = estimatePromptTokens(body) * RESERVED_PROMPT_MARGIN;
-  const asked = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  pinned?: CapabilityManifest, capabilities?: CapabilityManifest, operation?: RequestOperation): number {
+  // An embeddings body has `input` (text or token arrays) and no output: its JSON length bounds the text.
+  const embeddings = operation === 'embeddings';
+  const promptTokens = (embeddings ? Math.ceil(JSON.stringify((body as { input?: unknown }).input ?? '').length / 4) : estimatePromptTokens(body))
+    * RESERVED_PROMPT_MARGIN;
+  const asked = embeddings ? 0 : body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const choices = Math.max(1, body.n ?? 1);
   let most = 0;
   for (const target of targets) {

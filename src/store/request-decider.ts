@@ -160,7 +160,7 @@ export class RequestDecider {
     const applicable = (await store.ofTenant(input.tenantId)).filter((budget) => budgetApplies(budget, input.apiKeyId, input.alias));
     if (applicable.length === 0) return { reserved: false, softBudgets: [] };
     const capabilities = manifestFor(manifestRevision);
-    const amountUsd = maxRequestCostUsd(input.body, plan, await prices.current(), capabilities, capabilities);
+    const amountUsd = maxRequestCostUsd(input.body, plan, await prices.current(), capabilities, capabilities, input.operation);
     const reserved = await store.reserve({ requestId: input.requestId, budgets: applicable, amountUsd, expiresAt: Date.now() + 24 * 3_600_000 });
     const observer = this.deps.budgetObserver;
     if (!reserved.admitted) {

@@ -73,6 +73,9 @@ describe('budgets', () => {
     expect(maxRequestCostUsd({ ...body, max_tokens: 50 }, targets, prices)).toBeCloseTo((prompt * 10 + 50 * 100) / 1e6, 10);
     expect(maxRequestCostUsd(body, targets, prices)).toBeCloseTo((prompt * 10 + DEFAULT_RESERVED_OUTPUT_TOKENS * 100) / 1e6, 10);
     expect(maxRequestCostUsd(body, [{ provider: 'openai', model: 'unpriced' }], prices)).toBe(0);
+    // Embeddings: the input's length, no output.
+    const embeddings = { model: 'x', input: ['y'.repeat(398)] } as unknown as ChatRequest;
+    expect(maxRequestCostUsd(embeddings, targets, prices, undefined, undefined, 'embeddings')).toBeCloseTo((Math.ceil(404 / 4) * 2 * 10) / 1e6, 10);
   });
 
   it('requires window_seconds for a rolling period only', () => {

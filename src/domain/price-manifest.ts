@@ -134,18 +134,18 @@ interface CostedAttempt { provider: string; model: string; served_model?: string
  */
 export function attemptsCost(attempts: readonly CostedAttempt[], prices: PriceManifest, pinned?: CapabilityManifest):
   { cost_usd: number | null; cost_reason: CostReason | null } {
-  let total = 0;
-  let any = false;
-  for (const attempt of attempts) {
-    if (!attempt.usage) continue;
-    any = true;
-    const cost = (attempt.served_model ? usageCostUsd(prices, pinned, attempt.provider, attempt.served_model, attempt.usage, attempt.service_tier) : null)
-      ?? usageCostUsd(prices, pinned, attempt.provider, attempt.model, attempt.usage, attempt.service_tier);
-    if (cost === null) return { cost_usd: null, cost_reason: 'unpriced_model' };
-    total += cost;
-  }
-  if (!any) return { cost_usd: null, cost_reason: 'no_usage' };
-  return { cost_usd: Math.round(total * 1e8) / 1e8, cost_reason: null };
+  const each = attempts.map((attempt) => attemptCostUsd(attempt, prices, pinned));
+  if (attempts.every((attempt) => !attempt.usage)) return { cost_usd: null, cost_reason: 'no_usage' };
+  if (each.some((cost, index) => cost === null && attempts[index]!.usage)) return { cost_usd: null, cost_reason: 'unpriced_model' };
+  return { cost_usd: Math.round(each.reduce<number>((total, cost) => total + (cost ?? 0), 0) * 1e8) / 1e8, cost_reason: null };
+}
+
+/** One attempt's cost (its served model first, else the configured one), rounded to 1e-8 USD; null without usage or price. */
+export function attemptCostUsd(attempt: CostedAttempt, prices: PriceManifest, pinned?: CapabilityManifest): number | null {
+  if (!attempt.usage) return null;
+  const cost = (attempt.served_model ? usageCostUsd(prices, pinned, attempt.provider, attempt.served_model, attempt.usage, attempt.service_tier) : null)
+    ?? usageCostUsd(prices, pinned, attempt.provider, attempt.model, attempt.usage, attempt.service_tier);
+  return cost === null ? null : Math.round(cost * 1e8) / 1e8;
 }
 
 /** The API object of a revision. */
@@ -153,10 +153,14 @@ export function pricesToJson(prices: PriceManifest, createdAt: number, current: 
   return { id: prices.revision, object: 'price_manifest', created_at: createdAt, current, models: prices.models };
 }
 
-/** The outcome costed with a price manifest revision (and the capability manifest its release pins). */
+/**
+ * The outcome costed with a price manifest revision (and the capability manifest its release pins):
+ * its total, and each attempt's own `cost_usd` (null without usage or price).
+ */
 export function priceOutcome<T extends Pick<RequestOutcome, 'attempts' | 'cost_usd' | 'cache_hit'>>(outcome: T, prices: PriceManifest, pinned?: CapabilityManifest):
   T & Pick<RequestOutcome, 'cost_reason' | 'price_manifest_revision'> {
   // A cached answer called no provider: it costs nothing, whatever the prices.
   const cost = outcome.cache_hit ? { cost_usd: 0, cost_reason: null } : attemptsCost(outcome.attempts, prices, pinned);
-  return { ...outcome, ...cost, price_manifest_revision: prices.revision };
+  const attempts = outcome.attempts.map((attempt) => ({ ...attempt, cost_usd: attemptCostUsd(attempt, prices, pinned) }));
+  return { ...outcome, attempts, ...cost, price_manifest_revision: prices.revision };
 }

@@ -125,6 +125,8 @@ export interface AttemptRecord {
   continuation?: { from_attempt: number; offset_chars: number; offset_chunks: number; mode: 'prefill' | 'regenerate' } | null;
   /** Stream events that were not valid JSON and were skipped (the rest of the stream was valid). */
   malformed_events?: number;
+  /** This attempt's cost in USD at the outcome's `price_manifest_revision` (null: no usage, or no price); set when the outcome is costed. */
+  cost_usd?: number | null;
   /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
   verified_outage?: OutageEvidence[];
 }

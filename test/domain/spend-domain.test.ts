@@ -3,6 +3,7 @@ import { builtInManifest } from '../../src/domain/capabilities';
 import { attemptsCost, builtInPrices, priceOutcome, putPricesSchema, type PriceManifest } from '../../src/domain/price-manifest';
 import { cacheKeyMaterial, cacheModeFor, canonicalJson } from '../../src/domain/response-cache';
 import type { ChatRequest } from '../../src/contract/chat';
+import type { RequestOutcome } from '../../src/domain/request-outcome';
 
 const usage = (prompt: number, completion: number, cached = 0) => ({
   prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached },
@@ -39,6 +40,10 @@ describe('price manifest', () => {
 
   it('records the revision and costs a cache hit at 0', () => {
     expect(priceOutcome({ attempts: [], cost_usd: null, cache_hit: true }, PRICES)).toEqual({ attempts: [], cost_usd: 0, cost_reason: null, cache_hit: true, price_manifest_revision: 'price_test' });
+    const attempts = [{ provider: 'openai', model: 'm', usage: usage(1_000_000, 0) }, { provider: 'openai', model: 'm', usage: null }] as unknown as RequestOutcome['attempts'];
+    const priced = priceOutcome({ attempts, cost_usd: null }, PRICES);
+    expect(priced.attempts.map((attempt) => attempt.cost_usd)).toEqual([2, null]);
+    expect(priced.cost_usd).toBe(2);
   });
 
   it('validates a manifest: prices are non-negative numbers, keys provider/model, tiers known', () => {

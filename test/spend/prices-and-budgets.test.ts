@@ -90,6 +90,7 @@ describe('prices and budgets', () => {
       expect(outcome.price_manifest_revision).toBe(priceRevision);
       expect(outcome.cost_usd).toBeCloseTo(COST, 10);
       expect(outcome.cost_reason).toBeNull();
+      expect(outcome.attempts.map((attempt: { cost_usd: number }) => attempt.cost_usd)).toEqual([COST]);
 
       const unpriced = await ask('spend.unpriced');
       expect(unpriced.status).toBe(200);

@@ -71,6 +71,7 @@ export const AttemptRecord = z.looseObject({
   status: z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']), http_status: z.int().nullable(),
   failure_kind: z.enum(Object.keys(FAILURE_KINDS) as [string, ...string[]]).nullable(), retry_cause: z.string().nullable(), service_tier: z.string().nullable(),
   usage: CompletionUsage.nullable(),
+  cost_usd: z.number().min(0).nullable().optional().meta({ description: "This attempt's cost at the outcome's price_manifest_revision" }),
 }).meta({ description: 'One attempt against one target' });
 
 export const RequestOutcome = z.looseObject({

@@ -255,7 +255,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         logger, apiKeys, modelAliases, authenticator, readiness, bodyLimit: config.bodyLimit, tracer: tracing?.tracer,
         chat: {
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger }),
-          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, cache: new ResponseCacheStore(database.pool),
+          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, cache: new ResponseCacheStore(database.pool, config.responseCache),
           onBackgroundError: (error, what) => logger.warn({ err: error }, `${what} failed`), uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,

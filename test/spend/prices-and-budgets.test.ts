@@ -148,16 +148,16 @@ describe('prices and budgets', () => {
     }, 60_000);
 
     it('resets a rolling window: refused while spent, admitted again once the spend has left the window', async () => {
-      await createBudget({ amount_usd: COST / 2, period: 'rolling', window_seconds: 2, mode: 'hard' });
+      await createBudget({ amount_usd: COST / 2, period: 'rolling', window_seconds: 4, mode: 'hard' });
       const first = await ask('spend.a');
       expect(first.status).toBe(200);
       await waitForRecorded(harness, first.body.id);
       const refused = await ask('spend.a');
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(4);
       let again = refused;
-      await eventually(async () => (again = await ask('spend.a')).status === 200, 8_000, 'the rolling window to let a request through');
+      await eventually(async () => (again = await ask('spend.a')).status === 200, 15_000, 'the rolling window to let a request through');
       expect(again.headers.get('x-zumik-reason-code')).toBe('ok');
     }, 30_000);
 

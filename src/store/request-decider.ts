@@ -22,7 +22,9 @@ import type { PriceManifest } from '../domain/price-manifest';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 import { TtlCache } from './ttl-cache';
 
-export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef' | 'operation'>;
+export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef' | 'operation'>
+  /** When the request's deadline passes (a budget reservation never recorded stops counting after it); unknown: a day from now. */
+  & Partial<Pick<ChatRequestInput, 'deadlineAt'>>;
 
 export type DecideResult =
   /** `softBudgets`: the soft budgets already spent that this request was admitted past (it is flagged). */
@@ -161,7 +163,7 @@ export class RequestDecider {
     if (applicable.length === 0) return { reserved: false, softBudgets: [] };
     const capabilities = manifestFor(manifestRevision);
     const amountUsd = maxRequestCostUsd(input.body, plan, await prices.current(), capabilities, capabilities, input.operation);
-    const reserved = await store.reserve({ requestId: input.requestId, budgets: applicable, amountUsd, expiresAt: Date.now() + 24 * 3_600_000 });
+    const reserved = await store.reserve({ requestId: input.requestId, budgets: applicable, amountUsd, expiresAt: input.deadlineAt ?? Date.now() + 24 * 3_600_000 });
     const observer = this.deps.budgetObserver;
     if (!reserved.admitted) {
       observer?.budgetRefused(reserved.budget);

@@ -37,7 +37,8 @@ const MAX_WINDOW_SECONDS = 366 * 86_400;
 export const budgetInputSchema = z.strictObject({
   api_key_id: z.string().min(1).max(64).nullable().default(null),
   alias: z.string().regex(ALIAS_PATTERN, 'alias must be 1-128 characters: letters, digits and . _ : @ + - (starting with a letter or digit)').nullable().default(null),
-  amount_usd: z.number().positive('amount_usd must be greater than 0').max(1e9),
+  // Stored with 8 decimals: a smaller amount would be stored as 0.
+  amount_usd: z.number().min(1e-8, 'amount_usd must be at least 0.00000001').max(1e9),
   period: z.enum(BUDGET_PERIODS, { error: () => `period must be one of ${BUDGET_PERIODS.join(', ')}` }),
   window_seconds: z.number().int().min(1).max(MAX_WINDOW_SECONDS).nullable().default(null),
   mode: z.enum(['hard', 'soft'], { error: () => 'mode must be hard or soft' }).default('hard'),

@@ -131,6 +131,26 @@ describe('response cache', () => {
     await eventually(async () => (await chat(harness, { model: 'cache.on', messages }, ttl)).headers.get('x-zumik-cache') === 'miss', 8_000, 'the entry to expire');
   });
 
+  it('answers a hit with no budget reservation, even past a spent hard budget (a hit costs nothing)', async () => {
+    const messages = question();
+    const budget = await harness.call('POST', '/v2/budgets', { body: { amount_usd: 1e-6, period: 'daily', mode: 'hard' } });
+    expect(budget.status).toBe(201);
+    try {
+      const first = await chat(harness, { model: 'cache.on', messages });
+      expect(first.status).toBe(200);
+      await kept(first.body.id);
+      await waitForRecorded(harness, first.body.id);
+      expect((await chat(harness, { model: 'cache.off', messages })).headers.get('x-zumik-reason-code')).toBe('rejected_budget');
+      const hit = await chat(harness, { model: 'cache.on', messages });
+      expect(hit.status).toBe(200);
+      expect(hit.headers.get('x-zumik-cache')).toBe('hit');
+      const reservations = await harness.database.pool.query('SELECT 1 FROM budget_reservations WHERE request_id = $1', [hit.body.id]);
+      expect(reservations.rows).toHaveLength(0);
+    } finally {
+      await harness.call('DELETE', `/v2/budgets/${budget.body.id}`);
+    }
+  });
+
   it.each([
     [{ 'x-zumik-cache': 'always' }, 'x-zumik-cache'],
     [{ 'x-zumik-cache-ttl': '0' }, 'x-zumik-cache-ttl'],

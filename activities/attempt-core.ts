@@ -12,6 +12,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { circuitKey, circuitScope } from '../src/domain/attempt-plan';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
+import type { PriceManifest } from '../src/domain/price-manifest';
 import { manifestFor, supportsAssistantPrefill, supportsFlex } from '../src/domain/capabilities';
 import {
   requestChannel, requestControlChannel, type RequestControlMessage, type RequestMessage, type StreamCheckpoint, type StreamMeta,
@@ -61,6 +62,8 @@ export interface CallProviderDeps {
    * so `manifestFor` answers it from memory; absent: the built-in manifest serves every revision.
    */
   manifests?: { load(revision: string): Promise<unknown> };
+  /** The current price manifest (issue 14): the answered outcome is costed with it and records its revision. Absent: capability prices. */
+  prices?: { current(): Promise<PriceManifest> };
   /** How often a running (regular) attempt heartbeats, so a dead worker is noticed and cancellation arrives. */
   heartbeatIntervalMs?: number;
   /** Tracing on: each attempt's provider call gets its GenAI span. Absent: no span code runs. */

@@ -49,7 +49,7 @@ export function createActivities(deps: ActivityDeps = {}) {
       ? createRunAttempt({ calls: deps.calls, outcomes: deps.outcomes, batches: batchResults, payloads: deps.payloads, logger: deps.calls.logger, metrics: deps.metrics })
       : (missing('runAttempt') as ReturnType<typeof createRunAttempt>),
     callProvider: deps.calls ? createCallProvider(deps.calls) : (missing('callProvider') as ReturnType<typeof createCallProvider>),
-    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.payloads, deps.calls?.tracer !== undefined, deps.metrics) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
+    recordOutcome: deps.outcomes ? createRecordOutcome(deps.outcomes, batchResults, deps.calls?.bus, deps.payloads, deps.calls?.tracer !== undefined, deps.metrics, deps.calls?.prices) : (missing('recordOutcome') as ReturnType<typeof createRecordOutcome>),
     startBatch: batches?.startBatch ?? (missing('startBatch') as BatchActivities['startBatch']),
     readBatchLines: batches?.readBatchLines ?? (missing('readBatchLines') as BatchActivities['readBatchLines']),
     finalizeBatch: batches?.finalizeBatch ?? (missing('finalizeBatch') as BatchActivities['finalizeBatch']),

@@ -6,6 +6,7 @@
  * by it). A cancelled line writes no result: the batch decides what a cancelled line means.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { priceOutcome, type PriceManifest } from '../src/domain/price-manifest';
 import { RECORD_INVALID_DATA } from '../src/domain/record-failures';
 import { requestChannel } from '../src/domain/request-messages';
 import { wellFormed } from '../src/domain/well-formed';
@@ -48,7 +49,7 @@ export interface OutcomeObserver {
 
 /** `tracing`: the recorded outcome carries the trace it ran in (`trace_id`), and the span its reason code. `metrics`: counts it. */
 export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSink, bus?: Pick<StreamBus, 'publish'>, payloads?: PayloadRefs, tracing = false,
-  metrics?: OutcomeObserver) {
+  metrics?: OutcomeObserver, prices?: { current(): Promise<PriceManifest> }) {
   return async function recordOutcome(carried: RecordOutcomeInput): Promise<void> {
     const { responseRef, ...rest } = carried;
     let input: Omit<RecordOutcomeInput, 'responseRef'> = rest;
@@ -56,6 +57,8 @@ export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSi
       if (!payloads) throw new Error('an answer passed by reference needs the payload store in this worker');
       input = { ...rest, response: await payloads.get<Record<string, unknown>>(input.outcome.tenant, responseRef) };
     }
+    // An outcome the workflow computed (no answer: failed, cancelled, expired) is costed here, with the current prices.
+    if (prices && input.outcome.price_manifest_revision === undefined) input = { ...input, outcome: priceOutcome(input.outcome, await prices.current()) };
     if (input.sanitize) input = { ...input, outcome: wellFormed(input.outcome), response: wellFormed(input.response) };
     if (tracing) input = withTraceId(input);
     const { batchLine, publish, sanitize: _sanitize, ...record } = input;

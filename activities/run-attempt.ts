@@ -13,6 +13,7 @@ import { manifestFor } from '../src/domain/capabilities';
 import { buildAttemptRecord } from '../src/domain/attempt-record';
 import { computeOutcome, workflowRefFor } from '../src/domain/outcome';
 import { addUsage } from '../src/domain/outcome';
+import { priceOutcome } from '../src/domain/price-manifest';
 import { requestChannel, type RequestMessage, type StreamCheckpoint } from '../src/domain/request-messages';
 import type { RequestOutcome } from '../src/domain/request-outcome';
 import { toChatCompletion } from '../src/contract/openai-renderers';
@@ -58,7 +59,7 @@ async function refuseSplice(deps: RunAttemptDeps, input: RunAttemptInput, delive
 }
 
 export function createRunAttempt(deps: RunAttemptDeps) {
-  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads, deps.calls.tracer !== undefined, deps.metrics);
+  const record = createRecordOutcome(deps.outcomes, deps.batches, undefined, deps.payloads, deps.calls.tracer !== undefined, deps.metrics, deps.calls.prices);
   return async function runAttempt(carried: RunAttemptInput): Promise<RunAttemptResult> {
     // A body above the claim-check threshold came as a reference: the provider gets the real one.
     const input: RunAttemptInput = { ...carried, request: await withFullBody(deps.payloads, carried.request.tenantId, carried.request) };
@@ -118,7 +119,7 @@ export function createRunAttempt(deps: RunAttemptDeps) {
         : toChatCompletion(result, { id: request.requestId, includeReasoning: request.ingress === 'anthropic_messages' })) as unknown as Record<string, unknown>;
       const endedAt = Date.now();
       const info = Context.current().info;
-      const outcome = computeOutcome({
+      const computed = computeOutcome({
         input: {
           requestId: request.requestId, tenantId: request.tenantId, alias: request.alias, qosClass: request.qosClass, receivedAt: request.receivedAt,
           deadlineAt: request.deadlineAt, stream: request.stream, requestedServiceTier: request.body.service_tier ?? undefined,
@@ -129,6 +130,7 @@ export function createRunAttempt(deps: RunAttemptDeps) {
         attempts: [...previous, ...mine], endedAt, cancelled: false, deadlineExpired: false, bridged: attempt.role === 'bridge',
         workflow: workflowRefFor({ ...info.workflowExecution!, namespace: info.namespace }, request.uiBaseUrl),
       }, manifestFor(input.manifestRevision));
+      const outcome = deps.calls.prices ? priceOutcome(computed, await deps.calls.prices.current(), manifestFor(input.manifestRevision)) : computed;
       const response = request.keepResponse || request.delivery === 'background' || request.batchLine ? body : undefined;
       const send = () => (request.delivery === 'sync' ? publish({ type: 'final', outcome, body: request.stream ? undefined : body, chunkCount }) : undefined);
       // The answer goes out before the bookkeeping — except an answer the client may ask for again (Idempotency-Key):

@@ -11,7 +11,7 @@
  *
  * Options (env): BENCH_SEQ_N (300), BENCH_STREAM_N (200), BENCH_DURATION_S (10), BENCH_CONCURRENCY
  * ("10,50"), BENCH_EVENT_INTERVAL_MS (10), BENCH_WARMUP_S (3), BENCH_TARGETS
- * ("direct,floor,audit,zumik,zumik-pg"; audit = the audit minimum, bench/audit-floor; zumik-plain (not by default) = Zumik without payload encryption; zumik-nometrics (not by default) = Zumik with ZUMIK_METRICS=off; zumik-pg = Zumik with DATABASE_URL on BENCH_POSTGRES_URL's server,
+ * ("direct,floor,audit,zumik,zumik-pg"; audit = the audit minimum, bench/audit-floor; zumik-plain (not by default) = Zumik without payload encryption; zumik-nometrics (not by default) = Zumik with ZUMIK_METRICS=off; zumik-cache (not by default) = Zumik answering from its response cache (`x-zumik-cache: use` on the bench's one body: the first request fills the entry, every later one is a hit, no workflow and no provider call); zumik-pg = Zumik with DATABASE_URL on BENCH_POSTGRES_URL's server,
  * skipped when none answers), BENCH_MAX_MINUTES (12), ZUMIK_TEMPORAL_BIN. `--quick`: a short smoke run
  * (numbers not meaningful). `--profile`: the gateways run under `node --cpu-prof` for the warm-up and
  * the c phases only, and the report adds where their JS threads spent the CPU (not for comparisons:
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         log(skipped.at(-1)!);
       }
     }
-    for (const variant of ['zumik', 'zumik-plain', 'zumik-nometrics', 'zumik-pg'] as const) {
+    for (const variant of ['zumik', 'zumik-plain', 'zumik-nometrics', 'zumik-pg', 'zumik-cache'] as const) {
       if (!SETTINGS.targets.includes(variant)) continue;
       let databaseUrl: string | undefined;
       let databaseName: string | undefined;
@@ -309,7 +309,7 @@ async function main(): Promise<void> {
   log(`done: ${path.relative(PROJECT_ROOT, jsonFile)} and .md`);
 }
 
-async function startZumikTarget(name: 'zumik' | 'zumik-plain' | 'zumik-nometrics' | 'zumik-pg', upstream: { baseUrl: string }, temporalBin: string, logDir: string, tempDirs: string[],
+async function startZumikTarget(name: 'zumik' | 'zumik-plain' | 'zumik-nometrics' | 'zumik-pg' | 'zumik-cache', upstream: { baseUrl: string }, temporalBin: string, logDir: string, tempDirs: string[],
   cleanups: Array<() => Promise<void>>, log: (message: string) => void, databaseUrl?: string, databaseName?: string): Promise<Runtime> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `zumik-bench-${name}-`));
   tempDirs.push(dataDir);
@@ -342,10 +342,12 @@ async function startZumikTarget(name: 'zumik' | 'zumik-plain' | 'zumik-nometrics
     body: JSON.stringify({ targets: [{ execution_profile: 'managed_provider', provider: 'openai', model: UPSTREAM_MODEL, model_revision: '2024-07-18', weight: 1 }] }),
   });
   if (install.status !== 200) throw new Error(`${name}: PUT /v2/model-aliases/${ALIAS}: ${install.status} ${await install.text()}`);
+  // zumik-cache: every request asks the response cache; hits start no workflow, so there is no history to inspect.
+  const cache = name === 'zumik-cache';
   const runtime: Runtime = {
     clientTimes: new Map(), profileDir: profile ? profileDir : undefined,
-    target: { name, origin, path: '/v1/chat/completions', headers, model: ALIAS }, result, gateway: zumik,
-    inspect: { address: `127.0.0.1:${temporalPort}`, workflowType: 'chatRequestWorkflow', knownPorts: [temporalPort!, uiPort!], records: { origin, headers } },
+    target: { name, origin, path: '/v1/chat/completions', headers: cache ? { ...headers, 'x-zumik-cache': 'use' } : headers, model: ALIAS }, result, gateway: zumik,
+    ...(cache ? {} : { inspect: { address: `127.0.0.1:${temporalPort}`, workflowType: 'chatRequestWorkflow', knownPorts: [temporalPort!, uiPort!], records: { origin, headers } } }),
   };
   if (databaseName) {
     const marker = ` ${databaseName} `; // backend titles read "postgres: <user> <database> <client> <state>"

@@ -55,6 +55,8 @@ const schema = z.object({
   ZUMIK_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   ZUMIK_METRICS_MAX_TENANTS: z.coerce.number().int().min(1).max(10_000).default(50),
   ZUMIK_METRICS_MAX_ALIASES: z.coerce.number().int().min(1).max(10_000).default(100),
+  ZUMIK_CACHE_MAX_ENTRY_BYTES: z.coerce.number().int().min(1_024).max(64 * 1_048_576).default(1_048_576),
+  ZUMIK_CACHE_MAX_TENANT_BYTES: z.coerce.number().int().min(1_024).max(1_099_511_627_776).default(64 * 1_048_576),
   ZUMIK_TEMPORAL_METRICS_ADDRESS: z.string().trim().regex(/^(off|[^\s:/]+:\d+)$/, 'expected host:port or off').optional(),
   ZUMIK_DEMO: z.enum(['0', '1', 'true', 'false']).optional(),
   ZUMIK_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
@@ -138,6 +140,8 @@ export interface Config {
     /** The Temporal SDK runtime's own Prometheus exporter (worker metrics), host:port; unset: a free loopback port; `off`: none. */
     temporalAddress?: string;
   };
+  /** The exact-match response cache's size caps: the largest answer kept, and the bytes kept per tenant (LRU beyond). */
+  responseCache: { maxEntryBytes: number; maxTenantBytes: number };
   /** Demo mode (`--demo` or ZUMIK_DEMO=1): loopback provider emulators stand in for the managed providers. */
   demo: boolean;
   /**
@@ -222,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       maxTenants: values.ZUMIK_METRICS_MAX_TENANTS, maxAliases: values.ZUMIK_METRICS_MAX_ALIASES,
       temporalAddress: values.ZUMIK_TEMPORAL_METRICS_ADDRESS,
     },
+    responseCache: { maxEntryBytes: values.ZUMIK_CACHE_MAX_ENTRY_BYTES, maxTenantBytes: values.ZUMIK_CACHE_MAX_TENANT_BYTES },
     demo: argv.includes('--demo') || values.ZUMIK_DEMO === '1' || values.ZUMIK_DEMO === 'true',
     shutdown: { graceMs: values.ZUMIK_SHUTDOWN_GRACE_MS, delayMs: values.ZUMIK_SHUTDOWN_DELAY_MS },
     ...(values.ZUMIK_WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(values.ZUMIK_WORKFLOW_BUNDLE) } : {}),

@@ -36,3 +36,7 @@ export const apiKeyPrefix = (secret: string): string => `${secret.slice(0, 7)}â€
 export const newManifestRevision = (): string => `cap_${ulid().toLowerCase()}`;
 /** A routing policy revision: `pol_` + 26 lowercase ULID characters. */
 export const newPolicyRevision = (): string => `pol_${ulid().toLowerCase()}`;
+/** A price manifest revision: `price_` + 26 lowercase ULID characters. */
+export const newPriceRevision = (): string => `price_${ulid().toLowerCase()}`;
+/** A budget: `bud_` + 26 lowercase ULID characters. */
+export const newBudgetId = (): string => `bud_${ulid().toLowerCase()}`;

@@ -26,6 +26,9 @@ import { BatchRepository } from './store/batch-repository';
 import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
 import { CircuitBreakerStore } from './store/circuit-breaker-store';
 import { ConfigFeed } from './store/config-feed';
+import { PriceManifestRepository } from './store/price-manifest-repository';
+import { BudgetRepository } from './store/budget-repository';
+import { ResponseCacheStore } from './store/response-cache-store';
 import { CircuitCache, circuitRecorder, ReleaseCache } from './store/hot-config';
 import { LaneLeaseStore } from './store/lane-lease-store';
 import { RequestDecider } from './store/request-decider';
@@ -135,6 +138,9 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     const apiKeys = new ApiKeyRepository(database.pool);
     const modelAliases = new ModelAliasRepository(database.pool);
     await modelAliases.manifests.seedBuiltIn();
+    const prices = new PriceManifestRepository(database.pool);
+    const budgets = new BudgetRepository(database.pool);
+    await prices.seedBuiltIn();
     const masterKey = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
     const previousKeys = config.previousMasterKeys.map((key, index) => decodeMasterKey(key, `ZUMIK_PREVIOUS_MASTER_KEYS[${index}]`));
     const secretBox = new SecretBox(masterKey, previousKeys);
@@ -199,11 +205,15 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
       hasCredential: (target) => targetMayHaveCredential(config.providers, target),
       manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
       lanes: new LaneLeaseStore(database.pool),
+      budgets, prices, ...(metrics ? { budgetObserver: metrics } : {}),
     });
     const feed = new ConfigFeed(database.pool.options, logger.child({ component: 'config-feed' }));
     feed.subscribe((topic) => {
-      if (topic === '*') { releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); decider.forgetLanes(); }
-      else if (topic.startsWith('lane:')) decider.forgetLanes(topic.slice('lane:'.length));
+      if (topic === '*') {
+        releases.invalidate(); policies.invalidate(); circuitCache.invalidate(); authenticator.forgetAll(); decider.forgetLanes(); prices.invalidate(); budgets.invalidate();
+      } else if (topic.startsWith('lane:')) decider.forgetLanes(topic.slice('lane:'.length));
+      else if (topic.startsWith('budgets:')) budgets.invalidate(topic.slice('budgets:'.length));
+      else if (topic === 'prices') prices.invalidate();
       else if (topic === 'circuits') circuitCache.invalidate();
       else if (topic.startsWith('alias:')) releases.invalidate(topic.slice('alias:'.length));
       else if (topic.startsWith('policy:')) policies.invalidate(topic.slice('policy:'.length));
@@ -226,7 +236,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         },
         calls: {
           adapters, circuits: circuitRecorder(circuits, circuitCache), bus, logger: logger.child({ component: 'call-provider' }),
-          credentials: resolver, manifests: modelAliases.manifests, ...(tracing ? { tracer: tracing.tracer } : {}), shutdown: shutdownGrace.signal,
+          credentials: resolver, manifests: modelAliases.manifests, prices, ...(tracing ? { tracer: tracing.tracer } : {}), shutdown: shutdownGrace.signal,
         },
         outcomes: requests, metrics,
         batches: { files, batches },
@@ -273,13 +283,14 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         chat: {
           // Sockets this process closes itself at the end of a drain are not clients that left: their requests go on.
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger, ownSocketsClosing: () => drain.closingSockets }),
-          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
+          policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, cache: new ResponseCacheStore(database.pool, config.responseCache),
+          onBackgroundError: (error, what) => logger.warn({ err: error }, `${what} failed`), uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
-        metrics: appMetrics, modelOwner: config.demo ? DEMO_OWNER : undefined,
+        metrics: appMetrics, prices, budgets: { repository: budgets, pool: database.pool }, modelOwner: config.demo ? DEMO_OWNER : undefined,
         countTokens: createTokenCounter({
           releases, adapter: (provider) => directory.adapter(provider),
           credentials: new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox }),

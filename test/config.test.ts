@@ -64,4 +64,10 @@ describe('loadConfig', () => {
       ]);
     }
   });
+
+  it('reads the response cache caps, 1 MiB per answer and 64 MiB per tenant by default', () => {
+    expect(loadConfig({}, []).responseCache).toEqual({ maxEntryBytes: 1_048_576, maxTenantBytes: 67_108_864 });
+    expect(loadConfig({ ZUMIK_CACHE_MAX_ENTRY_BYTES: '2048', ZUMIK_CACHE_MAX_TENANT_BYTES: '4096' }, []).responseCache).toEqual({ maxEntryBytes: 2_048, maxTenantBytes: 4_096 });
+    expect(() => loadConfig({ ZUMIK_CACHE_MAX_ENTRY_BYTES: '10' }, [])).toThrow(/ZUMIK_CACHE_MAX_ENTRY_BYTES/);
+  });
 });

@@ -12,6 +12,7 @@ export interface ErrorShape { status: number; code: string; type: string; param?
 export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   rejected_rate_limit: { status: 429, code: 'rate_limit_exceeded', type: 'requests', message: "Rate limit reached for this tenant or API key." },
   rejected_concurrency_limit: { status: 429, code: 'concurrency_limit_exceeded', type: 'requests', message: 'Too many requests in flight for this tenant or API key.' },
+  rejected_budget: { status: 429, code: 'budget_exceeded', type: 'requests', message: 'A hard spend budget of this tenant or API key is exhausted for its period.' },
   rejected_queue_full: { status: 429, code: 'queue_full', type: 'requests', message: 'The admission queue for this tenant is full.' },
   expired_before_start: { status: 429, code: 'expired_before_start', type: 'requests', message: 'The request waited for capacity until its deadline and was not started.' },
   rejected_policy: { status: 403, code: 'qos_class_not_allowed', type: 'invalid_request_error', param: 'x-zumik-qos-class', message: "The tenant's policy does not allow this QoS class." },

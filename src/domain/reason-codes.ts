@@ -12,6 +12,8 @@ export const REASON_CODES = {
   ok_via_bridge: "completed by the last-resort OpenRouter bridge after a verified total outage: every target and region tried and failed with an outage kind (not a rate limit), or every circuit open; the bridge's attempt records `verified_outage`",
   ok_after_hedge: 'completed by a hedged attempt, started on the next target when the first token was later than the TTFT target',
   ok_after_resume: 'a stream broke after content was delivered and was continued from that text: the client got one whole answer',
+  ok_cache_hit: 'answered from the exact-match response cache (the same tenant sent the same request before): no provider was called, cost 0',
+  rejected_budget: "not admitted: a hard budget of the tenant or API key (or of this alias) is spent for its period; Retry-After says when the period ends",
   rejected_concurrency_limit: 'not admitted: the tenant or key is at its concurrency limit and the queue is full',
   rejected_rate_limit: "not admitted: the tenant's or key's request rate limit is exhausted",
   rejected_queue_full: 'not admitted: the admission queue is full',

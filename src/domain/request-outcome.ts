@@ -5,6 +5,7 @@
  */
 import type { ChatRequest, ChatUsage } from '../contract/chat';
 import type { FailureKind } from './failure-kinds';
+import type { CostReason } from './price-manifest';
 import type { PayloadRef } from './payload-ref';
 import type { ExecutionProfile, ModelAliasRelease } from './model-alias';
 import type { QosClass } from './qos';
@@ -126,6 +127,8 @@ export interface AttemptRecord {
   continuation?: { from_attempt: number; offset_chars: number; offset_chunks: number; mode: 'prefill' | 'regenerate' } | null;
   /** Stream events that were not valid JSON and were skipped (the rest of the stream was valid). */
   malformed_events?: number;
+  /** This attempt's cost in USD at the outcome's `price_manifest_revision` (null: no usage, or no price); set when the outcome is costed. */
+  cost_usd?: number | null;
   /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
   verified_outage?: OutageEvidence[];
 }
@@ -147,6 +150,14 @@ export interface RequestOutcome {
   attempts: AttemptRecord[];
   usage: ChatUsage | null;
   cost_usd: number | null;
+  /** Why `cost_usd` is null (`no_usage`, `unpriced_model`); null when the cost is known. Absent in outcomes recorded before issue 14. */
+  cost_reason?: CostReason | null;
+  /** The price manifest revision the cost was computed with (`price_builtin`, `price_…`): the cost is reproducible from it. */
+  price_manifest_revision?: string | null;
+  /** Answered from the exact-match response cache: no provider was called (`attempts` is empty, `cost_usd` 0). */
+  cache_hit?: boolean;
+  /** Admitted past a soft budget that was already spent (the request ran; the budget alert counted it). */
+  budget_soft_exceeded?: boolean;
   /** null for a request refused at the front door: no workflow was started for it. */
   workflow: WorkflowRef | null;
   /** The front door the request came through (absent for requests recorded before it was kept). */

@@ -17,6 +17,9 @@ export const TENANT_ID_RULE = 'tenant must be 1-64 letters, digits, . _ - (start
 
 const count = (minimum: number, maximum: number) => z.number().int().min(minimum).max(maximum);
 const milliseconds = count(1, 7 * 24 * 3_600_000);
+/** A response cache entry's lifetime: a second to 30 days. */
+export const MAX_CACHE_TTL_SECONDS = 30 * 86_400;
+const cacheTtl = count(1, MAX_CACHE_TTL_SECONDS);
 
 /** JSON field → QosProfile field. */
 const QOS_FIELDS = {
@@ -73,7 +76,11 @@ export const tenantPolicySchema = z.strictObject({
   /** Per-alias overrides of the fields that make sense per alias; an alias not listed follows the tenant-wide fields. */
   aliases: z.record(
     z.string().regex(ALIAS_PATTERN, 'alias keys must be 1-128 characters: letters, digits and . _ : @ + - (starting with a letter or digit)'),
-    z.strictObject({ content_filter_failover: z.boolean().optional(), stream_resume: z.boolean().optional() }),
+    z.strictObject({
+      content_filter_failover: z.boolean().optional(), stream_resume: z.boolean().optional(),
+      /** The exact-match response cache for this alias (overrides `response_cache` field by field). */
+      response_cache: z.strictObject({ enabled: z.boolean().optional(), ttl_seconds: cacheTtl.optional() }).optional(),
+    }),
   ).default({}),
   /**
    * A stream that breaks after content reached the client (cut, stall, upstream error, lost worker) is
@@ -93,6 +100,11 @@ export const tenantPolicySchema = z.strictObject({
    * TTFT target is paid for twice (the loser's partial output).
    */
   hedge_non_streaming: z.boolean().default(false),
+  /**
+   * The exact-match response cache (README "Response cache"): off unless enabled here or per alias
+   * (`aliases`), or asked per request (`x-zumik-cache`). Entries live `ttl_seconds` unless a request says.
+   */
+  response_cache: z.strictObject({ enabled: z.boolean().default(false), ttl_seconds: cacheTtl.default(3_600) }).prefault({}),
   /** Attempts per request across all targets (the retry budget). */
   max_attempts: count(1, 20).default(4),
   /** May the OpenRouter bridge serve the request after a verified outage of every target? */
@@ -166,10 +178,12 @@ export function tenantPolicyToJson(policy: TenantPolicy) {
     allowed_qos_classes: [...policy.allowed_qos_classes],
     failover: policy.failover,
     content_filter_failover: policy.content_filter_failover,
-    aliases: Object.fromEntries(Object.entries(policy.aliases).map(([alias, override]) => [alias, { ...override }])),
+    aliases: Object.fromEntries(Object.entries(policy.aliases).map(([alias, override]) => [alias,
+      { ...override, ...(override.response_cache ? { response_cache: { ...override.response_cache } } : {}) }])),
     stream_resume: policy.stream_resume,
     max_hedges: policy.max_hedges,
     hedge_non_streaming: policy.hedge_non_streaming,
+    response_cache: { ...policy.response_cache },
     max_attempts: policy.max_attempts,
     allow_brokered_execution: policy.allow_brokered_execution,
     flex: { ...policy.flex },
@@ -193,6 +207,12 @@ export function contentFilterFailover(policy: TenantPolicy, alias: string): bool
 export function streamResume(policy: TenantPolicy, alias: string): boolean {
   const override = Object.hasOwn(policy.aliases, alias) ? policy.aliases[alias]!.stream_resume : undefined;
   return override ?? policy.stream_resume;
+}
+
+/** The response cache settings of a tenant's requests for `alias`: the alias's override, else the tenant's fields. */
+export function responseCachePolicy(policy: TenantPolicy, alias: string): { enabled: boolean; ttlSeconds: number } {
+  const override = Object.hasOwn(policy.aliases, alias) ? policy.aliases[alias]!.response_cache : undefined;
+  return { enabled: override?.enabled ?? policy.response_cache.enabled, ttlSeconds: override?.ttl_seconds ?? policy.response_cache.ttl_seconds };
 }
 
 /** The retry and failover rules a tenant's request for `alias` runs under (src/domain/retry-decision.ts). */

@@ -10,6 +10,7 @@
  * the API for refusals at the front door). In split roles each process exposes its own /metrics.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Budget } from '../domain/budget';
 import type { RequestOutcome } from '../domain/request-outcome';
 
 /** Seconds: from a 5 ms cache hit to a 5 min flex request. */
@@ -92,6 +93,20 @@ export class ZumikMetrics {
     name: 'zumik_cost_usd_total', help: 'Estimated cost in USD of the requests, by tenant, alias and provider.',
     labelNames: ['tenant', 'alias', 'provider'] as const, registers: [this.registry],
   });
+  /** Budget alerts (issue 14): refusals by a spent hard budget, requests admitted past a spent soft one. Budget ids are few (admin-created). */
+  readonly budgetAlerts = new Counter({
+    name: 'zumik_budget_alerts_total', help: 'Requests refused by a spent hard budget (mode="hard") or admitted past a spent soft one (mode="soft"), by tenant and budget.',
+    labelNames: ['tenant', 'budget', 'mode'] as const, registers: [this.registry],
+  });
+  readonly budgetUtilisation = new Gauge({
+    name: 'zumik_budget_utilisation_ratio', help: "A budget's committed spend (settled + reserved) over its amount, as of its last reservation; alert at 0.8 and 1.",
+    labelNames: ['tenant', 'budget'] as const, registers: [this.registry],
+  });
+  /** Exact-match response cache lookups by result (hit, miss, refresh, skip). */
+  readonly cacheLookups = new Counter({
+    name: 'zumik_response_cache_total', help: 'Response cache lookups by tenant and result (hit, miss, refresh).',
+    labelNames: ['tenant', 'result'] as const, registers: [this.registry],
+  });
 
   constructor(options: MetricsOptions) {
     this.tenants = new LabelCap(options.maxTenants);
@@ -152,6 +167,22 @@ export class ZumikMetrics {
       if (cached > 0) this.tokens.inc({ tenant, alias, provider, type: 'cached_input' }, cached);
     }
     if (outcome.cost_usd) this.cost.inc({ tenant, alias, provider }, outcome.cost_usd);
+  }
+
+  budgetRefused(budget: Budget): void {
+    this.budgetAlerts.inc({ tenant: this.tenants.value(budget.tenantId), budget: budget.id, mode: 'hard' });
+  }
+
+  budgetSoftExceeded(budget: Budget): void {
+    this.budgetAlerts.inc({ tenant: this.tenants.value(budget.tenantId), budget: budget.id, mode: 'soft' });
+  }
+
+  budgetUtilisationAt(budget: Budget, committedUsd: number): void {
+    this.budgetUtilisation.set({ tenant: this.tenants.value(budget.tenantId), budget: budget.id }, committedUsd / budget.amountUsd);
+  }
+
+  cacheLookup(tenantId: string, result: 'hit' | 'miss' | 'refresh'): void {
+    this.cacheLookups.inc({ tenant: this.tenants.value(tenantId), result });
   }
 
   /** The exposition text: Zumik's registry, then the Temporal SDK runtime's metrics when bridged. */

@@ -40,6 +40,11 @@ import { metricsRoutes, type MetricsSource } from './routes/metrics';
 import { capabilityManifestRoutes } from './routes/capability-manifests';
 import { routingPolicyRoutes } from './routes/routing-policies';
 import { modelRoutes } from './routes/models';
+import { priceRoutes } from './routes/prices';
+import { budgetRoutes } from './routes/budgets';
+import type { BudgetRepository } from '../store/budget-repository';
+import type { Pool } from 'pg';
+import type { PriceManifestRepository } from '../store/price-manifest-repository';
 
 export interface AppDeps {
   logger: Logger;
@@ -74,6 +79,10 @@ export interface AppDeps {
   metrics?: MetricsSource;
   /** `POST /v1/messages/count_tokens` (absent: that path is a 404). */
   countTokens?: TokenCounter;
+  /** /v2/prices (operator): the price manifest revisions outcomes are costed with. */
+  prices?: PriceManifestRepository;
+  /** /v2/budgets and /v2/spend (admin): budgets with their spend, and recorded costs by key, alias, provider and day. */
+  budgets?: { repository: BudgetRepository; pool: Pool };
   /** `owned_by` of /v1/models entries (`zumik-demo` in demo mode); default `zumik`. */
   modelOwner?: string;
 }
@@ -122,6 +131,8 @@ export function createApp(deps: AppDeps): Express {
   if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints, deps.egress));
   if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
   if (deps.circuits) v2.use(circuitRoutes(deps.circuits));
+  if (deps.prices) v2.use(priceRoutes(deps.prices));
+  if (deps.budgets) v2.use(budgetRoutes(deps.budgets.repository, deps.budgets.pool));
   if (deps.codec) v2.use(codecRoutes(deps.codec));
   app.use('/v2', v2);
 

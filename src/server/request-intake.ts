@@ -17,7 +17,10 @@ import type { ReasonCode } from '../domain/reason-codes';
 import type { MissingCredential } from '../domain/reason-code-errors';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import type { ChatRequestInput, Ingress, RequestOperation, RequestOutcome } from '../domain/request-outcome';
-import { tenantQosProfile, type TenantPolicy } from '../domain/tenant-policy';
+import { responseCachePolicy, tenantQosProfile, type TenantPolicy } from '../domain/tenant-policy';
+import { cacheHitOutcome, cacheKeyMaterial, cacheModeFor, type CacheMode } from '../domain/response-cache';
+import { ResponseCacheStore, type CachedAnswer } from '../store/response-cache-store';
+import { cacheHeaders } from './response-cache-http';
 import type { ChatRequest } from '../contract/chat';
 import type { PayloadStore } from '../store/payload-store';
 import { EngineUnavailableError, type ChatGateway, type StartedRequest } from './chat-gateway';
@@ -29,9 +32,10 @@ export interface ChatRouteDeps {
   gateway: ChatGateway;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   decider: {
-    decide(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation' | 'pinnedReleaseId' | 'deadlineAt'>,
-      policy: TenantPolicy, keyAllowList?: AllowList, context?: { header(name: string): string | undefined }):
-      Promise<{ decision: RequestDecision } | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }>;
+    decide<Cached = never>(input: Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'operation' | 'pinnedReleaseId' | 'deadlineAt'>,
+      policy: TenantPolicy, keyAllowList?: AllowList, context?: { header(name: string): string | undefined }, cached?: (releaseId: string) => Promise<Cached | undefined>):
+      Promise<{ decision: RequestDecision; softBudgets?: string[] } | { decision: RequestDecision; cached: Cached }
+        | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[]; retryAfterSeconds?: number }>;
     release(requestId: string): Promise<void>;
   };
   requests: {
@@ -46,7 +50,11 @@ export interface ChatRouteDeps {
   /** ZUMIK_POLLS_PER_RUN: a queued request's admission polls per workflow run (unset: the workflow's default). */
   queuePollsPerRun?: number;
   /** Counts refusals answered here (the worker counts the outcomes workflows record); absent when metrics are off. */
-  metrics?: { observeOutcome(outcome: RequestOutcome): void };
+  metrics?: { observeOutcome(outcome: RequestOutcome): void; cacheLookup?(tenantId: string, result: 'hit' | 'miss' | 'refresh'): void };
+  /** The exact-match response cache (chat completions); absent: `x-zumik-cache` is validated and nothing is cached. */
+  cache?: Pick<ResponseCacheStore, 'get' | 'put'>;
+  /** Where a failed background write (a cache entry, a cache hit's record) is reported. */
+  onBackgroundError?: (error: unknown, what: string) => void;
 }
 
 export interface IntakeRequest {
@@ -70,10 +78,34 @@ export interface IntakeRequest {
 export interface Intake {
   input: ChatRequestInput;
   started: StartedRequest;
+  /** The response cache wants the answer kept (a miss under `use`, or `refresh`): call once it is sent. */
+  remember?: (answer: CachedAnswer) => void;
+}
+
+/** A request answered from the response cache: no workflow; its outcome is recorded after the answer. */
+export interface CacheHit {
+  input: ChatRequestInput;
+  hit: CachedAnswer;
+  outcome: RequestOutcome;
+}
+
+/**
+ * Chat completions' intake with the response cache (README "Response cache"): the mode from
+ * `x-zumik-cache` or the alias's policy; never with an Idempotency-Key or `background` (those answers
+ * are the request's own, kept by id). A hit is looked up once the alias resolved and the allow-lists
+ * passed, before any budget or admission; it answers with no workflow and no provider call.
+ */
+export async function startCachedRequest(deps: ChatRouteDeps, request: Request, intake: IntakeRequest): Promise<Intake | CacheHit> {
+  const headers = cacheHeaders(request);
+  return begin(deps, request, intake, headers);
 }
 
 /** Decide and start one request (or attach to the one an Idempotency-Key names). Throws HttpErrors. */
 export async function startRequest(deps: ChatRouteDeps, request: Request, intake: IntakeRequest): Promise<Intake> {
+  return await begin(deps, request, intake) as Intake;
+}
+
+async function begin(deps: ChatRouteDeps, request: Request, intake: IntakeRequest, cacheAsked?: { mode?: CacheMode; ttlSeconds?: number }): Promise<Intake | CacheHit> {
   const receivedAt = Date.now();
   const principal = request.principal!;
   const policy = await deps.policies.get(principal.tenantId);
@@ -115,9 +147,29 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
     ...(pinnedReleaseId ? { pinnedReleaseId } : {}),
   };
   let started: StartedRequest | undefined = replay ? await engineOrThrow(deps.gateway.replay(input)) : undefined;
+  let remember: Intake['remember'];
   if (!started) {
-    const decided = await deps.decider.decide(input, policy, principal.allowList, { header: (name) => request.get(name) });
+    const settings = responseCachePolicy(policy, intake.alias);
+    const mode: CacheMode = cacheAsked && deps.cache && idempotencyKey === undefined && !intake.background
+      ? cacheModeFor(cacheAsked.mode, settings, intake.body) : 'skip';
+    const cache = deps.cache;
+    const keyOf = (releaseId: string) => ResponseCacheStore.key(cacheKeyMaterial(releaseId, intake.body));
+    const lookup = mode === 'use' && cache ? (releaseId: string) => cache.get(input.tenantId, keyOf(releaseId), input.stream) : undefined;
+    const decided = await deps.decider.decide(input, policy, principal.allowList, { header: (name) => request.get(name) }, lookup);
     if ('refusal' in decided) throw await refuse(deps, input, decided, intake.surface);
+    if ('cached' in decided) return answeredFromCache(deps, input, decided.decision, decided.cached);
+    if (mode !== 'skip' && cache) {
+      deps.metrics?.cacheLookup?.(input.tenantId, mode === 'use' ? 'miss' : 'refresh');
+      request.res?.setHeader('x-zumik-cache', mode === 'use' ? 'miss' : 'refresh');
+      const key = keyOf(decided.decision.release.id);
+      const ttlSeconds = cacheAsked?.ttlSeconds ?? settings.ttlSeconds;
+      remember = (answer) => {
+        void cache.put({ tenantId: input.tenantId, key, answer, ttlSeconds, sourceRequestId: input.requestId })
+          .catch((error: unknown) => deps.onBackgroundError?.(error, 'keeping the answer in the response cache'));
+      };
+    }
+    // Admitted past a spent soft budget: said in a header now (the recorded outcome carries `budget_soft_exceeded`).
+    if (decided.softBudgets) request.res?.setHeader('x-zumik-budget', `soft_exceeded; budgets=${decided.softBudgets.join(',')}`);
     input.decision = { ...decided.decision, policy: { ...decided.decision.policy, streamResume: resumeWanted && canResume(input, decided.decision.policy) } };
     input.decidedAt = Date.now();
     if (decided.decision.admission === 'queued' && deps.queuePollsPerRun !== undefined) input.queuePollsPerRun = deps.queuePollsPerRun;
@@ -133,7 +185,20 @@ export async function startRequest(deps: ChatRouteDeps, request: Request, intake
       throw error;
     }
   }
-  return { input, started };
+  return { input, started, ...(remember ? { remember } : {}) };
+}
+
+/** A hit: its outcome (no attempt, cost 0) is recorded after the answer goes out, as any request's bookkeeping. */
+function answeredFromCache(deps: ChatRouteDeps, input: ChatRequestInput, decision: RequestDecision, hit: CachedAnswer): CacheHit {
+  const endedAt = Date.now();
+  const outcome = cacheHitOutcome(input, decision.release.id, endedAt, decision.policy.qos.totalTargetMs);
+  deps.metrics?.cacheLookup?.(input.tenantId, 'hit');
+  setImmediate(() => {
+    deps.requests.record({ outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt })
+      .then(() => deps.metrics?.observeOutcome(outcome))
+      .catch((error: unknown) => deps.onBackgroundError?.(error, "recording a cache hit's outcome"));
+  });
+  return { input, hit, outcome };
 }
 
 /** A client that goes away cancels the workflow, and with it the upstream call. Call `done` once the answer is written. */
@@ -186,19 +251,24 @@ async function engineOrThrow<T>(pending: Promise<T>): Promise<T> {
 
 /** A request refused before any workflow: recorded (so `GET /v2/requests/{id}` and a replay find it), then answered. */
 async function refuse(deps: ChatRouteDeps, input: ChatRequestInput,
-  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] }, surface: 'v1' | 'v2'): Promise<HttpError> {
+  decided: { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[]; retryAfterSeconds?: number },
+  surface: 'v1' | 'v2'): Promise<HttpError> {
   const endedAt = Date.now();
-  const outcome = refusedOutcome({
+  const refused = refusedOutcome({
     requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, qosClass: input.qosClass, receivedAt: input.receivedAt,
     deadlineAt: input.deadlineAt, stream: input.stream, requestedServiceTier: input.body.service_tier ?? undefined, ingress: input.ingress,
   }, decided.refusal, {
     release: decided.release ?? null, endedAt, workflow: null,
     targets: { ttftTargetMs: decided.policy.qos.ttftTargetMs, totalTargetMs: decided.policy.qos.totalTargetMs },
   });
+  // No attempt ran: nothing to price.
+  const outcome: RequestOutcome = { ...refused, cost_usd: null, cost_reason: 'no_usage', price_manifest_revision: null };
   const traceId = frontDoorTraceId(outcome.reason_code);
   await deps.requests.record({ outcome: traceId ? { ...outcome, trace_id: traceId } : outcome, apiKeyId: input.apiKeyId, receivedAt: input.receivedAt, endedAt });
   deps.metrics?.observeOutcome(outcome);
-  return outcomeError(outcome, surface, decided.missing);
+  const error = outcomeError(outcome, surface, decided.missing);
+  if (decided.retryAfterSeconds !== undefined) error.headers['retry-after'] = String(decided.retryAfterSeconds);
+  return error;
 }
 
 function qosClassOf(request: Request, serviceTier: string | undefined, policy: TenantPolicy): QosClass {

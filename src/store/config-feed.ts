@@ -7,7 +7,7 @@
 import { Client, type ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 
-export type ConfigTopic = `alias:${string}` | `policy:${string}` | `key:${string}` | `lane:${string}` | 'circuits' | '*';
+export type ConfigTopic = `alias:${string}` | `policy:${string}` | `key:${string}` | `lane:${string}` | `budgets:${string}` | 'prices' | 'circuits' | '*';
 
 export class ConfigFeed {
   private client?: Client;

@@ -10,11 +10,15 @@ import type { MissingCredential } from '../domain/reason-code-errors';
 import type { ReasonCode } from '../domain/reason-codes';
 import type { PolicySnapshot, RequestDecision } from '../domain/request-decision';
 import { hasAdmissionLimits, planRequest, policyRefusal, policySnapshot } from '../domain/request-planning';
-import type { ChatRequestInput } from '../domain/request-outcome';
+import type { ChatRequestInput, PlannedAttempt } from '../domain/request-outcome';
 import { withRoutingPolicy, type RoutingPolicy } from '../domain/routing-policy';
 import { DEFAULT_POLICY_REVISION } from '../domain/model-alias';
 import type { TenantPolicy } from '../domain/tenant-policy';
 import type { AdmissionStore } from './admission-store';
+import type { BudgetRepository } from './budget-repository';
+import { budgetApplies, maxRequestCostUsd, type Budget } from '../domain/budget';
+import { manifestFor } from '../domain/capabilities';
+import type { PriceManifest } from '../domain/price-manifest';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 import { TtlCache } from './ttl-cache';
 import type { LaneLeaseStore } from './lane-lease-store';
@@ -24,6 +28,7 @@ import type { ModelAliasRelease } from '../domain/model-alias';
 import type { RoutingRecord } from '../domain/request-outcome';
 
 export type DecideInput = Pick<ChatRequestInput, 'requestId' | 'tenantId' | 'apiKeyId' | 'alias' | 'qosClass' | 'body' | 'bodyRef' | 'operation'>
+  /** The pinned release, and when the request's deadline passes (a budget reservation or lane lease never recorded stops counting after it; unknown: a day from now). */
   & Partial<Pick<ChatRequestInput, 'pinnedReleaseId' | 'deadlineAt'>>;
 
 /** What the front door knows of the HTTP request beyond its body: a session-sticky release reads its key from a header. */
@@ -32,9 +37,20 @@ export interface DecideContext {
 }
 
 export type DecideResult =
-  | { decision: RequestDecision }
-  /** Refused before any attempt; `release` when the alias resolved (so the record names it). */
-  | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[] };
+  /** `softBudgets`: the soft budgets already spent that this request was admitted past (it is flagged). */
+  | { decision: RequestDecision; softBudgets?: string[] }
+  /**
+   * Refused before any attempt; `release` when the alias resolved (so the record names it);
+   * `retryAfterSeconds` when waiting helps (a spent budget: until its period ends).
+   */
+  | { refusal: ReasonCode; policy: PolicySnapshot; release?: RequestDecision['release']; missing?: MissingCredential[]; retryAfterSeconds?: number };
+
+/** What budget enforcement reports (metrics): a refusal by a hard budget, a soft one passed, each budget's committed share. */
+export interface BudgetObserver {
+  budgetRefused(budget: Budget): void;
+  budgetSoftExceeded(budget: Budget): void;
+  budgetUtilisationAt(budget: Budget, committedUsd: number): void;
+}
 
 export interface RequestDeciderDeps {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
@@ -59,6 +75,14 @@ export interface RequestDeciderDeps {
   routingPolicies?: { find(revision: string): Promise<{ policy: RoutingPolicy } | undefined> };
   /** BYOC lane concurrency caps and their leases (absent: lanes are never saturated). */
   lanes?: Pick<LaneLeaseStore, 'caps' | 'tryTake' | 'release'>;
+  /**
+   * Budgets (issue 14): a tenant's budgets from a per-process cache; only a request that one applies
+   * to reserves (one transaction). Absent: no budgets are enforced.
+   */
+  budgets?: Pick<BudgetRepository, 'ofTenant' | 'reserve' | 'release'>;
+  /** The current price manifest: what a reservation is priced with. */
+  prices?: { current(): Promise<PriceManifest> };
+  budgetObserver?: BudgetObserver;
 }
 
 /** How long a lane lease outlives its request's deadline when its record never comes. */
@@ -75,7 +99,14 @@ export class RequestDecider {
    * `tenantPolicy` when the caller has already read it (the front door reads it for the QoS class);
    * `keyAllowList` when the caller holds the key (the front door's principal), else it is looked up.
    */
-  async decide(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList, context?: DecideContext): Promise<DecideResult> {
+  /**
+   * `context`: the HTTP request's headers (a session-sticky release reads its key there). `cached`: looks
+   * the request up in the response cache once its release is resolved and the plan allowed (allow-lists,
+   * eligible targets); a hit is answered with no budget reservation, admission or lane lease (it calls no
+   * provider): `{ decision, cached }` with admission `none`.
+   */
+  async decide<Cached = never>(input: DecideInput, tenantPolicy?: TenantPolicy, keyAllowList?: AllowList, context?: DecideContext,
+    cached?: (releaseId: string) => Promise<Cached | undefined>): Promise<DecideResult | { decision: RequestDecision; cached: Cached }> {
     tenantPolicy ??= await this.deps.policies.get(input.tenantId);
     const lists = [{ aliases: tenantPolicy.allowed_aliases, providers: tenantPolicy.allowed_providers }, keyAllowList ?? await this.keyAllowList(input.apiKeyId)];
     const snapshotOf = (effective: TenantPolicy): PolicySnapshot => {
@@ -123,7 +154,21 @@ export class RequestDecider {
       ...planned.lane,
     };
     const decision: RequestDecision = { release: releaseRef!, plan: planned.plan, skipped: planned.skipped, policy, admission: 'none', routing };
-    if (!hasAdmissionLimits(tenantPolicy)) return { decision };
+    // A lane lease the planning took goes back when nothing will be called (a cache hit) or the request is refused.
+    const tookLane = saturated.size > 0 || laneOf(planned.plan[0]!.execution_profile) === 'byoc';
+    const releaseLane = async () => { if (tookLane) await this.deps.lanes?.release(input.requestId); };
+    const hit = cached ? await cached(release!.id) : undefined;
+    if (hit !== undefined) {
+      await releaseLane();
+      return { decision, cached: hit };
+    }
+    const budgeted = await this.reserveBudget(input, planned.plan, release!.capability_manifest_revision);
+    if ('refused' in budgeted) {
+      await releaseLane();
+      return { refusal: 'rejected_budget', policy, release: releaseRef, retryAfterSeconds: budgeted.refused.retryAfterSeconds };
+    }
+    const softBudgets = budgeted.softBudgets.length > 0 ? { softBudgets: budgeted.softBudgets } : {};
+    if (!hasAdmissionLimits(tenantPolicy)) return { decision, ...softBudgets };
 
     const { limits } = tenantPolicy;
     const admitted = await this.deps.admission.tryAdmit({
@@ -136,11 +181,12 @@ export class RequestDecider {
       },
     });
     if (admitted.state === 'rejected') {
-      if (saturated.size > 0 || laneOf(planned.plan[0]!.execution_profile) === 'byoc') await this.deps.lanes?.release(input.requestId);
+      await releaseLane();
+      if (budgeted.reserved) await this.deps.budgets!.release(input.requestId);
       return { refusal: admitted.reason, policy, release: releaseRef };
     }
-    if (admitted.state === 'queued') return { decision: { ...decision, admission: 'queued', position: admitted.position } };
-    return { decision: { ...decision, admission: 'leased' } };
+    if (admitted.state === 'queued') return { decision: { ...decision, admission: 'queued', position: admitted.position }, ...softBudgets };
+    return { decision: { ...decision, admission: 'leased' }, ...softBudgets };
   }
 
   /** Forget the cached concurrency cap of one endpoint (every tenant's of that id: the feed names the id), or of all. */
@@ -149,9 +195,9 @@ export class RequestDecider {
     else this.laneCaps.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1) === endpointId);
   }
 
-  /** Give back a lease or ticket (admission, BYOC lane) the decision took, when its workflow could not be started. */
+  /** Give back what the decision took (admission lease or ticket, BYOC lane, budget reservation) when its workflow could not be started. */
   async release(requestId: string): Promise<void> {
-    await Promise.all([this.deps.admission.release(requestId), this.deps.lanes?.release(requestId)]);
+    await Promise.all([this.deps.admission.release(requestId), this.deps.lanes?.release(requestId), this.deps.budgets?.release(requestId)]);
   }
 
   /**
@@ -188,6 +234,29 @@ export class RequestDecider {
       async () => (await lanes.caps(input.tenantId, [first.provider])).get(first.provider) ?? null);
     if (cap === null) return false;
     return !(await lanes.tryTake(input.tenantId, first.provider, input.requestId, cap, (input.deadlineAt ?? Date.now() + 600_000) + LANE_LEASE_GRACE_MS));
+  }
+
+  /**
+   * The budgets that apply to this key and alias, from the per-process cache (none: no I/O at all);
+   * when some do, the request's maximum cost is reserved against them in one transaction.
+   */
+  private async reserveBudget(input: DecideInput, plan: readonly PlannedAttempt[], manifestRevision: string):
+    Promise<{ refused: { retryAfterSeconds: number } } | { reserved: boolean; softBudgets: string[] }> {
+    const { budgets: store, prices } = this.deps;
+    if (!store || !prices) return { reserved: false, softBudgets: [] };
+    const applicable = (await store.ofTenant(input.tenantId)).filter((budget) => budgetApplies(budget, input.apiKeyId, input.alias));
+    if (applicable.length === 0) return { reserved: false, softBudgets: [] };
+    const capabilities = manifestFor(manifestRevision);
+    const amountUsd = maxRequestCostUsd(input.body, plan, await prices.current(), capabilities, capabilities, input.operation);
+    const reserved = await store.reserve({ requestId: input.requestId, budgets: applicable, amountUsd, expiresAt: input.deadlineAt ?? Date.now() + 24 * 3_600_000 });
+    const observer = this.deps.budgetObserver;
+    if (!reserved.admitted) {
+      observer?.budgetRefused(reserved.budget);
+      return { refused: { retryAfterSeconds: reserved.retryAfterSeconds } };
+    }
+    for (const { budget, committedUsd } of reserved.utilisation) observer?.budgetUtilisationAt(budget, committedUsd);
+    for (const budget of reserved.softExceeded) observer?.budgetSoftExceeded(budget);
+    return { reserved: true, softBudgets: reserved.softExceeded.map((budget) => budget.id) };
   }
 
   private async keyAllowList(keyId: string): Promise<AllowList | undefined> {

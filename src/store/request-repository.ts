@@ -25,7 +25,8 @@ export class RequestRepository {
   /**
    * Write the request and its attempts, and free its admission lease or ticket when asked: one
    * statement, one round trip (the attempts go as one JSON array). Idempotent: a repeated write of the
-   * same request replaces its row and attempts.
+   * same request replaces its row and attempts. Budget reservations of the request are settled on its
+   * cost in the same statement.
    */
   async record(input: { outcome: RequestOutcome; apiKeyId?: string; response?: unknown; batchId?: string; receivedAt: number; endedAt: number; releaseLease?: boolean }): Promise<void> {
     const { outcome } = input;
@@ -41,8 +42,12 @@ export class RequestRepository {
       `WITH request AS (
          INSERT INTO requests (id, tenant_id, api_key_id, alias, release_id, qos_class, admission, completion, reason_code, target_met,
            degraded, fallback_used, provider, model, attempt_count, cost_usd, outcome, response, batch_id, received_at, ended_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,to_timestamp($20 / 1000.0),to_timestamp($21 / 1000.0))
-         ON CONFLICT (id) DO UPDATE SET outcome = EXCLUDED.outcome, completion = EXCLUDED.completion, reason_code = EXCLUDED.reason_code,
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,
+           -- Admitted past a spent soft budget (its reservation says so): the outcome carries the flag.
+           CASE WHEN EXISTS (SELECT 1 FROM budget_reservations WHERE request_id = $1 AND soft_exceeded)
+             THEN $17::jsonb || '{"budget_soft_exceeded":true}'::jsonb ELSE $17::jsonb END,
+           $18,$19,to_timestamp($20 / 1000.0),to_timestamp($21 / 1000.0))
+         ON CONFLICT (id) DO UPDATE SET outcome = EXCLUDED.outcome, cost_usd = EXCLUDED.cost_usd, provider = EXCLUDED.provider, model = EXCLUDED.model, completion = EXCLUDED.completion, reason_code = EXCLUDED.reason_code,
            attempt_count = EXCLUDED.attempt_count, response = coalesce(EXCLUDED.response, requests.response), ended_at = EXCLUDED.ended_at,
            recorded_at = now()
          RETURNING id),
@@ -62,7 +67,9 @@ export class RequestRepository {
        stale AS (DELETE FROM request_attempts WHERE request_id = $1 AND n > $15),
        lease AS (DELETE FROM admission_leases WHERE $23 AND request_id = $1),
        ticket AS (DELETE FROM admission_tickets WHERE $23 AND request_id = $1),
-       lane AS (DELETE FROM byoc_lane_leases WHERE request_id = $1)
+       lane AS (DELETE FROM byoc_lane_leases WHERE request_id = $1),
+       -- Budgets: the reservation becomes the actual cost (an unpriced cost counts 0: it cannot be held to a budget).
+       settle AS (UPDATE budget_reservations SET amount_usd = coalesce($16::numeric, 0), settled_at = now() WHERE request_id = $1)
        SELECT 1`,
       [outcome.id, outcome.tenant, input.apiKeyId ?? null, outcome.alias, outcome.release_id, outcome.qos_class, outcome.admission,
         outcome.completion, outcome.reason_code, outcome.target_met, outcome.degraded, outcome.fallback_used, winner?.provider ?? null,

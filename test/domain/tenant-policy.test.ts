@@ -25,6 +25,7 @@ describe('tenantPolicySchema', () => {
         stream_resume: true,
         max_hedges: 1,
         hedge_non_streaming: false,
+        response_cache: { enabled: false, ttl_seconds: 3_600 },
         max_attempts: 4,
         allow_brokered_execution: false,
         flex: { fallback_to_standard: false },

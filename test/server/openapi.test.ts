@@ -93,6 +93,28 @@ describe('OpenAPI 3.1 at /openapi.json', () => {
     expect((await harness.call('PUT', '/v2/model-aliases/docs.bad', { body: badRelease })).status).toBe(400);
   });
 
+  it('describes prices, budgets and spend as they are answered, and refuses in its schema what the server refuses', async () => {
+    const prices = await conforming('PUT', '/v2/prices', '/v2/prices', { body: { models: { 'openai/gpt-4o-mini': { input: 0.15, output: 0.6, tiers: { batch: 0.5 } } } } });
+    expect(prices.status).toBe(200);
+    await conforming('GET', '/v2/prices', '/v2/prices');
+    await conforming('GET', '/v2/prices/revisions', '/v2/prices/revisions');
+    await conforming('GET', '/v2/prices/revisions/{revision}', '/v2/prices/revisions/price_builtin');
+    const badPrices = { models: { 'openai/gpt-4o-mini': { input: -1, output: 0.6 } } };
+    expect(api.validateRequest('PUT', '/v2/prices', badPrices)).not.toEqual([]);
+    expect((await harness.call('PUT', '/v2/prices', { body: badPrices })).status).toBe(400);
+
+    const budget = await conforming('POST', '/v2/budgets', '/v2/budgets', { body: { amount_usd: 5, period: 'rolling', window_seconds: 3_600, mode: 'soft' } });
+    expect(budget.status).toBe(201);
+    await conforming('GET', '/v2/budgets', '/v2/budgets');
+    await conforming('PUT', '/v2/budgets/{id}', `/v2/budgets/${budget.body.id}`, { body: { amount_usd: 6, period: 'daily' } });
+    await conforming('GET', '/v2/budgets/{id}', `/v2/budgets/${budget.body.id}`);
+    await conforming('GET', '/v2/spend', '/v2/spend');
+    await conforming('DELETE', '/v2/budgets/{id}', `/v2/budgets/${budget.body.id}`);
+    const badBudget = { amount_usd: 5, period: 'weekly' };
+    expect(api.validateRequest('POST', '/v2/budgets', badBudget)).not.toEqual([]);
+    expect((await harness.call('POST', '/v2/budgets', { body: badBudget })).status).toBe(400);
+  });
+
   it('describes files and batches as they are answered (OpenAI schemas too)', async () => {
     const line = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'docs.chat', messages: [{ role: 'user', content: 'hi' }] } });
     const form = new FormData();

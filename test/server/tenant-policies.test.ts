@@ -14,6 +14,7 @@ const DEFAULT_JSON = {
   stream_resume: true,
   max_hedges: 1,
   hedge_non_streaming: false,
+  response_cache: { enabled: false, ttl_seconds: 3_600 },
   max_attempts: 4,
   allow_brokered_execution: false,
   flex: { fallback_to_standard: false },

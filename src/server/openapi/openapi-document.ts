@@ -10,6 +10,8 @@ import { chatRequestSchema } from '../../contract/chat-request-schema';
 import { embeddingsRequestSchema } from '../../contract/embeddings';
 import { responsesRequestSchema } from '../../contract/openai-responses';
 import { installReleaseSchema } from '../../domain/model-alias';
+import { budgetInputSchema } from '../../domain/budget';
+import { putPricesSchema } from '../../domain/price-manifest';
 import { tenantPolicySchema } from '../../domain/tenant-policy';
 import { createKeySchema } from '../routes/api-keys';
 import { createBatchSchema } from '../routes/batches';
@@ -32,6 +34,8 @@ const REQUEST_BODIES = {
   PutByocEndpointRequest: putEndpointSchema,
   PutCanaryRequest: putCanarySchema,
   RollbackRequest: rollbackSchema,
+  PutPricesRequest: putPricesSchema,
+  BudgetRequest: budgetInputSchema,
 } as const;
 
 const RESPONSES = {
@@ -42,7 +46,8 @@ const RESPONSES = {
   RequestOutcome: responses.RequestOutcome, RequestInProgress: responses.RequestInProgress,
   ChatCompletionWithOutcome: responses.ChatCompletionWithOutcome, ModelAliasRelease: responses.ModelAliasRelease,
   ModelAliasReleaseList: responses.ModelAliasReleaseList, ApiKey: responses.ApiKey, ApiKeyList: responses.ApiKeyList,
-  Deleted: responses.Deleted, JsonObject: responses.JsonObject,
+  Deleted: responses.Deleted, JsonObject: responses.JsonObject, PriceManifest: responses.PriceManifest,
+  PriceManifestRevisionList: responses.PriceManifestRevisionList, Budget: responses.Budget, BudgetList: responses.BudgetList, Spend: responses.Spend,
 } as const;
 
 export type ComponentName = keyof typeof REQUEST_BODIES | keyof typeof RESPONSES;
@@ -69,7 +74,7 @@ const errors = {
   '401': json('ErrorResponse', 'No valid API key'),
   '403': json('ErrorResponse', 'The key lacks the scope, or the allow-list refuses'),
   '404': json('ErrorResponse', 'Not found (or another tenant\'s)'),
-  '429': json('ErrorResponse', 'Rate or concurrency limit, or provider rate limits on every attempt'),
+  '429': json('ErrorResponse', 'Rate or concurrency limit, a spent hard budget (`budget_exceeded`, with Retry-After), or provider rate limits on every attempt'),
   '5XX': json('ErrorResponse', 'The providers failed (reason code in the headers and the outcome)'),
 };
 const pathParameter = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
@@ -77,13 +82,20 @@ const operation = (operationId: string, summary: string, ok: Record<string, unkn
   operationId, summary, ...extra, responses: { ...ok, ...errors },
 });
 
+/** The response cache's request headers (chat completions). */
+const CACHE_HEADERS = [
+  { name: 'x-zumik-cache', in: 'header', required: false, schema: { type: 'string', enum: ['use', 'refresh', 'skip'] },
+    description: 'The exact-match response cache: use (hit or keep), refresh (call and replace), skip; default from the tenant policy' },
+  { name: 'x-zumik-cache-ttl', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]+$' }, description: 'Seconds the kept answer lives (1 to 2592000)' },
+];
+
 function paths(): Record<string, unknown> {
   const chatStream = { 'text/event-stream': { schema: { type: 'string', description: '`data: {chat.completion.chunk}` events, then `data: [DONE]`' } } };
   return {
     '/v1/chat/completions': {
       post: operation('createChatCompletion', 'Chat completion (OpenAI-compatible); the outcome travels in x-zumik-* headers', {
         '200': { description: 'The answer, or its stream', content: { 'application/json': { schema: ref('CreateChatCompletionResponse') }, ...chatStream } },
-      }, { requestBody: body('CreateChatCompletionRequest') }),
+      }, { requestBody: body('CreateChatCompletionRequest'), parameters: CACHE_HEADERS }),
     },
     '/v1/embeddings': {
       post: operation('createEmbedding', 'Embeddings through an alias (OpenAI-compatible); the outcome travels in x-zumik-* headers', {
@@ -148,7 +160,7 @@ function paths(): Record<string, unknown> {
       post: operation('createChatCompletionWithOutcome', 'Chat completion with its outcome in the body; `background: true` answers 202 at once', {
         '200': { description: 'The answer with `zumik` (the outcome), or its stream', content: { 'application/json': { schema: ref('ChatCompletionWithOutcome') }, ...chatStream } },
         '202': json('RequestInProgress', 'Background: poll /v2/requests/{id}'),
-      }, { requestBody: body('CreateChatCompletionRequest') }),
+      }, { requestBody: body('CreateChatCompletionRequest'), parameters: CACHE_HEADERS }),
     },
     '/v2/requests/{id}': {
       get: operation('retrieveRequest', "A request's outcome: attempts, usage, cost, the Temporal UI link, the trace id", {
@@ -193,6 +205,37 @@ function paths(): Record<string, unknown> {
     '/v2/credentials/{provider}': {
       put: operation('putCredential', "The tenant's own key for a provider (BYOK, admin); never shown again", { '200': json('JsonObject', 'The credential, without its secret') },
         { parameters: [pathParameter('provider', 'The provider')], requestBody: body('PutCredentialRequest') }),
+    },
+    '/v2/prices': {
+      get: operation('retrievePrices', 'The current price manifest revision (operator)', { '200': json('PriceManifest', 'The current revision') }),
+      put: operation('putPrices', 'Install a new price manifest revision, whole; it is current from now on (operator)', { '200': json('PriceManifest', 'The new revision') },
+        { requestBody: body('PutPricesRequest') }),
+    },
+    '/v2/prices/revisions': {
+      get: operation('listPriceRevisions', 'Every price manifest revision (operator)', { '200': json('PriceManifestRevisionList', 'Revisions') }),
+    },
+    '/v2/prices/revisions/{revision}': {
+      get: operation('retrievePriceRevision', 'One price manifest revision (operator)', { '200': json('PriceManifest', 'The revision') },
+        { parameters: [pathParameter('revision', 'The revision (price_builtin, price_…)')] }),
+    },
+    '/v2/budgets': {
+      get: operation('listBudgets', "The tenant's budgets with their current period's spend (admin)", { '200': json('BudgetList', 'Budgets') }),
+      post: operation('createBudget', 'Create a budget for the tenant, an API key, or an alias (admin)', { '201': json('Budget', 'The budget') },
+        { requestBody: body('BudgetRequest') }),
+    },
+    '/v2/budgets/{id}': {
+      get: operation('retrieveBudget', 'One budget with its spend (admin)', { '200': json('Budget', 'The budget') }, { parameters: [pathParameter('id', 'The budget id (bud_…)')] }),
+      put: operation('updateBudget', "Replace a budget's amount, period and mode (admin)", { '200': json('Budget', 'The budget') },
+        { parameters: [pathParameter('id', 'The budget id (bud_…)')], requestBody: body('BudgetRequest') }),
+      delete: operation('deleteBudget', 'Delete a budget (admin)', { '200': json('Deleted', 'Deleted') }, { parameters: [pathParameter('id', 'The budget id (bud_…)')] }),
+    },
+    '/v2/spend': {
+      get: operation('retrieveSpend', "The tenant's recorded costs by key, alias, provider and day (admin)", { '200': json('Spend', 'Spend') }, {
+        parameters: [
+          { name: 'from', in: 'query', required: false, schema: { type: 'string' }, description: 'Unix seconds or ISO 8601 (default: 30 days before `to`)' },
+          { name: 'to', in: 'query', required: false, schema: { type: 'string' }, description: 'Unix seconds or ISO 8601 (default: now)' },
+        ],
+      }),
     },
     '/v2/byoc-endpoints/{id}': {
       put: operation('putByocEndpoint', "Register the tenant's own endpoint (admin)", { '200': json('JsonObject', 'The endpoint, without its secret') },

@@ -71,6 +71,7 @@ export const AttemptRecord = z.looseObject({
   status: z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']), http_status: z.int().nullable(),
   failure_kind: z.enum(Object.keys(FAILURE_KINDS) as [string, ...string[]]).nullable(), retry_cause: z.string().nullable(), service_tier: z.string().nullable(),
   usage: CompletionUsage.nullable(),
+  cost_usd: z.number().min(0).nullable().optional().meta({ description: "This attempt's cost at the outcome's price_manifest_revision" }),
 }).meta({ description: 'One attempt against one target' });
 
 export const RequestOutcome = z.looseObject({
@@ -81,6 +82,10 @@ export const RequestOutcome = z.looseObject({
   reason_code: z.enum(Object.keys(REASON_CODES) as [string, ...string[]]),
   timing: z.looseObject({ queued_ms: z.number().min(0), ttft_ms: z.number().min(0).nullable(), total_ms: z.number().min(0) }),
   attempts: z.array(AttemptRecord), usage: CompletionUsage.nullable(), cost_usd: z.number().min(0).nullable(),
+  cost_reason: z.enum(['no_usage', 'unpriced_model']).nullable().optional().meta({ description: 'Why cost_usd is null' }),
+  price_manifest_revision: z.string().nullable().optional().meta({ description: 'The price manifest revision the cost was computed with' }),
+  cache_hit: z.boolean().optional().meta({ description: 'Answered from the response cache: no attempt, cost 0, no workflow' }),
+  budget_soft_exceeded: z.boolean().optional().meta({ description: 'Admitted past a spent soft budget' }),
   workflow: z.looseObject({ id: z.string(), run_id: z.string(), ui_url: z.string().nullable() }).nullable(),
   trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional().meta({ description: 'The OpenTelemetry trace, when tracing is on' }),
   response: CreateChatCompletionResponse.optional().meta({ description: 'The kept answer (background requests, Idempotency-Key)' }),
@@ -120,3 +125,29 @@ export const ApiKey = z.looseObject({
 export const ApiKeyList = list(ApiKey);
 export const Deleted = z.looseObject({ id: z.string(), object: z.string(), deleted: z.literal(true) });
 export const JsonObject = z.looseObject({}).meta({ description: 'A JSON object (see the README for its fields)' });
+
+export const PriceManifest = z.looseObject({
+  id: z.string(), object: z.literal('price_manifest'), created_at: unixSeconds, current: z.boolean(),
+  models: z.record(z.string(), z.looseObject({ input: z.number().min(0), output: z.number().min(0) })),
+}).meta({ description: 'A price manifest revision: USD per million tokens per provider/model, tier multipliers' });
+
+export const PriceManifestRevisionList = z.looseObject({
+  object: z.literal('list'), current_revision: z.string(),
+  data: z.array(z.looseObject({ id: z.string(), object: z.literal('price_manifest_revision'), created_at: unixSeconds, models: z.int().min(0) })),
+}).meta({ description: 'Every price manifest revision, oldest first' });
+
+export const Budget = z.looseObject({
+  id: z.string(), object: z.literal('budget'), tenant: z.string(), api_key_id: z.string().nullable(), alias: z.string().nullable(),
+  amount_usd: z.number().positive(), period: z.enum(['daily', 'monthly', 'rolling']), window_seconds: z.int().nullable(), mode: z.enum(['hard', 'soft']),
+  spent_usd: z.number().min(0), committed_usd: z.number().min(0), remaining_usd: z.number().min(0), exhausted: z.boolean(),
+  period_start: unixSeconds, period_end: unixSeconds, created_at: unixSeconds,
+}).meta({ description: 'A spend budget with its current period' });
+
+export const BudgetList = z.looseObject({ object: z.literal('list'), data: z.array(Budget) });
+
+const SpendLine = z.looseObject({ requests: z.int().min(0), cost_usd: z.number().min(0), unpriced_requests: z.int().min(0) });
+export const Spend = z.looseObject({
+  object: z.literal('spend'), tenant: z.string(), currency: z.literal('usd'), from: unixSeconds, to: unixSeconds, total: SpendLine,
+  by_key: z.array(SpendLine.extend({ api_key_id: z.string().nullable() })), by_alias: z.array(SpendLine.extend({ alias: z.string() })),
+  by_provider: z.array(SpendLine.extend({ provider: z.string().nullable() })), by_day: z.array(SpendLine.extend({ day: z.string() })),
+}).meta({ description: "A tenant's recorded costs in a range, by key, alias, provider and UTC day" });

@@ -15,7 +15,8 @@ import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
 import { completionAsChunks } from '../../contract/openai-renderers';
 import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from '../outcome-http';
-import { cancelOnClientGone, startRequest, type ChatRouteDeps } from '../request-intake';
+import { cancelOnClientGone, startCachedRequest, type ChatRouteDeps, type Intake } from '../request-intake';
+import { replayCached } from '../response-cache-http';
 
 export type { ChatRouteDeps } from '../request-intake';
 
@@ -26,10 +27,15 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     if (surface === 'v1' && body.background !== undefined) throw badRequest('background is a /v2 feature: use POST /v2/chat/completions', 'background');
     const background = body.background === true;
     const { background: _background, ...forwarded } = body;
-    const { input, started } = await startRequest(deps, request, {
+    const intake = await startCachedRequest(deps, request, {
       body: forwarded as ChatRequest, alias: body.model, stream: body.stream === true, background, surface, idPrefix: 'chatcmpl-',
       ingress: 'openai_chat', idempotencyScope: { surface, body }, serviceTier: body.service_tier ?? undefined,
     });
+    if ('hit' in intake) {
+      replayCached(response, intake.hit, intake.outcome, surface);
+      return;
+    }
+    const { input, started, remember } = intake;
     if (background) {
       response.status(202).set({ 'x-zumik-request-id': input.requestId }).json({
         id: input.requestId, object: 'request_outcome', status: 'in_progress', completion: null, poll: `/v2/requests/${input.requestId}`,
@@ -38,8 +44,8 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     }
     const client = cancelOnClientGone(response, started);
     try {
-      if (input.stream) await deliverStream(started, input, response, surface);
-      else await deliverJson(started, response, surface);
+      if (input.stream) await deliverStream(started, input, response, surface, remember);
+      else await deliverJson(started, response, surface, remember);
     } finally {
       client.done();
     }
@@ -47,16 +53,20 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
   return router;
 }
 
-async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2'): Promise<void> {
+/** `remember`: the response cache keeps a completed answer once it is sent. */
+async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2', remember?: Intake['remember']): Promise<void> {
   for await (const delivery of started.deliveries) {
     if (delivery.type === 'final' && delivery.body) {
       sendCompletion(response, delivery.outcome, delivery.body, surface);
+      if (delivery.outcome.completion === 'completed') remember?.({ kind: 'json', body: delivery.body });
       return;
     }
     if (delivery.type === 'result') {
       const { outcome, response: answer } = delivery.result;
-      if (outcome.completion === 'completed' && answer) sendCompletion(response, outcome, answer, surface);
-      else throw outcomeError(outcome, surface);
+      if (outcome.completion === 'completed' && answer) {
+        sendCompletion(response, outcome, answer, surface);
+        remember?.({ kind: 'json', body: answer });
+      } else throw outcomeError(outcome, surface);
       return;
     }
   }
@@ -71,8 +81,11 @@ const DELIVERY_GAP_EVENT = `data: ${JSON.stringify({ error: {
   message: 'chunks of this stream were lost in delivery; the answer is incomplete', type: 'server_error', code: 'stream_delivery_gap', param: null,
 } })}\n\n`;
 
-async function deliverStream(started: StartedRequest, input: ChatRequestInput, response: Response, surface: 'v1' | 'v2'): Promise<void> {
+async function deliverStream(started: StartedRequest, input: ChatRequestInput, response: Response, surface: 'v1' | 'v2',
+  remember?: Intake['remember']): Promise<void> {
   let open = false;
+  // The chunks as sent, for the response cache (only when it keeps this answer).
+  const sent: Array<Record<string, unknown>> | undefined = remember ? [] : undefined;
   let failed = false;
   let received = 0;
   const write = (text: string) => { if (!response.writableEnded) response.write(text); };
@@ -102,6 +115,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           response.flushHeaders();
         }
         write(`data: ${JSON.stringify(delivery.message.chunk)}\n\n`);
+        sent?.push(delivery.message.chunk as unknown as Record<string, unknown>);
         break;
       case 'final':
         if (open) {
@@ -110,6 +124,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
             write(DELIVERY_GAP_EVENT);
           }
           end(delivery.outcome);
+          if (!failed && delivery.outcome.completion === 'completed' && sent) remember?.({ kind: 'stream', chunks: sent });
           return;
         }
         break;
@@ -129,13 +144,16 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
             write(`data: ${JSON.stringify({ error: { message: `${outcomeError(outcome).message}${cut}`, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
           }
           end(outcome);
+          if (!failed && outcome.completion === 'completed' && sent) remember?.({ kind: 'stream', chunks: sent });
           return;
         }
         if (outcome.completion === 'completed' && answer) {
           // Nothing came over the bus (the attempt ran elsewhere, or a replay): send the answer as one stream.
           response.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...outcomeHeaders(outcome) });
-          for (const chunk of completionAsChunks(answer, input.body.stream_options?.include_usage === true)) write(`data: ${JSON.stringify(chunk)}\n\n`);
+          const chunks = completionAsChunks(answer, input.body.stream_options?.include_usage === true);
+          for (const chunk of chunks) write(`data: ${JSON.stringify(chunk)}\n\n`);
           end(outcome);
+          remember?.({ kind: 'stream', chunks: chunks as unknown as Array<Record<string, unknown>> });
           return;
         }
         throw outcomeError(outcome, surface);

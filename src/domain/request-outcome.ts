@@ -126,6 +126,8 @@ export interface AttemptRecord {
   continuation?: { from_attempt: number; offset_chars: number; offset_chunks: number; mode: 'prefill' | 'regenerate' } | null;
   /** Stream events that were not valid JSON and were skipped (the rest of the stream was valid). */
   malformed_events?: number;
+  /** Set when a managed target was served through the Bifrost deployment (ZUMIK_PROVIDERS_FILE `bifrost`); `provider` stays the real one. */
+  via?: 'bifrost';
   /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
   verified_outage?: OutageEvidence[];
 }

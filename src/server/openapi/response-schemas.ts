@@ -71,6 +71,7 @@ export const AttemptRecord = z.looseObject({
   status: z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']), http_status: z.int().nullable(),
   failure_kind: z.enum(Object.keys(FAILURE_KINDS) as [string, ...string[]]).nullable(), retry_cause: z.string().nullable(), service_tier: z.string().nullable(),
   usage: CompletionUsage.nullable(),
+  via: z.literal('bifrost').optional().meta({ description: 'Set when a managed target was served through the Bifrost deployment; `provider` stays the real provider' }),
 }).meta({ description: 'One attempt against one target' });
 
 export const RequestOutcome = z.looseObject({

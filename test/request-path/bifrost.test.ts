@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import OpenAI, { toFile } from 'openai';
 import { OpenAICompatibleEmulator } from '../emulators/openai-compatible-emulator';
 import { startHarness, target, type Harness } from '../support/zumik-harness';
 import { attemptSummary, chat, outcomeCommentOf, requestIdOf, resetCircuits, sseData, waitForRecorded } from './request-path-helpers';
@@ -82,6 +83,26 @@ describe('managed openai served via Bifrost', () => {
     expect(attemptSummary(outcome)).toEqual([['openai', 'succeeded', null]]);
     expect(outcome.attempts[0].via).toBe('bifrost');
     expect(outcomeCommentOf(response.text)?.reason_code ?? outcome.reason_code).toBe('ok');
+  });
+
+  it('a batch whose policy asks for the provider-native tier runs online through Bifrost: the virtual key never reaches OpenAI', async () => {
+    await harness.call('PUT', '/v2/tenants/default/policy', { body: { batch: { provider_native: true, poll_interval_ms: 200 } } });
+    const client = new OpenAI({ baseURL: `${harness.url}/v1`, apiKey: harness.adminKey, maxRetries: 0 });
+    const lines = ['b1', 'b2'].map((id) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions',
+      body: { model: 'bifrost.openai', messages: [{ role: 'user', content: `question ${id}` }] } }));
+    const file = await client.files.create({ file: await toFile(Buffer.from(lines.join('\n')), 'bifrost.jsonl'), purpose: 'batch' });
+    let batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    for (let polls = 0; !['completed', 'failed', 'expired', 'cancelled'].includes(batch.status); polls += 1) {
+      if (polls > 300) throw new Error(`batch stayed ${batch.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      batch = await client.batches.retrieve(batch.id);
+    }
+    expect(batch.status).toBe('completed');
+    expect(batch.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    expect(harness.openai.requests).toHaveLength(0);
+    expect(completions(bifrost)).toHaveLength(2);
+    expect(completions(bifrost).every((call) => call.headers['x-bf-vk'] === VIRTUAL_KEY)).toBe(true);
+    await harness.call('PUT', '/v2/tenants/default/policy', { body: { batch: { provider_native: false } } });
   });
 
   it('a provider Bifrost does not serve still goes to its own API, without via', async () => {

@@ -1,6 +1,7 @@
 /**
  * Which adapter serves an attempt: the provider directory's (built-in providers and BYOC endpoints
- * from ZUMIK_PROVIDERS_FILE, one pool per region), or, for a tenant's own endpoint registered through
+ * from ZUMIK_PROVIDERS_FILE, one pool per region; a managed target whose credential says `via: bifrost`
+ * the directory's Bifrost adapter), or, for a tenant's own endpoint registered through
  * the API, an OpenAI-compatible adapter on that endpoint's base URL (built once per URL and profile),
  * whose connections must pass the egress rules (src/net/egress-policy.ts): a customer-supplied URL
  * never reaches the deployment's own network unless the operator allows it.
@@ -17,6 +18,8 @@ import { createUpstreamDispatcher } from '../src/providers/upstream-http';
 export interface ResolvedEndpoint {
   baseUrl?: string;
   flavour?: 'byoc_dynamo' | 'byoc_epp' | 'subscription';
+  /** A managed target the credential resolver sends through the Bifrost deployment. */
+  via?: 'bifrost';
 }
 
 export class AttemptAdapters {
@@ -26,6 +29,7 @@ export class AttemptAdapters {
   constructor(private readonly directory: ProviderDirectory, private readonly egress = new EgressPolicy()) {}
 
   forAttempt(attempt: PlannedAttempt, endpoint: ResolvedEndpoint): ProviderAdapter {
+    if (endpoint.via === 'bifrost') return this.directory.bifrostAdapter(attempt.provider);
     if (!endpoint.baseUrl) return this.directory.adapter(attempt.provider, attempt.region === 'default' ? undefined : attempt.region);
     if (new URL(endpoint.baseUrl).protocol !== 'https:' && !this.egress.allowHttp) {
       throw new ProviderError(`${attempt.provider}: plain http to a customer endpoint is refused by the egress rules; an operator may allow it with ZUMIK_EGRESS_ALLOW`,

@@ -145,6 +145,7 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
   // A continuation: what the client has (from the front door), and how this target continues it.
   let continuing: Continuing | undefined;
   let malformedEvents = 0;
+  let via: ResolvedEndpoint['via'];
   const record = (status: AttemptRecord['status'], extra: Partial<AttemptRecord> = {}) => buildAttemptRecord(
     { n, attempt, retryCause: input.retryCause, startedAt, endedAt: Date.now(), firstTokenAt }, {
       status,
@@ -153,6 +154,7 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
         offset_chunks: continuing.checkpoint.chunks, mode: continuing.mode,
       } } : {}),
       ...(malformedEvents > 0 ? { malformed_events: malformedEvents } : {}),
+      ...(via ? { via } : {}),
       ...extra,
     });
   const key = circuitKey(attempt.provider, attempt.region, attempt.model, circuitScope(attempt.execution_profile, request.tenantId));
@@ -196,6 +198,7 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
       throw new ProviderError(`no credentials for ${attempt.execution_profile}/${attempt.provider}: ${(error as Error).message}`,
         { kind: 'no_credentials', provider: attempt.provider }, { cause: error });
     }
+    via = credential.via;
     const adapter = deps.adapters.forAttempt(attempt, credential);
     if (guarded) {
       // The circuit decides at call time (the plan may be older than its state): a breaker outage lets calls go.

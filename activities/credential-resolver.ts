@@ -17,6 +17,14 @@ export interface ResolvedCredential {
   baseUrl?: string;
   /** Which kind of tenant endpoint serves the call (tenant endpoints only). */
   flavour?: EndpointProfile;
+  /** A managed target served through the Bifrost deployment: `apiKey` is then its virtual key. */
+  via?: 'bifrost';
+}
+
+/** The Bifrost deployment as the resolver sees it: which managed providers it serves, and its virtual key. */
+export interface BifrostCredential {
+  serves(provider: string): boolean;
+  virtualKey?: string;
 }
 
 export type CredentialUnavailableReason =
@@ -41,6 +49,7 @@ export interface CredentialResolverDeps {
   credentials: Pick<CredentialRepository, 'findSealed'>;
   endpoints: Pick<ByocEndpointRepository, 'findSealed'>;
   secretBox: SecretBox;
+  bifrost?: BifrostCredential;
 }
 
 export interface ResolveCredentialInput {
@@ -64,6 +73,10 @@ export class CredentialResolver {
   private managed(input: ResolveCredentialInput): ResolvedCredential {
     const provider = managedProvider(this.deps.providers, input.provider);
     if (!provider) throw this.unavailable(input, 'not_configured', 'it is not a built-in provider');
+    if (this.deps.bifrost?.serves(input.provider)) {
+      if (!this.deps.bifrost.virtualKey) throw this.unavailable(input, 'not_configured', 'it is served through Bifrost, which has no virtual key (set ZUMIK_BIFROST_VIRTUAL_KEY)');
+      return { apiKey: this.deps.bifrost.virtualKey, via: 'bifrost' };
+    }
     if (!provider.apiKey) throw this.unavailable(input, 'not_configured', `Zumik has no key for it (set ${input.provider.toUpperCase()}_API_KEY)`);
     return { apiKey: provider.apiKey };
   }
@@ -104,9 +117,11 @@ function managedProvider(providers: Config['providers'], name: string): Config['
 
 /**
  * What the front door can know about a target's credential without I/O: a managed provider needs a
- * built-in provider with a key in the environment; the other profiles are looked up by the attempt.
+ * built-in provider with a key in the environment (or, when Bifrost serves it, Bifrost's virtual key); the other profiles are looked up by the attempt.
  */
-export function targetMayHaveCredential(providers: Config['providers'], target: { execution_profile: ExecutionProfile; provider: string }): boolean {
+export function targetMayHaveCredential(providers: Config['providers'], target: { execution_profile: ExecutionProfile; provider: string },
+  bifrost?: BifrostCredential): boolean {
   if (target.execution_profile !== 'managed_provider') return true;
+  if (managedProvider(providers, target.provider) && bifrost?.serves(target.provider)) return Boolean(bifrost.virtualKey);
   return Boolean(managedProvider(providers, target.provider)?.apiKey);
 }

@@ -16,7 +16,11 @@ import { readInputLines, type BatchActivityDeps } from './batch-activities';
 import type { CredentialSource } from './call-provider';
 
 export interface ProviderBatchDeps {
-  directory: { batchAdapter(provider: string, region?: string): BatchCapableAdapter | undefined; regions(provider: string): string[] };
+  directory: {
+    batchAdapter(provider: string, region?: string): BatchCapableAdapter | undefined; regions(provider: string): string[];
+    /** A managed provider served through Bifrost has no native batch API here: its lines run online (through Bifrost). */
+    viaBifrost?(provider: string): boolean;
+  };
   credentials: CredentialSource;
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   aliases: { findActive(tenantId: string | null, alias: string): Promise<ModelAliasRelease | undefined> };
@@ -48,8 +52,12 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
     if (!adapter) throw new Error(`${target.provider} has no native batch API`);
     return adapter;
   };
-  const credentialFor = async (tenantId: string, target: BatchTarget) =>
-    ({ apiKey: (await deps.credentials.resolve({ tenantId, executionProfile: target.execution_profile, provider: target.provider })).apiKey });
+  const credentialFor = async (tenantId: string, target: BatchTarget) => {
+    const credential = await deps.credentials.resolve({ tenantId, executionProfile: target.execution_profile, provider: target.provider });
+    // Bifrost's virtual key is for Bifrost only: it never goes to the provider's own batch API.
+    if (credential.via === 'bifrost') throw new Error(`${target.provider} is served through Bifrost, which Zumik does not drive a native batch API through`);
+    return { apiKey: credential.apiKey };
+  };
   const lines = async (range: LineRange) => (await readInputLines(deps.files, range.tenantId, range.inputFileId, range.fromLine, range.count))
     .map(({ index, value }) => ({ index, line: value as { custom_id: string; body: BatchLine['body'] & { model?: string } } }));
 
@@ -71,7 +79,9 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
         random: seededRandom(input.batchId), regions, openCircuits: new Set(), contextWindow: () => undefined,
         allowedProvider: (provider) => providerAllowed(lists, provider),
       });
-      const candidate = plan.candidates.find((entry) => NATIVE_PROFILES.has(entry.execution_profile) && deps.directory.batchAdapter(entry.provider) !== undefined);
+      const candidate = plan.candidates.find((entry) => NATIVE_PROFILES.has(entry.execution_profile)
+        && !(entry.execution_profile === 'managed_provider' && deps.directory.viaBifrost?.(entry.provider))
+        && deps.directory.batchAdapter(entry.provider) !== undefined);
       if (!candidate) return { mode: 'online' };
       const adapter = adapterFor(candidate);
       return {

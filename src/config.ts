@@ -33,6 +33,9 @@ const schema = z.object({
   ZUMIK_PREVIOUS_MASTER_KEYS: z.string().trim().regex(/^[A-Za-z0-9+/=_-]{43,}(\s*,\s*[A-Za-z0-9+/=_-]{43,})*$/, 'expected comma-separated keys of 32 bytes, base64 or base64url').optional(),
   ZUMIK_PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
   ZUMIK_PROVIDERS_FILE: optionalString,
+  /** A Bifrost deployment serving managed providers (the providers file's `bifrost` names which): its base URL and virtual key. */
+  ZUMIK_BIFROST_URL: url.optional(),
+  ZUMIK_BIFROST_VIRTUAL_KEY: optionalString,
   /** Exceptions to the egress rules for customer-supplied endpoints: CIDR ranges, addresses, `http`. */
   ZUMIK_EGRESS_ALLOW: z.string().trim().default('').superRefine((value, context) => {
     try { new EgressPolicy(value); } catch (error) { context.addIssue({ code: 'custom', message: (error as Error).message }); }
@@ -111,6 +114,8 @@ export interface Config {
   /** Encrypt every Temporal payload (TemporalPayloadCodec) with a key derived from the master key. */
   payloadEncryption: boolean;
   providersFile?: string;
+  /** The Bifrost deployment (ZUMIK_BIFROST_URL, ZUMIK_BIFROST_VIRTUAL_KEY); which providers it serves is the providers file's `bifrost`. */
+  bifrost: { url?: string; virtualKey?: string };
   /** ZUMIK_EGRESS_ALLOW as written (src/net/egress-policy.ts): what customer-supplied endpoints may reach beyond the default. */
   egressAllow: string;
   logLevel: z.infer<typeof schema>['ZUMIK_LOG_LEVEL'];
@@ -206,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     previousMasterKeys: values.ZUMIK_PREVIOUS_MASTER_KEYS?.split(',').map((key) => key.trim()) ?? [],
     payloadEncryption: values.ZUMIK_PAYLOAD_ENCRYPTION === 'on',
     providersFile: values.ZUMIK_PROVIDERS_FILE,
+    bifrost: { url: values.ZUMIK_BIFROST_URL, virtualKey: values.ZUMIK_BIFROST_VIRTUAL_KEY },
     egressAllow: values.ZUMIK_EGRESS_ALLOW,
     logLevel: values.ZUMIK_LOG_LEVEL,
     bodyLimit: values.ZUMIK_BODY_LIMIT,

@@ -193,7 +193,8 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     const client = createClient(connection, config.temporal.namespace, codec, tracing);
 
     // What the request path decides from: per-process caches, invalidated by the zumik_config feed.
-    const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile });
+    const directory = new ProviderDirectory({ providers: config.providers, providersFile: config.providersFile, bifrostUrl: config.bifrost.url });
+    const bifrost = { serves: (provider: string) => directory.viaBifrost(provider), virtualKey: config.bifrost.virtualKey };
     const egress = new EgressPolicy(config.egressAllow);
     const releases = new ReleaseCache(modelAliases);
     const circuitCache = new CircuitCache(circuits);
@@ -202,7 +203,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     const decider = new RequestDecider({
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
-      hasCredential: (target) => targetMayHaveCredential(config.providers, target),
+      hasCredential: (target) => targetMayHaveCredential(config.providers, target, bifrost),
       manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
       lanes: new LaneLeaseStore(database.pool),
       budgets, prices, ...(metrics ? { budgetObserver: metrics } : {}),
@@ -226,7 +227,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     if (config.role !== 'api') {
       const adapters = new AttemptAdapters(directory, egress);
       cleanups.push(() => adapters.close());
-      const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox });
+      const resolver = new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox, bifrost });
       // Aborted when the drain's grace is over: the attempts still running end as worker_shutdown and run again elsewhere.
       const shutdownGrace = new AbortController();
       const activities = createActivities({
@@ -293,6 +294,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         metrics: appMetrics, prices, budgets: { repository: budgets, pool: database.pool }, modelOwner: config.demo ? DEMO_OWNER : undefined,
         countTokens: createTokenCounter({
           releases, adapter: (provider) => directory.adapter(provider),
+          // No `bifrost` here: token counting calls the provider's own API, which must never see Bifrost's virtual key.
           credentials: new CredentialResolver({ providers: config.providers, credentials, endpoints, secretBox }),
         }),
       });

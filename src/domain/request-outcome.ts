@@ -129,6 +129,8 @@ export interface AttemptRecord {
   malformed_events?: number;
   /** This attempt's cost in USD at the outcome's `price_manifest_revision` (null: no usage, or no price); set when the outcome is costed. */
   cost_usd?: number | null;
+  /** Set when a managed target was served through the Bifrost deployment (ZUMIK_PROVIDERS_FILE `bifrost`); `provider` stays the real one. */
+  via?: 'bifrost';
   /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
   verified_outage?: OutageEvidence[];
 }

@@ -14,7 +14,7 @@ import { XaiBatchAdapter } from './batch/xai-batch-adapter';
 import { GeminiAdapter } from './gemini/gemini-adapter';
 import { OpenAICompatibleAdapter } from './openai-compatible/openai-compatible-adapter';
 import type { OpenAICompatibleFlavourName } from './openai-compatible/openai-compatible-flavours';
-import { BUILTIN_PROVIDERS, loadProvidersFile, type BuiltinProvider, type ProvidersFile } from './providers-file';
+import { BUILTIN_PROVIDERS, loadProvidersFile, ProvidersFileError, type BuiltinProvider, type ProvidersFile } from './providers-file';
 import type { ProviderAdapter } from './types';
 import { createUpstreamDispatcher } from './upstream-http';
 
@@ -49,6 +49,8 @@ export interface ProviderDirectoryOptions {
   providersFile?: string;
   /** An already parsed file (tests, or configuration from elsewhere); wins over `providersFile`. */
   file?: ProvidersFile;
+  /** `ZUMIK_BIFROST_URL`: the Bifrost deployment's base URL (wins over the file's). */
+  bifrostUrl?: string;
   /** One dispatcher per region; replaceable for tests and tuning. */
   createDispatcher?: (provider: string, region: string) => Dispatcher;
 }
@@ -67,6 +69,7 @@ export class ProviderDirectory {
   private readonly batchAdapters = new Map<string, BatchCapableAdapter>();
   private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly createDispatcher: (provider: string, region: string) => Dispatcher;
+  private readonly bifrost?: { baseUrl: string; providers: ReadonlySet<string> };
 
   constructor(options: ProviderDirectoryOptions = {}) {
     this.createDispatcher = options.createDispatcher ?? (() => createUpstreamDispatcher());
@@ -84,6 +87,34 @@ export class ProviderDirectory {
       const regions = endpoint.regions ?? [{ region: DEFAULT_REGION, baseUrl: endpoint.baseUrl! }];
       this.entries.set(id, { kind: endpoint.profile, regions, serviceTier: endpoint.serviceTier });
     }
+    if (file?.bifrost) {
+      const bifrostUrl = options.bifrostUrl ?? file.bifrost.baseUrl;
+      if (!bifrostUrl) throw new ProvidersFileError(options.providersFile ?? 'providers file', ['bifrost.baseUrl: give it here or in ZUMIK_BIFROST_URL']);
+      this.bifrost = { baseUrl: bifrostUrl, providers: new Set(file.bifrost.providers) };
+    }
+  }
+
+  /** Whether a managed target of this provider is served through the Bifrost deployment (ZUMIK_PROVIDERS_FILE `bifrost`). */
+  viaBifrost(provider: string): boolean {
+    return this.bifrost?.providers.has(provider) ?? false;
+  }
+
+  /**
+   * The adapter that reaches a managed provider through Bifrost: flavour `bifrost`, failures and records under
+   * the real provider's name, its models sent as `provider/model`. One pool for the deployment.
+   */
+  bifrostAdapter(provider: string): ProviderAdapter {
+    if (!this.bifrost || !this.viaBifrost(provider)) throw new UnknownProviderError(`${provider} via bifrost`);
+    const key = `bifrost\u0000${provider}`;
+    let adapter = this.adapters.get(key);
+    if (!adapter) {
+      adapter = new OpenAICompatibleAdapter({
+        provider, flavour: 'bifrost', modelPrefix: provider, baseUrl: this.bifrost.baseUrl,
+        dispatcher: this.dispatcher('bifrost\u0000', 'bifrost', DEFAULT_REGION),
+      });
+      this.adapters.set(key, adapter);
+    }
+    return adapter;
   }
 
   /** Every provider name a target may use: the built-in ones and the BYOC endpoint ids. */

@@ -6,7 +6,8 @@
  * ```json
  * { "providers": { "openai": { "regions": [{ "region": "eu", "baseUrl": "https://eu.api.openai.com/v1" }] },
  *                  "openrouter": { "pinnedProvider": "anthropic" } },
- *   "byocEndpoints": { "acme-gpu": { "profile": "byoc_epp", "baseUrl": "https://llm.acme.internal/v1" } } }
+ *   "byocEndpoints": { "acme-gpu": { "profile": "byoc_epp", "baseUrl": "https://llm.acme.internal/v1" } },
+ *   "bifrost": { "baseUrl": "https://bifrost.internal/v1", "providers": ["openai", "anthropic"] } }
  * ```
  */
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { z } from 'zod';
 
 export const BUILTIN_PROVIDERS = ['openai', 'xai', 'fireworks', 'openrouter', 'anthropic', 'gemini'] as const;
 export type BuiltinProvider = (typeof BUILTIN_PROVIDERS)[number];
+/** The managed providers a Bifrost deployment may serve (OpenRouter is itself a bridge). */
+export const BIFROST_SERVABLE = ['openai', 'xai', 'fireworks', 'anthropic', 'gemini'] as const;
 
 const baseUrl = z.string().trim().url().refine((value) => /^https?:\/\//.test(value), 'expected an http(s) URL');
 const regionSchema = z.object({ region: z.string().trim().min(1), baseUrl }).strict();
@@ -42,6 +45,14 @@ export const providersFileSchema = z.object({
     .refine((endpoints) => Object.keys(endpoints).every((id) => !(BUILTIN_PROVIDERS as readonly string[]).includes(id)),
       'a BYOC endpoint id must not be a built-in provider name')
     .default({}),
+  /**
+   * A Bifrost deployment (maximhq/bifrost, OpenAI-compatible) that serves the listed managed providers' targets instead of
+   * their own APIs. Its base URL here or in ZUMIK_BIFROST_URL (which wins); its virtual key only in ZUMIK_BIFROST_VIRTUAL_KEY.
+   */
+  bifrost: z.object({
+    baseUrl: baseUrl.optional(),
+    providers: z.array(z.enum(BIFROST_SERVABLE)).min(1).refine((providers) => new Set(providers).size === providers.length, 'providers must be unique'),
+  }).strict().optional(),
 }).strict();
 export type ProvidersFile = z.infer<typeof providersFileSchema>;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../src/config';
 import type { ExecutionProfile } from '../../src/domain/model-alias';
-import { CredentialResolver, CredentialUnavailableError } from '../../activities/credential-resolver';
+import { CredentialResolver, CredentialUnavailableError, targetMayHaveCredential } from '../../activities/credential-resolver';
 import { SecretBox } from '../../src/secrets/secret-box';
 import { ByocEndpointRepository } from '../../src/store/byoc-endpoint-repository';
 import { CredentialRepository } from '../../src/store/credential-repository';
@@ -69,6 +69,41 @@ describe('CredentialResolver', () => {
 
     it.each(['acme-dynamo', 'toString', '__proto__'])('is unavailable for %s, which is not a built-in provider', async (provider) => {
       expect((await unavailable('managed_provider', provider)).reason).toBe('not_configured');
+    });
+  });
+
+  describe('managed_provider served through Bifrost', () => {
+    const VIRTUAL_KEY = 'sk-bf-virtual-key-000000000000000000000005';
+    const serves = (provider: string) => provider === 'anthropic' || provider === 'openai';
+    const through = (virtualKey?: string) => new CredentialResolver({ providers, credentials, endpoints, secretBox, bifrost: { serves, virtualKey } });
+
+    it("uses Bifrost's virtual key (not the provider's own key) for a provider it serves, and says so", async () => {
+      await expect(through(VIRTUAL_KEY).resolve({ tenantId: 'acme', executionProfile: 'managed_provider', provider: 'openai' }))
+        .resolves.toEqual({ apiKey: VIRTUAL_KEY, via: 'bifrost' });
+      await expect(through(VIRTUAL_KEY).resolve({ tenantId: 'acme', executionProfile: 'managed_provider', provider: 'anthropic' }))
+        .resolves.toEqual({ apiKey: VIRTUAL_KEY, via: 'bifrost' });
+    });
+
+    it("leaves other providers and the tenant's own keys (byok) alone", async () => {
+      const resolver = through(VIRTUAL_KEY);
+      await expect(resolver.resolve({ tenantId: 'acme', executionProfile: 'managed_provider', provider: 'gemini' })).rejects.toThrow('GEMINI_API_KEY');
+      await expect(resolver.resolve({ tenantId: 'acme', executionProfile: 'byok', provider: 'openai' })).resolves.toEqual({ apiKey: TENANT_OPENAI_KEY });
+    });
+
+    it('is unavailable without a virtual key, and says which variable to set', async () => {
+      const error = await through(undefined).resolve({ tenantId: 'acme', executionProfile: 'managed_provider', provider: 'openai' })
+        .then(() => undefined, (thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(CredentialUnavailableError);
+      expect(error).toMatchObject({ reason: 'not_configured' });
+      expect((error as Error).message).toContain('ZUMIK_BIFROST_VIRTUAL_KEY');
+    });
+
+    it('tells the front door a served provider may be called with the virtual key alone', () => {
+      const managed = (provider: string) => ({ execution_profile: 'managed_provider' as const, provider });
+      expect(targetMayHaveCredential(providers, managed('anthropic'), { serves, virtualKey: VIRTUAL_KEY })).toBe(true);
+      expect(targetMayHaveCredential(providers, managed('anthropic'), { serves })).toBe(false);
+      expect(targetMayHaveCredential(providers, managed('anthropic'))).toBe(false);
+      expect(targetMayHaveCredential(providers, managed('gemini'), { serves, virtualKey: VIRTUAL_KEY })).toBe(false);
     });
   });
 

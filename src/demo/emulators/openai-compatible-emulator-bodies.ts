@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 
-export type OpenAICompatibleEmulatorFlavour = 'openai' | 'xai' | 'fireworks' | 'openrouter' | 'byoc';
+export type OpenAICompatibleEmulatorFlavour = 'openai' | 'xai' | 'fireworks' | 'openrouter' | 'byoc' | 'bifrost';
 
 /** What the emulated model answers. Token counts use OpenAI's meaning (`completionTokens` = visible output). */
 export interface EmulatorReply {

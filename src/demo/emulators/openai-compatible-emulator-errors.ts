@@ -32,6 +32,9 @@ export function authErrorBody(flavour: OpenAICompatibleEmulatorFlavour, presente
       return { error: { code: 401, message: 'No auth credentials found' } };
     case 'byoc':
       return { error: 'Unauthorized' };
+    case 'bifrost':
+      return bifrostError(401, presentedKey ? 'virtual_key_not_found' : 'virtual_key_required',
+        presentedKey ? 'virtual key not found' : 'virtual key is required: send it in the x-bf-vk header');
   }
 }
 
@@ -48,7 +51,16 @@ export function statusErrorBody(flavour: OpenAICompatibleEmulatorFlavour, status
       if (status === 429) return 'inference gateway: InferencePoolResourceExhausted - system saturated, sheddable request dropped';
       if (status === 503) return 'inference gateway: ServiceUnavailable - failed to find candidate endpoints for serving the request';
       return { object: 'error', message, type: status >= 500 ? 'InternalServerError' : 'BadRequestError', param: null, code: status };
+    case 'bifrost': return bifrostError(status, OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), message);
   }
+}
+
+/**
+ * Bifrost's error envelope: OpenAI's nested `error` plus its own `is_bifrost_error` (true when Bifrost itself refused,
+ * e.g. governance on the virtual key) and `status_code`.
+ */
+export function bifrostError(status: number, type: string, message: string): unknown {
+  return { is_bifrost_error: true, status_code: status, error: { type, message } };
 }
 
 const MESSAGES: Record<number, string> = {

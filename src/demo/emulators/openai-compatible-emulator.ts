@@ -1,6 +1,7 @@
 /**
- * A real HTTP server that speaks like OpenAI, xAI, Fireworks, OpenRouter or a BYOC OpenAI-compatible
- * endpoint (vLLM/Dynamo behind an endpoint picker): each flavour's path prefix, bearer auth with the
+ * A real HTTP server that speaks like OpenAI, xAI, Fireworks, OpenRouter, a BYOC OpenAI-compatible
+ * endpoint (vLLM/Dynamo behind an endpoint picker) or a Bifrost gateway (virtual key in `x-bf-vk`,
+ * `provider/model` names, its own error envelope): each flavour's path prefix, bearer auth with the
  * provider's own 401 body, `GET …/models`, JSON and SSE answers shaped after recorded fixtures, rate-
  * limit headers, and every fault of the emulator kit. Every stream ends with `data: [DONE]` (the terminal
  * event `no-terminal` drops, leaving a complete answer: finish chunk, usage chunk, then the end or silence).
@@ -15,7 +16,7 @@ import {
   completionBody, DEFAULT_REPLY, responseId, servedTier, streamPayloads, type AnswerContext, type EmulatorReply,
   type OpenAICompatibleEmulatorFlavour,
 } from './openai-compatible-emulator-bodies';
-import { authErrorBody, reasoningLegacyParameterError, statusErrorBody } from './openai-compatible-emulator-errors';
+import { authErrorBody, bifrostError, reasoningLegacyParameterError, statusErrorBody } from './openai-compatible-emulator-errors';
 import { XaiBatchEmulation } from './xai-batch-emulation';
 
 export type { EmulatorReply, OpenAICompatibleEmulatorFlavour } from './openai-compatible-emulator-bodies';
@@ -33,10 +34,10 @@ export interface OpenAICompatibleEmulatorOptions extends EmulatorOptions {
 }
 
 const PATH_PREFIXES: Record<OpenAICompatibleEmulatorFlavour, string> = {
-  openai: '/v1', xai: '/v1', fireworks: '/inference/v1', openrouter: '/api/v1', byoc: '/v1',
+  openai: '/v1', xai: '/v1', fireworks: '/inference/v1', openrouter: '/api/v1', byoc: '/v1', bifrost: '/v1',
 };
 const OWNERS: Record<OpenAICompatibleEmulatorFlavour, string> = {
-  openai: 'openai', xai: 'xai', fireworks: 'fireworks', openrouter: 'openrouter', byoc: 'vllm',
+  openai: 'openai', xai: 'xai', fireworks: 'fireworks', openrouter: 'openrouter', byoc: 'vllm', bifrost: 'bifrost',
 };
 const OPENAI_REASONING_MODEL = /^(o\d|gpt-5(?!.*-chat))/;
 
@@ -92,8 +93,11 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
     return this;
   }
 
+  /** The presented key when it is wrong (empty when none), undefined when right. Bifrost: the virtual key in `x-bf-vk`. */
   private authorized(request: http.IncomingHttpHeaders): string | undefined {
-    const presented = /^Bearer (.+)$/.exec(request.authorization ?? '')?.[1] ?? '';
+    const bifrostKey = request['x-bf-vk'];
+    const presented = this.flavour === 'bifrost' ? (typeof bifrostKey === 'string' ? bifrostKey : '')
+      : /^Bearer (.+)$/.exec(request.authorization ?? '')?.[1] ?? '';
     return presented === this.apiKey ? undefined : presented;
   }
 
@@ -111,7 +115,13 @@ export class OpenAICompatibleEmulator extends EmulatorServer {
       return this.sendError(response, fault.status, body, { ...this.headers(fault.status), ...faultHeaders(fault) });
     }
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
-    const model = typeof body.model === 'string' ? body.model : 'emulated-model';
+    const requested = typeof body.model === 'string' ? body.model : 'emulated-model';
+    // Bifrost routes on `provider/model` and answers with the provider's own model name.
+    const slash = requested.indexOf('/');
+    if (this.flavour === 'bifrost' && slash <= 0) {
+      return sendJson(response, 400, bifrostError(400, 'invalid_request_error', `model should be in provider/model format, got ${requested}`), this.headers());
+    }
+    const model = this.flavour === 'bifrost' ? requested.slice(slash + 1) : requested;
     if (this.flavour === 'openai' && OPENAI_REASONING_MODEL.test(model)) {
       if (body.max_tokens !== undefined) return sendJson(response, 400, reasoningLegacyParameterError(), this.headers());
       if (body.temperature !== undefined && body.temperature !== 1) {

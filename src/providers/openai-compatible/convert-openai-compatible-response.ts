@@ -4,7 +4,7 @@
  */
 import type { ChatResult, ChatToolCall, ProviderWarning } from '../../contract/chat';
 import type { OpenAICompatibleResponse } from './openai-compatible-api';
-import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
+import { servedModelName, type OpenAICompatibleFlavour } from './openai-compatible-flavours';
 import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-reason';
 import { mapOpenAICompatibleUsage } from './map-openai-compatible-usage';
 
@@ -13,7 +13,7 @@ export function convertOpenAICompatibleResponse(response: OpenAICompatibleRespon
 }): ChatResult {
   return {
     providerResponseId: response.id ?? '',
-    model: response.model ?? context.model,
+    model: servedModelName(context.flavour, response.model ?? context.model),
     created: response.created ?? Math.floor((context.now ?? Date.now)() / 1000),
     choices: response.choices.map((choice, position) => {
       const message = choice.message;

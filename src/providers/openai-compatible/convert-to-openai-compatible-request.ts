@@ -18,7 +18,7 @@ export function convertToOpenAICompatibleRequest(request: ChatRequest, options: 
   flavour: OpenAICompatibleFlavour, stream: boolean): OpenAICompatibleUpstreamRequest {
   const warnings: ProviderWarning[] = [];
   const headers: Record<string, string> = {};
-  const body: Record<string, unknown> = { ...request, model: options.model };
+  const body: Record<string, unknown> = { ...request, model: flavour.modelPrefix ? `${flavour.modelPrefix}/${options.model}` : options.model };
   body.messages = convertMessages(request.messages, flavour, warnings);
 
   applyThinking(body, options.model, flavour, warnings);

@@ -99,12 +99,13 @@ export class OpenAICompatibleAdapter implements ProviderAdapter, EmbeddingsAdapt
       provider: this.provider,
       url: this.url,
       headers: {
-        // Caller headers never carry credentials: an `Authorization` among them is dropped, ours is the only one.
-        ...Object.fromEntries(Object.entries(options.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'authorization')),
+        // Caller headers never carry credentials: an `Authorization` (or the flavour's credential header) among them is dropped, ours is the only one.
+        ...Object.fromEntries(Object.entries(options.headers ?? {}).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())
+          && name.toLowerCase() !== this.flavour.credentialHeader)),
         ...this.flavour.staticHeaders,
         ...upstream.headers,
         accept: streaming ? 'text/event-stream' : 'application/json',
-        authorization: `Bearer ${options.credential.apiKey}`,
+        ...(this.flavour.credentialHeader ? { [this.flavour.credentialHeader]: options.credential.apiKey } : { authorization: `Bearer ${options.credential.apiKey}` }),
       },
       body: upstream.body,
       dispatcher: this.dispatcher,
@@ -130,6 +131,9 @@ export class OpenAICompatibleAdapter implements ProviderAdapter, EmbeddingsAdapt
       { status: response.status >= 400 ? response.status : undefined, headers: response.headers, body });
   }
 }
+
+/** Headers that carry a credential: never taken from the caller. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-bf-vk']);
 
 function isErrorBody(body: unknown): boolean {
   return typeof body === 'object' && body !== null && 'error' in body && (body as { error: unknown }).error != null;

@@ -13,7 +13,7 @@ import { ProviderError } from '../provider-error';
 import type { ProviderCallOptions } from '../types';
 import { readBodyText, sendUpstream } from '../upstream-http';
 import { openAICompatibleFailure, pickRequestId, type FailureContext } from './openai-compatible-error';
-import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
+import { servedModelName, type OpenAICompatibleFlavour } from './openai-compatible-flavours';
 
 /** Inputs per upstream call. */
 export const OPENAI_EMBEDDINGS_MAX_PER_CALL = 2_048;
@@ -40,9 +40,10 @@ export async function embedOpenAICompatible(target: OpenAICompatibleEmbeddingsTa
     return await embedInBatches(embeddingInputs(request), maxPerCall, options.model, async (batch) => {
       const response = await deadline.within('headers', deadline.timeouts.headersMs, sendUpstream({
         provider: target.provider, url: `${target.baseUrl.replace(/\/+$/, '')}/embeddings`,
-        headers: { ...target.flavour.staticHeaders, accept: 'application/json', authorization: `Bearer ${options.credential.apiKey}` },
+        headers: { ...target.flavour.staticHeaders, accept: 'application/json', ...(target.flavour.credentialHeader
+          ? { [target.flavour.credentialHeader]: options.credential.apiKey } : { authorization: `Bearer ${options.credential.apiKey}` }) },
         body: {
-          model: options.model, input: batch, encoding_format: 'float',
+          model: target.flavour.modelPrefix ? `${target.flavour.modelPrefix}/${options.model}` : options.model, input: batch, encoding_format: 'float',
           ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
           ...(request.user !== undefined ? { user: request.user } : {}),
         },
@@ -58,7 +59,7 @@ export async function embedOpenAICompatible(target: OpenAICompatibleEmbeddingsTa
       }
       const vectors = [...parsed.data.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
       return {
-        vectors, promptTokens: parsed.data.usage?.prompt_tokens ?? 0, model: parsed.data.model,
+        vectors, promptTokens: parsed.data.usage?.prompt_tokens ?? 0, model: parsed.data.model === undefined ? undefined : servedModelName(target.flavour, parsed.data.model),
         providerRequestId: pickRequestId(response.headers, target.flavour.requestIdHeaders),
       };
     });

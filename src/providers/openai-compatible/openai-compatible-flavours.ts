@@ -7,7 +7,7 @@
 import type { FailureKind } from '../../domain/failure-kinds';
 import type { ServiceTier } from '../../contract/chat';
 
-export const OPENAI_COMPATIBLE_FLAVOURS = ['openai', 'xai', 'fireworks', 'openrouter', 'byoc_dynamo', 'byoc_epp', 'subscription'] as const;
+export const OPENAI_COMPATIBLE_FLAVOURS = ['openai', 'xai', 'fireworks', 'openrouter', 'byoc_dynamo', 'byoc_epp', 'subscription', 'bifrost'] as const;
 export type OpenAICompatibleFlavourName = (typeof OPENAI_COMPATIBLE_FLAVOURS)[number];
 
 /**
@@ -46,6 +46,13 @@ export interface OpenAICompatibleFlavour {
   staticHeaders: Record<string, string>;
   /** The response header carrying the provider's request id. */
   requestIdHeaders: readonly string[];
+  /**
+   * The header the credential goes in, raw (Bifrost's virtual key: `x-bf-vk`); absent: `Authorization: Bearer`.
+   * Either way a caller header of that name is dropped: ours is the only credential sent.
+   */
+  credentialHeader?: string;
+  /** Bifrost only: the real provider, sent as the model's prefix (`openai/gpt-4o-mini`) and taken off the answer's model. */
+  modelPrefix?: string;
 }
 
 const OPENAI_TIERS: ServiceTierMapping = { auto: 'auto', default: 'default', flex: 'flex', scale: 'scale', priority: 'priority', fast: 'fast' };
@@ -97,6 +104,9 @@ export const FLAVOUR_PRESETS: Record<OpenAICompatibleFlavourName, OpenAICompatib
   // The endpoint picker sheds load with 429 and answers 503 when no endpoint is ready.
   byoc_epp: { ...base, flavour: 'byoc_epp', statusKinds: { 429: 'overloaded', 503: 'upstream_unavailable' } },
   subscription: { ...base, flavour: 'subscription', developerRole: true, tokenLimitField: 'max_completion_tokens', serviceTiers: OPENAI_TIERS },
+  // A Bifrost gateway (maximhq/bifrost) in front of a managed provider: OpenAI's wire format, `provider/model` names,
+  // the virtual key in `x-bf-vk`; its governance answers 402 when a virtual key's budget is spent.
+  bifrost: { ...base, flavour: 'bifrost', credentialHeader: 'x-bf-vk', statusKinds: { 402: 'quota' } },
 };
 
 /** A preset with per-endpoint overrides applied (e.g. the OpenRouter pinned provider). */
@@ -104,4 +114,9 @@ export function resolveFlavour(overrides: Partial<OpenAICompatibleFlavour> & { f
   const preset = FLAVOUR_PRESETS[overrides.flavour];
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return { ...preset, ...defined } as OpenAICompatibleFlavour;
+}
+
+/** The model an answer names, without a Bifrost answer's `provider/` prefix (the record keeps the provider's own name). */
+export function servedModelName(flavour: OpenAICompatibleFlavour, model: string): string {
+  return flavour.modelPrefix && model.startsWith(`${flavour.modelPrefix}/`) ? model.slice(flavour.modelPrefix.length + 1) : model;
 }

@@ -12,7 +12,7 @@ import { isEndOfBody, SKIPPED, SkippedEvents, type AnswerCompletion } from '../s
 import type { StreamPart } from '../../contract/chat';
 import { openAICompatibleChunkSchema, type OpenAICompatibleChunk, type OpenAICompatibleUsage } from './openai-compatible-api';
 import { openAICompatibleFailure, type FailureContext } from './openai-compatible-error';
-import type { OpenAICompatibleFlavour } from './openai-compatible-flavours';
+import { servedModelName, type OpenAICompatibleFlavour } from './openai-compatible-flavours';
 import { mapOpenAICompatibleFinishReason } from './map-openai-compatible-finish-reason';
 import { mapOpenAICompatibleUsage } from './map-openai-compatible-usage';
 
@@ -84,7 +84,7 @@ class ChunkState {
   /** The parts that close the answer: the usage when reported, then `stream-end`. */
   *end(context: StreamParseContext): Generator<StreamPart> {
     if (this.usage !== undefined) {
-      yield { type: 'usage', usage: mapOpenAICompatibleUsage(this.usage, context.flavour), serviceTier: this.serviceTier, model: this.model };
+      yield { type: 'usage', usage: mapOpenAICompatibleUsage(this.usage, context.flavour), serviceTier: this.serviceTier, model: this.model === undefined ? undefined : servedModelName(context.flavour, this.model) };
     }
     yield { type: 'stream-end' };
   }

@@ -72,6 +72,7 @@ export const AttemptRecord = z.looseObject({
   failure_kind: z.enum(Object.keys(FAILURE_KINDS) as [string, ...string[]]).nullable(), retry_cause: z.string().nullable(), service_tier: z.string().nullable(),
   usage: CompletionUsage.nullable(),
   cost_usd: z.number().min(0).nullable().optional().meta({ description: "This attempt's cost at the outcome's price_manifest_revision" }),
+  via: z.literal('bifrost').optional().meta({ description: 'Set when a managed target was served through the Bifrost deployment; `provider` stays the real provider' }),
 }).meta({ description: 'One attempt against one target' });
 
 export const RequestOutcome = z.looseObject({

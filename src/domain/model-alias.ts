@@ -39,10 +39,8 @@ export interface ModelAliasRelease {
 }
 
 export const STICKY_BY = ['session', 'prefix'] as const;
-/** The request header a session-sticky release reads its key from unless it names another. */
-export const DEFAULT_SESSION_HEADER = 'x-zumik-session-id';
-/** How much of the prompt a prefix-sticky release hashes unless it says otherwise. */
-export const DEFAULT_PREFIX_CHARS = 2_048;
+// Defined beside the hashing (which workflow code imports: it must not pull this file's zod schemas in).
+export { DEFAULT_PREFIX_CHARS, DEFAULT_SESSION_HEADER } from './sticky-routing';
 
 /**
  * Hot lanes: a stable hash of the session header's value (`session`) or of the prompt's first

@@ -6,7 +6,12 @@
  * key hash and release give the same order on every process and on replay.
  */
 import type { ChatRequest } from '../contract/chat';
-import { DEFAULT_PREFIX_CHARS, DEFAULT_SESSION_HEADER, type ReleaseTarget, type StickyRouting } from './model-alias';
+import type { ReleaseTarget, StickyRouting } from './model-alias';
+
+/** The request header a session-sticky release reads its key from unless it names another. */
+export const DEFAULT_SESSION_HEADER = 'x-zumik-session-id';
+/** How much of the prompt a prefix-sticky release hashes unless it says otherwise. */
+export const DEFAULT_PREFIX_CHARS = 2_048;
 
 /** 64 bits of FNV-1a over UTF-16 code units, as 16 hex digits: the recorded key hash (never the key). */
 export function stickyKeyHash(key: string): string {

@@ -64,6 +64,14 @@ export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSi
     const { batchLine, publish, sanitize: _sanitize, ...record } = input;
     // The waiting client hears first; the record follows.
     if (publish && bus) await bus.publish(requestChannel(input.outcome.id), { type: 'outcome', outcome: input.outcome }).catch(() => undefined);
+    // A batch line's result goes first (exactly once per line): a worker lost between the two writes then leaves a
+    // request unrecorded, which its re-run records, never a recorded request whose line has no result (a re-run that
+    // finds the request recorded takes it as done).
+    if (batchLine && input.outcome.completion !== 'cancelled') {
+      if (!batches) throw new Error('recordOutcome: a batch line needs the batch result store');
+      const line = batchResultLine(input.outcome, input.response);
+      await batches.appendResult({ batchId: batchLine.batchId, customId: batchLine.customId, lineIndex: batchLine.lineIndex, ...line });
+    }
     try {
       await store.record(batchLine ? { ...record, response: undefined } : record);
     } catch (error) {
@@ -76,10 +84,5 @@ export function createRecordOutcome(store: OutcomeStore, batches?: BatchResultSi
     }
     // Counted once it is recorded: a failed write is recorded (and counted) again by the workflow.
     metrics?.observeOutcome(input.outcome, { batchLine: batchLine !== undefined });
-    if (batchLine && input.outcome.completion !== 'cancelled') {
-      if (!batches) throw new Error('recordOutcome: a batch line needs the batch result store');
-      const line = batchResultLine(input.outcome, input.response);
-      await batches.appendResult({ batchId: batchLine.batchId, customId: batchLine.customId, lineIndex: batchLine.lineIndex, ...line });
-    }
   };
 }

@@ -5,15 +5,13 @@
  * embeddings API (Anthropic) are not eligible, and an alias with no other target is a 400
  * `no_eligible_target`. The answer is OpenAI's `CreateEmbeddingResponse` (float or base64).
  */
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import { embeddingsRequestSchema, type EmbeddingsRequest } from '../../contract/embeddings';
 import { embeddingsAsBody } from '../../domain/request-operation';
-import type { RequestOutcome } from '../../domain/request-outcome';
-import type { StartedRequest } from '../chat-gateway';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
-import { outcomeError, outcomeHeaders } from '../outcome-http';
 import { cancelOnClientGone, startRequest, type ChatRouteDeps } from '../request-intake';
+import { deliverTranslatedJson } from '../translated-delivery';
 
 export function embeddingsRoutes(deps: ChatRouteDeps): Router {
   const router = Router();
@@ -25,26 +23,11 @@ export function embeddingsRoutes(deps: ChatRouteDeps): Router {
     });
     const client = cancelOnClientGone(response, started);
     try {
-      await deliverEmbeddings(started, response);
+      // The answer is OpenAI's own embeddings body: sent as it is.
+      await deliverTranslatedJson(started, response, (body) => body);
     } finally {
       client.done();
     }
   });
   return router;
-}
-
-async function deliverEmbeddings(started: StartedRequest, response: Response): Promise<void> {
-  const send = (outcome: RequestOutcome, body: Record<string, unknown>) => response.status(200).set(outcomeHeaders(outcome)).json(body);
-  for await (const delivery of started.deliveries) {
-    if (delivery.type === 'final' && delivery.body) {
-      send(delivery.outcome, delivery.body);
-      return;
-    }
-    if (delivery.type === 'result') {
-      const { outcome, response: answer } = delivery.result;
-      if (outcome.completion === 'completed' && answer) send(outcome, answer);
-      else throw outcomeError(outcome);
-      return;
-    }
-  }
 }

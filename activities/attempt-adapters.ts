@@ -31,7 +31,7 @@ export class AttemptAdapters {
 
   forAttempt(attempt: PlannedAttempt, endpoint: ResolvedEndpoint): ProviderAdapter {
     if (endpoint.via === 'bifrost') return this.directory.bifrostAdapter(attempt.provider);
-    if (attempt.region === BIFROST_REGION && attempt.execution_profile === 'managed_provider') {
+    if (attempt.region === BIFROST_REGION && attempt.execution_profile === 'managed_provider' && !this.directory.regions(attempt.provider).includes(BIFROST_REGION)) {
       // Planned through Bifrost by a process whose configuration serves this provider there; this one does not.
       throw new ProviderError(`${attempt.provider}: planned through Bifrost, which this worker's configuration does not serve it through (the providers file's bifrost entry)`,
         { kind: 'no_credentials', provider: attempt.provider });

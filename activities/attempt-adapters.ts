@@ -7,6 +7,7 @@
  * never reaches the deployment's own network unless the operator allows it.
  */
 import type { Dispatcher } from 'undici';
+import { BIFROST_REGION } from '../src/domain/attempt-plan';
 import type { PlannedAttempt } from '../src/domain/request-outcome';
 import { EgressPolicy } from '../src/net/egress-policy';
 import { ProviderError } from '../src/providers/provider-error';
@@ -30,6 +31,11 @@ export class AttemptAdapters {
 
   forAttempt(attempt: PlannedAttempt, endpoint: ResolvedEndpoint): ProviderAdapter {
     if (endpoint.via === 'bifrost') return this.directory.bifrostAdapter(attempt.provider);
+    if (attempt.region === BIFROST_REGION && attempt.execution_profile === 'managed_provider' && !this.directory.regions(attempt.provider).includes(BIFROST_REGION)) {
+      // Planned through Bifrost by a process whose configuration serves this provider there; this one does not.
+      throw new ProviderError(`${attempt.provider}: planned through Bifrost, which this worker's configuration does not serve it through (the providers file's bifrost entry)`,
+        { kind: 'no_credentials', provider: attempt.provider });
+    }
     if (!endpoint.baseUrl) return this.directory.adapter(attempt.provider, attempt.region === 'default' ? undefined : attempt.region);
     if (new URL(endpoint.baseUrl).protocol !== 'https:' && !this.egress.allowHttp) {
       throw new ProviderError(`${attempt.provider}: plain http to a customer endpoint is refused by the egress rules; an operator may allow it with ZUMIK_EGRESS_ALLOW`,

@@ -182,7 +182,9 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
         throw new ProviderError(`attempt ${n}: no front door holds this stream's client any more`, { kind: 'cancelled', provider: attempt.provider });
       }
       if (checkpoint.chunks > 0) {
-        const mode: ContinuationMode = supportsAssistantPrefill(manifestFor(input.manifestRevision), attempt.provider, attempt.model) ? 'prefill' : 'regenerate';
+        // A broader-coverage model (outside the manifest, through Bifrost) is not assumed to continue a prefill: it regenerates.
+        const mode: ContinuationMode = !attempt.coverage && supportsAssistantPrefill(manifestFor(input.manifestRevision), attempt.provider, attempt.model)
+          ? 'prefill' : 'regenerate';
         continuing = { checkpoint, mode, priorUsage: extras.priorUsage ?? null };
         if (!checkpoint.resumable) {
           throw new ProviderError(`${attempt.provider}: the delivered part (tool calls, a refusal or several choices) cannot be continued honestly`,

@@ -79,7 +79,9 @@ export function createProviderBatchActivities(deps: ProviderBatchDeps) {
         random: seededRandom(input.batchId), regions, openCircuits: new Set(), contextWindow: () => undefined,
         allowedProvider: (provider) => providerAllowed(lists, provider),
       });
-      const candidate = plan.candidates.find((entry) => NATIVE_PROFILES.has(entry.execution_profile)
+      // Broader-coverage targets (outside the manifest, Bifrost only) never go to a native batch API: their lines run online,
+      // where the tenant policy and the Bifrost deployment decide.
+      const candidate = plan.candidates.find((entry) => NATIVE_PROFILES.has(entry.execution_profile) && !entry.coverage
         && !(entry.execution_profile === 'managed_provider' && deps.directory.viaBifrost?.(entry.provider))
         && deps.directory.batchAdapter(entry.provider) !== undefined);
       if (!candidate) return { mode: 'online' };

@@ -204,6 +204,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
       policies, releases, circuits: circuitCache, admission: admissionStore, regions: (provider) => directory.regions(provider),
       keyAllowList: async (keyId) => (await apiKeys.findById(keyId))?.allowList,
       hasCredential: (target) => targetMayHaveCredential(config.providers, target, bifrost),
+      viaBifrost: bifrost.serves,
       manifests: modelAliases.manifests, routingPolicies: modelAliases.routingPolicies,
       lanes: new LaneLeaseStore(database.pool),
       budgets, prices, ...(metrics ? { budgetObserver: metrics } : {}),
@@ -291,7 +292,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
-        metrics: appMetrics, prices, budgets: { repository: budgets, pool: database.pool }, modelOwner: config.demo ? DEMO_OWNER : undefined,
+        metrics: appMetrics, prices, budgets: { repository: budgets, pool: database.pool }, modelOwner: config.demo ? DEMO_OWNER : undefined, viaBifrost: bifrost.serves,
         countTokens: createTokenCounter({
           releases, adapter: (provider) => directory.adapter(provider),
           // No `bifrost` here: token counting calls the provider's own API, which must never see Bifrost's virtual key.

@@ -33,14 +33,32 @@ export interface PlanContext {
   stickyKeyHash?: string | null;
   /** True for a BYOC lane at its concurrency cap: skipped like an open circuit (the request overflows). */
   saturated?: (provider: string) => boolean;
+  /**
+   * Managed providers served through the Bifrost deployment: their managed targets have the one region
+   * `bifrost` (BIFROST_REGION), so Bifrost's failures count toward circuits of their own, apart from the
+   * provider's direct ones. Absent: none is.
+   */
+  viaBifrost?: (provider: string) => boolean;
+  /**
+   * Why a broader-coverage target (release target `coverage: bifrost_broader`) may not serve this request,
+   * or undefined when it may; it is then left out before the weighted draw, like a refused provider.
+   * Absent: such targets are judged like any other (only the front door marks them ineligible).
+   */
+  coverage?: (target: ReleaseTarget) => CoverageSkipReason | undefined;
 }
+
+/** Why a broader-coverage target was left out (request-planning.ts `coverageIneligibility`). */
+export type CoverageSkipReason = 'coverage_not_allowed' | 'bifrost_unavailable' | 'coverage_capability';
+
+/** The region of every managed target the Bifrost deployment serves: its own circuits, apart from the provider's regions. */
+export const BIFROST_REGION = 'bifrost';
 
 export interface SkippedCandidate {
   targetIndex: number;
   provider: string;
   model: string;
   region: string;
-  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials' | 'lane_saturated';
+  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials' | 'lane_saturated' | CoverageSkipReason;
   /** Set for `no_credentials`: the target's execution profile (the message names where its credential comes from). */
   execution_profile?: ReleaseTarget['execution_profile'];
 }
@@ -124,6 +142,11 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
       skipped.push({ ...where, reason: 'operation_unsupported' });
       return false;
     }
+    const coverage = target.coverage === undefined ? undefined : context.coverage?.(target);
+    if (coverage !== undefined) {
+      skipped.push({ ...where, reason: coverage });
+      return false;
+    }
     if (!context.allowedProvider || context.allowedProvider(target.provider)) return true;
     skipped.push({ ...where, reason: 'not_allowed' });
     return false;
@@ -136,7 +159,7 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
   let first = true;
   for (const { targetIndex, target } of [...weighted, ...standbys]) {
     const standby = target.weight <= 0;
-    const regions = context.regions[target.provider];
+    const regions = target.execution_profile === 'managed_provider' && context.viaBifrost?.(target.provider) ? [BIFROST_REGION] : context.regions[target.provider];
     const window = context.contextWindow(target.provider, target.model);
     const tooSmall = window !== undefined && context.promptTokens !== undefined && window < context.promptTokens;
     const unconfigured = context.hasCredential ? !context.hasCredential(target) : false;
@@ -154,7 +177,10 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
       } else if (tooSmall) {
         skipped.push({ ...where, reason: 'context_window' });
       } else {
-        candidates.push({ ...where, execution_profile: target.execution_profile, model_revision: target.model_revision, role });
+        candidates.push({
+          ...where, execution_profile: target.execution_profile, model_revision: target.model_revision, role,
+          ...(target.coverage ? { coverage: target.coverage } : {}),
+        });
       }
     }
   }

@@ -22,6 +22,7 @@ export function buildAttemptRecord(timing: AttemptTiming, result: Pick<AttemptRe
     ended_at: new Date(endedAt).toISOString(), latency_ms: endedAt - startedAt,
     ttft_ms: firstTokenAt === null ? null : Math.max(0, firstTokenAt - startedAt),
     http_status: null, failure_kind: null, retry_cause: timing.retryCause, service_tier: null, usage: null,
-    ...(attempt.verified_outage ? { verified_outage: attempt.verified_outage } : {}), ...result,
+    ...(attempt.verified_outage ? { verified_outage: attempt.verified_outage } : {}),
+    ...(attempt.coverage ? { coverage: attempt.coverage } : {}), ...result,
   };
 }

@@ -19,7 +19,17 @@ export interface ReleaseTarget {
   model: string;
   model_revision: string;
   weight: number;
+  /**
+   * Set by the install, never sent: `bifrost_broader` marks a managed target whose model is not in the release's
+   * capability manifest, allowed because the Bifrost deployment serves its provider (broader coverage). Only
+   * tenants whose policy sets `allow_bifrost_broader_coverage` reach it, and only while Bifrost serves it.
+   */
+  coverage?: TargetCoverage;
 }
+
+/** The one coverage mark a release target may carry (README "Broader coverage through Bifrost"). */
+export const BIFROST_BROADER = 'bifrost_broader';
+export type TargetCoverage = typeof BIFROST_BROADER;
 
 export interface ModelAliasRelease {
   id: string;
@@ -129,17 +139,47 @@ export function aliasProblem(alias: string): string | undefined {
 const ENDPOINT_TARGET_PROFILES: ReadonlySet<ExecutionProfile> = new Set(['byoc_dynamo', 'byoc_epp', 'subscription']);
 
 /**
+ * What an install knows about broader coverage through Bifrost: which managed providers the Bifrost
+ * deployment serves, and whether the release's owner may use it — a tenant's own release only when that
+ * tenant's policy sets `allow_bifrost_broader_coverage`; the operator's shared catalogue (`owner: null`)
+ * always, since request planning then serves such a target only to tenants whose policy allows it.
+ */
+export interface BroaderCoverage {
+  viaBifrost(provider: string): boolean;
+  owner: { tenant: string; allowed: boolean } | null;
+}
+
+/**
+ * Why a managed target outside the manifest is not allowed as broader coverage, or undefined when it is:
+ * its provider must be served through Bifrost, and its owner allowed (BroaderCoverage).
+ */
+function broaderCoverageProblem(target: ReleaseTarget, at: string, manifest: CapabilityManifest, broader: BroaderCoverage | undefined): string | undefined {
+  const outside = `${at}.model: '${target.provider}/${target.model}' is not in capability manifest ${manifest.revision}`;
+  if (!broader || target.execution_profile !== 'managed_provider') return `${outside}.`;
+  if (!broader.viaBifrost(target.provider)) {
+    return `${outside}, and ${target.provider} is not served through a Bifrost deployment here (broader coverage needs one: the providers file's bifrost entry).`;
+  }
+  if (broader.owner && !broader.owner.allowed) {
+    return `${outside}; broader coverage through Bifrost needs the tenant policy's allow_bifrost_broader_coverage, which is off for tenant '${broader.owner.tenant}' (the operator sets it).`;
+  }
+  return undefined;
+}
+
+/**
  * Why a release cannot be installed against the manifest revision it names, as the field at fault
  * and a message, or undefined. A target on a registered endpoint (`isEndpoint`) is checked against
  * the endpoints, every other one against the manifest: its provider, its model (or a dated snapshot
- * of one) and, when the release declares `min_context_window`, the model's window.
+ * of one) and, when the release declares `min_context_window`, the model's window. With `broader`, a
+ * managed target outside the manifest passes as broader coverage through Bifrost where it is allowed
+ * (`markCoverage` then marks it).
  */
 export function releaseProblem(input: Pick<InstallReleaseInput, 'targets' | 'min_context_window'>, manifest: CapabilityManifest,
-  isEndpoint: (provider: string) => boolean): { param: string; message: string } | undefined {
+  isEndpoint: (provider: string) => boolean, broader?: BroaderCoverage): { param: string; message: string } | undefined {
   const providers = manifestProviders(manifest);
   for (const [index, target] of input.targets.entries()) {
     const at = `targets[${index}]`;
-    if (ENDPOINT_TARGET_PROFILES.has(target.execution_profile) || !providers.has(target.provider)) {
+    const bifrostServed = target.execution_profile === 'managed_provider' && broader?.viaBifrost(target.provider) === true;
+    if (ENDPOINT_TARGET_PROFILES.has(target.execution_profile) || (!providers.has(target.provider) && !bifrostServed)) {
       if (isEndpoint(target.provider)) continue;
       return ENDPOINT_TARGET_PROFILES.has(target.execution_profile)
         ? { param: `${at}.provider`, message: `${at}.provider: '${target.provider}' is not a registered endpoint of this tenant (${target.execution_profile} targets name one).` }
@@ -147,7 +187,10 @@ export function releaseProblem(input: Pick<InstallReleaseInput, 'targets' | 'min
     }
     const capability = modelCapability(manifest, target.provider, target.model);
     if (!capability) {
-      return { param: `${at}.model`, message: `${at}.model: '${target.provider}/${target.model}' is not in capability manifest ${manifest.revision}.` };
+      const problem = broaderCoverageProblem(target, at, manifest, broader);
+      if (problem) return { param: `${at}.model`, message: problem };
+      // Broader coverage: its window is unknown, so min_context_window cannot refuse it (nor can the plan skip it).
+      continue;
     }
     if (input.min_context_window !== undefined && capability.contextWindow !== undefined && capability.contextWindow < input.min_context_window) {
       return {
@@ -157,4 +200,15 @@ export function releaseProblem(input: Pick<InstallReleaseInput, 'targets' | 'min
     }
   }
   return undefined;
+}
+
+/**
+ * The targets as a release stores them: a managed target whose model the manifest does not know is marked
+ * `bifrost_broader` (the install allowed it through `releaseProblem`), every other mark dropped — a client
+ * cannot set one, and a rollback's copy is marked afresh against its manifest.
+ */
+export function markCoverage(targets: readonly ReleaseTarget[], manifest: CapabilityManifest): ReleaseTarget[] {
+  return targets.map(({ coverage: _coverage, ...target }) =>
+    target.execution_profile === 'managed_provider' && !modelCapability(manifest, target.provider, target.model)
+      ? { ...target, coverage: BIFROST_BROADER } : target);
 }

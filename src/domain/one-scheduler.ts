@@ -18,6 +18,16 @@ export interface EndpointFacts {
   replicaOf?: string;
 }
 
+/**
+ * Which rule a release breaks: a target under another profile than its endpoint's (`profile`), a target on a
+ * picker's replica (`replica`), one scheduler listed twice for a model (`same_scheduler`); `param` is the field at fault.
+ */
+export interface SchedulerProblem {
+  rule: 'profile' | 'replica' | 'same_scheduler';
+  param: string;
+  message: string;
+}
+
 /** A scheduler's identity: its URL without a trailing slash (two ids for one URL are one scheduler). */
 const schedulerUrl = (baseUrl: string) => baseUrl.trim().replace(/\/+$/, '').toLowerCase();
 
@@ -32,7 +42,7 @@ const schedulerUrl = (baseUrl: string) => baseUrl.trim().replace(/\/+$/, '').toL
  *   split across replicas of a single scheduler is replica selection done twice.
  */
 export function schedulerProblem(targets: readonly ReleaseTarget[], endpointOf: (provider: string) => EndpointFacts | undefined):
-  { param: string; message: string } | undefined {
+  SchedulerProblem | undefined {
   const seen = new Map<string, number>();
   for (const [index, target] of targets.entries()) {
     const endpoint = endpointOf(target.provider);
@@ -41,7 +51,7 @@ export function schedulerProblem(targets: readonly ReleaseTarget[], endpointOf: 
     if (PICKER_PROFILES.has(endpoint.profile) || PICKER_PROFILES.has(target.execution_profile)) {
       if (endpoint.profile !== target.execution_profile) {
         return {
-          param: `${at}.execution_profile`,
+          rule: 'profile', param: `${at}.execution_profile`,
           message: `${at}.execution_profile: endpoint '${endpoint.id}' is registered as ${endpoint.profile}, not ${target.execution_profile}; a target uses its endpoint's profile.`,
         };
       }
@@ -49,7 +59,7 @@ export function schedulerProblem(targets: readonly ReleaseTarget[], endpointOf: 
     if (endpoint.replicaOf !== undefined) {
       const picker = endpointOf(endpoint.replicaOf);
       return {
-        param: `${at}.provider`,
+        rule: 'replica', param: `${at}.provider`,
         message: `${at}.provider: endpoint '${endpoint.id}' is a replica behind ${picker ? `the ${picker.profile} endpoint '${picker.id}'` : `'${endpoint.replicaOf}'`}; `
           + 'send to the picker as one target: its own scheduler picks the replica, Zumik never stacks a second routing layer on it.',
       };
@@ -59,12 +69,35 @@ export function schedulerProblem(targets: readonly ReleaseTarget[], endpointOf: 
     const earlier = seen.get(key);
     if (earlier !== undefined) {
       return {
-        param: `${at}.provider`,
+        rule: 'same_scheduler', param: `${at}.provider`,
         message: `${at}.provider: targets[${earlier}] and ${at} reach the same ${endpoint.profile} scheduler (${schedulerUrl(endpoint.baseUrl)}) for model '${target.model}'; `
           + 'list it once: its own scheduler picks the replica, Zumik never splits traffic across it as a second routing layer.',
       };
     }
     seen.set(key, index);
+  }
+  return undefined;
+}
+
+/** A release as the endpoint-change check sees it. */
+export interface ReleaseNamingEndpoint {
+  id: string;
+  alias: string;
+  targets: readonly ReleaseTarget[];
+}
+
+/**
+ * Re-registering an endpoint (issue 12): the releases already installed that name it are checked again with
+ * the endpoint as it would become (`proposed`); the first that the change would make break a one-scheduler
+ * rule is answered with its problem. A release that already broke a rule before the change (installed before
+ * the rules existed) does not block it. `current` answers the endpoints as registered now (a deleted one: undefined).
+ */
+export function endpointChangeProblem(releases: readonly ReleaseNamingEndpoint[], current: (provider: string) => EndpointFacts | undefined,
+  proposed: EndpointFacts): { release: ReleaseNamingEndpoint; problem: SchedulerProblem } | undefined {
+  const after = (provider: string) => (provider === proposed.id ? proposed : current(provider));
+  for (const release of releases) {
+    const problem = schedulerProblem(release.targets, after);
+    if (problem && !schedulerProblem(release.targets, current)) return { release, problem };
   }
   return undefined;
 }

@@ -51,7 +51,7 @@ export interface RequestDecision {
  * was admitted but could not be served.
  */
 export function admissionOfRefusal(reason: ReasonCode): 'admitted' | 'rejected' | 'expired_before_start' {
-  if (reason === 'no_eligible_target' || reason === 'no_credentials') return 'admitted';
+  if (reason === 'no_eligible_target' || reason === 'no_credentials' || reason === 'coverage_unavailable') return 'admitted';
   return reason === 'expired_before_start' ? 'expired_before_start' : 'rejected';
 }
 

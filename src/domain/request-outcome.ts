@@ -7,7 +7,7 @@ import type { ChatRequest, ChatUsage } from '../contract/chat';
 import type { FailureKind } from './failure-kinds';
 import type { CostReason } from './price-manifest';
 import type { PayloadRef } from './payload-ref';
-import type { ExecutionProfile, ModelAliasRelease } from './model-alias';
+import type { ExecutionProfile, ModelAliasRelease, TargetCoverage } from './model-alias';
 import type { QosClass } from './qos';
 import type { RequestDecision } from './request-decision';
 import type { ReasonCode } from './reason-codes';
@@ -85,6 +85,8 @@ export interface PlannedAttempt {
   role: 'primary' | 'failover' | 'standby' | 'bridge';
   /** The bridge only: the verified total outage that let it run (src/domain/outage-bridge.ts). */
   verified_outage?: OutageEvidence[];
+  /** A broader-coverage target (its release target's `coverage`): a model outside the capability manifest, through Bifrost. */
+  coverage?: TargetCoverage;
 }
 
 /** One target and region of a verified outage, and how it failed (`circuit_open`: skipped, its circuit open). */
@@ -131,6 +133,11 @@ export interface AttemptRecord {
   cost_usd?: number | null;
   /** Set when a managed target was served through the Bifrost deployment (ZUMIK_PROVIDERS_FILE `bifrost`); `provider` stays the real one. */
   via?: 'bifrost';
+  /**
+   * `bifrost_broader`: the target's model is outside the capability manifest, served through Bifrost under the
+   * tenant policy's allow_bifrost_broader_coverage: conservative capabilities, and no price (cost_usd null).
+   */
+  coverage?: TargetCoverage;
   /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
   verified_outage?: OutageEvidence[];
 }

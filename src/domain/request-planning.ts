@@ -3,7 +3,8 @@
  * release, the regions and the open circuits — all read from per-process caches — pure functions
  * either refuse the request (no workflow is started) or build the plan the workflow will follow.
  */
-import { buildAttemptPlan, circuitKey, seededRandom, type SkippedCandidate } from './attempt-plan';
+import { buildAttemptPlan, circuitKey, seededRandom, type CoverageSkipReason, type SkippedCandidate } from './attempt-plan';
+import type { ChatRequest } from '../contract/chat';
 import { estimatePromptTokens, manifestFor, modelCapability, supportsFlex } from './capabilities';
 import type { ModelAliasRelease, ReleaseTarget } from './model-alias';
 import { BRIDGE_PROVIDER, bridgeForOpenCircuits } from './outage-bridge';
@@ -59,6 +60,10 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   stickyKeyHash?: string | null;
   /** BYOC lanes at their concurrency cap (PlanContext.saturated). */
   saturated?: (provider: string) => boolean;
+  /** Managed providers the Bifrost deployment serves (PlanContext.viaBifrost; absent: none). */
+  viaBifrost?: (provider: string) => boolean;
+  /** The tenant policy's `allow_bifrost_broader_coverage` (absent: false). */
+  broaderCoverage?: boolean;
 }): { refusal: ReasonCode; skipped?: SkippedCandidate[] } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[]; lane: LaneChoice } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
@@ -74,7 +79,9 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
     unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
     hasCredential: context.hasCredential,
-    stickyKeyHash: context.stickyKeyHash, saturated: context.saturated,
+    stickyKeyHash: context.stickyKeyHash, saturated: context.saturated, viaBifrost: context.viaBifrost,
+    // Called only for a target the install marked broader coverage: nothing runs for any other release.
+    coverage: (target) => coverageIneligibility(target, input, context.broaderCoverage === true, context.viaBifrost),
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -86,6 +93,8 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   if (plan.length === 0) {
     // Every target was left out because none can do this operation at all: the request is wrong for this alias, not unlucky.
     if (skipped.length > 0 && skipped.every((skip) => skip.reason === 'operation_unsupported')) return { refusal: 'unsupported_operation' };
+    const coverageRefusal = candidates.length === 0 ? coverageRefusalOf(skipped) : undefined;
+    if (coverageRefusal) return { refusal: coverageRefusal };
     // Only missing credentials stood in the way: say so (and which), not "no eligible target".
     const unconfigured = skipped.filter((entry) => entry.reason === 'no_credentials');
     if (candidates.length === 0 && unconfigured.length > 0 && skipped.every((entry) => entry.reason === 'no_credentials' || entry.reason === 'not_allowed' || entry.reason === 'operation_unsupported')) {
@@ -130,4 +139,48 @@ export function laneChoice(plan: readonly PlannedAttempt[], skipped: readonly Sk
   const why = skipped.find((skip) => skip.targetIndex === pick.targetIndex)?.reason;
   if (why !== 'circuit_open' && why !== 'lane_saturated' && why !== 'no_credentials' && why !== 'context_window') return { lane, overflow: false };
   return { lane, overflow: true, overflow_reason: why, overflow_from: pick.target.provider };
+}
+
+const COVERAGE_REFUSALS: Record<CoverageSkipReason, ReasonCode> = {
+  coverage_not_allowed: 'rejected_coverage',
+  bifrost_unavailable: 'coverage_unavailable',
+  coverage_capability: 'unsupported_capability',
+};
+
+/**
+ * The refusal of a plan left empty by broader-coverage targets (with, at most, targets the allow-lists or
+ * the operation excluded): the tenant's policy first, then a Bifrost that no longer serves the provider,
+ * then a request needing what Zumik does not claim for such a model. Undefined when anything else
+ * (an open circuit, a missing credential, a small window) stood in the way as well.
+ */
+function coverageRefusalOf(skipped: readonly SkippedCandidate[]): ReasonCode | undefined {
+  const reasons = new Set(skipped.map((skip) => skip.reason));
+  for (const reason of ['coverage_not_allowed', 'bifrost_unavailable', 'coverage_capability'] as const) {
+    if (!reasons.has(reason)) continue;
+    const other = [...reasons].some((entry) => !(entry in COVERAGE_REFUSALS) && entry !== 'not_allowed' && entry !== 'operation_unsupported');
+    return other ? undefined : COVERAGE_REFUSALS[reason];
+  }
+  return undefined;
+}
+
+/**
+ * Why a broader-coverage target (`coverage: bifrost_broader`: a model outside the capability manifest,
+ * through Bifrost) may not serve this request, or undefined. The tenant's policy must allow broader
+ * coverage, and the Bifrost deployment must still serve the provider. Its capabilities are conservative:
+ * Zumik claims nothing its manifest does not say, so a request that needs tools or non-text input (images,
+ * audio, files) does not go to it; nor is a stream continued by assistant prefill on it (stream resume
+ * regenerates), nor is a flex tier or a context window assumed; its price is unknown (cost_usd null).
+ */
+export function coverageIneligibility(target: { coverage?: string; provider: string }, input: Pick<ChatRequestInput, 'body' | 'operation'>,
+  allowed: boolean, viaBifrost: ((provider: string) => boolean) | undefined): CoverageSkipReason | undefined {
+  if (target.coverage === undefined) return undefined;
+  if (!allowed) return 'coverage_not_allowed';
+  if (!viaBifrost?.(target.provider)) return 'bifrost_unavailable';
+  return input.operation !== 'embeddings' && needsClaimedCapability(input.body) ? 'coverage_capability' : undefined;
+}
+
+/** The request needs a capability a manifest would have to claim: tools, or a content part that is not text. */
+function needsClaimedCapability(body: ChatRequest): boolean {
+  if (body.tools && body.tools.length > 0) return true;
+  return body.messages.some((message) => Array.isArray(message.content) && message.content.some((part) => part.type !== 'text'));
 }

@@ -109,6 +109,13 @@ export const tenantPolicySchema = z.strictObject({
   max_attempts: count(1, 20).default(4),
   /** May the OpenRouter bridge serve the request after a verified outage of every target? */
   allow_brokered_execution: z.boolean().default(false),
+  /**
+   * Broader coverage through Bifrost (README "Managed providers via Bifrost"): may the tenant's requests reach a
+   * release target whose model is not in Zumik's capability manifest, served through the Bifrost deployment? Such a
+   * target has conservative capabilities and an unknown price (cost null). Set by the operator: it spends the
+   * deployment's Bifrost account on models Zumik cannot price or budget.
+   */
+  allow_bifrost_broader_coverage: z.boolean().default(false),
   flex: z.strictObject({
     /** A flex request that cannot get flex capacity in time runs as standard instead of expiring. */
     fallback_to_standard: z.boolean().default(false),
@@ -186,6 +193,7 @@ export function tenantPolicyToJson(policy: TenantPolicy) {
     response_cache: { ...policy.response_cache },
     max_attempts: policy.max_attempts,
     allow_brokered_execution: policy.allow_brokered_execution,
+    allow_bifrost_broader_coverage: policy.allow_bifrost_broader_coverage,
     flex: { ...policy.flex },
     batch: { ...policy.batch },
     default_qos_class: policy.default_qos_class,
@@ -195,7 +203,7 @@ export function tenantPolicyToJson(policy: TenantPolicy) {
 }
 
 /** Fields only the operator may change: a tenant admin's PUT keeps them as they are. */
-export const OPERATOR_POLICY_FIELDS = ['limits', 'allowed_aliases', 'allowed_providers'] as const;
+export const OPERATOR_POLICY_FIELDS = ['limits', 'allowed_aliases', 'allowed_providers', 'allow_bifrost_broader_coverage'] as const;
 
 /** Whether a content-filter refusal of a request for `alias` may fail over: the alias's override, else the tenant's field. */
 export function contentFilterFailover(policy: TenantPolicy, alias: string): boolean {

@@ -5,6 +5,7 @@
  * the adapter of the attempt's target; nothing else constructs adapters.
  */
 import type { Dispatcher } from 'undici';
+import { BIFROST_REGION } from '../domain/attempt-plan';
 import { AnthropicAdapter } from './anthropic/anthropic-adapter';
 import { AnthropicBatchAdapter } from './batch/anthropic-batch-adapter';
 import type { BatchCapableAdapter } from './batch/batch-types';
@@ -101,7 +102,8 @@ export class ProviderDirectory {
 
   /**
    * The adapter that reaches a managed provider through Bifrost: flavour `bifrost`, failures and records under
-   * the real provider's name, its models sent as `provider/model`. One pool for the deployment.
+   * the real provider's name, its models sent as `provider/model`. One pool for the deployment, whose one region
+   * is `bifrost` (BIFROST_REGION): the plan gives such targets that region, so their circuits are Bifrost's own.
    */
   bifrostAdapter(provider: string): ProviderAdapter {
     if (!this.bifrost || !this.viaBifrost(provider)) throw new UnknownProviderError(`${provider} via bifrost`);
@@ -110,7 +112,7 @@ export class ProviderDirectory {
     if (!adapter) {
       adapter = new OpenAICompatibleAdapter({
         provider, flavour: 'bifrost', modelPrefix: provider, baseUrl: this.bifrost.baseUrl,
-        dispatcher: this.dispatcher('bifrost\u0000', 'bifrost', DEFAULT_REGION),
+        dispatcher: this.dispatcher('bifrost\u0000', 'bifrost', BIFROST_REGION),
       });
       this.adapters.set(key, adapter);
     }

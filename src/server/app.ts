@@ -83,6 +83,8 @@ export interface AppDeps {
   prices?: PriceManifestRepository;
   /** /v2/budgets and /v2/spend (admin): budgets with their spend, and recorded costs by key, alias, provider and day. */
   budgets?: { repository: BudgetRepository; pool: Pool };
+  /** Whether the Bifrost deployment serves a managed provider: releases may then name models outside the manifest (broader coverage). */
+  viaBifrost?: (provider: string) => boolean;
   /** `owned_by` of /v1/models entries (`zumik-demo` in demo mode); default `zumik`. */
   modelOwner?: string;
 }
@@ -121,14 +123,14 @@ export function createApp(deps: AppDeps): Express {
   if (deps.codec) app.use('/v2/codec', codecCors(deps.codec.corsOrigins));
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
-  v2.use(modelAliasRoutes(deps.modelAliases));
+  v2.use(modelAliasRoutes(deps.modelAliases, { viaBifrost: deps.viaBifrost, policies: deps.policies }));
   v2.use(capabilityManifestRoutes(deps.modelAliases.manifests));
   v2.use(routingPolicyRoutes(deps.modelAliases.routingPolicies));
   v2.use(apiKeyRoutes(deps.apiKeys, deps.authenticator));
   if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));
   if (deps.credentials) v2.use(credentialRoutes(deps.credentials));
-  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints, deps.egress));
+  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints, deps.egress, deps.modelAliases));
   if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
   if (deps.circuits) v2.use(circuitRoutes(deps.circuits));
   if (deps.prices) v2.use(priceRoutes(deps.prices));

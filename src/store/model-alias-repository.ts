@@ -63,7 +63,7 @@ function toRelease(row: ReleaseRow): ModelAliasRelease {
     capability_manifest_revision: row.capability_manifest_revision,
     targets: row.targets.map((target) => ({
       execution_profile: target.execution_profile, provider: target.provider, model: target.model,
-      model_revision: target.model_revision, weight: target.weight,
+      model_revision: target.model_revision, weight: target.weight, ...(target.coverage ? { coverage: target.coverage } : {}),
     })),
     ...(row.min_context_window !== null ? { min_context_window: row.min_context_window } : {}),
     ...(row.sticky !== null ? { sticky: row.sticky } : {}),
@@ -106,6 +106,19 @@ export class ModelAliasRepository {
       wanted = result.rows.map((row) => row.replica_of).filter((id): id is string => id !== null && !facts.has(id));
     }
     return facts;
+  }
+
+  /**
+   * The releases a tenant's requests may run on that name `endpointId` as a target's provider: the live releases
+   * of the tenant and of the shared catalogue, and the candidates of their canaries. One query (jsonb containment).
+   */
+  async releasesNaming(tenantId: string, endpointId: string): Promise<ModelAliasRelease[]> {
+    const result = await this.pool.query<ReleaseRow>(
+      `SELECT ${COLUMNS} FROM model_alias_releases
+       WHERE (tenant_id IS NULL OR tenant_id = $1) AND targets @> jsonb_build_array(jsonb_build_object('provider', $2::text))
+         AND (status = 'active' OR id IN (SELECT release_id FROM model_alias_canaries WHERE owner = '' OR owner = $1))
+       ORDER BY tenant_id NULLS LAST, alias, id`, [tenantId, endpointId]);
+    return result.rows.map(toRelease);
   }
 
   /** The alias's canary for this owner, if it has one. */

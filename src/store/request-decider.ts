@@ -69,6 +69,11 @@ export interface RequestDeciderDeps {
    * environment (or not). BYOK and endpoint credentials are looked up by the attempt (no SQL here).
    */
   hasCredential?: (target: ReleaseTarget) => boolean;
+  /**
+   * Whether the Bifrost deployment serves a managed provider (ProviderDirectory.viaBifrost): its targets plan in the
+   * region `bifrost` (their own circuits), and broader-coverage targets need it. Absent: no Bifrost.
+   */
+  viaBifrost?: (provider: string) => boolean;
   /** Loads a manifest revision into this process once (immutable; absent: the built-in manifest serves all). */
   manifests?: { load(revision: string): Promise<unknown> };
   /** A release's routing policy revision, cached per process (immutable; absent: releases' revisions are ignored). */
@@ -134,6 +139,7 @@ export class RequestDecider {
       release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open,
       allowedProvider: restrictsProviders(lists) ? (provider) => providerAllowed(lists, provider) : undefined,
       hasCredential: this.deps.hasCredential, stickyKeyHash, saturated: (provider) => saturated.has(provider),
+      viaBifrost: this.deps.viaBifrost, broaderCoverage: tenantPolicy.allow_bifrost_broader_coverage,
     });
     let planned = plan();
     // A capped BYOC lane first in the plan takes a lease, or overflows: planned again without it, until a lane has room.

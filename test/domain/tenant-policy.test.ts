@@ -28,6 +28,7 @@ describe('tenantPolicySchema', () => {
         response_cache: { enabled: false, ttl_seconds: 3_600 },
         max_attempts: 4,
         allow_brokered_execution: false,
+        allow_bifrost_broader_coverage: false,
         flex: { fallback_to_standard: false },
         batch: { provider_native: false, fallback_to_online: true, poll_interval_ms: 60_000, max_concurrency: 50 },
         default_qos_class: 'standard',

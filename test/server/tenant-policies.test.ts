@@ -17,6 +17,7 @@ const DEFAULT_JSON = {
   response_cache: { enabled: false, ttl_seconds: 3_600 },
   max_attempts: 4,
   allow_brokered_execution: false,
+  allow_bifrost_broader_coverage: false,
   flex: { fallback_to_standard: false },
   batch: { provider_native: false, fallback_to_online: true, poll_interval_ms: 60_000, max_concurrency: 50 },
   default_qos_class: 'standard',
@@ -142,11 +143,13 @@ describe('tenantPolicyRoutes (/v2/tenants/{tenant}/policy)', () => {
       ['limits', { limits: { concurrency: 500 } }],
       ['allowed_aliases', { allowed_aliases: null }],
       ['allowed_providers', { allowed_providers: ['openai'] }],
+      // Broader coverage spends the deployment's Bifrost account on models Zumik cannot price: the operator's call.
+      ['allow_bifrost_broader_coverage', { allow_bifrost_broader_coverage: true }],
     ])('answers 403 naming %s when it tries to change an operator field, and changes nothing', async (field, body) => {
       const response = await app.call('PUT', '/v2/tenants/acme/policy', { body });
       expect(response.status).toBe(403);
       expect(response.body.error).toMatchObject({ code: 'insufficient_scope', param: field });
-      expect((await app.call('GET', '/v2/tenants/acme/policy')).body).toMatchObject({ limits: { concurrency: 5 }, allowed_aliases: ['code.fast'], allowed_providers: null });
+      expect((await app.call('GET', '/v2/tenants/acme/policy')).body).toMatchObject({ limits: { concurrency: 5 }, allowed_aliases: ['code.fast'], allowed_providers: null, allow_bifrost_broader_coverage: false });
     });
   });
 

@@ -73,6 +73,8 @@ export const AttemptRecord = z.looseObject({
   usage: CompletionUsage.nullable(),
   cost_usd: z.number().min(0).nullable().optional().meta({ description: "This attempt's cost at the outcome's price_manifest_revision" }),
   via: z.literal('bifrost').optional().meta({ description: 'Set when a managed target was served through the Bifrost deployment; `provider` stays the real provider' }),
+  coverage: z.literal('bifrost_broader').optional()
+    .meta({ description: 'A broader-coverage target (model outside the capability manifest, through Bifrost): conservative capabilities, price unknown' }),
 }).meta({ description: 'One attempt against one target' });
 
 export const RequestOutcome = z.looseObject({
@@ -109,6 +111,8 @@ export const ModelAliasRelease = z.looseObject({
   policy_revision: z.string(), capability_manifest_revision: z.string(),
   targets: z.array(z.looseObject({
     execution_profile: z.enum(EXECUTION_PROFILES), provider: z.string(), model: z.string(), model_revision: z.string(), weight: z.int().min(0),
+    coverage: z.literal('bifrost_broader').optional()
+      .meta({ description: "Set by the install: a model outside the capability manifest, served through Bifrost to tenants whose policy sets allow_bifrost_broader_coverage" }),
   })),
   sticky: z.looseObject({ by: z.enum(['session', 'prefix']), header: z.string().optional(), prefix_chars: z.int().optional() }).optional()
     .meta({ description: 'Session- or prefix-sticky weighted routing' }),

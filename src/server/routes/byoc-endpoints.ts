@@ -5,14 +5,19 @@
  * say `has_api_key` and show a hint. On PUT, an omitted `api_key` keeps the stored one (so a base URL
  * can change without re-sending the secret) and `null` removes it. The base URL must pass the egress
  * rules (https, no private, loopback, link-local or metadata address: src/net/egress-policy.ts) —
- * checked here, and again at every connection.
+ * checked here, and again at every connection. A PUT that would make a release already installed break
+ * the one-scheduler rules (src/domain/one-scheduler.ts: its profile, its `replica_of`, or a URL another id
+ * of the same release has) is refused with 409 `endpoint_in_use` naming the release; the check reads the
+ * releases just before the write (an install racing the PUT is checked by the install against the old facts).
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../../config';
 import { EgressPolicy } from '../../net/egress-policy';
+import { endpointChangeProblem, type EndpointFacts } from '../../domain/one-scheduler';
 import { ENDPOINT_PROFILES, type ByocEndpointRecord, type ByocEndpointRepository } from '../../store/byoc-endpoint-repository';
-import { badRequest, notFound } from '../errors';
+import type { ModelAliasRepository } from '../../store/model-alias-repository';
+import { badRequest, HttpError, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
 import { actingTenant } from '../middleware/tenant-scope';
@@ -61,7 +66,30 @@ function endpointId(request: Request): string {
   return id;
 }
 
-export function byocEndpointRoutes(endpoints: ByocEndpointRepository, egress = new EgressPolicy()): Router {
+/** The field of a PUT that breaks a one-scheduler rule: the profile, the replica_of metadata, or the URL two ids now share. */
+const CHANGED_FIELD = { profile: 'profile', replica: 'metadata', same_scheduler: 'base_url' } as const;
+
+/**
+ * Refuse a change to an endpoint that would make a release already installed (live, or a canary's candidate,
+ * of the tenant or the shared catalogue) break the one-scheduler rules (issue 12): 409 naming the release and why.
+ */
+async function checkReleasesNaming(aliases: Pick<ModelAliasRepository, 'releasesNaming' | 'endpointFacts'>, tenantId: string, proposed: EndpointFacts): Promise<void> {
+  const releases = await aliases.releasesNaming(tenantId, proposed.id);
+  if (releases.length === 0) return;
+  const providers = releases.flatMap((release) => release.targets.map((target) => target.provider));
+  const current = await aliases.endpointFacts(tenantId, proposed.replicaOf ? [...providers, proposed.replicaOf] : providers);
+  const found = endpointChangeProblem(releases, (provider) => current.get(provider), proposed);
+  if (!found) return;
+  const { release, problem } = found;
+  throw new HttpError(409,
+    `This change to endpoint '${proposed.id}' would make release ${release.id} of the model alias '${release.alias}' invalid: ${problem.message} `
+    + 'Install a release of that alias that fits the endpoint first (or roll it back), then change the endpoint.',
+    'endpoint_in_use', CHANGED_FIELD[problem.rule]);
+}
+
+/** `aliases`: the installed releases the one-scheduler check re-reads on a change (absent: not checked). */
+export function byocEndpointRoutes(endpoints: ByocEndpointRepository, egress = new EgressPolicy(),
+  aliases?: Pick<ModelAliasRepository, 'releasesNaming' | 'endpointFacts'>): Router {
   const router = Router();
   const admin = requireScope('admin');
 
@@ -82,6 +110,12 @@ export function byocEndpointRoutes(endpoints: ByocEndpointRepository, egress = n
     const input = parseBody(putEndpointSchema, request.body);
     const problem = await egress.urlProblem(input.base_url);
     if (problem) throw badRequest(problem, 'base_url');
+    const replicaOf = input.metadata?.replica_of;
+    if (aliases) {
+      await checkReleasesNaming(aliases, tenantId, {
+        id, profile: input.profile, baseUrl: input.base_url, ...(typeof replicaOf === 'string' ? { replicaOf } : {}),
+      });
+    }
     const record = await endpoints.put({
       tenantId, id, profile: input.profile, baseUrl: input.base_url, apiKey: input.api_key, metadata: input.metadata,
       maxConcurrency: input.max_concurrency ?? null,

@@ -8,8 +8,10 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import {
-  aliasProblem, DEFAULT_POLICY_REVISION, installReleaseSchema, RELEASE_ID_PATTERN, releaseProblem, type InstallReleaseInput, type ModelAliasRelease,
+  aliasProblem, DEFAULT_POLICY_REVISION, installReleaseSchema, markCoverage, RELEASE_ID_PATTERN, releaseProblem, type BroaderCoverage,
+  type InstallReleaseInput, type ModelAliasRelease,
 } from '../../domain/model-alias';
+import type { TenantPolicy } from '../../domain/tenant-policy';
 import { schedulerProblem } from '../../domain/one-scheduler';
 import { AliasFrozenError, type ModelAliasRepository, type ReleaseViewer } from '../../store/model-alias-repository';
 import { badRequest, HttpError, notFound } from '../errors';
@@ -27,12 +29,33 @@ function releaseViewer(request: Request): ReleaseViewer {
   return isOperator(request.principal) && request.query.tenant === undefined ? 'all' : actingTenant(request);
 }
 
+/** What installs need beyond the aliases' store: broader coverage through Bifrost (absent: never allowed). */
+export interface ModelAliasRouteOptions {
+  /** Whether the Bifrost deployment serves this managed provider (ProviderDirectory.viaBifrost). */
+  viaBifrost?: (provider: string) => boolean;
+  /** Tenant policies: a tenant's own release may use broader coverage only when its policy allows it. */
+  policies?: { find(tenantId: string): Promise<{ policy: TenantPolicy }> };
+}
+
+/** The broader-coverage facts of an install by `owner`, or undefined when this deployment has no Bifrost. */
+async function broaderCoverage(options: ModelAliasRouteOptions, owner: string | null): Promise<BroaderCoverage | undefined> {
+  const { viaBifrost, policies } = options;
+  if (!viaBifrost) return undefined;
+  if (owner === null) return { viaBifrost, owner: null };
+  // Read fresh (not the request path's cache): an install is rare, and must see a policy the operator just changed.
+  const allowed = policies ? (await policies.find(owner)).policy.allow_bifrost_broader_coverage : false;
+  return { viaBifrost, owner: { tenant: owner, allowed } };
+}
+
 /**
  * The install checked against what it names (issue 10): the manifest revision (absent: the current
  * one, recorded in the release), the routing policy revision, and every target against that manifest
- * or the owner's registered endpoints. Answers the input with its manifest revision filled in.
+ * or the owner's registered endpoints — a managed model outside the manifest only as broader coverage
+ * through Bifrost, where the owner may use it (then marked `coverage: bifrost_broader`). Answers the
+ * input with its manifest revision filled in and its targets marked.
  */
-async function validatedInstall(aliases: ModelAliasRepository, input: InstallReleaseInput, owner: string | null): Promise<InstallReleaseInput> {
+async function validatedInstall(aliases: ModelAliasRepository, input: InstallReleaseInput, owner: string | null,
+  options: ModelAliasRouteOptions = {}): Promise<InstallReleaseInput> {
   const revision = input.capability_manifest_revision ?? await aliases.manifests.currentRevision();
   const stored = await aliases.manifests.find(revision);
   if (!stored) throw badRequest(`capability_manifest_revision: no capability manifest '${revision}' (GET /v2/capability-manifests lists them).`, 'capability_manifest_revision');
@@ -41,10 +64,10 @@ async function validatedInstall(aliases: ModelAliasRepository, input: InstallRel
     throw badRequest(`policy_revision: no routing policy '${input.policy_revision}' (GET /v2/routing-policies lists them).`, 'policy_revision');
   }
   const endpoints = await aliases.endpointFacts(owner, input.targets.map((target) => target.provider));
-  const problem = releaseProblem(input, stored.manifest, (provider) => endpoints.has(provider))
+  const problem = releaseProblem(input, stored.manifest, (provider) => endpoints.has(provider), await broaderCoverage(options, owner))
     ?? schedulerProblem(input.targets, (provider) => endpoints.get(provider));
   if (problem) throw badRequest(problem.message, problem.param);
-  return { ...input, capability_manifest_revision: revision };
+  return { ...input, capability_manifest_revision: revision, targets: markCoverage(input.targets, stored.manifest) };
 }
 
 const releaseIdSchema = z.string({ error: (issue) => (issue.input === undefined ? 'release_id is required' : 'release_id must be a string') })
@@ -70,7 +93,7 @@ async function ownRelease(aliases: ModelAliasRepository, owner: string | null, a
 
 const frozenConflict = (alias: string) => new HttpError(409, `The model alias '${alias}' is frozen: installs are refused until it is unfrozen.`, 'alias_frozen', 'alias');
 
-export function modelAliasRoutes(aliases: ModelAliasRepository): Router {
+export function modelAliasRoutes(aliases: ModelAliasRepository, options: ModelAliasRouteOptions = {}): Router {
   const router = Router();
 
   router.get('/model-aliases', async (request, response) => {
@@ -119,7 +142,7 @@ export function modelAliasRoutes(aliases: ModelAliasRepository): Router {
     };
     try {
       // Checked again as any install is: an endpoint it names may have gone since.
-      response.json(await aliases.install(alias, await validatedInstall(aliases, copy, owner), owner, { copiedFrom: earlier.id, endCanary: true }));
+      response.json(await aliases.install(alias, await validatedInstall(aliases, copy, owner, options), owner, { copiedFrom: earlier.id, endCanary: true }));
     } catch (error) {
       if (error instanceof AliasFrozenError) throw frozenConflict(alias);
       throw error;
@@ -158,7 +181,7 @@ export function modelAliasRoutes(aliases: ModelAliasRepository): Router {
     const input = parseBody(installReleaseSchema, request.body);
     if (input.alias !== undefined && input.alias !== alias) throw badRequest('alias in the body must match the alias in the path', 'alias');
     if (await aliases.isFrozen(owner, alias)) throw frozenConflict(alias);
-    const validated = await validatedInstall(aliases, input, owner);
+    const validated = await validatedInstall(aliases, input, owner, options);
     try {
       response.json(await aliases.install(alias, validated, owner));
     } catch (error) {

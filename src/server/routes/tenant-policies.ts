@@ -1,7 +1,7 @@
 /**
  * `/v2/tenants/{tenant}/policy` (admin): read and replace a tenant's policy. A tenant admin reaches its
  * own tenant's (another tenant's answers 404), the operator every tenant's. The operator's fields
- * (`limits`, `allowed_aliases`, `allowed_providers`: OPERATOR_POLICY_FIELDS) stay as the operator set
+ * (`limits`, `allowed_aliases`, `allowed_providers`, `allow_bifrost_broader_coverage`: OPERATOR_POLICY_FIELDS) stay as the operator set
  * them when a tenant admin writes the policy: sent back unchanged (or left out) they are kept, changed
  * they are a 403 naming the field. The body is the policy
  * (strict: an unknown field is a 400 naming it); every omitted field takes its default, and both

@@ -59,6 +59,8 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   stickyKeyHash?: string | null;
   /** BYOC lanes at their concurrency cap (PlanContext.saturated). */
   saturated?: (provider: string) => boolean;
+  /** Registered BYOC endpoints awaiting activation (PlanContext.pending). */
+  pending?: (provider: string) => boolean;
 }): { refusal: ReasonCode; skipped?: SkippedCandidate[] } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[]; lane: LaneChoice } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
@@ -74,7 +76,7 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
     unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
     hasCredential: context.hasCredential,
-    stickyKeyHash: context.stickyKeyHash, saturated: context.saturated,
+    stickyKeyHash: context.stickyKeyHash, saturated: context.saturated, pending: context.pending,
   });
   if (context.allowedProvider && !release.targets.some((target) => context.allowedProvider!(target.provider))) {
     return { refusal: 'rejected_allow_list' };
@@ -90,6 +92,11 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     const unconfigured = skipped.filter((entry) => entry.reason === 'no_credentials');
     if (candidates.length === 0 && unconfigured.length > 0 && skipped.every((entry) => entry.reason === 'no_credentials' || entry.reason === 'not_allowed' || entry.reason === 'operation_unsupported')) {
       return { refusal: 'no_credentials', skipped: unconfigured };
+    }
+    // Only BYOC endpoints still waiting for their replay-gated activation could have served: say so.
+    if (candidates.length === 0 && skipped.some((entry) => entry.reason === 'endpoint_pending')
+      && skipped.every((entry) => entry.reason === 'endpoint_pending' || entry.reason === 'not_allowed' || entry.reason === 'operation_unsupported')) {
+      return { refusal: 'endpoint_pending' };
     }
     // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
     const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;

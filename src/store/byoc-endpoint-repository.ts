@@ -132,7 +132,7 @@ export class ByocEndpointRepository {
 
   /**
    * Activate an endpoint and record on what evidence, on the endpoint and beside every release of the tenant
-   * that names it as a BYOC target (releases stay immutable: the activation is metadata next to them; the
+   * (or of the shared catalogue, whose releases may name a tenant's endpoint) that names it as a BYOC target (releases stay immutable: the activation is metadata next to them; the
    * first activation a release saw is kept). Undefined when the tenant has no such endpoint. The row's
    * update announces itself on the change feed (`lane:<id>`): every process routes to it at once.
    */
@@ -148,7 +148,7 @@ export class ByocEndpointRepository {
           `INSERT INTO release_activations (release_id, endpoint_id, tenant_id, report_id, override, reason, activated_by, activated_at)
            SELECT release.id, $2, $1, $3, $4, $5, $6, to_timestamp($7)
              FROM model_alias_releases release, jsonb_array_elements(release.targets) AS target
-            WHERE release.tenant_id = $1 AND target ->> 'provider' = $2 AND target ->> 'execution_profile' <> 'managed_provider'
+            WHERE (release.tenant_id = $1 OR release.tenant_id IS NULL) AND target ->> 'provider' = $2 AND target ->> 'execution_profile' <> 'managed_provider'
               AND target ->> 'execution_profile' <> 'byok'
            ON CONFLICT DO NOTHING`,
           [tenantId, id, activation.report_id, activation.override, activation.reason, activation.activated_by, activation.activated_at]);

@@ -41,10 +41,10 @@ describe('RequestDecider with pending BYOC endpoints', () => {
       releases: new ReleaseCache({ findRouting: async (_tenant, alias) => ({ live: releases.get(alias)! }), findById: async () => undefined }),
       circuits: new CircuitCache({ snapshot: async () => ({ skip: new Map(), dirty: new Set() }) }),
       regions: () => ['default'],
-      admission: { tryAdmit: async () => ({ state: 'admitted' }) as never, release: async () => undefined },
+      admission: { tryAdmit: async () => ({ state: 'admitted' }) as never, release: async () => false },
       lanes: {
         states: (tenantId, ids) => { stateReads += 1; return store.states(tenantId, ids); },
-        tryTake: (...args) => store.tryTake(...args), release: (requestId) => store.release(requestId),
+        tryTake: (...args) => store.tryTake(...args), release: async (requestId) => { await store.release(requestId); },
       },
     });
     await endpoints.put({ tenantId: 'acme', id: 'acme-gpu', profile: 'byoc_dynamo', baseUrl: 'https://gpu.acme.example/v1' });

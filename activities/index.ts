@@ -10,6 +10,7 @@ import { createProviderBatchActivities, type ProviderBatchDeps } from './provide
 import type { PayloadRefs } from './payload-refs';
 import { createRecordOutcome, type BatchResultSink, type OutcomeObserver } from './record-outcome';
 import { createRunAttempt, type RunAttemptDeps } from './run-attempt';
+import { createReplayActivities, type ReplayActivityDeps } from './replay-activities';
 
 export interface ActivityDeps {
   /** Identifies this worker process in probe results and logs. */
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   metrics?: OutcomeObserver;
   /** The claim check's store (large bodies and answers by reference). */
   payloads?: PayloadRefs;
+  /** replayWorkflow's stores (retained prompts, replays, endpoints, releases); the calls come from `calls`. */
+  replays?: Omit<ReplayActivityDeps, 'calls'>;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
@@ -36,6 +39,8 @@ export function createActivities(deps: ActivityDeps = {}) {
   type BatchActivities = ReturnType<typeof createBatchActivities>;
   const native = deps.providerBatches ? createProviderBatchActivities(deps.providerBatches) : undefined;
   type NativeActivities = ReturnType<typeof createProviderBatchActivities>;
+  const replays = deps.replays && deps.calls ? createReplayActivities({ ...deps.replays, calls: deps.calls }) : undefined;
+  type ReplayActivities = ReturnType<typeof createReplayActivities>;
   return {
     /** Used by probeWorkflow: which worker ran the activity, and when. */
     async reportWorker(): Promise<{ worker: string; activityAt: string }> {
@@ -59,6 +64,9 @@ export function createActivities(deps: ActivityDeps = {}) {
     pollProviderBatch: native?.pollProviderBatch ?? (missing('pollProviderBatch') as NativeActivities['pollProviderBatch']),
     cancelProviderBatch: native?.cancelProviderBatch ?? (missing('cancelProviderBatch') as NativeActivities['cancelProviderBatch']),
     collectProviderBatch: native?.collectProviderBatch ?? (missing('collectProviderBatch') as NativeActivities['collectProviderBatch']),
+    selectReplaySample: replays?.selectReplaySample ?? (missing('selectReplaySample') as ReplayActivities['selectReplaySample']),
+    replayRequest: replays?.replayRequest ?? (missing('replayRequest') as ReplayActivities['replayRequest']),
+    finishReplay: replays?.finishReplay ?? (missing('finishReplay') as ReplayActivities['finishReplay']),
   };
 }
 

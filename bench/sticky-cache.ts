@@ -73,7 +73,11 @@ async function main(): Promise<void> {
   };
   try {
     await waitReady(`${origin}/readyz`, zumik);
-    for (const replica of replicas) await call('PUT', `/v2/byoc-endpoints/${replica.name}`, { profile: 'byoc_dynamo', base_url: replica.baseUrl, api_key: KEY });
+    for (const replica of replicas) {
+      await call('PUT', `/v2/byoc-endpoints/${replica.name}`, { profile: 'byoc_dynamo', base_url: replica.baseUrl, api_key: KEY });
+      // A new endpoint is pending until a replay passes; the bench activates it with the operator's override.
+      await call('POST', `/v2/byoc-endpoints/${replica.name}/activate`, { override: true, reason: 'bench setup' });
+    }
     const targets = replicas.map((replica, index) => ({ execution_profile: 'byoc_dynamo', provider: replica.name, model: MODEL, model_revision: '1', weight: index === 0 ? 2 : 1 }));
     const modes = [
       { name: 'plain weighted', alias: 'bench.plain', sticky: undefined },

@@ -26,6 +26,7 @@ const schema = z.object({
   ZUMIK_TEMPORAL_UI_URL: url.optional(),
   ZUMIK_TASK_QUEUE: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'letters, digits, . _ : -').default('zumik'),
   ZUMIK_BATCH_LINES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),
+  ZUMIK_REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(2_000).default(2_000),
   ZUMIK_POLLS_PER_RUN: z.coerce.number().int().min(1).max(5_000).optional(),
   ZUMIK_STREAM_BUS: z.string().trim().regex(/^(memory|redis:\/\/\S+)$/, 'expected memory or redis://host:port').default('memory'),
   ZUMIK_ADMIN_KEY: z.string().trim().min(20, 'must be at least 20 characters').optional(),
@@ -105,6 +106,8 @@ export interface Config {
   streamBus: string;
   /** Batch lines per batchWorkflow run before it continues-as-new. */
   batchLinesPerRun: number;
+  /** Requests a replay workflow run replays before continue-as-new. */
+  replayPageSize: number;
   /** Durable polls (a queued request's admission, a batch's provider jobs) per workflow run before continue-as-new (unset: the workflows' defaults). */
   pollsPerRun?: number;
   adminKey?: string;
@@ -205,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     },
     streamBus: values.ZUMIK_STREAM_BUS,
     batchLinesPerRun: values.ZUMIK_BATCH_LINES_PER_RUN,
+    replayPageSize: values.ZUMIK_REPLAY_PAGE_SIZE,
     pollsPerRun: values.ZUMIK_POLLS_PER_RUN,
     adminKey: values.ZUMIK_ADMIN_KEY,
     masterKey: values.ZUMIK_MASTER_KEY,

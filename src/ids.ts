@@ -40,3 +40,5 @@ export const newPolicyRevision = (): string => `pol_${ulid().toLowerCase()}`;
 export const newPriceRevision = (): string => `price_${ulid().toLowerCase()}`;
 /** A budget: `bud_` + 26 lowercase ULID characters. */
 export const newBudgetId = (): string => `bud_${ulid().toLowerCase()}`;
+/** A replay (and its report): `rpl_` + 26 lowercase ULID characters. */
+export const newReplayId = (): string => `rpl_${ulid().toLowerCase()}`;

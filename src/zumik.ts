@@ -26,6 +26,8 @@ import { BatchRepository } from './store/batch-repository';
 import { ByocEndpointRepository } from './store/byoc-endpoint-repository';
 import { CircuitBreakerStore } from './store/circuit-breaker-store';
 import { ConfigFeed } from './store/config-feed';
+import { ReplayRepository } from './store/replay-repository';
+import { RetainedPromptStore } from './store/retained-prompt-store';
 import { PriceManifestRepository } from './store/price-manifest-repository';
 import { BudgetRepository } from './store/budget-repository';
 import { ResponseCacheStore } from './store/response-cache-store';
@@ -154,6 +156,8 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
     const payloads = new PayloadStore(database.pool);
     const batches = new BatchRepository(database.pool);
     const circuits = new CircuitBreakerStore(database.pool, config.circuits);
+    const retainedPrompts = new RetainedPromptStore(database.pool);
+    const replays = new ReplayRepository(database.pool);
     const bus = createStreamBus(config.streamBus, {
       onError: (error, channel) => logger.warn({ err: error, channel }, 'stream bus error'),
     });
@@ -244,6 +248,7 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
         batches: { files, batches },
         providerBatches: { directory, credentials: resolver, policies, aliases: modelAliases, files },
         payloads,
+        replays: { replays, prompts: retainedPrompts, endpoints, aliases: modelAliases, regions: (provider) => directory.regions(provider) },
       });
       const worker: Worker = await createWorker({
         connection, namespace: config.temporal.namespace, activities, bundlePath: options.workflowBundlePath ?? config.workflowBundle, taskQueue, codec,
@@ -286,12 +291,14 @@ export async function startZumik(configured: Config, options: StartOptions): Pro
           // Sockets this process closes itself at the end of a drain are not clients that left: their requests go on.
           gateway: new ChatGateway({ client, bus, taskQueue, eager: config.role === 'all', requests, logger, ownSocketsClosing: () => drain.closingSockets }),
           policies, decider, requests, payloads, queuePollsPerRun: config.pollsPerRun, cache: new ResponseCacheStore(database.pool, config.responseCache),
+          retention: retainedPrompts,
           onBackgroundError: (error, what) => logger.warn({ err: error }, `${what} failed`), uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null, metrics,
         },
         requests, client, credentials, endpoints, egress, policies, files, circuits,
         ...(codec ? { codec: { codec, corsOrigins: [devServer?.uiUrl, config.temporal.uiUrl].filter((origin): origin is string => !!origin).map((origin) => new URL(origin).origin) } } : {}),
         batches: { batches, files, client, taskQueue, policies, uiBaseUrl: devServer?.uiUrl ?? config.temporal.uiUrl ?? null,
           linesPerRun: config.batchLinesPerRun, pollsPerRun: config.pollsPerRun },
+        replays: { replays, prompts: retainedPrompts, endpoints, aliases: modelAliases, policies, client, taskQueue, pageSize: config.replayPageSize },
         metrics: appMetrics, prices, budgets: { repository: budgets, pool: database.pool }, modelOwner: config.demo ? DEMO_OWNER : undefined, viaBifrost: bifrost.serves,
         countTokens: createTokenCounter({
           releases, adapter: (provider) => directory.adapter(provider),

@@ -2,3 +2,4 @@
 export { probeWorkflow } from './probe-workflow';
 export { chatRequestWorkflow, outcomeQuery, stateQuery } from './chat-request-workflow';
 export { batchWorkflow, batchProgressQuery, cancelBatchSignal } from './batch-workflow';
+export { replayWorkflow, replayProgressQuery } from './replay-workflow';

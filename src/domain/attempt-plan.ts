@@ -45,6 +45,11 @@ export interface PlanContext {
    * Absent: such targets are judged like any other (only the front door marks them ineligible).
    */
   coverage?: (target: ReleaseTarget) => CoverageSkipReason | undefined;
+  /**
+   * True for a registered BYOC endpoint not yet activated (README "Replay-gated activation"): left out before
+   * the draw, like a provider the allow-list refuses, so the other targets share its weight.
+   */
+  pending?: (provider: string) => boolean;
 }
 
 /** Why a broader-coverage target was left out (request-planning.ts `coverageIneligibility`). */
@@ -58,7 +63,8 @@ export interface SkippedCandidate {
   provider: string;
   model: string;
   region: string;
-  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials' | 'lane_saturated' | CoverageSkipReason;
+  reason: 'circuit_open' | 'context_window' | 'not_allowed' | 'operation_unsupported' | 'no_credentials' | 'lane_saturated' | 'endpoint_pending'
+    | CoverageSkipReason;
   /** Set for `no_credentials`: the target's execution profile (the message names where its credential comes from). */
   execution_profile?: ReleaseTarget['execution_profile'];
 }
@@ -147,9 +153,15 @@ export function buildAttemptPlan(release: ModelAliasRelease, context: PlanContex
       skipped.push({ ...where, reason: coverage });
       return false;
     }
-    if (!context.allowedProvider || context.allowedProvider(target.provider)) return true;
-    skipped.push({ ...where, reason: 'not_allowed' });
-    return false;
+    if (context.allowedProvider && !context.allowedProvider(target.provider)) {
+      skipped.push({ ...where, reason: 'not_allowed' });
+      return false;
+    }
+    if (context.pending?.(target.provider) === true) {
+      skipped.push({ ...where, reason: 'endpoint_pending' });
+      return false;
+    }
+    return true;
   });
   const pool = indexed.filter((entry) => entry.target.weight > 0);
   const weighted = context.stickyKeyHash ? rendezvousOrder(pool, context.stickyKeyHash) : weightedOrder(pool, context.random);

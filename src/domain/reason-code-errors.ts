@@ -26,6 +26,8 @@ export const REASON_CODE_ERRORS: Partial<Record<ReasonCode, ErrorShape>> = {
   release_alias_mismatch: { status: 400, code: 'invalid_value', type: 'invalid_request_error', param: 'model', message: 'The pinned release (model "alias@alr_…") is a release of another alias.' },
   // 424 (a dependency of the request is missing), not 5xx: nothing failed and SDKs must not retry; an admin configures it.
   no_credentials: { status: 424, code: 'no_credentials', type: 'invalid_request_error', param: 'model', message: 'No target of this model has a credential configured, so no provider was called.' },
+  // 409: the alias's targets exist but are not activated yet; an admin acts (replay, then activate), a retry does not help.
+  endpoint_pending: { status: 409, code: 'endpoint_pending', type: 'invalid_request_error', param: 'model', message: 'Every target of this model is a BYOC endpoint still pending activation: replay traffic against it (POST /v2/replays) and activate it with a passing report (POST /v2/byoc-endpoints/{id}/activate).' },
   no_eligible_target: { status: 503, code: 'no_eligible_target', type: 'server_error', message: 'No target of this model can serve the request right now (circuits open, or context too long).' },
   expired_during_execution: { status: 504, code: 'deadline_exceeded', type: 'server_error', message: 'The request did not complete before its deadline.' },
   cancelled: { status: 499, code: 'cancelled', type: 'invalid_request_error', message: 'The request was cancelled.' },

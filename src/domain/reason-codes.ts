@@ -24,6 +24,7 @@ export const REASON_CODES = {
   unknown_release: "the release pinned by `model: \"alias@alr_…\"` does not exist or is not readable by the tenant",
   release_alias_mismatch: 'the release pinned by `model: "alias@alr_…"` is a release of another alias',
   no_credentials: 'no target has a usable credential: no managed key in the environment (e.g. OPENAI_API_KEY), no BYOK secret (PUT /v2/credentials/{provider}) or no registered endpoint; no provider was called',
+  endpoint_pending: "every target the request could use is a BYOC endpoint still pending its replay-gated activation (POST /v2/byoc-endpoints/{id}/activate with a passing replay report); no provider was called",
   no_eligible_target: 'no target could serve: circuits open and no bridge allowed, or context window too small',
   coverage_unavailable: "every target left is a broader-coverage model that only the Bifrost deployment serves, and Bifrost no longer serves its provider here (the providers file's `bifrost` entry); no provider was called",
   unsupported_capability: 'every target left is a broader-coverage model, for which Zumik claims no tools and no image, audio or file input, and the request needs one of them',

@@ -64,6 +64,8 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
   viaBifrost?: (provider: string) => boolean;
   /** The tenant policy's `allow_bifrost_broader_coverage` (absent: false). */
   broaderCoverage?: boolean;
+  /** Registered BYOC endpoints awaiting activation (PlanContext.pending). */
+  pending?: (provider: string) => boolean;
 }): { refusal: ReasonCode; skipped?: SkippedCandidate[] } | { plan: PlannedAttempt[]; skipped: SkippedCandidate[]; lane: LaneChoice } {
   const { release } = context;
   if (!release) return { refusal: 'unknown_alias' };
@@ -79,7 +81,7 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     allowedProvider: (provider) => provider !== BRIDGE_PROVIDER && (context.allowedProvider?.(provider) ?? true),
     unsupported: input.operation ? (provider) => operationIneligibility(input, provider) : undefined,
     hasCredential: context.hasCredential,
-    stickyKeyHash: context.stickyKeyHash, saturated: context.saturated, viaBifrost: context.viaBifrost,
+    stickyKeyHash: context.stickyKeyHash, saturated: context.saturated, viaBifrost: context.viaBifrost, pending: context.pending,
     // Called only for a target the install marked broader coverage: nothing runs for any other release.
     coverage: (target) => coverageIneligibility(target, input, context.broaderCoverage === true, context.viaBifrost),
   });
@@ -99,6 +101,11 @@ export function planRequest(input: Pick<ChatRequestInput, 'requestId' | 'alias' 
     const unconfigured = skipped.filter((entry) => entry.reason === 'no_credentials');
     if (candidates.length === 0 && unconfigured.length > 0 && skipped.every((entry) => entry.reason === 'no_credentials' || entry.reason === 'not_allowed' || entry.reason === 'operation_unsupported')) {
       return { refusal: 'no_credentials', skipped: unconfigured };
+    }
+    // Only BYOC endpoints still waiting for their replay-gated activation could have served: say so.
+    if (candidates.length === 0 && skipped.some((entry) => entry.reason === 'endpoint_pending')
+      && skipped.every((entry) => entry.reason === 'endpoint_pending' || entry.reason === 'not_allowed' || entry.reason === 'operation_unsupported')) {
+      return { refusal: 'endpoint_pending' };
     }
     // Every circuit of the release open is a verified total outage: the plan is the bridge alone, when the policy allows it.
     const bridge = candidates.length === 0 ? bridgeForOpenCircuits(skipped, release, context.policy.allowBrokered) : undefined;

@@ -105,6 +105,30 @@ export const tenantPolicySchema = z.strictObject({
    * (`aliases`), or asked per request (`x-zumik-cache`). Entries live `ttl_seconds` unless a request says.
    */
   response_cache: z.strictObject({ enabled: z.boolean().default(false), ttl_seconds: cacheTtl.default(3_600) }).prefault({}),
+  /**
+   * Prompt retention (README "Replay"): off by default. When on, each completed chat request's body (messages
+   * and parameters, never headers or credentials) and the answer served are kept `days` days in Postgres, the
+   * traffic a replay (`POST /v2/replays`) draws from. Off: nothing is stored and nothing is spent.
+   */
+  prompt_retention: z.strictObject({ enabled: z.boolean().default(false), days: count(1, 365).default(7) }).prefault({}),
+  /**
+   * What a replay report must meet to pass (README "Replay-gated activation"), and how young a passing
+   * report must be to activate a BYOC endpoint. A threshold left unset is not judged.
+   */
+  replay: z.strictObject({
+    /** Share of replayed requests the candidate answered (0-1). */
+    min_success_rate: z.number().min(0).max(1).default(0.95),
+    /** Mean similarity of the candidate's answers to the ones served (0-1), by the replay's `similarity`. */
+    min_agreement: z.number().min(0).max(1).default(0.5),
+    /** Share of answers identical to the ones served (0-1). Unset: not judged. */
+    min_exact_match_rate: z.number().min(0).max(1).optional(),
+    max_p95_ttft_ms: count(1, 3_600_000).optional(),
+    max_p95_latency_ms: count(1, 3_600_000).optional(),
+    /** Fewest replayed requests a report needs to pass. */
+    min_sample: count(1, 100_000).default(1),
+    /** A report older than this (seconds) no longer activates an endpoint. */
+    max_report_age_s: count(60, 90 * 86_400).default(86_400),
+  }).prefault({}),
   /** Attempts per request across all targets (the retry budget). */
   max_attempts: count(1, 20).default(4),
   /** May the OpenRouter bridge serve the request after a verified outage of every target? */
@@ -191,6 +215,8 @@ export function tenantPolicyToJson(policy: TenantPolicy) {
     max_hedges: policy.max_hedges,
     hedge_non_streaming: policy.hedge_non_streaming,
     response_cache: { ...policy.response_cache },
+    prompt_retention: { ...policy.prompt_retention },
+    replay: { ...policy.replay },
     max_attempts: policy.max_attempts,
     allow_brokered_execution: policy.allow_brokered_execution,
     allow_bifrost_broader_coverage: policy.allow_bifrost_broader_coverage,

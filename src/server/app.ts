@@ -42,6 +42,7 @@ import { routingPolicyRoutes } from './routes/routing-policies';
 import { modelRoutes } from './routes/models';
 import { priceRoutes } from './routes/prices';
 import { budgetRoutes } from './routes/budgets';
+import { replayRoutes, type ReplayRouteDeps } from './routes/replays';
 import type { BudgetRepository } from '../store/budget-repository';
 import type { Pool } from 'pg';
 import type { PriceManifestRepository } from '../store/price-manifest-repository';
@@ -85,6 +86,8 @@ export interface AppDeps {
   budgets?: { repository: BudgetRepository; pool: Pool };
   /** Whether the Bifrost deployment serves a managed provider: releases may then name models outside the manifest (broader coverage). */
   viaBifrost?: (provider: string) => boolean;
+  /** /v2/replays and endpoint activation (README "Replay"); absent: neither route. */
+  replays?: ReplayRouteDeps;
   /** `owned_by` of /v1/models entries (`zumik-demo` in demo mode); default `zumik`. */
   modelOwner?: string;
 }
@@ -130,7 +133,11 @@ export function createApp(deps: AppDeps): Express {
   if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));
   if (deps.credentials) v2.use(credentialRoutes(deps.credentials));
-  if (deps.endpoints) v2.use(byocEndpointRoutes(deps.endpoints, deps.egress, deps.modelAliases));
+  if (deps.endpoints) {
+    v2.use(byocEndpointRoutes(deps.endpoints, deps.egress, deps.modelAliases,
+      deps.replays && deps.policies ? { replays: deps.replays.replays, policies: deps.policies } : undefined));
+  }
+  if (deps.replays) v2.use(replayRoutes(deps.replays));
   if (deps.policies) v2.use(tenantPolicyRoutes(deps.policies));
   if (deps.circuits) v2.use(circuitRoutes(deps.circuits));
   if (deps.prices) v2.use(priceRoutes(deps.prices));

@@ -23,6 +23,8 @@ import { ResponseCacheStore, type CachedAnswer } from '../store/response-cache-s
 import { cacheHeaders } from './response-cache-http';
 import type { ChatRequest } from '../contract/chat';
 import type { PayloadStore } from '../store/payload-store';
+import type { RetainedPromptStore } from '../store/retained-prompt-store';
+import { retainedAnswer, retainedRequestBody, retentionExpiry } from '../domain/retained-prompt';
 import { EngineUnavailableError, type ChatGateway, type StartedRequest } from './chat-gateway';
 import { badRequest, HttpError } from './errors';
 import { outcomeError } from './outcome-http';
@@ -53,6 +55,8 @@ export interface ChatRouteDeps {
   metrics?: { observeOutcome(outcome: RequestOutcome): void; cacheLookup?(tenantId: string, result: 'hit' | 'miss' | 'refresh'): void };
   /** The exact-match response cache (chat completions); absent: `x-zumik-cache` is validated and nothing is cached. */
   cache?: Pick<ResponseCacheStore, 'get' | 'put'>;
+  /** Prompt retention (README "Replay"): used only for tenants whose policy turns it on. */
+  retention?: Pick<RetainedPromptStore, 'keep'>;
   /** Where a failed background write (a cache entry, a cache hit's record) is reported. */
   onBackgroundError?: (error: unknown, what: string) => void;
 }
@@ -80,6 +84,8 @@ export interface Intake {
   started: StartedRequest;
   /** The response cache wants the answer kept (a miss under `use`, or `refresh`): call once it is sent. */
   remember?: (answer: CachedAnswer) => void;
+  /** The tenant retains prompts: call once a completed answer is sent (written after, off the request's path). */
+  retain?: (outcome: RequestOutcome, served: { body: Record<string, unknown> } | { chunks: Array<Record<string, unknown>> }) => void;
 }
 
 /** A request answered from the response cache: no workflow; its outcome is recorded after the answer. */
@@ -185,7 +191,27 @@ async function begin(deps: ChatRouteDeps, request: Request, intake: IntakeReques
       throw error;
     }
   }
-  return { input, started, ...(remember ? { remember } : {}) };
+  const retain = retainer(deps, policy, input, intake);
+  return { input, started, ...(remember ? { remember } : {}), ...(retain ? { retain } : {}) };
+}
+
+/**
+ * Prompt retention's writer for one request, or nothing when the tenant's policy has it off (the default:
+ * then no statement, no event, no payload anywhere). Chat completions answered to a waiting client only.
+ */
+function retainer(deps: ChatRouteDeps, policy: TenantPolicy, input: ChatRequestInput, intake: IntakeRequest): Intake['retain'] {
+  const { retention } = deps;
+  if (!policy.prompt_retention.enabled || !retention || intake.ingress !== 'openai_chat' || intake.operation || intake.background) return undefined;
+  return (outcome, served) => {
+    if (outcome.completion !== 'completed') return;
+    setImmediate(() => {
+      void retention.keep({
+        requestId: input.requestId, tenantId: input.tenantId, alias: input.alias, releaseId: outcome.release_id,
+        request: retainedRequestBody(input.body as unknown as Record<string, unknown>), answer: retainedAnswer(outcome, served),
+        expiresAt: retentionExpiry(Date.now(), policy.prompt_retention.days),
+      }).catch((error: unknown) => deps.onBackgroundError?.(error, 'retaining the prompt'));
+    });
+  };
 }
 
 /** A hit: its outcome (no attempt, cost 0) is recorded after the answer goes out, as any request's bookkeeping. */

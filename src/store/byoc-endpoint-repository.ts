@@ -12,6 +12,20 @@ export type EndpointProfile = (typeof ENDPOINT_PROFILES)[number];
 
 export type EndpointMetadata = Record<string, unknown>;
 
+/** Routable (`active`) or waiting for its replay-gated activation (`pending`: the plan skips it). */
+export type EndpointStatus = 'pending' | 'active';
+
+/** Who activated an endpoint, when, and on what evidence: a passing replay report, or an operator's override with its reason. */
+export interface EndpointActivation {
+  report_id: string | null;
+  override: boolean;
+  reason: string | null;
+  /** The API key id that activated it. */
+  activated_by: string;
+  /** Epoch seconds. */
+  activated_at: number;
+}
+
 export interface ByocEndpointRecord {
   tenantId: string;
   id: string;
@@ -22,6 +36,8 @@ export interface ByocEndpointRecord {
   /** Requests in flight above which the lane overflows (null: no cap). */
   maxConcurrency: number | null;
   metadata: EndpointMetadata;
+  status: EndpointStatus;
+  activation: EndpointActivation | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -45,15 +61,17 @@ interface EndpointRow {
   api_key_hint: string | null;
   max_concurrency: number | null;
   metadata: EndpointMetadata;
+  status: EndpointStatus;
+  activation: EndpointActivation | null;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'tenant_id, id, profile, base_url, api_key_hint, max_concurrency, metadata, created_at, updated_at';
+const COLUMNS = 'tenant_id, id, profile, base_url, api_key_hint, max_concurrency, metadata, status, activation, created_at, updated_at';
 
 const toRecord = (row: EndpointRow): ByocEndpointRecord => ({
   tenantId: row.tenant_id, id: row.id, profile: row.profile, baseUrl: row.base_url, hasApiKey: row.api_key_hint !== null,
-  apiKeyHint: row.api_key_hint, maxConcurrency: row.max_concurrency, metadata: row.metadata, createdAt: row.created_at, updatedAt: row.updated_at,
+  apiKeyHint: row.api_key_hint, maxConcurrency: row.max_concurrency, metadata: row.metadata, status: row.status, activation: row.activation, createdAt: row.created_at, updatedAt: row.updated_at,
 });
 
 /** The row an endpoint's API key is bound to. */
@@ -62,7 +80,11 @@ export const byocEndpointBinding = (tenantId: string, id: string): SecretBinding
 export class ByocEndpointRepository {
   constructor(private readonly pool: Pool, private readonly secretBox: SecretBox) {}
 
-  /** Create or replace an endpoint. */
+  /**
+   * Create or replace an endpoint. A new one starts `pending` (README "Replay-gated activation"); a
+   * replaced one keeps its status unless its profile or base URL changed — another endpoint, whose
+   * evidence is yet to be shown: then it is pending again.
+   */
   async put(input: PutByocEndpointInput): Promise<ByocEndpointRecord> {
     const keepKey = input.apiKey === undefined;
     const key = typeof input.apiKey === 'string'
@@ -75,6 +97,10 @@ export class ByocEndpointRepository {
        ON CONFLICT (tenant_id, id) DO UPDATE SET
          profile = EXCLUDED.profile, base_url = EXCLUDED.base_url, metadata = EXCLUDED.metadata, updated_at = now(),
          max_concurrency = EXCLUDED.max_concurrency,
+         status = CASE WHEN byoc_endpoints.profile = EXCLUDED.profile AND byoc_endpoints.base_url = EXCLUDED.base_url
+           THEN byoc_endpoints.status ELSE 'pending' END,
+         activation = CASE WHEN byoc_endpoints.profile = EXCLUDED.profile AND byoc_endpoints.base_url = EXCLUDED.base_url
+           THEN byoc_endpoints.activation ELSE NULL END,
          sealed_api_key = CASE WHEN $9::boolean THEN byoc_endpoints.sealed_api_key ELSE EXCLUDED.sealed_api_key END,
          key_id = CASE WHEN $9::boolean THEN byoc_endpoints.key_id ELSE EXCLUDED.key_id END,
          api_key_hint = CASE WHEN $9::boolean THEN byoc_endpoints.api_key_hint ELSE EXCLUDED.api_key_hint END
@@ -102,6 +128,39 @@ export class ByocEndpointRepository {
     if (!row) return undefined;
     const apiKey = row.sealed_api_key === null ? undefined : { envelope: row.sealed_api_key, binding: byocEndpointBinding(tenantId, id) };
     return { endpoint: toRecord(row), apiKey };
+  }
+
+  /**
+   * Activate an endpoint and record on what evidence, on the endpoint and beside every release of the tenant
+   * (or of the shared catalogue, whose releases may name a tenant's endpoint) that names it as a BYOC target (releases stay immutable: the activation is metadata next to them; the
+   * first activation a release saw is kept). Undefined when the tenant has no such endpoint. The row's
+   * update announces itself on the change feed (`lane:<id>`): every process routes to it at once.
+   */
+  async activate(tenantId: string, id: string, activation: EndpointActivation): Promise<ByocEndpointRecord | undefined> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await client.query<EndpointRow>(
+        `UPDATE byoc_endpoints SET status = 'active', activation = $3::jsonb, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+        [tenantId, id, JSON.stringify(activation)]);
+      if (result.rows[0]) {
+        await client.query(
+          `INSERT INTO release_activations (release_id, endpoint_id, tenant_id, report_id, override, reason, activated_by, activated_at)
+           SELECT release.id, $2, $1, $3, $4, $5, $6, to_timestamp($7)
+             FROM model_alias_releases release, jsonb_array_elements(release.targets) AS target
+            WHERE (release.tenant_id = $1 OR release.tenant_id IS NULL) AND target ->> 'provider' = $2 AND target ->> 'execution_profile' <> 'managed_provider'
+              AND target ->> 'execution_profile' <> 'byok'
+           ON CONFLICT DO NOTHING`,
+          [tenantId, id, activation.report_id, activation.override, activation.reason, activation.activated_by, activation.activated_at]);
+      }
+      await client.query('COMMIT');
+      return result.rows[0] && toRecord(result.rows[0]);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Delete; false when the tenant had no such endpoint. */

@@ -7,6 +7,13 @@
  */
 import type { Pool } from 'pg';
 
+/** A registered endpoint as routing sees it. */
+export interface EndpointState {
+  maxConcurrency: number | null;
+  /** Registered and not yet activated (README "Replay-gated activation"): the plan skips it. */
+  pending: boolean;
+}
+
 export class LaneLeaseStore {
   constructor(private readonly pool: Pool) {}
 
@@ -17,6 +24,18 @@ export class LaneLeaseStore {
       'SELECT id, max_concurrency FROM byoc_endpoints WHERE tenant_id = $1 AND id = ANY($2::text[]) AND max_concurrency IS NOT NULL',
       [tenantId, endpointIds]);
     return new Map(result.rows.map((row) => [row.id, row.max_concurrency]));
+  }
+
+  /**
+   * What the front door needs of a tenant's registered endpoints among `endpointIds`: the concurrency cap
+   * (null: none) and whether the endpoint still waits for its replay-gated activation. One statement, for
+   * all of a release's BYOC targets; an id without a row (an endpoint of ZUMIK_PROVIDERS_FILE) is absent.
+   */
+  async states(tenantId: string, endpointIds: readonly string[]): Promise<Map<string, EndpointState>> {
+    if (endpointIds.length === 0) return new Map();
+    const result = await this.pool.query<{ id: string; max_concurrency: number | null; status: string }>(
+      'SELECT id, max_concurrency, status FROM byoc_endpoints WHERE tenant_id = $1 AND id = ANY($2::text[])', [tenantId, endpointIds]);
+    return new Map(result.rows.map((row) => [row.id, { maxConcurrency: row.max_concurrency, pending: row.status === 'pending' }]));
   }
 
   /** Take one of the lane's `cap` slots for the request until `expiresAt`; false when the lane is full. */

@@ -45,6 +45,16 @@ export interface AliasRouting {
   canary?: { release: ModelAliasRelease; weight: number };
 }
 
+/** A BYOC target's activation recorded beside a release. */
+export interface ReleaseActivation {
+  endpoint_id: string;
+  report_id: string | null;
+  override: boolean;
+  reason: string | null;
+  activated_by: string | null;
+  activated_at: number;
+}
+
 /** Thrown by `install` when the alias is frozen for that owner (the route answers 409). */
 export class AliasFrozenError extends Error {
   constructor(readonly alias: string) {
@@ -119,6 +129,21 @@ export class ModelAliasRepository {
          AND (status = 'active' OR id IN (SELECT release_id FROM model_alias_canaries WHERE owner = '' OR owner = $1))
        ORDER BY tenant_id NULLS LAST, alias, id`, [tenantId, endpointId]);
     return result.rows.map(toRelease);
+  }
+
+  /**
+   * The activations recorded beside a release (README "Replay-gated activation"): for each BYOC endpoint it
+   * names that was pending when it was installed, the report (or override) that activated it, who and when.
+   */
+  async activations(releaseId: string): Promise<ReleaseActivation[]> {
+    const result = await this.pool.query<{ endpoint_id: string; report_id: string | null; override: boolean; reason: string | null;
+      activated_by: string | null; activated_at: Date }>(
+      'SELECT endpoint_id, report_id, override, reason, activated_by, activated_at FROM release_activations WHERE release_id = $1 ORDER BY endpoint_id',
+      [releaseId]);
+    return result.rows.map((row) => ({
+      endpoint_id: row.endpoint_id, report_id: row.report_id, override: row.override, reason: row.reason, activated_by: row.activated_by,
+      activated_at: Math.floor(row.activated_at.getTime() / 1000),
+    }));
   }
 
   /** The alias's canary for this owner, if it has one. */

@@ -21,7 +21,7 @@ import { manifestFor } from '../domain/capabilities';
 import type { PriceManifest } from '../domain/price-manifest';
 import type { CircuitCache, ReleaseCache } from './hot-config';
 import { TtlCache } from './ttl-cache';
-import type { LaneLeaseStore } from './lane-lease-store';
+import type { EndpointState, LaneLeaseStore } from './lane-lease-store';
 import { drawsCanary, laneOf } from '../domain/request-planning';
 import { stickyKeyOf } from '../domain/sticky-routing';
 import type { ModelAliasRelease } from '../domain/model-alias';
@@ -78,8 +78,11 @@ export interface RequestDeciderDeps {
   manifests?: { load(revision: string): Promise<unknown> };
   /** A release's routing policy revision, cached per process (immutable; absent: releases' revisions are ignored). */
   routingPolicies?: { find(revision: string): Promise<{ policy: RoutingPolicy } | undefined> };
-  /** BYOC lane concurrency caps and their leases (absent: lanes are never saturated). */
-  lanes?: Pick<LaneLeaseStore, 'caps' | 'tryTake' | 'release'>;
+  /**
+   * BYOC lanes: their endpoints' state (concurrency cap, pending activation) and lane leases (absent:
+   * lanes are never saturated and never pending). Read only for releases that name a BYOC target, and cached.
+   */
+  lanes?: Pick<LaneLeaseStore, 'states' | 'tryTake' | 'release'>;
   /**
    * Budgets (issue 14): a tenant's budgets from a per-process cache; only a request that one applies
    * to reserves (one transaction). Absent: no budgets are enforced.
@@ -95,8 +98,11 @@ const LANE_LEASE_GRACE_MS = 60_000;
 
 export class RequestDecider {
   private readonly keyAllowLists = new TtlCache<string, AllowList | undefined>(10_000);
-  /** Endpoint concurrency caps per tenant and endpoint (5 s, like releases: a changed cap takes effect within it). */
-  private readonly laneCaps = new TtlCache<string, number | null>(5_000);
+  /**
+   * The state (cap, pending) of a release's BYOC endpoints, per tenant and set of endpoint ids (5 s, like
+   * releases; the change feed drops an entry at once when one of its endpoints is registered or activated).
+   */
+  private readonly endpointStates = new TtlCache<string, Map<string, EndpointState>>(5_000);
 
   constructor(private readonly deps: RequestDeciderDeps) {}
 
@@ -135,15 +141,19 @@ export class RequestDecider {
     }
     const stickyKeyHash = release?.sticky ? stickyKeyOf(release.sticky, { body: input.body, header: (name) => context?.header(name) }) : null;
     const saturated = new Set<string>();
+    // Only a release with BYOC targets looks its endpoints up (from the cache): a managed-only one costs nothing here.
+    const endpoints = release ? await this.endpointsOf(input.tenantId, release) : undefined;
+    const pending = endpoints && [...endpoints.values()].some((state) => state.pending)
+      ? (provider: string) => endpoints.get(provider)?.pending === true : undefined;
     const plan = () => planRequest(input, {
       release, policy, regions: (provider) => this.regions(provider), openCircuits: circuits.open,
       allowedProvider: restrictsProviders(lists) ? (provider) => providerAllowed(lists, provider) : undefined,
-      hasCredential: this.deps.hasCredential, stickyKeyHash, saturated: (provider) => saturated.has(provider),
+      hasCredential: this.deps.hasCredential, stickyKeyHash, saturated: (provider) => saturated.has(provider), pending,
       viaBifrost: this.deps.viaBifrost, broaderCoverage: tenantPolicy.allow_bifrost_broader_coverage,
     });
     let planned = plan();
     // A capped BYOC lane first in the plan takes a lease, or overflows: planned again without it, until a lane has room.
-    while (!('refusal' in planned) && release && await this.laneFull(input, planned.plan[0])) {
+    while (!('refusal' in planned) && release && await this.laneFull(input, planned.plan[0], endpoints)) {
       saturated.add(planned.plan[0]!.provider);
       planned = plan();
     }
@@ -195,10 +205,19 @@ export class RequestDecider {
     return { decision: { ...decision, admission: 'leased' }, ...softBudgets };
   }
 
-  /** Forget the cached concurrency cap of one endpoint (every tenant's of that id: the feed names the id), or of all. */
+  /** Forget the cached state of one endpoint (every tenant's of that id: the feed names the id), or of all. */
   forgetLanes(endpointId?: string): void {
-    if (endpointId === undefined) this.laneCaps.invalidate();
-    else this.laneCaps.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1) === endpointId);
+    if (endpointId === undefined) this.endpointStates.invalidate();
+    else this.endpointStates.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1).split('\u0000').includes(endpointId));
+  }
+
+  /** The state of the release's BYOC endpoints (undefined when it has none, or without a lane store). */
+  private async endpointsOf(tenantId: string, release: ModelAliasRelease): Promise<Map<string, EndpointState> | undefined> {
+    const lanes = this.deps.lanes;
+    if (!lanes) return undefined;
+    const ids = [...new Set(release.targets.filter((target) => laneOf(target.execution_profile) === 'byoc').map((target) => target.provider))].sort();
+    if (ids.length === 0) return undefined;
+    return this.endpointStates.get(`${tenantId}\u0000${ids.join('\u0000')}`, () => lanes.states(tenantId, ids));
   }
 
   /** Give back what the decision took (admission lease or ticket, BYOC lane, budget reservation) when its workflow could not be started. */
@@ -233,11 +252,11 @@ export class RequestDecider {
   }
 
   /** True when `first` is a capped BYOC lane with no free slot; otherwise a slot is taken for the request (if capped). */
-  private async laneFull(input: DecideInput, first: { execution_profile: string; provider: string } | undefined): Promise<boolean> {
+  private async laneFull(input: DecideInput, first: { execution_profile: string; provider: string } | undefined,
+    endpoints: Map<string, EndpointState> | undefined): Promise<boolean> {
     if (!this.deps.lanes || !first || laneOf(first.execution_profile) !== 'byoc') return false;
     const lanes = this.deps.lanes;
-    const cap = await this.laneCaps.get(`${input.tenantId}\u0000${first.provider}`,
-      async () => (await lanes.caps(input.tenantId, [first.provider])).get(first.provider) ?? null);
+    const cap = endpoints?.get(first.provider)?.maxConcurrency ?? null;
     if (cap === null) return false;
     return !(await lanes.tryTake(input.tenantId, first.provider, input.requestId, cap, (input.deadlineAt ?? Date.now() + 600_000) + LANE_LEASE_GRACE_MS));
   }

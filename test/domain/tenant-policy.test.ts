@@ -26,6 +26,8 @@ describe('tenantPolicySchema', () => {
         max_hedges: 1,
         hedge_non_streaming: false,
         response_cache: { enabled: false, ttl_seconds: 3_600 },
+        prompt_retention: { enabled: false, days: 7 },
+        replay: { min_success_rate: 0.95, min_agreement: 0.5, min_sample: 1, max_report_age_s: 86_400 },
         max_attempts: 4,
         allow_brokered_execution: false,
         allow_bifrost_broader_coverage: false,

@@ -33,9 +33,10 @@ describe('every execution profile end to end through the workflow', () => {
       if (response.status !== 200) throw new Error(`${path}: ${response.status} ${JSON.stringify(response.body)}`);
     };
     await put('/v2/credentials/openai', { api_key: TENANT_OPENAI_KEY });
-    await put('/v2/byoc-endpoints/acme-dynamo', { profile: 'byoc_dynamo', base_url: dynamo.baseUrl, api_key: DYNAMO_KEY });
-    await put('/v2/byoc-endpoints/acme-epp', { profile: 'byoc_epp', base_url: epp.baseUrl, api_key: EPP_KEY });
-    await put('/v2/byoc-endpoints/acme-fireworks-dedicated', {
+    // Registered endpoints start pending (replay-gated activation, test/replay): activated at once here.
+    await harness.registerEndpoint('acme-dynamo', { profile: 'byoc_dynamo', base_url: dynamo.baseUrl, api_key: DYNAMO_KEY });
+    await harness.registerEndpoint('acme-epp', { profile: 'byoc_epp', base_url: epp.baseUrl, api_key: EPP_KEY });
+    await harness.registerEndpoint('acme-fireworks-dedicated', {
       profile: 'subscription', base_url: harness.fireworks.baseUrl, api_key: EMULATOR_KEY, metadata: { deployment: DEPLOYMENT },
     });
     await harness.installAlias('profile.managed', [target('anthropic', 'claude-haiku-4-5')]);

@@ -29,8 +29,9 @@ describe('release routing end to end', () => {
     dynamo = await new OpenAICompatibleEmulator({ flavour: 'byoc', apiKey: EMULATOR_KEY }).start();
     // A recorded history must replay without the deployment's payload key: record it unencrypted.
     harness = await startHarness({ env: { ZUMIK_EGRESS_ALLOW: '127.0.0.1/32,http', ...(RECORD ? { ZUMIK_PAYLOAD_ENCRYPTION: 'off' } : {}) } });
-    const endpoint = await harness.call('PUT', '/v2/byoc-endpoints/acme-lane', { body: { profile: 'byoc_dynamo', base_url: dynamo.baseUrl, api_key: EMULATOR_KEY } });
-    expect(endpoint.status).toBe(200);
+    // Registered endpoints start pending (replay-gated activation, test/replay): activated at once here.
+    const endpoint = await harness.registerEndpoint('acme-lane', { profile: 'byoc_dynamo', base_url: dynamo.baseUrl, api_key: EMULATOR_KEY });
+    expect(endpoint.status).toBe('active');
   }, 120_000);
   afterAll(async () => {
     await harness?.stop();

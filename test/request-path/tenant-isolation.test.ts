@@ -48,8 +48,8 @@ describe('tenant isolation and allow-lists', () => {
     expect(alias.status).toBe(200);
     acme.releaseId = alias.body.id;
     expect((await harness.call('PUT', '/v2/credentials/anthropic', { ...acmeAdmin, body: { api_key: 'sk-ant-acme-000000000000000001' } })).status).toBe(200);
-    const endpoint = await harness.call('PUT', '/v2/byoc-endpoints/acme-lab', { ...acmeAdmin, body: { profile: 'byoc_epp', base_url: harness.openai.baseUrl, api_key: EMULATOR_KEY } });
-    expect(endpoint.status).toBe(200);
+    const endpoint = await harness.registerEndpoint('acme-lab', { profile: 'byoc_epp', base_url: harness.openai.baseUrl, api_key: EMULATOR_KEY }, { key: keys.acme.admin, tenant: 'acme' });
+    expect(endpoint.status).toBe('active');
     const response = await chat(harness, { model: 'acme.chat' }, { headers: { authorization: `Bearer ${keys.acme.inference}` } });
     expect(response.status).toBe(200);
     acme.requestId = requestIdOf(response);
@@ -158,7 +158,7 @@ describe('tenant isolation and allow-lists', () => {
     // Endpoint ids are per tenant: both name theirs `lab`; acme's is down (the xAI emulator in an outage), globex's answers.
     for (const [tenant, upstream] of [['acme', harness.xai], ['globex', harness.openai]] as const) {
       const admin = as(keys[tenant].admin);
-      expect((await harness.call('PUT', '/v2/byoc-endpoints/lab', { ...admin, body: { profile: 'byoc_epp', base_url: upstream.baseUrl, api_key: EMULATOR_KEY } })).status).toBe(200);
+      await harness.registerEndpoint('lab', { profile: 'byoc_epp', base_url: upstream.baseUrl, api_key: EMULATOR_KEY }, { key: keys[tenant].admin, tenant });
       expect((await harness.call('PUT', `/v2/model-aliases/${tenant}.samelab`, {
         ...admin, body: { targets: [target('lab', 'gpt-4o-mini', 1, { execution_profile: 'byoc_epp' })] },
       })).status).toBe(200);

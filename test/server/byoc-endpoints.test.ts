@@ -35,7 +35,8 @@ describe('byocEndpointRoutes (/v2/byoc-endpoints)', () => {
       expect(response.status).toBe(200);
       expect(response.body).toEqual({
         id: 'acme-dynamo', object: 'byoc_endpoint', tenant: 'acme', profile: 'byoc_dynamo', base_url: 'https://dynamo.acme.internal/v1',
-        has_api_key: true, api_key_hint: '…wxyz', max_concurrency: null, metadata: {}, created_at: expect.any(Number), updated_at: expect.any(Number),
+        has_api_key: true, api_key_hint: '…wxyz', max_concurrency: null, metadata: {}, status: 'pending', activation: null,
+        created_at: expect.any(Number), updated_at: expect.any(Number),
       });
       expect(response.text).not.toContain(ENDPOINT_KEY);
       const sealed = await sealedKeyOf('acme-dynamo');

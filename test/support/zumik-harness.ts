@@ -35,6 +35,11 @@ export interface Harness {
   installAlias(alias: string, targets: Array<Record<string, unknown>>, extra?: Record<string, unknown>): Promise<Record<string, any>>;
   /** Install a capability manifest revision (operator) and answer its `cap_…` id: it becomes the current one. */
   installManifest(models: Record<string, Record<string, unknown>>): Promise<string>;
+  /**
+   * Register a BYOC endpoint (admin) and activate it at once with the operator's audited override: for tests
+   * that route to an endpoint but are not about replay-gated activation (a new endpoint starts pending).
+   */
+  registerEndpoint(id: string, body: Record<string, unknown>, options?: { tenant?: string; key?: string }): Promise<Record<string, any>>;
   /** fetch against Zumik with the admin key (or another) and a JSON body. */
   call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
@@ -92,6 +97,14 @@ export async function startHarness(options: {
       const response = await call('PUT', `/v2/model-aliases/${alias}`, { body: { targets, ...extra } });
       if (response.status !== 200) throw new Error(`installAlias ${alias}: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body;
+    },
+    async registerEndpoint(id, body, endpointOptions = {}) {
+      const query = endpointOptions.tenant ? `?tenant=${endpointOptions.tenant}` : '';
+      const registered = await call('PUT', `/v2/byoc-endpoints/${id}${query}`, { key: endpointOptions.key, body });
+      if (registered.status !== 200) throw new Error(`registerEndpoint ${id}: ${registered.status} ${JSON.stringify(registered.body)}`);
+      const activated = await call('POST', `/v2/byoc-endpoints/${id}/activate${query}`, { body: { override: true, reason: 'test setup: not a test of replay-gated activation' } });
+      if (activated.status !== 200) throw new Error(`activate ${id}: ${activated.status} ${JSON.stringify(activated.body)}`);
+      return activated.body;
     },
     async installManifest(models) {
       const response = await call('POST', '/v2/capability-manifests', { body: { models } });

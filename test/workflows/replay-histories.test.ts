@@ -65,6 +65,11 @@ describe('chatRequestWorkflow replay of stored histories', () => {
     }
   });
 
+  it('has a history of a replay run that continued as new (replayWorkflow, a sample past its page size) to replay', () => {
+    // Recorded by test/replay/replay-gated-activation.test.ts with ZUMIK_RECORD_HISTORIES=1.
+    expect(files).toContain('replay-v1-continue-as-new.json');
+  });
+
   it('has a history of a stream handed over by a draining worker (worker_shutdown, continued at once) to replay', () => {
     // Recorded by test/multi-process/graceful-stop.test.ts with ZUMIK_RECORD_HISTORIES=1.
     expect(files).toContain('v3-worker-shutdown-handover.json');

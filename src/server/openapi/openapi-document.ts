@@ -15,7 +15,8 @@ import { putPricesSchema } from '../../domain/price-manifest';
 import { tenantPolicySchema } from '../../domain/tenant-policy';
 import { createKeySchema } from '../routes/api-keys';
 import { createBatchSchema } from '../routes/batches';
-import { putEndpointSchema } from '../routes/byoc-endpoints';
+import { activateEndpointSchema, putEndpointSchema } from '../routes/byoc-endpoints';
+import { createReplaySchema } from '../routes/replays';
 import { putCanarySchema, rollbackSchema } from '../routes/model-aliases';
 import { putCredentialSchema } from '../routes/credentials';
 import * as responses from './response-schemas';
@@ -32,6 +33,8 @@ const REQUEST_BODIES = {
   CreateApiKeyRequest: createKeySchema,
   PutCredentialRequest: putCredentialSchema,
   PutByocEndpointRequest: putEndpointSchema,
+  ActivateByocEndpointRequest: activateEndpointSchema,
+  CreateReplayRequest: createReplaySchema,
   PutCanaryRequest: putCanarySchema,
   RollbackRequest: rollbackSchema,
   PutPricesRequest: putPricesSchema,
@@ -240,6 +243,20 @@ function paths(): Record<string, unknown> {
     '/v2/byoc-endpoints/{id}': {
       put: operation('putByocEndpoint', "Register the tenant's own endpoint (admin)", { '200': json('JsonObject', 'The endpoint, without its secret') },
         { parameters: [pathParameter('id', 'The endpoint name')], requestBody: body('PutByocEndpointRequest') }),
+    },
+    '/v2/byoc-endpoints/{id}/activate': {
+      post: operation('activateByocEndpoint', 'Activate a pending endpoint with a passing replay report younger than the policy allows, '
+        + 'or (operator only) an audited override with a reason (admin)', { '200': json('JsonObject', 'The endpoint: `status: active` and its `activation`') },
+      { parameters: [pathParameter('id', 'The endpoint name')], requestBody: body('ActivateByocEndpointRequest') }),
+    },
+    '/v2/replays': {
+      post: operation('createReplay', "Replay retained prompts of an alias against a candidate (a BYOC endpoint or a release) in shadow; 422 `replay_no_sample` when none match (admin)",
+        { '202': json('JsonObject', 'The replay (`rpl_…`, `status: running`)') }, { requestBody: body('CreateReplayRequest') }),
+      get: operation('listReplays', "The tenant's replays, newest first (admin)", { '200': json('JsonObject', '`object: list`, `data`: replays') }),
+    },
+    '/v2/replays/{id}': {
+      get: operation('retrieveReplay', 'A replay and, once completed, its report: numbers, agreement, each threshold with `pass`, the `verdict` (admin)',
+        { '200': json('JsonObject', 'The replay') }, { parameters: [pathParameter('id', 'The replay id (rpl_…)')] }),
     },
   };
 }

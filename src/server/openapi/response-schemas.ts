@@ -117,6 +117,10 @@ export const ModelAliasRelease = z.looseObject({
   sticky: z.looseObject({ by: z.enum(['session', 'prefix']), header: z.string().optional(), prefix_chars: z.int().optional() }).optional()
     .meta({ description: 'Session- or prefix-sticky weighted routing' }),
   copied_from: z.string().optional().meta({ description: 'A rollback: the earlier release this one copies' }),
+  activations: z.array(z.looseObject({
+    endpoint_id: z.string(), report_id: z.string().nullable(), override: z.boolean(), reason: z.string().nullable(), activated_by: z.string().nullable(),
+    activated_at: unixSeconds,
+  })).optional().meta({ description: 'GET by id: how each BYOC endpoint the release introduced while pending was activated (replay report or audited override)' }),
   created_at: unixSeconds,
 }).meta({ description: 'An immutable release of a model alias: its weighted targets' });
 export const ModelAliasReleaseList = list(ModelAliasRelease);

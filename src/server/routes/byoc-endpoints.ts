@@ -9,6 +9,11 @@
  * the one-scheduler rules (src/domain/one-scheduler.ts: its profile, its `replica_of`, or a URL another id
  * of the same release has) is refused with 409 `endpoint_in_use` naming the release; the check reads the
  * releases just before the write (an install racing the PUT is checked by the install against the old facts).
+ *
+ * Replay-gated activation (README): a registered endpoint starts `pending` and the plan skips it until
+ * `POST /v2/byoc-endpoints/{id}/activate` with `{report_id}` names a passing replay report of that
+ * endpoint younger than the tenant's `replay.max_report_age_s`, or the operator overrides with
+ * `{override: true, reason}` (audited: who, when, why; stored and returned).
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
@@ -17,8 +22,11 @@ import { EgressPolicy } from '../../net/egress-policy';
 import { endpointChangeProblem, type EndpointFacts } from '../../domain/one-scheduler';
 import { ENDPOINT_PROFILES, type ByocEndpointRecord, type ByocEndpointRepository } from '../../store/byoc-endpoint-repository';
 import type { ModelAliasRepository } from '../../store/model-alias-repository';
+import { failingChecks } from '../../domain/replay-report';
+import type { TenantPolicy } from '../../domain/tenant-policy';
+import type { ReplayRepository } from '../../store/replay-repository';
 import { badRequest, HttpError, notFound } from '../errors';
-import { requireScope } from '../middleware/authenticate';
+import { isOperator, requireScope } from '../middleware/authenticate';
 import { parseBody } from '../middleware/parse-body';
 import { actingTenant } from '../middleware/tenant-scope';
 import { apiKeySchema } from './credentials';
@@ -49,13 +57,31 @@ export const putEndpointSchema = z.strictObject({
     .optional(),
 });
 
+export const activateEndpointSchema = z.strictObject({
+  /** A completed replay of this endpoint (`rpl_…`) whose verdict is `pass`. */
+  report_id: z.string().regex(/^rpl_[0-9a-z]{26}$/, 'report_id must be a replay id (rpl_…)').optional(),
+  /** Operator only: activate without a report. Needs `reason`; audited. */
+  override: z.literal(true, { error: 'override must be true (or absent)' }).optional(),
+  reason: z.string().trim().min(1, 'reason must not be empty').max(1_000, 'reason must be at most 1000 characters').optional(),
+}).superRefine((input, context) => {
+  if (input.override && input.report_id !== undefined) context.addIssue({ code: 'custom', path: ['override'], message: 'give either report_id or override, not both' });
+  else if (!input.override && input.report_id === undefined) context.addIssue({ code: 'custom', path: ['report_id'], message: 'report_id is required (or an operator override with a reason)' });
+  else if (input.override && input.reason === undefined) context.addIssue({ code: 'custom', path: ['reason'], message: 'reason is required with override: the override is audited' });
+});
+
+/** What activation reads beside the endpoints: replay reports and the tenant's thresholds (report age). */
+export interface ActivationDeps {
+  replays: Pick<ReplayRepository, 'find'>;
+  policies: { get(tenantId: string): Promise<TenantPolicy> };
+}
+
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 function toEndpointObject(record: ByocEndpointRecord) {
   return {
     id: record.id, object: 'byoc_endpoint', tenant: record.tenantId, profile: record.profile, base_url: record.baseUrl,
     has_api_key: record.hasApiKey, api_key_hint: record.apiKeyHint, max_concurrency: record.maxConcurrency, metadata: record.metadata,
-    created_at: seconds(record.createdAt), updated_at: seconds(record.updatedAt),
+    status: record.status, activation: record.activation, created_at: seconds(record.createdAt), updated_at: seconds(record.updatedAt),
   };
 }
 
@@ -87,9 +113,12 @@ async function checkReleasesNaming(aliases: Pick<ModelAliasRepository, 'releases
     'endpoint_in_use', CHANGED_FIELD[problem.rule]);
 }
 
-/** `aliases`: the installed releases the one-scheduler check re-reads on a change (absent: not checked). */
+/**
+ * `aliases`: the installed releases the one-scheduler check re-reads on a change (absent: not checked).
+ * `activation`: replay-gated activation (absent: no activate route).
+ */
 export function byocEndpointRoutes(endpoints: ByocEndpointRepository, egress = new EgressPolicy(),
-  aliases?: Pick<ModelAliasRepository, 'releasesNaming' | 'endpointFacts'>): Router {
+  aliases?: Pick<ModelAliasRepository, 'releasesNaming' | 'endpointFacts'>, activation?: ActivationDeps): Router {
   const router = Router();
   const admin = requireScope('admin');
 
@@ -122,6 +151,45 @@ export function byocEndpointRoutes(endpoints: ByocEndpointRepository, egress = n
     });
     response.json(toEndpointObject(record));
   });
+
+  if (activation) {
+    router.post('/byoc-endpoints/:id/activate', admin, async (request, response) => {
+      const tenantId = actingTenant(request);
+      const id = String(request.params.id);
+      const input = parseBody(activateEndpointSchema, request.body);
+      if (!(await endpoints.find(tenantId, id))) throw notFound(`Tenant '${tenantId}' has no BYOC endpoint '${id}'.`, 'id');
+      const activatedBy = request.principal!.keyId;
+      const now = Math.floor(Date.now() / 1000);
+      if (input.override) {
+        if (!isOperator(request.principal)) {
+          throw new HttpError(403, 'Only the operator key may activate an endpoint without a passing replay report (override).', 'insufficient_scope', 'override');
+        }
+        const record = await endpoints.activate(tenantId, id, { report_id: null, override: true, reason: input.reason!, activated_by: activatedBy, activated_at: now });
+        response.json(toEndpointObject(record!));
+        return;
+      }
+      const report = await activation.replays.find(tenantId, input.report_id!);
+      if (!report) throw notFound(`Tenant '${tenantId}' has no replay '${input.report_id}'.`, 'report_id');
+      if (!('byoc_endpoint' in report.candidate) || report.candidate.byoc_endpoint !== id) {
+        throw new HttpError(422, `Replay ${report.id} did not replay endpoint '${id}'.`, 'replay_report_mismatch', 'report_id');
+      }
+      if (report.status !== 'completed' || !report.report || !report.completedAt) {
+        throw new HttpError(409, `Replay ${report.id} is still running: activate once its report is complete.`, 'replay_report_not_ready', 'report_id');
+      }
+      if (report.verdict !== 'pass') {
+        throw new HttpError(422, `Replay ${report.id} did not pass; failing thresholds: ${failingChecks(report.report).join(', ')}. The endpoint stays pending.`,
+          'replay_report_failed', 'report_id');
+      }
+      const maxAgeS = (await activation.policies.get(tenantId)).replay.max_report_age_s;
+      const ageS = Math.floor((Date.now() - report.completedAt.getTime()) / 1000);
+      if (ageS > maxAgeS) {
+        throw new HttpError(422, `Replay ${report.id} completed ${ageS} s ago, more than the tenant's replay.max_report_age_s (${maxAgeS} s): replay again.`,
+          'replay_report_stale', 'report_id');
+      }
+      const record = await endpoints.activate(tenantId, id, { report_id: report.id, override: false, reason: null, activated_by: activatedBy, activated_at: now });
+      response.json(toEndpointObject(record!));
+    });
+  }
 
   router.delete('/byoc-endpoints/:id', admin, async (request, response) => {
     const tenantId = actingTenant(request);

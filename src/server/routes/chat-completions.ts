@@ -35,7 +35,7 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
       replayCached(response, intake.hit, intake.outcome, surface);
       return;
     }
-    const { input, started, remember } = intake;
+    const { input, started, remember, retain } = intake;
     if (background) {
       response.status(202).set({ 'x-zumik-request-id': input.requestId }).json({
         id: input.requestId, object: 'request_outcome', status: 'in_progress', completion: null, poll: `/v2/requests/${input.requestId}`,
@@ -44,8 +44,8 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
     }
     const client = cancelOnClientGone(response, started);
     try {
-      if (input.stream) await deliverStream(started, input, response, surface, remember);
-      else await deliverJson(started, response, surface, remember);
+      if (input.stream) await deliverStream(started, input, response, surface, remember, retain);
+      else await deliverJson(started, response, surface, remember, retain);
     } finally {
       client.done();
     }
@@ -54,11 +54,16 @@ export function chatCompletionRoutes(deps: ChatRouteDeps, surface: 'v1' | 'v2'):
 }
 
 /** `remember`: the response cache keeps a completed answer once it is sent. */
-async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2', remember?: Intake['remember']): Promise<void> {
+/** `retain`: prompt retention keeps the request and its completed answer once it is sent. */
+async function deliverJson(started: StartedRequest, response: Response, surface: 'v1' | 'v2', remember?: Intake['remember'],
+  retain?: Intake['retain']): Promise<void> {
   for await (const delivery of started.deliveries) {
     if (delivery.type === 'final' && delivery.body) {
       sendCompletion(response, delivery.outcome, delivery.body, surface);
-      if (delivery.outcome.completion === 'completed') remember?.({ kind: 'json', body: delivery.body });
+      if (delivery.outcome.completion === 'completed') {
+        remember?.({ kind: 'json', body: delivery.body });
+        retain?.(delivery.outcome, { body: delivery.body });
+      }
       return;
     }
     if (delivery.type === 'result') {
@@ -66,6 +71,7 @@ async function deliverJson(started: StartedRequest, response: Response, surface:
       if (outcome.completion === 'completed' && answer) {
         sendCompletion(response, outcome, answer, surface);
         remember?.({ kind: 'json', body: answer });
+        retain?.(outcome, { body: answer });
       } else throw outcomeError(outcome, surface);
       return;
     }
@@ -82,10 +88,10 @@ const DELIVERY_GAP_EVENT = `data: ${JSON.stringify({ error: {
 } })}\n\n`;
 
 async function deliverStream(started: StartedRequest, input: ChatRequestInput, response: Response, surface: 'v1' | 'v2',
-  remember?: Intake['remember']): Promise<void> {
+  remember?: Intake['remember'], retain?: Intake['retain']): Promise<void> {
   let open = false;
-  // The chunks as sent, for the response cache (only when it keeps this answer).
-  const sent: Array<Record<string, unknown>> | undefined = remember ? [] : undefined;
+  // The chunks as sent, for the response cache and prompt retention (only when one of them keeps this answer).
+  const sent: Array<Record<string, unknown>> | undefined = remember || retain ? [] : undefined;
   let failed = false;
   let received = 0;
   const write = (text: string) => { if (!response.writableEnded) response.write(text); };
@@ -124,7 +130,10 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
             write(DELIVERY_GAP_EVENT);
           }
           end(delivery.outcome);
-          if (!failed && delivery.outcome.completion === 'completed' && sent) remember?.({ kind: 'stream', chunks: sent });
+          if (!failed && delivery.outcome.completion === 'completed' && sent) {
+            remember?.({ kind: 'stream', chunks: sent });
+            retain?.(delivery.outcome, { chunks: sent });
+          }
           return;
         }
         break;
@@ -144,7 +153,10 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
             write(`data: ${JSON.stringify({ error: { message: `${outcomeError(outcome).message}${cut}`, type: 'server_error', code: outcome.reason_code, param: null } })}\n\n`);
           }
           end(outcome);
-          if (!failed && outcome.completion === 'completed' && sent) remember?.({ kind: 'stream', chunks: sent });
+          if (!failed && outcome.completion === 'completed' && sent) {
+            remember?.({ kind: 'stream', chunks: sent });
+            retain?.(outcome, { chunks: sent });
+          }
           return;
         }
         if (outcome.completion === 'completed' && answer) {
@@ -154,6 +166,7 @@ async function deliverStream(started: StartedRequest, input: ChatRequestInput, r
           for (const chunk of chunks) write(`data: ${JSON.stringify(chunk)}\n\n`);
           end(outcome);
           remember?.({ kind: 'stream', chunks: chunks as unknown as Array<Record<string, unknown>> });
+          retain?.(outcome, { chunks: chunks as unknown as Array<Record<string, unknown>> });
           return;
         }
         throw outcomeError(outcome, surface);

@@ -193,7 +193,9 @@ export function modelAliasRoutes(aliases: ModelAliasRepository, options: ModelAl
   router.get('/model-alias-releases/:id', async (request, response) => {
     const release = await aliases.findById(request.params.id, releaseViewer(request));
     if (!release) throw notFound(`No model alias release with id '${request.params.id}'.`, 'id');
-    response.json(release);
+    // Activations of the BYOC targets it introduced: metadata beside the immutable release.
+    const activations = await aliases.activations(release.id);
+    response.json(activations.length > 0 ? { ...release, activations } : release);
   });
 
   return router;

@@ -135,7 +135,15 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
   } catch (error) {
     stopping = true;
     process.off('exit', stopOnExit);
-    first.kill('SIGQUIT'); // immediate shutdown, its children with it
+    // Immediate shutdown, its children with it; and waited for, so that no server outlives a failed start (a
+    // caller that exits at once would otherwise leave the postmaster and its pid file behind for a moment).
+    if (first.exitCode === null && first.signalCode === null) {
+      const exited = new Promise((resolve) => first.once('exit', resolve));
+      first.kill('SIGQUIT');
+      const kill = setTimeout(() => first.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(kill);
+    }
     fs.rmSync(layout.ownerFile, { force: true });
     throw error;
   }

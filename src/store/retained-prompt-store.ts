@@ -1,7 +1,9 @@
 /**
  * Retained prompts (README "Replay"): written by the front door after a completed answer has gone out,
  * only for tenants whose policy turns `prompt_retention` on (no statement at all otherwise), and read by
- * replays by request id. Expired rows are purged when a replay selects its sample (and may be by any sweep).
+ * replays by request id. Expired rows are purged when a replay selects its sample, and by the writes
+ * themselves at most every `purgeEveryMs` (ten minutes): a tenant's retention ends on time even when it
+ * never replays.
  */
 import type { Pool } from 'pg';
 import type { RetainedAnswer } from '../domain/retained-prompt';
@@ -32,10 +34,16 @@ export interface RetainedSelection {
   seed: string;
 }
 
+/** How often the writes sweep expired prompts away (at most). */
+export const RETAINED_PROMPT_PURGE_EVERY_MS = 600_000;
+
 export class RetainedPromptStore {
-  constructor(private readonly pool: Pool) {}
+  private lastPurge = 0;
+
+  constructor(private readonly pool: Pool, private readonly options: { purgeEveryMs?: number } = {}) {}
 
   async keep(prompt: Omit<RetainedPrompt, 'createdAt'>): Promise<void> {
+    await this.purgeOccasionally();
     await this.pool.query(
       `INSERT INTO retained_prompts (request_id, tenant_id, alias, release_id, request, answer, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0)) ON CONFLICT (request_id) DO NOTHING`,
@@ -75,6 +83,12 @@ export class RetainedPromptStore {
         LIMIT $6) AS found`,
       [selection.tenantId, selection.alias, selection.releaseId ?? null, selection.from ?? null, selection.to ?? null, limit]);
     return Number(result.rows[0]!.n);
+  }
+
+  private async purgeOccasionally(): Promise<void> {
+    if (Date.now() - this.lastPurge < (this.options.purgeEveryMs ?? RETAINED_PROMPT_PURGE_EVERY_MS)) return;
+    this.lastPurge = Date.now();
+    await this.purgeExpired().catch(() => undefined);
   }
 
   /** Delete rows past their retention; returns how many went. */

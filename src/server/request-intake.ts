@@ -195,13 +195,19 @@ async function begin(deps: ChatRouteDeps, request: Request, intake: IntakeReques
   return { input, started, ...(remember ? { remember } : {}), ...(retain ? { retain } : {}) };
 }
 
+const RETAINED_INGRESS = new Set(['openai_chat', 'anthropic_messages', 'openai_responses']);
+
 /**
  * Prompt retention's writer for one request, or nothing when the tenant's policy has it off (the default:
- * then no statement, no event, no payload anywhere). Chat completions answered to a waiting client only.
+ * then no statement, no event, no payload anywhere). Requests answered to a waiting client only.
  */
 function retainer(deps: ChatRouteDeps, policy: TenantPolicy, input: ChatRequestInput, intake: IntakeRequest): Intake['retain'] {
   const { retention } = deps;
-  if (!policy.prompt_retention.enabled || !retention || intake.ingress !== 'openai_chat' || intake.operation || intake.background) return undefined;
+  // Chat completions and the doors translated into them (Anthropic Messages, Responses): the kept body and answer are
+  // the chat form every replay candidate speaks. Embeddings have no answer text to compare; background requests no client.
+  if (!policy.prompt_retention.enabled || !retention || !RETAINED_INGRESS.has(intake.ingress ?? 'openai_chat') || intake.operation || intake.background) {
+    return undefined;
+  }
   return (outcome, served) => {
     if (outcome.completion !== 'completed') return;
     setImmediate(() => {

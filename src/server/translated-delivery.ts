@@ -9,6 +9,7 @@ import type { Response } from 'express';
 import { completionAsChunks } from '../contract/openai-renderers';
 import type { RequestOutcome } from '../domain/request-outcome';
 import type { Delivery, StartedRequest } from './chat-gateway';
+import type { Intake } from './request-intake';
 import { outcomeComment, outcomeError, outcomeHeaders, streamHeaders } from './outcome-http';
 
 type Json = Record<string, unknown>;
@@ -20,10 +21,16 @@ export interface StreamTranslator {
   error(status: number, message: string): string;
 }
 
-/** Send the answer rendered by `render`, or throw the outcome's HTTP error; `headers` adds the door's own. */
+/**
+ * Send the answer rendered by `render`, or throw the outcome's HTTP error; `headers` adds the door's own.
+ * `retain`: prompt retention keeps the completed answer (in the chat form) once it is sent.
+ */
 export async function deliverTranslatedJson(started: StartedRequest, response: Response, render: (completion: Json) => Json,
-  headers: (outcome: RequestOutcome) => Record<string, string> = () => ({})): Promise<void> {
-  const send = (outcome: RequestOutcome, completion: Json) => response.status(200).set({ ...outcomeHeaders(outcome), ...headers(outcome) }).json(render(completion));
+  headers: (outcome: RequestOutcome) => Record<string, string> = () => ({}), retain?: Intake['retain']): Promise<void> {
+  const send = (outcome: RequestOutcome, completion: Json) => {
+    response.status(200).set({ ...outcomeHeaders(outcome), ...headers(outcome) }).json(render(completion));
+    if (outcome.completion === 'completed') retain?.(outcome, { body: completion });
+  };
   for await (const delivery of started.deliveries) {
     if (delivery.type === 'final' && delivery.body) {
       send(delivery.outcome, delivery.body);
@@ -40,9 +47,14 @@ export async function deliverTranslatedJson(started: StartedRequest, response: R
 
 const GAP_MESSAGE = 'chunks of this stream were lost in delivery; the answer is incomplete';
 
-/** Stream the answer through `translator`; `headers` adds the door's own to the stream's headers. */
+/**
+ * Stream the answer through `translator`; `headers` adds the door's own to the stream's headers.
+ * `retain`: prompt retention keeps a completed answer (its chat chunks) once it is sent.
+ */
 export async function deliverTranslatedStream(started: StartedRequest, requestId: string, response: Response, translator: StreamTranslator,
-  headers: Record<string, string> = {}): Promise<void> {
+  headers: Record<string, string> = {}, retain?: Intake['retain']): Promise<void> {
+  // The chat chunks as sent, for prompt retention (only when it keeps this answer).
+  const sent: Json[] | undefined = retain ? [] : undefined;
   let open = false;
   let failed = false;
   let received = 0;
@@ -61,6 +73,7 @@ export async function deliverTranslatedStream(started: StartedRequest, requestId
     if (!failed) write(translator.finish());
     write(outcomeComment(outcome));
     response.end();
+    if (!failed && outcome.completion === 'completed' && sent) retain?.(outcome, { chunks: sent });
   };
   for await (const delivery of started.deliveries as AsyncIterable<Delivery>) {
     switch (delivery.type) {
@@ -73,6 +86,7 @@ export async function deliverTranslatedStream(started: StartedRequest, requestId
         received += 1;
         if (!open) openStream(delivery.message.meta ? streamHeaders(requestId, delivery.message.meta) : { 'x-zumik-request-id': requestId });
         write(translator.chunk(delivery.message.chunk));
+        sent?.push(delivery.message.chunk as unknown as Json);
         break;
       case 'final':
         if (open) {
@@ -94,7 +108,10 @@ export async function deliverTranslatedStream(started: StartedRequest, requestId
         if (outcome.completion === 'completed' && answer) {
           // Nothing came over the bus (the attempt ran elsewhere, or a replay): the answer as one stream.
           openStream(outcomeHeaders(outcome));
-          for (const chunk of completionAsChunks(answer, true)) write(translator.chunk(chunk));
+          for (const chunk of completionAsChunks(answer, true)) {
+            write(translator.chunk(chunk));
+            sent?.push(chunk);
+          }
           end(outcome);
           return;
         }

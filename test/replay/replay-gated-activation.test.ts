@@ -72,6 +72,34 @@ describe('replay-gated BYOC activation end to end', () => {
     return report;
   };
 
+  it('retains the prompts of the Anthropic Messages and Responses doors too, in the chat form a replay sends', async () => {
+    const messages = await fetch(`${harness.url}/v1/messages`, {
+      method: 'POST', headers: { 'x-api-key': harness.adminKey, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'replay.chat', max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: 'via messages' }] }),
+    });
+    expect(messages.status).toBe(200);
+    const responses = await fetch(`${harness.url}/v1/responses`, {
+      method: 'POST', headers: { authorization: `Bearer ${harness.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'replay.chat', stream: true, input: 'via responses' }),
+    });
+    expect(responses.status).toBe(200);
+    await responses.text();
+    const ids = [messages.headers.get('x-zumik-request-id'), responses.headers.get('x-zumik-request-id')];
+    expect(ids).toEqual([expect.any(String), expect.any(String)]);
+    let rows: Array<{ request_id: string; request: any; answer: any }> = [];
+    await eventually(async () => {
+      rows = (await harness.database.pool.query('SELECT request_id, request, answer FROM retained_prompts WHERE request_id = ANY($1) ORDER BY created_at', [ids])).rows;
+      return rows.length === 2;
+    }, 10_000, 'both prompts to be retained');
+    const byId = new Map(rows.map((row) => [row.request_id, row]));
+    expect(byId.get(ids[0]!)!.request.messages).toEqual([
+      { role: 'system', content: 'Be brief.' }, { role: 'user', content: [{ type: 'text', text: 'via messages' }] },
+    ]);
+    expect(byId.get(ids[1]!)!.request.messages).toEqual([{ role: 'user', content: 'via responses' }]);
+    expect(byId.get(ids[1]!)!.request.stream).toBeUndefined();
+    for (const id of ids) expect(byId.get(id!)!.answer).toMatchObject({ text: expect.stringMatching(/\S/), finish_reason: 'stop', provider: 'openai' });
+  });
+
   it('refuses a new endpoint, replays recorded traffic against it in shadow, activates it on a passing report, then serves with it', async () => {
     const registered = await register('acme-gpu');
     expect(registered).toMatchObject({ status: 'pending', activation: null });

@@ -38,16 +38,16 @@ export function anthropicMessagesRoutes(deps: ChatRouteDeps, authenticator: ApiK
   router.post('/', requireScope('inference'), async (request, response) => {
     const body = parseBody(anthropicMessagesRequestSchema, request.body);
     const chat = translate(body);
-    const { input, started } = await startRequest(deps, request, {
+    const { input, started, retain } = await startRequest(deps, request, {
       body: chat, alias: body.model, stream: body.stream === true, background: false, surface: 'v1', idPrefix: 'msg_', ingress: 'anthropic_messages',
       idempotencyScope: { surface: 'v1/messages', body }, serviceTier: chat.service_tier,
     });
     const client = cancelOnClientGone(response, started);
     try {
       if (input.stream) {
-        await deliverTranslatedStream(started, input.requestId, response, new AnthropicStreamTranslator(input.requestId), { 'request-id': input.requestId });
+        await deliverTranslatedStream(started, input.requestId, response, new AnthropicStreamTranslator(input.requestId), { 'request-id': input.requestId }, retain);
       } else {
-        await deliverTranslatedJson(started, response, toAnthropicMessage, (outcome) => ({ 'request-id': outcome.id }));
+        await deliverTranslatedJson(started, response, toAnthropicMessage, (outcome) => ({ 'request-id': outcome.id }), retain);
       }
     } finally {
       client.done();

@@ -21,7 +21,7 @@ export function responsesRoutes(deps: ChatRouteDeps): Router {
   router.post('/responses', requireScope('inference'), async (request, response) => {
     const body = parseBody(responsesRequestSchema, request.body);
     const chat = translate(body);
-    const { input, started } = await startRequest(deps, request, {
+    const { input, started, retain } = await startRequest(deps, request, {
       body: chat, alias: body.model, stream: body.stream === true, background: false, surface: 'v1', idPrefix: 'resp_', ingress: 'openai_responses',
       idempotencyScope: { surface: 'v1/responses', body }, serviceTier: body.service_tier ?? undefined,
     });
@@ -29,9 +29,9 @@ export function responsesRoutes(deps: ChatRouteDeps): Router {
     const client = cancelOnClientGone(response, started);
     try {
       if (input.stream) {
-        await deliverTranslatedStream(started, input.requestId, response, new ResponsesStreamTranslator(input.requestId, echo));
+        await deliverTranslatedStream(started, input.requestId, response, new ResponsesStreamTranslator(input.requestId, echo), {}, retain);
       } else {
-        await deliverTranslatedJson(started, response, (completion) => toResponsesResponse(completion, echo));
+        await deliverTranslatedJson(started, response, (completion) => toResponsesResponse(completion, echo), undefined, retain);
       }
     } finally {
       client.done();

@@ -8,6 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { buildAttemptPlan, seededRandom } from '../src/domain/attempt-plan';
+import { FAILURE_KINDS, type FailureKind } from '../src/domain/failure-kinds';
 import type { PlannedAttempt } from '../src/domain/request-outcome';
 import { usageCostUsd } from '../src/domain/price-manifest';
 import { replayReport, type ReplayItemResult, type ReplayReport } from '../src/domain/replay-report';
@@ -45,23 +46,41 @@ export const REPLAY_CANDIDATE_MISSING = 'Replay.candidate_missing';
 export function createReplayActivities(deps: ReplayActivityDeps) {
   const timeoutMs = deps.callTimeoutMs ?? 120_000;
 
-  /** The target one retained request goes to: the endpoint, or the candidate release's plan for that request id (seeded like a real request). */
-  async function targetFor(tenantId: string, candidate: Awaited<ReturnType<ReplayRepository['get']>>['candidate'], requestId: string): Promise<PlannedAttempt> {
+  /**
+   * The targets one retained request goes to, in order: the endpoint; or the candidate release's plan for that
+   * request id (seeded like a real request), whose later targets are its failover, as a served request's would be.
+   */
+  async function targetsFor(tenantId: string, candidate: Awaited<ReturnType<ReplayRepository['get']>>['candidate'], requestId: string): Promise<PlannedAttempt[]> {
     if ('byoc_endpoint' in candidate) {
       const endpoint = await deps.endpoints.find(tenantId, candidate.byoc_endpoint);
       if (!endpoint) throw ApplicationFailure.create({ type: REPLAY_CANDIDATE_MISSING, nonRetryable: true, message: `the tenant has no endpoint '${candidate.byoc_endpoint}'` });
-      return {
+      return [{
         provider: endpoint.id, model: candidate.model, region: 'default', execution_profile: endpoint.profile, model_revision: 'replay', role: 'primary', targetIndex: 0,
-      } as PlannedAttempt;
+      } as PlannedAttempt];
     }
     const release = await deps.aliases.findById(candidate.release_id, tenantId);
     if (!release) throw ApplicationFailure.create({ type: REPLAY_CANDIDATE_MISSING, nonRetryable: true, message: `no release '${candidate.release_id}' readable by the tenant` });
     const regions = Object.fromEntries(release.targets.map((target) => [target.provider, safeRegions(deps.regions, target.provider)]));
     // Pending endpoints included: the candidate is being evaluated, not served.
     const plan = buildAttemptPlan(release, { random: seededRandom(requestId), regions, openCircuits: new Set(), tenantId, contextWindow: () => undefined });
-    const first = plan.candidates[0];
-    if (!first) throw ApplicationFailure.create({ type: REPLAY_CANDIDATE_MISSING, nonRetryable: true, message: `release '${release.id}' has no target to replay against` });
-    return first;
+    if (plan.candidates.length === 0) {
+      throw ApplicationFailure.create({ type: REPLAY_CANDIDATE_MISSING, nonRetryable: true, message: `release '${release.id}' has no target to replay against` });
+    }
+    return plan.candidates;
+  }
+
+  /** The first target that answers, failing over on the kinds a served request fails over on (one call per target: no retries). */
+  async function shadowCallWithFailover(tenantId: string, targets: PlannedAttempt[], request: ChatRequest) {
+    for (let index = 0; ; index += 1) {
+      const attempt = targets[index]!;
+      try {
+        return { attempt, answer: await shadowCall(deps, tenantId, attempt, request, timeoutMs) };
+      } catch (error) {
+        const kind = error instanceof ProviderError ? error.kind : undefined;
+        const failover = kind !== undefined && FAILURE_KINDS[kind as FailureKind]?.failover === true;
+        if (!failover || index + 1 >= targets.length || Context.current().cancellationSignal.aborted) throw error;
+      }
+    }
   }
 
   return {
@@ -90,10 +109,10 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
       if (!prompt) {
         result = failedItem('prompt_expired', 0, null);
       } else {
-        const attempt = await targetFor(input.tenantId, replay.candidate, item.requestId);
+        const targets = await targetsFor(input.tenantId, replay.candidate, item.requestId);
         const startedAt = Date.now();
         try {
-          const answer = await shadowCall(deps, input.tenantId, attempt, prompt.request as unknown as ChatRequest, timeoutMs);
+          const { attempt, answer } = await shadowCallWithFailover(input.tenantId, targets, prompt.request as unknown as ChatRequest);
           const latencyMs = Date.now() - startedAt;
           const prices = deps.calls.prices ? await deps.calls.prices.current() : undefined;
           const cost = prices && answer.usage ? usageCostUsd(prices, undefined, attempt.provider, attempt.model, answer.usage) : null;

@@ -171,6 +171,32 @@ describe('replay-gated BYOC activation end to end', () => {
     expect([mismatch.status, mismatch.body.error.code]).toEqual([422, 'replay_report_mismatch']);
   });
 
+  it('replays against a candidate release through its plan, failing over as a served request would', async () => {
+    const standby = await new OpenAICompatibleEmulator({ flavour: 'byoc', apiKey: EMULATOR_KEY }).start();
+    try {
+      await register('acme-first');
+      const second = await harness.call('PUT', '/v2/byoc-endpoints/acme-second', { body: { profile: 'byoc_dynamo', base_url: standby.baseUrl, api_key: EMULATOR_KEY } });
+      expect(second.status).toBe(200);
+      const release = await harness.installAlias('replay.candidate', [lane('acme-first'), target('acme-second', LANE_MODEL, 0, { execution_profile: 'byoc_dynamo' })]);
+      // The primary is down for every sampled request: each one is answered by the standby.
+      dynamo.inject({ kind: 'status', status: 503 }, { kind: 'status', status: 503 }, { kind: 'status', status: 503 });
+      const started = await harness.call('POST', '/v2/replays', {
+        body: { selection: { alias: 'replay.chat', sample_size: 3 }, candidate: { release_id: release.id }, similarity: 'exact' },
+      });
+      expect([started.status, started.body.error]).toEqual([202, undefined]);
+      let report: any;
+      await eventually(async () => {
+        report = (await harness.call('GET', `/v2/replays/${started.body.id}`)).body;
+        return report.status === 'completed';
+      }, 30_000, 'the release replay to complete');
+      expect(report).toMatchObject({ verdict: 'pass', report: { count: 3, succeeded: 3, success_rate: 1 } });
+      expect(chatCalls()).toBe(3);
+      expect(standby.requests.filter((request) => request.path.endsWith('/chat/completions')).length).toBe(3);
+    } finally {
+      await standby.close();
+    }
+  });
+
   it('refuses a stale report; the operator override works and is audited; a tenant admin cannot override', async () => {
     await register('acme-old');
     await harness.installAlias('replay.old', [lane('acme-old')]);

@@ -244,7 +244,14 @@ export function tierMultiplier(capability: ModelCapability, servedTier?: string 
  * served tier's multiplier.
  */
 export function costUsd(manifest: CapabilityManifest, provider: string, model: string, usage: ChatUsage, servedTier?: string | null): number | null {
-  const capability = modelCapability(manifest, provider, model);
+  return capabilityCostUsd(modelCapability(manifest, provider, model), usage, servedTier);
+}
+
+/**
+ * The cost formula itself (see costUsd), for a capability already looked up (in a capability manifest
+ * or a price manifest): the one place usage becomes USD. Null when there is no capability or no price.
+ */
+export function capabilityCostUsd(capability: ModelCapability | undefined, usage: ChatUsage, servedTier?: string | null): number | null {
   const rates = capability?.price;
   if (!capability || !rates) return null;
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;

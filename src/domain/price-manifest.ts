@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { ChatUsage } from '../contract/chat';
 import type { RequestOutcome } from './request-outcome';
-import { BUILT_IN_MANIFEST_REVISION, builtInManifest, modelCapability, tierMultiplier, type CapabilityManifest, type ModelCapability } from './capabilities';
+import { BUILT_IN_MANIFEST_REVISION, builtInManifest, capabilityCostUsd, modelCapability, tierMultiplier, type CapabilityManifest, type ModelCapability } from './capabilities';
 
 export const BUILT_IN_PRICE_REVISION = 'price_builtin';
 
@@ -114,15 +114,7 @@ export function tokenRates(prices: PriceManifest, pinned: CapabilityManifest | u
 /** USD cost of one usage at the served tier, or null when the model has no price. */
 export function usageCostUsd(prices: PriceManifest, pinned: CapabilityManifest | undefined, provider: string, model: string,
   usage: ChatUsage, servedTier?: string | null): number | null {
-  const capability = pricedCapability(prices, pinned, provider, model);
-  const rates = capability?.price;
-  if (!capability || !rates) return null;
-  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
-  const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
-  const uncached = Math.max(0, usage.prompt_tokens - cached - written);
-  const perMillion = uncached * rates.input + cached * (rates.cachedInput ?? rates.input)
-    + written * (rates.cacheWrite ?? rates.input) + usage.completion_tokens * rates.output;
-  return (perMillion / 1e6) * tierMultiplier(capability, servedTier);
+  return capabilityCostUsd(pricedCapability(prices, pinned, provider, model), usage, servedTier);
 }
 
 interface CostedAttempt { provider: string; model: string; served_model?: string | null; usage?: ChatUsage | null; service_tier?: string | null }

@@ -10,6 +10,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { periodEnd, periodStart, type Budget, type BudgetInput, type BudgetMode, type BudgetPeriod } from '../domain/budget';
 import { newBudgetId } from '../ids';
+import { inTransaction, rollback } from './transaction';
 import { TtlCache } from './ttl-cache';
 
 interface BudgetRow {
@@ -36,6 +37,9 @@ export type ReserveResult =
 
 /** How long an unsettled reservation counts past the request's deadline (its workflow records well before). */
 const RESERVATION_GRACE_MS = 10 * 60_000;
+
+/** A reservation's transaction found a hard budget spent: it rolls back, and the refusal is worked out after. */
+interface HardBudgetSpent { spentBudget: Budget; spent: number; now: number }
 
 const COLUMNS = 'id, tenant_id, api_key_id, alias, amount_usd, period, window_seconds, mode, created_at';
 
@@ -105,9 +109,7 @@ export class BudgetRepository {
    * ones already spent are reported (the request is flagged).
    */
   async reserve(input: { requestId: string; budgets: readonly Budget[]; amountUsd: number; expiresAt: number }): Promise<ReserveResult> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const outcome = await inTransaction<ReserveResult | HardBudgetSpent>(this.pool, async (client) => {
       const ids = [...input.budgets].map((budget) => budget.id).sort();
       // The rows as they are now (an update since the cache read counts), locked in one order: no deadlock between requests.
       const locked = await client.query<BudgetRow>(`SELECT ${COLUMNS} FROM budgets WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
@@ -124,8 +126,7 @@ export class BudgetRepository {
           softExceeded.push(budget);
           continue;
         }
-        await client.query('ROLLBACK');
-        return { admitted: false, budget, retryAfterSeconds: await this.retryAfterSeconds(client, budget, spent, now) };
+        return rollback({ spentBudget: budget, spent, now });
       }
       if (budgets.length > 0) {
         await client.query(
@@ -134,14 +135,12 @@ export class BudgetRepository {
            ON CONFLICT (request_id, budget_id) DO NOTHING`,
           [input.requestId, input.amountUsd, softExceeded.map((budget) => budget.id), input.expiresAt + RESERVATION_GRACE_MS, budgets.map((budget) => budget.id)]);
       }
-      await client.query('COMMIT');
       return { admitted: true, softExceeded, utilisation };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    if (!('spentBudget' in outcome)) return outcome;
+    // After the rollback, outside the transaction: the budgets' rows are no longer locked while this reads.
+    const { spentBudget, spent, now } = outcome;
+    return { admitted: false, budget: spentBudget, retryAfterSeconds: await this.retryAfterSeconds(spentBudget, spent, now) };
   }
 
   /** Give back a request's reservations (its workflow could not be started, or a cached answer served it). */
@@ -164,9 +163,9 @@ export class BudgetRepository {
    * Seconds until a spent hard budget has room: the period's end for a day or a month; for a rolling
    * window, when enough of the oldest spend has left the window for the rest to be below the amount.
    */
-  private async retryAfterSeconds(client: PoolClient, budget: Budget, committed: number, now: number): Promise<number> {
+  private async retryAfterSeconds(budget: Budget, committed: number, now: number): Promise<number> {
     if (budget.period !== 'rolling') return Math.max(1, Math.ceil((periodEnd(budget, now) - now) / 1000));
-    const rows = await client.query<{ at: Date; amount: string }>(
+    const rows = await this.pool.query<{ at: Date; amount: string }>(
       `SELECT at, amount_usd AS amount FROM budget_reservations
         WHERE budget_id = $1 AND at >= to_timestamp($2 / 1000.0) AND (settled_at IS NOT NULL OR expires_at > now()) ORDER BY at`,
       [budget.id, periodStart(budget, now)]);

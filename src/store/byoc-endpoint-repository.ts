@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 import { secretHint, type SecretBinding, type SecretBox } from '../secrets/secret-box';
 import type { SealedSecret } from './credential-repository';
+import { inTransaction } from './transaction';
 
 export const ENDPOINT_PROFILES = ['byoc_dynamo', 'byoc_epp', 'subscription'] as const;
 export type EndpointProfile = (typeof ENDPOINT_PROFILES)[number];
@@ -137,9 +138,7 @@ export class ByocEndpointRepository {
    * update announces itself on the change feed (`lane:<id>`): every process routes to it at once.
    */
   async activate(tenantId: string, id: string, activation: EndpointActivation): Promise<ByocEndpointRecord | undefined> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const result = await client.query<EndpointRow>(
         `UPDATE byoc_endpoints SET status = 'active', activation = $3::jsonb, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
         [tenantId, id, JSON.stringify(activation)]);
@@ -153,14 +152,8 @@ export class ByocEndpointRepository {
            ON CONFLICT DO NOTHING`,
           [tenantId, id, activation.report_id, activation.override, activation.reason, activation.activated_by, activation.activated_at]);
       }
-      await client.query('COMMIT');
       return result.rows[0] && toRecord(result.rows[0]);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Delete; false when the tenant had no such endpoint. */

@@ -6,6 +6,7 @@
  * is recorded (RequestRepository.record), or at its expiry for a request whose record never came.
  */
 import type { Pool } from 'pg';
+import { inTransaction } from './transaction';
 
 /** A registered endpoint as routing sees it. */
 export interface EndpointState {
@@ -40,9 +41,7 @@ export class LaneLeaseStore {
 
   /** Take one of the lane's `cap` slots for the request until `expiresAt`; false when the lane is full. */
   async tryTake(tenantId: string, endpointId: string, requestId: string, cap: number, expiresAt: number): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`byoc_lane:${tenantId}:${endpointId}`]);
       await client.query('DELETE FROM byoc_lane_leases WHERE tenant_id = $1 AND endpoint_id = $2 AND expires_at <= now()', [tenantId, endpointId]);
       const taken = await client.query(
@@ -50,14 +49,8 @@ export class LaneLeaseStore {
          SELECT $1, $2, $3, to_timestamp($5 / 1000.0)
          WHERE (SELECT count(*) FROM byoc_lane_leases WHERE tenant_id = $1 AND endpoint_id = $2) < $4
          ON CONFLICT DO NOTHING`, [tenantId, endpointId, requestId, cap, expiresAt]);
-      await client.query('COMMIT');
       return (taken.rowCount ?? 0) > 0;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Give back every lane lease of a request (its workflow could not start, or it was refused after the plan). */

@@ -16,6 +16,7 @@ import type { EndpointFacts } from '../domain/one-scheduler';
 import { newReleaseId } from '../ids';
 import { CapabilityManifestRepository } from './capability-manifest-repository';
 import { RoutingPolicyRepository } from './routing-policy-repository';
+import { inTransaction } from './transaction';
 
 interface ReleaseRow {
   id: string;
@@ -199,20 +200,12 @@ export class ModelAliasRepository {
    * Under the install's advisory lock, so an install racing a freeze either lands before it or is refused.
    */
   async setFrozen(tenantId: string | null, alias: string, frozen: boolean): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model_alias:${ownerKey(tenantId)}:${alias}`]);
       await client.query(frozen
         ? 'INSERT INTO model_alias_freezes (owner, alias) VALUES ($1, $2) ON CONFLICT DO NOTHING'
         : 'DELETE FROM model_alias_freezes WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The live releases a tenant resolves (its own shadowing shared ones), or the shared ones (`null`), sorted by alias. */
@@ -258,9 +251,7 @@ export class ModelAliasRepository {
   /** Install a new immutable release of `alias` for a tenant (or shared: `null`), retiring that owner's active one. */
   async install(alias: string, input: InstallReleaseInput, tenantId: string | null = null,
     options: { copiedFrom?: string; endCanary?: boolean } = {}): Promise<ModelAliasRelease> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       if (tenantId !== null) await client.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [tenantId]);
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model_alias:${ownerKey(tenantId)}:${alias}`]);
       const frozen = await client.query('SELECT 1 FROM model_alias_freezes WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
@@ -276,13 +267,7 @@ export class ModelAliasRepository {
           input.capability_manifest_revision ?? DEFAULT_CAPABILITY_MANIFEST_REVISION, JSON.stringify(input.targets), tenantId,
           input.min_context_window ?? null, input.sticky ? JSON.stringify(input.sticky) : null, options.copiedFrom ?? null]);
       if (options.endCanary) await client.query('DELETE FROM model_alias_canaries WHERE owner = $1 AND alias = $2', [ownerKey(tenantId), alias]);
-      await client.query('COMMIT');
       return toRelease(result.rows[0]!);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

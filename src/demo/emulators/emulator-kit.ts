@@ -210,7 +210,18 @@ export class EmulatorServer {
     headers: Record<string, string> = {}): Promise<void> {
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
     response.flushHeaders();
-    const list = fault?.kind === 'no-terminal' ? events.slice(0, Math.max(0, events.length - terminal)) : events;
+    await this.writeSseFrames(response, events.map(formatSse), fault, { terminal, malformed: 'data: {"this is not json\n\n' });
+  }
+
+  /**
+   * The stream faults on an SSE body whose headers are sent: `frames` are the formatted events, the last
+   * `terminal` of them the provider's terminal sequence (dropped by `no-terminal`); `malformed` is the
+   * broken frame the `malformed` fault writes before the event it names. One place for every emulator's
+   * stream faults, whatever its event format.
+   */
+  protected async writeSseFrames(response: http.ServerResponse, frames: readonly string[], fault: Fault | undefined,
+    options: { terminal: number; malformed: string }): Promise<void> {
+    const list = fault?.kind === 'no-terminal' ? frames.slice(0, Math.max(0, frames.length - options.terminal)) : frames;
     if (fault?.kind === 'slow-first-token') await delay(fault.delayMs);
     for (let index = 0; index < list.length; index++) {
       if (response.destroyed) return;
@@ -220,11 +231,8 @@ export class EmulatorServer {
         return;
       }
       if (fault?.kind === 'stall' && index === fault.afterEvents) return; // keep the socket open, send nothing more
-      if (fault?.kind === 'malformed' && index === fault.afterEvents) {
-        response.write('data: {"this is not json\n\n');
-      }
-      const event = list[index]!;
-      response.write(formatSse(event));
+      if (fault?.kind === 'malformed' && index === fault.afterEvents) response.write(options.malformed);
+      response.write(list[index]!);
       if (this.options.eventIntervalMs) await delay(this.options.eventIntervalMs);
     }
     const holdOpen = (fault?.kind === 'no-terminal' && fault.hold) || (fault?.kind === 'stall' && fault.afterEvents >= list.length);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { BatchClock } from './batch-emulation';
-import { delay, EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type Fault, type RouteContext } from './emulator-kit';
+import { EmulatorServer, faultHeaders, sendJson, type EmulatorOptions, type Fault, type RouteContext } from './emulator-kit';
 import { geminiEmbeddingsAnswer } from './embeddings-emulation';
 import { GeminiBatchEmulation } from './gemini-batch-emulation';
 import { API_KEY_INVALID_BODY, generateContentBody, googleErrorBody, MISSING_KEY_BODY, streamChunks, type GeminiReply } from './gemini-emulator-bodies';
@@ -140,24 +140,9 @@ export class GeminiEmulator extends EmulatorServer {
   private async writeGeminiSse(response: http.ServerResponse, chunks: unknown[], fault: Fault | undefined, headers: Record<string, string>): Promise<void> {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
     response.flushHeaders();
-    const list = fault?.kind === 'no-terminal' ? chunks.slice(0, -1) : chunks;
     const end = this.lineEnding + this.lineEnding;
-    if (fault?.kind === 'slow-first-token') await delay(fault.delayMs);
-    for (let index = 0; index < list.length; index++) {
-      if (response.destroyed) return;
-      if (fault?.kind === 'cut' && index === fault.afterEvents) {
-        if (fault.clean) response.end();
-        else response.socket?.destroy();
-        return;
-      }
-      if (fault?.kind === 'stall' && index === fault.afterEvents) return;
-      if (fault?.kind === 'malformed' && index === fault.afterEvents) response.write(`data: {"candidates": [{"content"${end}`);
-      response.write(`data: ${JSON.stringify(list[index])}${end}`);
-      if (this.options.eventIntervalMs) await delay(this.options.eventIntervalMs);
-    }
-    const holdOpen = (fault?.kind === 'no-terminal' && fault.hold) || (fault?.kind === 'stall' && fault.afterEvents >= list.length);
-    if (holdOpen) return; // everything sent, but the response never ends
-    response.end();
+    const frames = chunks.map((chunk) => `data: ${JSON.stringify(chunk)}${end}`);
+    await this.writeSseFrames(response, frames, fault, { terminal: 1, malformed: `data: {"candidates": [{"content"${end}` });
   }
 }
 

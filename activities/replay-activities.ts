@@ -8,7 +8,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { buildAttemptPlan, seededRandom } from '../src/domain/attempt-plan';
-import { FAILURE_KINDS, type FailureKind } from '../src/domain/failure-kinds';
 import type { PlannedAttempt } from '../src/domain/request-outcome';
 import { usageCostUsd } from '../src/domain/price-manifest';
 import { replayReport, type ReplayItemResult, type ReplayReport } from '../src/domain/replay-report';
@@ -76,8 +75,7 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
       try {
         return { attempt, answer: await shadowCall(deps, tenantId, attempt, request, timeoutMs) };
       } catch (error) {
-        const kind = error instanceof ProviderError ? error.kind : undefined;
-        const failover = kind !== undefined && FAILURE_KINDS[kind as FailureKind]?.failover === true;
+        const failover = error instanceof ProviderError && error.failover;
         if (!failover || index + 1 >= targets.length || Context.current().cancellationSignal.aborted) throw error;
       }
     }

@@ -11,8 +11,13 @@
  * - **record**: the request record (`RequestRepository.record`) `BENCH_RECORDS` times on one connection to the
  *   PostgreSQL at `BENCH_POSTGRES_URL`, in a database of its own, as named (prepared once per connection)
  *   and as unnamed statements; reports wall time and the backend's CPU (from /proc) per record.
+ * - **codec**: the payload codec's share of one request on the front door's main thread: the nine codec
+ *   operations a happy-path request makes (six seals: workflow input, local attempt arguments, its summary
+ *   and result, the workflow result, one more small one; three opens: the input, the arguments and the
+ *   result, each sealed by the same process), with the payloads of the stored history, `BENCH_CODEC_REQUESTS`
+ *   times: opening through the sealed cache (what a live process does) and by decryption (the codec before it).
  *
- * `npm run build && node dist/bench/workflow-cost.js [workflow|record]` (both by default).
+ * `npm run build && node dist/bench/workflow-cost.js [workflow|record|codec]` (all by default).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +28,9 @@ import { Pool, type QueryConfig } from 'pg';
 import { PROJECT_ROOT } from '../src/project-root';
 import { migrate } from '../src/store/migrate';
 import { RequestRepository } from '../src/store/request-repository';
+import { EncryptionCodec } from '../src/temporal/payload-codec';
+import { randomBytes } from 'node:crypto';
+import type { Payload } from '@temporalio/common';
 import type { RequestOutcome } from '../src/domain/request-outcome';
 
 const HISTORY = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories', 'v4-canary.json');
@@ -112,10 +120,43 @@ async function recordCost(): Promise<void> {
   }
 }
 
+async function codecCost(): Promise<void> {
+  const requests = Number(process.env.BENCH_CODEC_REQUESTS ?? 20_000);
+  const events = (JSON.parse(fs.readFileSync(HISTORY, 'utf8')) as { events: Array<Record<string, any>> }).events;
+  const payload = (encoded: { metadata: Record<string, string>; data: string }): Payload => ({
+    metadata: Object.fromEntries(Object.entries(encoded.metadata).map(([key, value]) => [key, Buffer.from(value, 'base64')])),
+    data: Buffer.from(encoded.data, 'base64'),
+  });
+  const input = payload(events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]);
+  const result = payload(events[4]!.markerRecordedEventAttributes.details.result.payloads[0]);
+  const summary = payload(events[4]!.userMetadata.summary);
+  const completed = payload(events[6]!.workflowExecutionCompletedEventAttributes.result.payloads[0]);
+  // The attempt's arguments are about the input's size (the same body and decision, as the attempt's facts).
+  const seals = [input, input, summary, result, completed, summary];
+  console.log(`codec: ${requests} requests of ${seals.length} seals and 3 opens (payloads of ${path.basename(HISTORY)}: ${seals.map((sealed) => sealed.data!.length).join(', ')} bytes)`);
+  for (let round = 0; round < 3; round += 1) {
+    for (const cached of [true, false]) {
+      const key = randomBytes(32);
+      const codec = new EncryptionCodec(key);
+      // Without the cache: a codec of the same key that did not seal them decrypts (the work of every open before the cache).
+      const opener = cached ? codec : new EncryptionCodec(key);
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < requests; i += 1) {
+        const sealed = seals.map((plain) => codec.encrypt(plain));
+        for (const index of [0, 1, 3]) opener.decrypt(sealed[index]!);
+      }
+      const used = cpuMs(process.cpuUsage(cpu));
+      console.log(`  round ${round + 1}, ${cached ? 'sealed cache' : 'decrypting  '}: ${(used * 1000 / requests).toFixed(1)} µs of CPU per request `
+        + `(opens: ${opener.opens.cached} cached, ${opener.opens.decrypted} decrypted)`);
+    }
+  }
+}
+
 const which = process.argv[2];
 (async () => {
   if (!which || which === 'workflow') await workflowCost();
   if (!which || which === 'record') await recordCost();
+  if (!which || which === 'codec') await codecCost();
   process.exit(0);
 })().catch((error: unknown) => {
   console.error(error);

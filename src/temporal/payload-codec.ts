@@ -14,6 +14,15 @@
  * `temporal.api.common.v1.Payload` protobuf (its metadata too: an encoding name can say what a value is).
  * Associated data binds the ciphertext to the cipher and key id, so an edited header fails to open.
  * Payloads that are not encrypted (histories written before the codec) pass through `decode` as they are.
+ *
+ * Most payloads this process seals it opens again itself a moment later (bench/README.md, fifth wave: of
+ * the nine codec operations of a request, three open what the same process sealed: the workflow input
+ * sealed by the front door's start and opened by its eager first task, a local activity's arguments
+ * sealed by the workflow's command and opened by the worker that runs it, and its result, opened by the
+ * next activation). `decode` answers those from a small cache of the payloads it sealed last, keyed by
+ * nonce and taken only when the whole sealed payload (data, cipher, key id) is byte for byte the one
+ * sealed; anything else (history replayed after eviction, another process's payloads, an edited byte)
+ * is decrypted and authenticated as before. The cache holds plaintext this process already holds.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -52,6 +61,19 @@ export class PayloadCodecError extends Error {
   }
 }
 
+/** Sealed payloads kept for their own process's `decode`: entries, and the plaintext bytes they may hold together. */
+const SEALED_CACHE_ENTRIES = 512;
+const SEALED_CACHE_BYTES = 8 * 1024 * 1024;
+/** Larger payloads are rare (bodies above 64 KiB go by reference) and cheap to decrypt per byte: not kept. */
+const SEALED_CACHE_MAX_PAYLOAD = 64 * 1024;
+
+interface Sealed {
+  data: Buffer;
+  keyId: string;
+  plain: Payload;
+  bytes: number;
+}
+
 interface CodecKey {
   id: string;
   key: Buffer;
@@ -70,6 +92,11 @@ const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(byte
 export class EncryptionCodec implements PayloadCodec {
   private readonly current: CodecKey;
   private readonly keys = new Map<string, CodecKey>();
+  /** By nonce (latin1), oldest first: what `encrypt` sealed last, for `decode` in this process. */
+  private readonly sealed = new Map<string, Sealed>();
+  private sealedBytes = 0;
+  /** Opens answered from the sealed cache, and decrypted (for tests and bench/workflow-cost.ts). */
+  readonly opens = { cached: 0, decrypted: 0 };
 
   /** `previousKeys`: retired master keys whose payloads must still decrypt. */
   constructor(masterKey: Buffer, previousKeys: Buffer[] = []) {
@@ -96,6 +123,7 @@ export class EncryptionCodec implements PayloadCodec {
     const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(this.current.aad);
     const data = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    if (plain.length <= SEALED_CACHE_MAX_PAYLOAD) this.keep(nonce.toString('latin1'), { data, keyId: this.current.id, plain: payload, bytes: plain.length });
     return {
       metadata: { encoding: utf8(ENCRYPTED_ENCODING), 'encryption-cipher': utf8(CIPHER), 'encryption-key-id': utf8(this.current.id) },
       data,
@@ -115,6 +143,14 @@ export class EncryptionCodec implements PayloadCodec {
     const data = payload.data ?? new Uint8Array();
     if (data.length < NONCE_BYTES + TAG_BYTES) throw new PayloadCodecError('encrypted payload too short');
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const nonceKey = bytes.toString('latin1', 0, NONCE_BYTES);
+    const sealed = this.sealed.get(nonceKey);
+    if (sealed && sealed.keyId === key.id && sealed.data.equals(bytes)) {
+      this.forget(nonceKey, sealed);
+      this.opens.cached += 1;
+      return { metadata: sealed.plain.metadata ?? {}, data: sealed.plain.data ?? new Uint8Array() };
+    }
+    this.opens.decrypted += 1;
     const decipher = createDecipheriv('aes-256-gcm', key.key, bytes.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(key.aad);
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
@@ -126,5 +162,20 @@ export class EncryptionCodec implements PayloadCodec {
     }
     const decoded = ProtoPayload.decode(plain);
     return { metadata: decoded.metadata ?? {}, data: decoded.data ?? new Uint8Array() };
+  }
+
+  private keep(nonceKey: string, entry: Sealed): void {
+    this.sealed.set(nonceKey, entry);
+    this.sealedBytes += entry.bytes;
+    // Oldest first: a payload not opened by now (a workflow's result, a summary: read only from history) is not coming back.
+    while (this.sealed.size > SEALED_CACHE_ENTRIES || this.sealedBytes > SEALED_CACHE_BYTES) {
+      const [oldest, old] = this.sealed.entries().next().value as [string, Sealed];
+      this.forget(oldest, old);
+    }
+  }
+
+  private forget(nonceKey: string, entry: Sealed): void {
+    this.sealed.delete(nonceKey);
+    this.sealedBytes -= entry.bytes;
   }
 }

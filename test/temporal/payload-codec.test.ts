@@ -55,4 +55,44 @@ describe('EncryptionCodec', () => {
     const relabelled = { ...sealed!, metadata: { ...sealed!.metadata, 'encryption-key-id': Buffer.from(other.keyId) } };
     await expect(other.decode([relabelled])).rejects.toThrow(/failed authentication/);
   });
+
+  describe('the sealed cache (what this process sealed, opened again by this process)', () => {
+    it('opens a payload it sealed from the cache, once, and decrypts it the next time', async () => {
+      const local = new EncryptionCodec(key);
+      const [sealed] = await local.encode([json({ prompt: 'kept' })]);
+      expect(defaultPayloadConverter.fromPayload((await local.decode([sealed!]))[0]!)).toEqual({ prompt: 'kept' });
+      expect(local.opens).toEqual({ cached: 1, decrypted: 0 });
+      // Replayed from history later (the entry was taken): decrypted and authenticated like any other.
+      expect(defaultPayloadConverter.fromPayload((await local.decode([sealed!]))[0]!)).toEqual({ prompt: 'kept' });
+      expect(local.opens).toEqual({ cached: 1, decrypted: 1 });
+      // Another process (same key) never had it: decrypted.
+      const other = new EncryptionCodec(key);
+      expect(defaultPayloadConverter.fromPayload((await other.decode([sealed!]))[0]!)).toEqual({ prompt: 'kept' });
+      expect(other.opens).toEqual({ cached: 0, decrypted: 1 });
+    });
+
+    it('answers from the cache only for the very bytes it sealed: an edited byte or key id is decrypted and refused', async () => {
+      const previous = randomBytes(32);
+      const local = new EncryptionCodec(key, [previous]);
+      const [sealed] = await local.encode([json('integrity')]);
+      const data = Buffer.from(sealed!.data!);
+      data[20] = data[20]! ^ 0x01;
+      await expect(local.decode([{ ...sealed!, data }])).rejects.toThrow(/failed authentication/);
+      const relabelled = { ...sealed!, metadata: { ...sealed!.metadata, 'encryption-key-id': Buffer.from(masterKeyId(previous)) } };
+      await expect(local.decode([relabelled])).rejects.toThrow(/failed authentication/);
+      expect(local.opens).toEqual({ cached: 0, decrypted: 2 });
+      // The untouched payload still opens from the cache.
+      expect(defaultPayloadConverter.fromPayload((await local.decode([sealed!]))[0]!)).toBe('integrity');
+      expect(local.opens.cached).toBe(1);
+    });
+
+    it('keeps the last 512 small payloads only: older and larger ones are decrypted', async () => {
+      const local = new EncryptionCodec(key);
+      const sealed = await local.encode(Array.from({ length: 600 }, (_, index) => json(index)));
+      const [large] = await local.encode([json('x'.repeat(100_000))]);
+      expect((await local.decode([sealed[0]!, sealed[599]!, large!])).map((payload) => defaultPayloadConverter.fromPayload(payload)))
+        .toEqual([0, 599, 'x'.repeat(100_000)]);
+      expect(local.opens).toEqual({ cached: 1, decrypted: 2 });
+    });
+  });
 });

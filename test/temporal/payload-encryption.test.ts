@@ -46,6 +46,7 @@ describe('payload encryption', () => {
 
   it('keeps the prompt, the answer and the secret out of history, visibility, logs and Postgres', async () => {
     const ids: string[] = [];
+    const opensBefore = { ...harness.zumik.codec!.opens };
     for (const stream of [false, true]) {
       const response = await fetch(`${harness.url}/v1/chat/completions`, {
         method: 'POST',
@@ -60,6 +61,11 @@ describe('payload encryption', () => {
 
     const client = harness.zumik.client;
     const codec = harness.zumik.codec!;
+    // What this process sealed and opened again itself (the workflow input at the eager first task, the local attempt's
+    // arguments and its result) came from the codec's sealed cache, not a second decryption.
+    for (const id of ids) await client.workflow.getHandle(`req:default:${id}`).result();
+    expect(codec.opens.cached - opensBefore.cached).toBeGreaterThanOrEqual(6);
+    expect(codec.opens.decrypted - opensBefore.decrypted).toBe(0);
     for (const id of ids) {
       const outcome = await harness.call('GET', `/v2/requests/${id}`);
       expect(outcome.body.completion).toBe('completed');

@@ -98,12 +98,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestId());
   app.use(urlGuard());
-  app.use(healthRoutes(deps.readiness, { draining: deps.draining }));
+  // Mounted on their paths (not as routers every request enters and leaves: bench/README.md, fifth wave).
+  app.get(['/healthz', '/readyz'], healthRoutes(deps.readiness, { draining: deps.draining }));
   // After the health routes: probes every few seconds are not traffic worth a trace.
   if (deps.tracer) app.use(traceRequest(deps.tracer));
   // The API's description needs no key: what a client generator or an operator's tool reads first.
   app.get('/openapi.json', (_request, response) => { response.json(openApiDocument()); });
-  if (deps.metrics) app.use(metricsRoutes(deps.metrics, deps.authenticator));
+  if (deps.metrics) app.get('/metrics', metricsRoutes(deps.metrics, deps.authenticator));
   app.use(express.json({
     limit: deps.bodyLimit ?? REQUEST_BODY_LIMIT_SETTING, type: ['application/json', 'application/*+json'],
     verify: (request, _response, buffer) => { (request as express.Request).bodyBytes = buffer.length; },
@@ -114,8 +115,9 @@ export function createApp(deps: AppDeps): Express {
   if (deps.chat) app.use('/v1/messages', anthropicMessagesRoutes(deps.chat, deps.authenticator, deps.countTokens));
   const v1 = express.Router();
   v1.use(authenticate(deps.authenticator));
-  v1.use(modelRoutes(deps.modelAliases, deps.policies, deps.modelOwner));
+  // Chat completions first: the hot path passes through no other router.
   if (deps.chat) v1.use(chatCompletionRoutes(deps.chat, 'v1'));
+  v1.use(modelRoutes(deps.modelAliases, deps.policies, deps.modelOwner));
   if (deps.chat) v1.use(embeddingsRoutes(deps.chat));
   if (deps.chat) v1.use(responsesRoutes(deps.chat));
   if (deps.files) v1.use(fileRoutes(deps.files));
@@ -126,11 +128,11 @@ export function createApp(deps: AppDeps): Express {
   if (deps.codec) app.use('/v2/codec', codecCors(deps.codec.corsOrigins));
   const v2 = express.Router();
   v2.use(authenticate(deps.authenticator));
+  if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   v2.use(modelAliasRoutes(deps.modelAliases, { viaBifrost: deps.viaBifrost, policies: deps.policies }));
   v2.use(capabilityManifestRoutes(deps.modelAliases.manifests));
   v2.use(routingPolicyRoutes(deps.modelAliases.routingPolicies));
   v2.use(apiKeyRoutes(deps.apiKeys, deps.authenticator));
-  if (deps.chat) v2.use(chatCompletionRoutes(deps.chat, 'v2'));
   if (deps.requests && deps.client) v2.use(requestRoutes({ requests: deps.requests, client: deps.client }));
   if (deps.credentials) v2.use(credentialRoutes(deps.credentials));
   if (deps.endpoints) {

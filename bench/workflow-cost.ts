@@ -12,8 +12,8 @@
  *   PostgreSQL at `BENCH_POSTGRES_URL`, in a database of its own, as named (prepared once per connection)
  *   and as unnamed statements; reports wall time and the backend's CPU (from /proc) per record.
  * - **codec**: the payload codec's share of one request on the front door's main thread: the nine codec
- *   operations a happy-path request makes (six seals: workflow input, local attempt arguments, its summary
- *   and result, the workflow result, one more small one; three opens: the input, the arguments and the
+ *   operations a happy-path request makes (six seals: the workflow input and its static summary, the local
+ *   attempt's arguments, summary and result, the workflow result; three opens: the input, the arguments and the
  *   result, each sealed by the same process), with the payloads of the stored history, `BENCH_CODEC_REQUESTS`
  *   times: opening through the sealed cache (what a live process does) and by decryption (the codec before it).
  *

@@ -142,7 +142,8 @@ export class RequestDecider {
     const stickyKeyHash = release?.sticky ? stickyKeyOf(release.sticky, { body: input.body, header: (name) => context?.header(name) }) : null;
     const saturated = new Set<string>();
     // Only a release with BYOC targets looks its endpoints up (from the cache): a managed-only one costs nothing here.
-    const endpoints = release ? await this.endpointsOf(input.tenantId, release) : undefined;
+    const byocIds = release ? byocEndpointIdsOf(release) : NO_IDS;
+    const endpoints = byocIds.length > 0 ? await this.endpointsOf(input.tenantId, byocIds) : undefined;
     const pending = endpoints && [...endpoints.values()].some((state) => state.pending)
       ? (provider: string) => endpoints.get(provider)?.pending === true : undefined;
     const plan = () => planRequest(input, {
@@ -211,13 +212,11 @@ export class RequestDecider {
     else this.endpointStates.invalidateWhere((key) => key.slice(key.indexOf('\u0000') + 1).split('\u0000').includes(endpointId));
   }
 
-  /** The state of the release's BYOC endpoints (undefined when it has none, or without a lane store). */
-  private async endpointsOf(tenantId: string, release: ModelAliasRelease): Promise<Map<string, EndpointState> | undefined> {
+  /** The state of a release's BYOC endpoints (`ids`: byocEndpointIdsOf; undefined without a lane store). */
+  private async endpointsOf(tenantId: string, ids: readonly string[]): Promise<Map<string, EndpointState> | undefined> {
     const lanes = this.deps.lanes;
     if (!lanes) return undefined;
-    const ids = [...new Set(release.targets.filter((target) => laneOf(target.execution_profile) === 'byoc').map((target) => target.provider))].sort();
-    if (ids.length === 0) return undefined;
-    return this.endpointStates.get(`${tenantId}\u0000${ids.join('\u0000')}`, () => lanes.states(tenantId, ids));
+    return this.endpointStates.get(`${tenantId}\u0000${ids.join('\u0000')}`, () => lanes.states(tenantId, [...ids]));
   }
 
   /** Give back what the decision took (admission lease or ticket, BYOC lane, budget reservation) when its workflow could not be started. */
@@ -297,4 +296,17 @@ export class RequestDecider {
       return ['default']; // a tenant's own endpoint (registered through the API) has one region
     }
   }
+}
+
+const NO_IDS: readonly string[] = Object.freeze([]);
+/** Releases are immutable: each one's BYOC endpoint ids (sorted, distinct) are worked out once, not on every request. */
+const byocIdsByRelease = new WeakMap<ModelAliasRelease, readonly string[]>();
+function byocEndpointIdsOf(release: ModelAliasRelease): readonly string[] {
+  let ids = byocIdsByRelease.get(release);
+  if (!ids) {
+    const found = [...new Set(release.targets.filter((target) => laneOf(target.execution_profile) === 'byoc').map((target) => target.provider))].sort();
+    ids = found.length === 0 ? NO_IDS : Object.freeze(found);
+    byocIdsByRelease.set(release, ids);
+  }
+  return ids;
 }

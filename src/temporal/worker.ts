@@ -7,10 +7,6 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { PayloadCodec } from '@temporalio/common';
-import type { Context as ActivityContext } from '@temporalio/activity';
-import {
-  makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, OpenTelemetryWorkflowClientInterceptor,
-} from '@temporalio/interceptors-opentelemetry';
 import { PROJECT_ROOT } from '../project-root';
 import { TASK_QUEUE } from './task-queues';
 import type { Tracing } from './tracing';
@@ -93,7 +89,7 @@ export async function connectTemporal(address: string, timeoutMs = 60_000): Prom
 export function createClient(connection: NativeConnection, namespace: string, codec?: PayloadCodec, tracing?: Tracing): Client {
   return new Client({
     connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
-    ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] } } : {}),
+    ...(tracing ? { interceptors: tracing.clientInterceptors() } : {}),
   });
 }
 
@@ -123,15 +119,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       codePath: tracing ? options.tracingBundlePath ?? DEFAULT_TRACING_BUNDLE_PATH : options.bundlePath ?? DEFAULT_BUNDLE_PATH,
     },
     activities: options.activities,
-    ...(tracing ? {
-      interceptors: {
-        activity: [(context: ActivityContext) => ({
-          inbound: new OpenTelemetryActivityInboundInterceptor(context, { tracer: tracing.tracer }),
-          outbound: new OpenTelemetryActivityOutboundInterceptor(context),
-        })],
-      },
-      sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
-    } : {}),
+    ...(tracing ? tracing.workerOptions() : {}),
     ...(options.codec ? { dataConverter: { payloadCodecs: [options.codec] } } : {}),
     // Provider calls are I/O-bound: many in flight per worker.
     maxConcurrentActivityTaskExecutions: 512,

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { startTracing } from '../../src/temporal/tracing';
 
@@ -9,6 +11,18 @@ describe('tracing configuration', () => {
   it('is off by default, and then installs nothing', () => {
     expect(tracingOf({})).toEqual({ exporter: 'none', serviceName: 'zumik', otlpTracesUrl: undefined });
     expect(startTracing(tracingOf({}))).toBeUndefined();
+  });
+
+  it('off, loads nothing of the OpenTelemetry SDK or the Temporal interceptors: only when it is on', () => {
+    // The built process's own modules (npm test builds first): what `npm start` loads, in a fresh Node.
+    const loaded = (exporter: string) => JSON.parse(execFileSync(process.execPath, ['-e', `
+      require('./dist/src/zumik.js');
+      require('./dist/src/temporal/tracing.js').startTracing({ exporter: '${exporter}', serviceName: 'zumik' });
+      const sdk = Object.keys(require.cache).filter((file) => /@opentelemetry\\/(?!api\\/)|interceptors-opentelemetry/.test(file));
+      console.log(JSON.stringify(sdk.length));
+    `], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' })) as number;
+    expect(loaded('none')).toBe(0);
+    expect(loaded('console')).toBeGreaterThan(50);
   });
 
   it('follows the standard OTEL_* variables: an OTLP endpoint turns it on, OTEL_TRACES_EXPORTER decides', () => {

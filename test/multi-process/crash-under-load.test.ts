@@ -119,6 +119,11 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
     await sleep(7_000);
     await temporal.kill();
     marks.temporalKilled = Date.now() - started;
+    // One more client that starts now, so that requests certainly arrive while the engine is down (the five may all be
+    // waiting on workflows that started before the kill, on a loaded machine): its first send is refused, and resent.
+    const outageClient = (async () => {
+      while (loading) await oneRequest(`req-${next++}`);
+    })();
     // Down longer than the client's own retries of a start (≈ 6 s): requests arriving now get a 503 and are resent,
     // and a resend must start the workflow their first send never could (the key is claimed, no workflow exists).
     await sleep(TEMPORAL_DOWN_MS);
@@ -126,7 +131,7 @@ describe('crashes under steady load: API, worker and Temporal server each SIGKIL
     marks.temporalBack = Date.now() - started;
     await sleep(6_000);
     loading = false;
-    await Promise.all(clients);
+    await Promise.all([...clients, outageClient]);
     marks.loadEnded = Date.now() - started;
 
     // While the engine was down, requests were refused honestly: a 503 engine_unavailable with Retry-After, never a 500.

@@ -216,7 +216,7 @@ export class RequestDecider {
   private async endpointsOf(tenantId: string, ids: readonly string[]): Promise<Map<string, EndpointState> | undefined> {
     const lanes = this.deps.lanes;
     if (!lanes) return undefined;
-    return this.endpointStates.get(`${tenantId}\u0000${ids.join('\u0000')}`, () => lanes.states(tenantId, [...ids]));
+    return this.endpointStates.get(`${tenantId}\u0000${ids.join('\u0000')}`, () => lanes.states(tenantId, ids));
   }
 
   /** Give back what the decision took (admission lease or ticket, BYOC lane, budget reservation) when its workflow could not be started. */

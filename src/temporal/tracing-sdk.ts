@@ -19,14 +19,12 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { Tracing, TracingOptions } from './tracing';
 
-/** Tracing as configured, or undefined when no exporter is set. */
-export function startTracingSdk(options: TracingOptions): Tracing | undefined {
+/** Tracing as configured; startTracing calls it only when tracing is on (a span exporter, or `otlp` / `console`). */
+export function startTracingSdk(options: TracingOptions): Tracing {
   const spanProcessor = options.spanExporter ? new SimpleSpanProcessor(options.spanExporter)
     // The URL from the configuration; the exporter reads the other OTEL_EXPORTER_OTLP_* settings (headers, timeout) itself.
     : options.exporter === 'otlp' ? new BatchSpanProcessor(new OTLPTraceExporter(options.otlpTracesUrl ? { url: options.otlpTracesUrl } : {}))
-      : options.exporter === 'console' ? new SimpleSpanProcessor(new ConsoleSpanExporter())
-        : undefined;
-  if (!spanProcessor) return undefined;
+      : new SimpleSpanProcessor(new ConsoleSpanExporter());
   installContextPropagation();
   const resource = new Resource({ [ATTR_SERVICE_NAME]: options.serviceName });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
+import { workflowIdFor } from '../../src/server/chat-gateway';
 import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
 import { EMULATOR_KEY, startHarness, type Harness } from '../support/zumik-harness';
 
@@ -63,7 +64,7 @@ describe('payload encryption', () => {
     const codec = harness.zumik.codec!;
     // What this process sealed and opened again itself (the workflow input at the eager first task, the local attempt's
     // arguments and its result) came from the codec's sealed cache, not a second decryption.
-    for (const id of ids) await client.workflow.getHandle(`req:default:${id}`).result();
+    for (const id of ids) await client.workflow.getHandle(workflowIdFor('default', id)).result();
     expect(codec.opens.cached - opensBefore.cached).toBeGreaterThanOrEqual(6);
     expect(codec.opens.decrypted - opensBefore.decrypted).toBe(0);
     for (const id of ids) {

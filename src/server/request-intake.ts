@@ -84,7 +84,7 @@ export interface Intake {
   started: StartedRequest;
   /** The response cache wants the answer kept (a miss under `use`, or `refresh`): call once it is sent. */
   remember?: (answer: CachedAnswer) => void;
-  /** The tenant retains prompts: call once a completed answer is sent (written after, off the request's path). */
+  /** The tenant retains prompts: call once the answer is sent (only a completed one is kept; written after, off the request's path). */
   retain?: (outcome: RequestOutcome, served: { body: Record<string, unknown> } | { chunks: Array<Record<string, unknown>> }) => void;
 }
 

@@ -29,7 +29,7 @@ export async function deliverTranslatedJson(started: StartedRequest, response: R
   headers: (outcome: RequestOutcome) => Record<string, string> = () => ({}), retain?: Intake['retain']): Promise<void> {
   const send = (outcome: RequestOutcome, completion: Json) => {
     response.status(200).set({ ...outcomeHeaders(outcome), ...headers(outcome) }).json(render(completion));
-    if (outcome.completion === 'completed') retain?.(outcome, { body: completion });
+    retain?.(outcome, { body: completion });
   };
   for await (const delivery of started.deliveries) {
     if (delivery.type === 'final' && delivery.body) {
@@ -73,7 +73,7 @@ export async function deliverTranslatedStream(started: StartedRequest, requestId
     if (!failed) write(translator.finish());
     write(outcomeComment(outcome));
     response.end();
-    if (!failed && outcome.completion === 'completed' && sent) retain?.(outcome, { chunks: sent });
+    if (!failed && sent) retain?.(outcome, { chunks: sent });
   };
   for await (const delivery of started.deliveries as AsyncIterable<Delivery>) {
     switch (delivery.type) {

@@ -27,7 +27,12 @@ describe('XaiBatchAdapter', () => {
   it('creates a batch, adds the lines as chat_get_completion requests, polls it and pages through the results by batch_request_id', async () => {
     emulator.setReply({ text: 'Batched by xAI.' });
     const ids = ['a', 'b', 'c', 'd', 'e'];
+    // Submitting is three calls (create, add the requests, read it back): the job's clock stays long so
+    // the read-back sees it running however slow the machine, then it is fast-forwarded to its end.
+    emulator.xaiBatches.clock.processingMs = 60_000;
     const submission = await adapter.submit(ids.map(line), { model: MODEL, credential, displayName: 'zumik test' });
+    emulator.xaiBatches.clock.processingMs = 60;
+    emulator.xaiBatches.fastForward(submission.id);
     expect(submission).toMatchObject({ provider: 'xai', status: 'in_progress', done: false, counts: { total: 5, pending: 5 }, rejected: [] });
     expect(submission.id).toMatch(/^batch_/);
     const added = emulator.requests.find((request) => request.path === `/v1/batches/${submission.id}/requests`)!;

@@ -87,6 +87,7 @@ describe('AnthropicAdapter', () => {
     it('maps silence before headers to a headers timeout', async () => {
       emulator.inject({ kind: 'hang' });
       expect(await generateError(withTimeouts({ headersMs: 100 }))).toMatchObject({ kind: 'timeout', phase: 'headers' });
+      await emulator.received(1);
     });
 
     it('maps a body that arrives too late to a first_token timeout', async () => {
@@ -98,12 +99,13 @@ describe('AnthropicAdapter', () => {
     it('maps the whole-call deadline to a total timeout', async () => {
       emulator.inject({ kind: 'hang' });
       expect(await generateError(withTimeouts({ totalMs: 100 }))).toMatchObject({ kind: 'timeout', phase: 'total' });
+      await emulator.received(1);
     });
 
     it('maps an abort by the caller to cancelled', async () => {
       emulator.inject({ kind: 'hang' });
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 50);
+      void emulator.received(1).then(() => controller.abort());
       expect(await generateError({ ...options, signal: controller.signal })).toMatchObject({ kind: 'cancelled', retryable: false });
     });
   });

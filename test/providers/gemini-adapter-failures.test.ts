@@ -73,6 +73,7 @@ describe('GeminiAdapter', () => {
 
     it('maps a hang to a headers timeout', async () => {
       expect(await callError({ kind: 'hang' }, callOptions({ timeouts: { headersMs: 50 } }))).toMatchObject({ kind: 'timeout', phase: 'headers' });
+      await harness.emulator.received(1);
     });
 
     it('maps a slow first token to a first_token timeout', async () => {
@@ -81,12 +82,13 @@ describe('GeminiAdapter', () => {
 
     it('maps the caller\'s abort to cancelled', async () => {
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 30);
+      void harness.emulator.received(1).then(() => controller.abort());
       expect(await callError({ kind: 'hang' }, callOptions({ signal: controller.signal }))).toMatchObject({ kind: 'cancelled' });
     });
 
     it('maps the whole-call deadline to a total timeout', async () => {
       expect(await callError({ kind: 'hang' }, callOptions({ timeouts: { totalMs: 50 } }))).toMatchObject({ kind: 'timeout', phase: 'total' });
+      await harness.emulator.received(1);
     });
   });
 

@@ -106,6 +106,7 @@ describe('OpenAICompatibleAdapter', () => {
       emulator().inject({ kind: 'hang' });
 
       expect(await captureProviderError(adapter().generate(HELLO, options({ timeouts: { headersMs: 100 } })))).toMatchObject({ kind: 'timeout', phase: 'headers' });
+      await emulator().received(1);
     });
 
     it('classifies a body that does not come as timeout in the first_token phase', async () => {
@@ -118,12 +119,13 @@ describe('OpenAICompatibleAdapter', () => {
       emulator().inject({ kind: 'hang' });
 
       expect(await captureProviderError(adapter().generate(HELLO, options({ timeouts: { totalMs: 100 } })))).toMatchObject({ kind: 'timeout', phase: 'total' });
+      await emulator().received(1);
     });
 
     it('classifies the caller aborting as cancelled', async () => {
       emulator().inject({ kind: 'hang' });
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 50);
+      void emulator().received(1).then(() => controller.abort());
 
       expect(await captureProviderError(adapter().generate(HELLO, options({ signal: controller.signal })))).toMatchObject({ kind: 'cancelled', retryable: false });
     });

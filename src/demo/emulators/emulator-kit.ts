@@ -146,6 +146,20 @@ export class EmulatorServer {
     this.maxInFlight = this.inFlight;
   }
 
+  /**
+   * Wait until `count` requests have arrived since the last `reset` (true), or give up after `withinMs`
+   * (false). A client that gives up on a call (its own timeout, an abort) can do so before this server
+   * has read the request, on a busy machine; the late request would then take the fault queued for the
+   * next call. A test that gives up on a call client-side waits here, so its call lands before the next
+   * test queues anything.
+   */
+  async received(count: number, withinMs = 2_000): Promise<boolean> {
+    for (const until = Date.now() + withinMs; this.requests.length < count; await delay(5)) {
+      if (Date.now() > until) return false;
+    }
+    return true;
+  }
+
   /** Register a route; `:name` segments are captured. */
   route(method: string, path: string, handler: RouteHandler): this {
     const keys: string[] = [];

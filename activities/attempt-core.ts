@@ -263,7 +263,10 @@ async function attemptOnce<T>(deps: CallProviderDeps, input: AttemptCall, meta: 
     }
     firstTokenAt ??= Date.now();
     recordProviderAnswer(span, result);
-    const done = record('succeeded', { http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model });
+    const done = record('succeeded', {
+      http_status: 200, service_tier: result.serviceTier ?? null, usage: result.usage, served_model: result.model,
+      ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
+    });
     const finished = await finish({ record: done, result, chunkCount, ...(embeddings ? { embeddings } : {}) }, publish);
     if (guarded) await deps.circuits.recordSuccess(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'circuit update failed'));
     return finished;

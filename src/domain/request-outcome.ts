@@ -3,7 +3,7 @@
  * outcome (DESIGN.md §3 "The QoS outcome"). Pure data: safe for workflows, history and Postgres.
  * Nothing here ever holds a credential.
  */
-import type { ChatRequest, ChatUsage } from '../contract/chat';
+import type { ChatRequest, ChatUsage, ProviderWarning } from '../contract/chat';
 import type { FailureKind } from './failure-kinds';
 import type { CostReason } from './price-manifest';
 import type { PayloadRef } from './payload-ref';
@@ -140,6 +140,12 @@ export interface AttemptRecord {
   coverage?: TargetCoverage;
   /** The bridge's attempt only: which targets and regions failed, and how, before it ran. */
   verified_outage?: OutageEvidence[];
+  /**
+   * What this target could not do as asked, set only when there is something: a setting it has no
+   * equivalent for and that was left out (`unsupported-setting`), or one served approximately
+   * (`approximated-setting`). Nothing the client sent is dropped without a word.
+   */
+  warnings?: ProviderWarning[];
 }
 
 export interface RequestOutcome {

@@ -3,12 +3,18 @@
  * end-of-stream comment, and the one table that maps a refused or failed outcome to an HTTP error.
  */
 import type { StreamMeta } from '../domain/request-messages';
-import type { RequestOutcome } from '../domain/request-outcome';
+import type { ProviderWarning } from '../contract/chat';
+import type { AttemptRecord, RequestOutcome } from '../domain/request-outcome';
 import { outcomeErrorShape, type MissingCredential } from '../domain/reason-code-errors';
 import { HttpError } from './errors';
 
+/** The attempt that served (the last succeeded one), else the last attempt. */
+function winnerOf(outcome: RequestOutcome): AttemptRecord | undefined {
+  return [...outcome.attempts].reverse().find((attempt) => attempt.status === 'succeeded') ?? outcome.attempts.at(-1);
+}
+
 export function outcomeHeaders(outcome: RequestOutcome): Record<string, string> {
-  const winner = [...outcome.attempts].reverse().find((attempt) => attempt.status === 'succeeded') ?? outcome.attempts.at(-1);
+  const winner = winnerOf(outcome);
   return {
     'x-zumik-request-id': outcome.id,
     'x-zumik-alias-release': outcome.release_id ?? '',
@@ -21,7 +27,21 @@ export function outcomeHeaders(outcome: RequestOutcome): Record<string, string> 
     'x-zumik-attempts': String(outcome.attempts.length),
     'x-zumik-provider': winner?.provider ?? '',
     'x-zumik-model': winner?.served_model ?? winner?.model ?? '',
+    ...(winner?.warnings?.length ? { 'x-zumik-warnings': warningsHeader(winner.warnings) } : {}),
   };
+}
+
+/**
+ * `x-zumik-warnings`: what the serving target could not do as asked, as `type=setting` pairs
+ * (`unsupported-setting=logit_bias, approximated-setting=thinking`); the messages are in the outcome.
+ */
+function warningsHeader(warnings: readonly ProviderWarning[]): string {
+  return [...new Set(warnings.map((warning) => `${warning.type}=${headerToken(warning.setting ?? 'request')}`))].join(', ');
+}
+
+/** A setting's name as a header token: printable ASCII without separators (names are ours, but stay safe). */
+function headerToken(text: string): string {
+  return text.replace(/[^\x21-\x7e]|[,;=]/g, '_').slice(0, 100);
 }
 
 /** What is known when a stream's headers leave: the rest follows in the `: zumik-outcome` comment. */
@@ -43,6 +63,7 @@ export function outcomeComment(outcome: RequestOutcome): string {
     request_id: outcome.id, release_id: outcome.release_id, admission: outcome.admission, completion: outcome.completion,
     target_met: outcome.target_met, degraded: outcome.degraded, fallback_used: outcome.fallback_used, reason_code: outcome.reason_code,
     attempts: outcome.attempts.length, timing: outcome.timing, cost_usd: outcome.cost_usd,
+    ...(winnerOf(outcome)?.warnings?.length ? { warnings: winnerOf(outcome)!.warnings } : {}),
   };
   return `: zumik-outcome ${JSON.stringify(compact)}\n\n`;
 }

@@ -8,6 +8,7 @@
 import { EMULATOR_KEY, startHarness, target, type Harness } from '../support/zumik-harness';
 import type { ReceivedRequest } from '../emulators/emulator-kit';
 import { chat, outcomeCommentOf, sseData, waitForRecorded } from './request-path-helpers';
+import { ZumikOpenApi } from '../support/zumik-openapi-validator';
 
 type Emulated = { requests: readonly ReceivedRequest[]; reset(): unknown };
 
@@ -64,6 +65,9 @@ describe('every provider end to end through the workflow', () => {
       expect(outcome.usage.prompt_tokens).toBeGreaterThan(0);
       expect(outcome.usage.completion_tokens).toBeGreaterThan(0);
       expect(outcome.cost_usd).toBeGreaterThan(0);
+      // Nothing was left out, so nothing is reported.
+      expect(response.headers.get('x-zumik-warnings')).toBeNull();
+      expect(outcome.attempts[0]).not.toHaveProperty('warnings');
     });
 
     it('streams a completion from the provider, ending with the outcome comment', async () => {
@@ -77,6 +81,55 @@ describe('every provider end to end through the workflow', () => {
       expect(response.text).toMatch(/data: \[DONE\]\n\n$/);
       expect(outcomeCommentOf(response.text)).toMatchObject({ completion: 'completed', reason_code: 'ok' });
       expect(received(testCase)).toHaveLength(1);
+    });
+  });
+
+  describe('settings a target cannot honour are reported, never dropped silently', () => {
+    it('a plain answer names them in x-zumik-warnings and the attempt lists them with their messages', async () => {
+      // Gemini has no logit bias: the request is served without it, and says so.
+      const response = await chat(harness, { model: aliasOf('gemini'), logit_bias: { '50256': -100 } });
+      expect(response.status).toBe(200);
+      expect(received(CASES[2]!)[0]!.body).not.toHaveProperty('logit_bias');
+      expect(response.headers.get('x-zumik-warnings')).toBe('unsupported-setting=logit_bias');
+      const outcome = await waitForRecorded(harness, response.body.id);
+      expect(outcome).toMatchObject({ completion: 'completed', reason_code: 'ok' });
+      expect(outcome.attempts[0].warnings).toEqual([{ type: 'unsupported-setting', setting: 'logit_bias', message: 'Gemini has no logit bias' }]);
+      // The native surface carries the same outcome in the body.
+      const native = await harness.call('GET', `/v2/requests/${response.body.id}`);
+      expect(native.body.attempts[0].warnings).toEqual(outcome.attempts[0].warnings);
+      // As documented in /openapi.json.
+      const api = new ZumikOpenApi(await (await fetch(`${harness.url}/openapi.json`)).json());
+      expect(api.document.components.schemas.AttemptRecord.properties.warnings).toBeDefined();
+      expect(api.validateResponse('GET', '/v2/requests/{id}', native.status, native.body)).toEqual([]);
+    });
+
+    it('a stream lists them in its closing outcome comment and in the recorded attempt', async () => {
+      const response = await chat(harness, { model: aliasOf('gemini'), stream: true, logprobs: true, logit_bias: { '50256': -100 } });
+      expect(response.status).toBe(200);
+      const warnings = [
+        { type: 'unsupported-setting', setting: 'logit_bias', message: 'Gemini has no logit bias' },
+        { type: 'unsupported-setting', setting: 'logprobs', message: 'log probabilities are not returned for Gemini' },
+      ];
+      expect(outcomeCommentOf(response.text)).toMatchObject({ completion: 'completed', warnings });
+      const requestId = response.headers.get('x-zumik-request-id')!;
+      expect((await waitForRecorded(harness, requestId)).attempts[0].warnings).toEqual(warnings);
+    });
+
+    it('the same setting is reported where the target leaves it out and not where it is honoured', async () => {
+      // OpenAI's reasoning models refuse logit_bias: the adapter leaves it out, and says so.
+      const openai = await chat(harness, { model: aliasOf('openai'), logit_bias: { '50256': -100 } });
+      expect(openai.status).toBe(200);
+      expect(received(CASES[0]!)[0]!.body).not.toHaveProperty('logit_bias');
+      expect(openai.headers.get('x-zumik-warnings')).toBe('unsupported-setting=logit_bias');
+      expect((await waitForRecorded(harness, openai.body.id)).attempts[0].warnings).toEqual([
+        { type: 'unsupported-setting', setting: 'logit_bias', message: 'gpt-5.4-mini is a reasoning model and does not accept logit_bias; removed' },
+      ]);
+      // Fireworks takes it as sent: nothing to report.
+      const fireworks = await chat(harness, { model: aliasOf('fireworks'), logit_bias: { '50256': -100 } });
+      expect(fireworks.status).toBe(200);
+      expect(received(CASES[4]!)[0]!.body).toMatchObject({ logit_bias: { '50256': -100 } });
+      expect(fireworks.headers.get('x-zumik-warnings')).toBeNull();
+      expect((await waitForRecorded(harness, fireworks.body.id)).attempts[0]).not.toHaveProperty('warnings');
     });
   });
 

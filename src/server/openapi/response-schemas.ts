@@ -75,6 +75,8 @@ export const AttemptRecord = z.looseObject({
   via: z.literal('bifrost').optional().meta({ description: 'Set when a managed target was served through the Bifrost deployment; `provider` stays the real provider' }),
   coverage: z.literal('bifrost_broader').optional()
     .meta({ description: 'A broader-coverage target (model outside the capability manifest, through Bifrost): conservative capabilities, price unknown' }),
+  warnings: z.array(z.looseObject({ type: z.enum(['unsupported-setting', 'approximated-setting', 'other']), setting: z.string().optional(), message: z.string() }))
+    .optional().meta({ description: 'What this target could not do as asked: a setting left out (unsupported) or served approximately; present only when there is one' }),
 }).meta({ description: 'One attempt against one target' });
 
 export const RequestOutcome = z.looseObject({

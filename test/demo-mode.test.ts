@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { freePorts } from './support/ports';
+import { freeStablePorts } from './support/ports';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { spawnZumik, waitForReady, type ZumikProcess } from './support/zumik-process';
 
@@ -23,7 +23,9 @@ describe('npm start -- --demo', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase({ migrate: false });
-    const [port, metrics] = await freePorts(2);
+    // Below the ephemeral range: the demo's emulators inside the child listen on port 0 and would take an
+    // ephemeral port, which could be this one before the server binds it.
+    const [port, metrics] = await freeStablePorts(2);
     metricsPort = metrics!;
     url = `http://127.0.0.1:${port}`;
     zumik = spawnZumik({

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts } from './support/ports';
+import { freeStablePorts } from './support/ports';
 import { processesMentioning, spawnZumik, waitForReady } from './support/zumik-process';
 import { WATCHDOG_MARKER } from '../src/process/orphan-watchdog';
 
@@ -12,7 +12,7 @@ describe('zumik process (npm start on embedded defaults)', () => {
   afterAll(() => { fs.rmSync(dataDir, { recursive: true, force: true }); });
 
   it('becomes ready with its own Temporal and Postgres, serves the UI, keeps state, and leaves no child behind on Ctrl-C or SIGKILL', async () => {
-    const [port, temporalPort, uiPort] = await freePorts(3);
+    const [port, temporalPort, uiPort] = await freeStablePorts(3);
     const env = { PORT: String(port), ZUMIK_DATA_DIR: dataDir, ZUMIK_TEMPORAL_PORT: String(temporalPort), ZUMIK_TEMPORAL_UI_PORT: String(uiPort) };
     const url = `http://127.0.0.1:${port}`;
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI, { toFile } from 'openai';
-import { freePorts } from '../support/ports';
+import { freeStablePorts } from '../support/ports';
 import { sleep, startCluster, waitUntil, type Cluster, type RoleProcess } from '../support/zumik-cluster';
 import { target } from '../support/zumik-harness';
 import { processesMentioning } from '../support/zumik-process';
@@ -180,7 +180,7 @@ describe('batch durability on real processes', () => {
 
     beforeAll(async () => {
       cluster = await startCluster({ emulator: { latencyMs: LATENCY_MS } });
-      const [temporalPort, uiPort] = await freePorts(2);
+      const [temporalPort, uiPort] = await freeStablePorts(2);
       // TEMPORAL_ADDRESS '' = unset: Zumik starts and supervises its own file-backed dev server in the data dir.
       zumik = await cluster.spawn('all', {
         TEMPORAL_ADDRESS: '', ZUMIK_DATA_DIR: dataDir, ZUMIK_TEMPORAL_PORT: String(temporalPort), ZUMIK_TEMPORAL_UI_PORT: String(uiPort),

@@ -1,5 +1,5 @@
 import type { ModelAliasRelease, ReleaseTarget } from '../../src/domain/model-alias';
-import { planRequest, policySnapshot } from '../../src/domain/request-planning';
+import { drawsCanary, planRequest, policySnapshot } from '../../src/domain/request-planning';
 import { outcomeErrorShape } from '../../src/domain/reason-code-errors';
 import { DEFAULT_TENANT_POLICY } from '../../src/domain/tenant-policy';
 
@@ -51,5 +51,24 @@ describe('outcomeErrorShape for no_credentials', () => {
     expect(shape).toMatchObject({ status: 424, code: 'no_credentials', param: 'model' });
     expect(shape.message).toContain("fireworks (managed_provider): set FIREWORKS_API_KEY in Zumik's environment");
     expect(shape.message).toContain("openai (byok): store the tenant's key with PUT /v2/credentials/openai");
+  });
+});
+
+describe('drawsCanary', () => {
+  const seeds = Array.from({ length: 10_000 }, (_, index) => `chatcmpl-${index.toString(36)}`);
+  const share = (weight: number) => seeds.filter((seed) => drawsCanary(seed, weight)).length / seeds.length;
+
+  it('sends the weight\'s share of request ids to the candidate', () => {
+    // Fixed seeds: the same share on every run. A fair draw is within ±1.5 points of the weight at 10,000.
+    for (const weight of [1, 10, 30, 50, 90]) expect(Math.abs(share(weight) * 100 - weight)).toBeLessThan(1.5);
+    expect(share(0)).toBe(0);
+    expect(share(100)).toBe(1);
+  });
+
+  it('is the same draw for the same seed, and a higher weight keeps every request a lower one sent', () => {
+    for (const seed of seeds.slice(0, 500)) {
+      expect(drawsCanary(seed, 30)).toBe(drawsCanary(seed, 30));
+      if (drawsCanary(seed, 30)) expect(drawsCanary(seed, 60)).toBe(true);
+    }
   });
 });

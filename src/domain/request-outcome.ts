@@ -148,6 +148,11 @@ export interface AttemptRecord {
   warnings?: ProviderWarning[];
 }
 
+/** The attempt that served the request (the last one that succeeded), else the last attempt; undefined without any. */
+export function servingAttempt(outcome: Pick<RequestOutcome, 'attempts'>): AttemptRecord | undefined {
+  return outcome.attempts.findLast((attempt) => attempt.status === 'succeeded') ?? outcome.attempts.at(-1);
+}
+
 export interface RequestOutcome {
   id: string;
   object: 'request_outcome';

@@ -4,17 +4,12 @@
  */
 import type { StreamMeta } from '../domain/request-messages';
 import type { ProviderWarning } from '../contract/chat';
-import type { AttemptRecord, RequestOutcome } from '../domain/request-outcome';
+import { servingAttempt, type RequestOutcome } from '../domain/request-outcome';
 import { outcomeErrorShape, type MissingCredential } from '../domain/reason-code-errors';
 import { HttpError } from './errors';
 
-/** The attempt that served (the last succeeded one), else the last attempt. */
-function winnerOf(outcome: RequestOutcome): AttemptRecord | undefined {
-  return [...outcome.attempts].reverse().find((attempt) => attempt.status === 'succeeded') ?? outcome.attempts.at(-1);
-}
-
 export function outcomeHeaders(outcome: RequestOutcome): Record<string, string> {
-  const winner = winnerOf(outcome);
+  const winner = servingAttempt(outcome);
   return {
     'x-zumik-request-id': outcome.id,
     'x-zumik-alias-release': outcome.release_id ?? '',
@@ -59,11 +54,12 @@ export function streamHeaders(requestId: string, meta: StreamMeta): Record<strin
 
 /** The SSE comment line that ends a stream (OpenAI clients ignore comments). */
 export function outcomeComment(outcome: RequestOutcome): string {
+  const warnings = servingAttempt(outcome)?.warnings;
   const compact = {
     request_id: outcome.id, release_id: outcome.release_id, admission: outcome.admission, completion: outcome.completion,
     target_met: outcome.target_met, degraded: outcome.degraded, fallback_used: outcome.fallback_used, reason_code: outcome.reason_code,
     attempts: outcome.attempts.length, timing: outcome.timing, cost_usd: outcome.cost_usd,
-    ...(winnerOf(outcome)?.warnings?.length ? { warnings: winnerOf(outcome)!.warnings } : {}),
+    ...(warnings?.length ? { warnings } : {}),
   };
   return `: zumik-outcome ${JSON.stringify(compact)}\n\n`;
 }

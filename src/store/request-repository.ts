@@ -3,7 +3,7 @@
  * workflow's recordOutcome activity (idempotent: a retried activity rewrites the same row).
  */
 import type { Pool } from 'pg';
-import type { RequestOutcome } from '../domain/request-outcome';
+import { servingAttempt, type RequestOutcome } from '../domain/request-outcome';
 import { jsonb } from './jsonb';
 
 export interface StoredRequest {
@@ -30,7 +30,7 @@ export class RequestRepository {
    */
   async record(input: { outcome: RequestOutcome; apiKeyId?: string; response?: unknown; batchId?: string; receivedAt: number; endedAt: number; releaseLease?: boolean }): Promise<void> {
     const { outcome } = input;
-    const winner = [...outcome.attempts].reverse().find((attempt) => attempt.status === 'succeeded') ?? outcome.attempts.at(-1);
+    const winner = servingAttempt(outcome);
     const attempts = outcome.attempts.map((attempt) => ({
       n: attempt.n, execution_profile: attempt.execution_profile, provider: attempt.provider, model: attempt.model,
       model_revision: attempt.model_revision, region: attempt.region, status: attempt.status, http_status: attempt.http_status,
